@@ -1,0 +1,5 @@
+export * from './item';
+export * from './layout';
+export * from './filter-pattern';
+export * from './message';
+export * from './environment';

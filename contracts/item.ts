@@ -1,0 +1,33 @@
+/**
+ * The DynamoDB row that drives the pipeline: its key, its attributes and its status values.
+ * Infrastructure (table, GSI, pipe filter) and runtime (worker, orchestrator, local run) import these names.
+ */
+
+/** Status values a row moves through. A user writes PENDING; the worker writes FINISHED or FAILED. */
+export const ItemStatus = {
+  PENDING: 'PENDING',
+  FINISHED: 'FINISHED',
+  FAILED: 'FAILED',
+} as const;
+export type ItemStatus = (typeof ItemStatus)[keyof typeof ItemStatus];
+
+/** Attribute names of a pipeline row. */
+export const ItemAttribute = {
+  /** Partition key (string). */
+  id: 'id',
+  /** One of {@link ItemStatus}; also the GSI's partition key. */
+  status: 'status',
+  /** `s3://<bucket>/data/input/<rest>`: the file to process. */
+  s3Path: 's3_path',
+  /** `s3://<bucket>/data/output/<rest>`, written with FINISHED. */
+  outputPath: 'output_path',
+  /** ISO-8601 time the worker finished or failed the row. */
+  finishedAt: 'finished_at',
+  /** Short reason written with FAILED. */
+  failureReason: 'failure_reason',
+  /** EC2 instance ID of the worker that recorded the outcome. */
+  workerInstanceId: 'worker_instance_id',
+} as const;
+
+/** Name of the global secondary index keyed by status. */
+export const STATUS_INDEX_NAME = 'status-index';

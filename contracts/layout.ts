@@ -1,0 +1,16 @@
+/** Where things live in the pipeline bucket. */
+
+/** Users put files to process under this prefix. */
+export const INPUT_PREFIX = 'data/input/';
+/** The worker writes `data/input/<rest>` to `data/output/<rest>`. */
+export const OUTPUT_PREFIX = 'data/output/';
+/** Worker logs: `logs/<instance-id>/<file>`; expired by a lifecycle rule. */
+export const LOGS_PREFIX = 'logs/';
+/** The worker bundle that instances fetch at boot. */
+export const WORKER_CODE_KEY = 'worker/worker.js';
+
+/** Where the worker logs on the instance, as the original design specifies. */
+export const WORKER_LOG_PATH = '/home/ubuntu/sqs_worker.logs';
+
+/** The tag that marks a worker instance. */
+export const WORKER_TAG = { key: 'Role', value: 'rag-worker' } as const;

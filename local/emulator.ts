@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { freePort } from './free-port';
+import { VENV_BIN } from './paths';
+
+/** A running moto server on 127.0.0.1. */
+export interface Emulator {
+  /** `http://127.0.0.1:<port>`: pass as AWS_ENDPOINT_URL or provider endpoints. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Drops every resource in every service (POST /moto-api/reset) and re-applies the emulator settings. */
+  reset(): Promise<void>;
+  /** Stops the server; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorOptions {
+  /** @default a free port picked by the kernel; another is tried if moto cannot bind it */
+  readonly port?: number;
+  /** @default false — moto's request log goes nowhere unless asked for */
+  readonly verbose?: boolean;
+}
+
+/** Fake credentials for the emulator; moto accepts any. Never real ones. */
+export const EMULATOR_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SESSION_TOKEN: 'testing',
+} as const;
+export const EMULATOR_REGION = 'us-east-1';
+
+const READY_TIMEOUT_MS = 30_000;
+const BIND_ATTEMPTS = 3;
+
+/**
+ * Starts moto in server mode from the project's virtualenv. Lambda runs without Docker (moto never
+ * executes function code anyway), and AWS-managed IAM policies are loaded so attachments succeed.
+ */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  const motoServer = path.join(VENV_BIN, 'moto_server');
+  if (!existsSync(motoServer)) {
+    throw new Error(`moto is not installed in .venv: run "bash scripts/setup-tools.sh" (or npm test, which runs it).`);
+  }
+  let lastError: unknown;
+  for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launch(motoServer, port, options.verbose ?? false);
+    } catch (error) {
+      lastError = error;
+      if (options.port !== undefined) break;
+    }
+  }
+  throw lastError;
+}
+
+async function launch(motoServer: string, port: number, verbose: boolean): Promise<Emulator> {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    stdio: ['ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  try {
+    await waitUntilReady(endpoint, child);
+    await configure(endpoint);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`moto did not start on port ${port}: ${(error as Error).message}\n${stderr}`);
+  }
+
+  return {
+    endpoint,
+    port,
+    async reset() {
+      await post(endpoint, '/moto-api/reset');
+      await configure(endpoint);
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function configure(endpoint: string): Promise<void> {
+  await post(endpoint, '/moto-api/config', { lambda: { use_docker: false } });
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no answer within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+async function post(endpoint: string, route: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${endpoint}${route}`, {
+    method: 'POST',
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${route} answered ${response.status}: ${await response.text()}`);
+}

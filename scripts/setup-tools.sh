@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local run need beyond npm, idempotently:
+#   .venv/              moto (the AWS emulator) and checkov (the security scanner), pinned in requirements.txt
+#   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
+# Each missing prerequisite gets one line naming it and how to get it.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+provider_version=5.100.0
+provider_path="registry.terraform.io/hashicorp/aws/${provider_version}"
+
+fail() { echo "setup-tools: $*" >&2; exit 1; }
+
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null 2>&1 ||
+  fail "Python 3 not found: install python3 (with venv), or set PYTHON to its path."
+command -v terraform >/dev/null 2>&1 ||
+  fail "terraform not found: install Terraform >= 1.10 and put it on PATH."
+
+# shellcheck checks the worker's user data in the tests. Debian's package; installed when we may.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup-tools: installing shellcheck (Debian package)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 ||
+      fail "apt-get could not install shellcheck: install the shellcheck package."
+  else
+    fail "shellcheck not found: install it (Debian/Ubuntu: sudo apt-get install shellcheck)."
+  fi
+fi
+
+# 1. Python tools, reinstalled only when requirements.txt changes.
+stamp="$root/.venv/.requirements.sha256"
+wanted=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$root/.venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "setup-tools: installing moto and checkov into .venv (about a minute)" >&2
+  "$python" -m venv "$root/.venv" || fail "could not create .venv: install the python3-venv package."
+  "$root/.venv/bin/pip" install --quiet -r "$root/requirements.txt" >"$root/.venv/pip-install.log" 2>&1 ||
+    fail "pip could not install requirements.txt into .venv: see .venv/pip-install.log."
+  echo "$wanted" >"$stamp"
+fi
+
+# 2. Provider mirror. TF_PROVIDER_MIRROR names it; otherwise look where provider copies are usually kept.
+find_mirror() {
+  if [ -n "${TF_PROVIDER_MIRROR:-}" ]; then
+    [ -d "$TF_PROVIDER_MIRROR/$provider_path" ] && echo "$TF_PROVIDER_MIRROR"
+    return
+  fi
+  local dir
+  for dir in "$HOME/.terraform.d/plugins" "${XDG_DATA_HOME:-$HOME/.local/share}/terraform/plugins" \
+    /usr/local/share/terraform/plugins /usr/share/terraform/plugins; do
+    [ -d "$dir/$provider_path" ] && { echo "$dir"; return; }
+  done
+  # Machines that keep the copy elsewhere: search the usual install roots, shallowly.
+  dir=$(find /opt /usr/local /srv "$HOME" -maxdepth 6 -type d -path "*/$provider_path" 2>/dev/null | head -n 1)
+  [ -n "$dir" ] && echo "${dir%/"$provider_path"}"
+}
+mirror=$(find_mirror) ||
+  true
+[ -n "$mirror" ] ||
+  fail "no local copy of the hashicorp/aws ${provider_version} provider found: set TF_PROVIDER_MIRROR to a directory holding ${provider_path}/<os_arch>/ (terraform providers mirror can make one)."
+
+mkdir -p "$root/.tools"
+cat >"$root/.tools/terraformrc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+RC
