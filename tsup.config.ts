@@ -1,10 +1,10 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 // Both runtime programs ship as single self-contained files so the versions of every dependency
 // (AWS SDK included) are the ones package-lock.json pins, not whatever the runtime happens to carry.
-const shared = {
-  format: ['cjs'] as const,
-  platform: 'node' as const,
+const shared: Options = {
+  format: ['cjs'],
+  platform: 'node',
   target: 'node22',
   bundle: true,
   noExternal: [/.*/],
