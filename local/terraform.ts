@@ -61,17 +61,32 @@ export interface TerraformResult {
   readonly stderr: string;
 }
 
-/** Runs `terraform <args>` in `cwd`; rejects with Terraform's own error output when it fails. */
-export function terraform(cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
+/**
+ * Runs `terraform <args>` in `cwd`; rejects with Terraform's own error output when it fails.
+ * An aborted `signal` interrupts terraform (SIGINT, so it releases its state lock) and rejects.
+ */
+export function terraform(
+  cwd: string,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  signal?: AbortSignal,
+): Promise<TerraformResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('terraform', [...args], { cwd, env: terraformEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('terraform', [...args], {
+      cwd,
+      env: terraformEnv(extraEnv),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+      killSignal: 'SIGINT',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) =>
-      reject(new Error(`terraform could not be started (${error.message}): install Terraform >= 1.10 and put it on PATH.`)),
-    );
+    child.on('error', (error) => {
+      if (error.name === 'AbortError') reject(new Error(`terraform ${args[0]} was interrupted`));
+      else reject(new Error(`terraform could not be started (${error.message}): install Terraform >= 1.10 and put it on PATH.`));
+    });
     child.on('close', (code) => {
       const result = { code: code ?? 1, stdout, stderr };
       if (result.code === 0) resolve(result);

@@ -1,0 +1,239 @@
+import { Writable } from 'node:stream';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
+import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
+import { loadConfig } from '../../../functions/orchestrator/config';
+import { createHandler } from '../../../functions/orchestrator/handler';
+import { createLogger } from '../../../functions/orchestrator/logger';
+import { renderUserData } from '../../../worker/bootstrap/user-data';
+
+/**
+ * The orchestrator against moto on 127.0.0.1: the queue, network and instance profile are made with the
+ * SDK (IAM through its query API, as no IAM client is installed), not terraform. moto does not implement
+ * RunInstances' ClientToken, so "the same tick twice" here is the sequential case, which DescribeInstances
+ * settles; the concurrent case, which only the client token settles, is proven with the mocked client in
+ * __tests__/unit/orchestrator/handler.test.ts.
+ */
+
+const credentials = {
+  accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
+  secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+  sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
+};
+const AMI = 'ami-0123456789abcdef0';
+const PROFILE = 'rag-pipeline-test-worker';
+const BUCKET = 'rag-pipeline-test-bucket';
+
+let emulator: Emulator;
+let clients: OrchestratorClients;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  clients = createClients({ region: EMULATOR_REGION, endpoint: emulator.endpoint, credentials });
+}, 60_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+beforeEach(async () => {
+  await emulator.reset();
+});
+
+interface Pipeline {
+  readonly queueUrl: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+}
+
+async function createPipeline(): Promise<Pipeline> {
+  const ec2 = clients.ec2;
+  const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
+  const { Subnet } = await ec2.send(new CreateSubnetCommand({ VpcId: Vpc?.VpcId, CidrBlock: '10.42.1.0/24' }));
+  const { GroupId } = await ec2.send(
+    new CreateSecurityGroupCommand({ VpcId: Vpc?.VpcId, GroupName: 'rag-worker', Description: 'workers: egress only' }),
+  );
+  await iam({ Action: 'CreateRole', RoleName: PROFILE, AssumeRolePolicyDocument: EC2_TRUST_POLICY });
+  await iam({ Action: 'CreateInstanceProfile', InstanceProfileName: PROFILE });
+  await iam({ Action: 'AddRoleToInstanceProfile', InstanceProfileName: PROFILE, RoleName: PROFILE });
+  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'rag-pipeline-test-work' }));
+  return { queueUrl: QueueUrl ?? '', subnetId: Subnet?.SubnetId ?? '', securityGroupId: GroupId ?? '' };
+}
+
+const EC2_TRUST_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
+/** One IAM query API call; moto reads the service from the credential scope and checks no signature. */
+async function iam(params: Record<string, string>): Promise<void> {
+  const response = await fetch(emulator.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260101/${EMULATOR_REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+  });
+  if (!response.ok) throw new Error(`IAM ${params.Action} answered ${response.status}: ${await response.text()}`);
+}
+
+async function enqueue(queueUrl: string, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 10) {
+    const size = Math.min(10, count - start);
+    await clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Array.from({ length: size }, (_, i) => ({ Id: `m${start + i}`, MessageBody: JSON.stringify({ n: start + i }) })),
+      }),
+    );
+  }
+}
+
+function orchestrator(pipeline: Pipeline, overrides: Record<string, string> = {}) {
+  const env = {
+    AWS_REGION: EMULATOR_REGION,
+    SQS_QUEUE_URL: pipeline.queueUrl,
+    DYNAMODB_TABLE_NAME: 'rag-pipeline-test-items',
+    EC2_TAG_KEY: 'Role',
+    EC2_TAG_VALUE: 'rag-worker',
+    EC2_AMI_ID: AMI,
+    EC2_INSTANCE_TYPE: 't3.micro',
+    EC2_AUTOTERMINATE_MINUTES: '5',
+    EC2_SUBNET_ID: pipeline.subnetId,
+    EC2_SECURITY_GROUP_ID: pipeline.securityGroupId,
+    S3_BUCKET_NAME: BUCKET,
+    EC2_KEY_NAME: '',
+    EC2_INSTANCE_PROFILE_NAME: PROFILE,
+    MAX_WORKERS: '1',
+    MESSAGES_PER_WORKER: '10',
+    EC2_WORKER_NAME: 'rag-pipeline-test-worker',
+    EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"test"}',
+    WORKER_CODE_S3_KEY: 'worker/worker.js',
+    WORKER_CONCURRENCY: '4',
+    SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+    ...overrides,
+  };
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  return createHandler({ config: loadConfig(env), clients, logger: createLogger(silent) });
+}
+
+let eventCount = 0;
+function scheduledEvent() {
+  eventCount += 1;
+  return { id: `00000000-0000-4000-8000-${String(eventCount).padStart(12, '0')}`, time: new Date().toISOString() };
+}
+
+async function workers(): Promise<Instance[]> {
+  const { Reservations = [] } = await clients.ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Role', Values: ['rag-worker'] }] }),
+  );
+  return Reservations.flatMap((reservation) => reservation.Instances ?? []);
+}
+
+describe('orchestrator against the emulator', () => {
+  it('launches nothing when the queue is empty', async () => {
+    const pipeline = await createPipeline();
+
+    const summary = await orchestrator(pipeline)(scheduledEvent());
+
+    expect(summary).toMatchObject({ visibleMessages: 0, reason: 'queue-empty', launchedInstanceIds: [] });
+    expect(await workers()).toHaveLength(0);
+  });
+
+  it('launches one worker with the right tags, profile, subnet, metadata options and user data when messages wait', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+
+    const summary = await orchestrator(pipeline)(scheduledEvent());
+
+    const instances = await workers();
+    expect(instances).toHaveLength(1);
+    const [instance] = instances;
+    expect(summary).toMatchObject({ visibleMessages: 3, reason: 'scale-out', launchedInstanceIds: [instance.InstanceId] });
+    expect(instance).toMatchObject({
+      ImageId: AMI,
+      InstanceType: 't3.micro',
+      SubnetId: pipeline.subnetId,
+      SecurityGroups: [expect.objectContaining({ GroupId: pipeline.securityGroupId })],
+      MetadataOptions: expect.objectContaining({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 }),
+    });
+    expect(instance.IamInstanceProfile?.Arn).toMatch(new RegExp(`:instance-profile/${PROFILE}$`));
+    expect(instance.KeyName).toBeUndefined();
+    expect(instance.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'Role', Value: 'rag-worker' },
+        { Key: 'Name', Value: 'rag-pipeline-test-worker' },
+        { Key: 'project', Value: 'rag-pipeline' },
+        { Key: 'environment', Value: 'test' },
+      ]),
+    );
+
+    const shutdown = await clients.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
+    );
+    expect(shutdown.InstanceInitiatedShutdownBehavior?.Value).toBe('terminate');
+    const userData = await clients.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'userData' }),
+    );
+    expect(Buffer.from(userData.UserData?.Value ?? '', 'base64').toString('utf8')).toBe(
+      renderUserData({
+        region: EMULATOR_REGION,
+        queueUrl: pipeline.queueUrl,
+        tableName: 'rag-pipeline-test-items',
+        bucketName: BUCKET,
+        workerCodeKey: 'worker/worker.js',
+        autoterminateMinutes: 5,
+        concurrency: 4,
+        visibilityTimeoutSeconds: 300,
+      }),
+    );
+  });
+
+  it('launches nothing on the next tick while that worker exists', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+    const tick = orchestrator(pipeline);
+
+    await tick(scheduledEvent());
+    const second = await tick(scheduledEvent());
+
+    expect(second).toMatchObject({ workers: 1, launchRequested: 0, launchedInstanceIds: [] });
+    expect(await workers()).toHaveLength(1);
+  });
+
+  it('launches three workers for 25 messages at 10 per worker with MAX_WORKERS=3', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 25);
+
+    const summary = await orchestrator(pipeline, { MAX_WORKERS: '3' })(scheduledEvent());
+
+    expect(summary).toMatchObject({ visibleMessages: 25, targetWorkers: 3, launchRequested: 3 });
+    expect(summary.launchedInstanceIds).toHaveLength(3);
+    const instances = await workers();
+    expect(instances.map((instance) => instance.InstanceId).sort()).toEqual([...summary.launchedInstanceIds].sort());
+  });
+
+  it('launches once when the same tick is delivered twice', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+    const tick = orchestrator(pipeline);
+    const event = scheduledEvent();
+
+    const first = await tick(event);
+    const duplicate = await tick(event);
+
+    expect(first.launchedInstanceIds).toHaveLength(1);
+    expect(duplicate).toMatchObject({ workers: 1, launchedInstanceIds: [] });
+    expect(await workers()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,329 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX, INPUT_PREFIX } from '../../../contracts';
+import { startEmulator, type Emulator } from '../../../local/emulator';
+import {
+  createTestPipeline,
+  destroyTestPipeline,
+  ensureWorkerBundle,
+  eventually,
+  inputPath,
+  startWorker,
+  streamRecordBody,
+  submitRow,
+  temporaryLogPath,
+  workerEnvironment,
+  type TestPipeline,
+  type WorkerProcess,
+} from '../../support/worker-fixtures';
+
+jest.setTimeout(120_000);
+
+/** 0.05 min = 3 s: the worker drains the queue, then stops on its own and uploads its log. */
+const SHORT_IDLE_MINUTES = '0.05';
+const EXIT_DEADLINE_MS = 60_000;
+const INSTANCE_ID = 'i-0123456789abcdef0';
+
+let emulator: Emulator;
+let pipeline: TestPipeline | undefined;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  [emulator] = await Promise.all([startEmulator(), ensureWorkerBundle()]);
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+  destroyTestPipeline(pipeline);
+  pipeline = undefined;
+  await emulator.reset();
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+async function setUp(visibilityTimeoutSeconds = 30, maxReceiveCount = 5): Promise<TestPipeline> {
+  pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds, maxReceiveCount });
+  return pipeline;
+}
+
+function launch(p: TestPipeline, overrides: Parameters<typeof workerEnvironment>[1]): WorkerProcess {
+  const worker = startWorker(workerEnvironment(p, { instanceId: INSTANCE_ID, ...overrides }));
+  workers.push(worker);
+  return worker;
+}
+
+/** Runs a worker until it stops on its own after the short idle period; returns its exit code and log lines. */
+async function runUntilIdle(p: TestPipeline, overrides: Partial<Parameters<typeof workerEnvironment>[1]> = {}) {
+  const logPath = temporaryLogPath();
+  const worker = launch(p, { autoterminateMinutes: SHORT_IDLE_MINUTES, logPath, ...overrides });
+  const exit = await Promise.race([
+    worker.exited,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS)),
+  ]);
+  return { exit, events: readEvents(logPath), logPath };
+}
+
+function readEvents(logPath: string): Array<Record<string, unknown>> {
+  return readFileSync(logPath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function putInput(p: TestPipeline, rest: string, body: Buffer, contentType = 'text/plain', metadata: Record<string, string> = {}) {
+  await p.s3.send(
+    new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}${rest}`, Body: body, ContentType: contentType, Metadata: metadata }),
+  );
+}
+
+async function readRow(p: TestPipeline, id: string) {
+  const { Item } = await p.documents.send(new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }));
+  return Item;
+}
+
+async function readObject(p: TestPipeline, key: string): Promise<Buffer> {
+  const { Body } = await p.s3.send(new GetObjectCommand({ Bucket: p.bucketName, Key: key }));
+  return Buffer.from(await Body!.transformToByteArray());
+}
+
+async function queueCounts(p: TestPipeline, queueUrl: string) {
+  const { Attributes } = await p.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+describe('worker process against the emulator', () => {
+  it('copies PENDING rows byte for byte, keeps content type and metadata, records FINISHED and empties the queue', async () => {
+    // Prepare: keys that break naive CopySource encoding.
+    const p = await setUp();
+    const rests = [
+      'client_1/test_file_1.txt',
+      'client 1/with space.txt',
+      'client+1/plus+sign.txt',
+      'percent/100%25 done %.txt',
+      'unicode/résumé-日本語-🚀.txt',
+      'query/what?x=1&y=2#frag.txt',
+    ];
+    const bodies = new Map<string, Buffer>();
+    for (const [index, rest] of rests.entries()) {
+      const body = randomBytes(1024 + index);
+      bodies.set(rest, body);
+      await putInput(p, rest, body, 'application/x-test', { origin: `case-${index}` });
+      await submitRow(p, `item-${index}`, inputPath(p, rest));
+    }
+
+    // Act
+    const { exit, events } = await runUntilIdle(p);
+
+    // Assess
+    expect(exit.code).toBe(0);
+    for (const [index, rest] of rests.entries()) {
+      const row = await readRow(p, `item-${index}`);
+      expect(row).toMatchObject({
+        [ItemAttribute.status]: ItemStatus.FINISHED,
+        [ItemAttribute.outputPath]: `s3://${p.bucketName}/${OUTPUT_PREFIX}${rest}`,
+        [ItemAttribute.workerInstanceId]: INSTANCE_ID,
+      });
+      expect(Number.isNaN(Date.parse(String(row?.[ItemAttribute.finishedAt])))).toBe(false);
+      const outputKey = `${OUTPUT_PREFIX}${rest}`;
+      expect(sha256(await readObject(p, outputKey))).toBe(sha256(bodies.get(rest)!));
+      const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: outputKey }));
+      expect(head.ContentType).toBe('application/x-test');
+      expect(head.Metadata).toEqual({ origin: `case-${index}` });
+    }
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(rests.length);
+  });
+
+  it.each([
+    { case: 'outside data/input/', path: (p: TestPipeline) => `s3://${p.bucketName}/data/other/file.txt`, reason: /must be under/ },
+    { case: 'another bucket', path: () => 's3://someone-elses-bucket/data/input/file.txt', reason: /must be in bucket/ },
+    { case: 'a missing object', path: (p: TestPipeline) => inputPath(p, 'missing/file.txt'), reason: /source object does not exist/ },
+    { case: 'a ".." segment', path: (p: TestPipeline) => inputPath(p, 'a/../../secret.txt'), reason: /"\.\." segment/ },
+    { case: 'a non-S3 URL', path: () => 'https://example.com/data/input/file.txt', reason: /must start with s3:\/\// },
+  ])('records FAILED with a reason and deletes the message for $case', async ({ path, reason }) => {
+    const p = await setUp();
+    await submitRow(p, 'bad-row', path(p));
+
+    const { exit, events } = await runUntilIdle(p);
+
+    expect(exit.code).toBe(0);
+    const row = await readRow(p, 'bad-row');
+    expect(row?.[ItemAttribute.status]).toBe(ItemStatus.FAILED);
+    expect(row?.[ItemAttribute.failureReason]).toMatch(reason);
+    expect(row?.[ItemAttribute.workerInstanceId]).toBe(INSTANCE_ID);
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueCounts(p, p.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', item_id: 'bad-row' }));
+  });
+
+  it('records FAILED when the row has no s3_path', async () => {
+    const p = await setUp();
+    const row = { [ItemAttribute.id]: 'no-path', [ItemAttribute.status]: ItemStatus.PENDING };
+    await p.documents.send(new PutCommand({ TableName: p.tableName, Item: row }));
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
+
+    await runUntilIdle(p);
+
+    expect(await readRow(p, 'no-path')).toMatchObject({
+      [ItemAttribute.status]: ItemStatus.FAILED,
+      [ItemAttribute.failureReason]: 's3_path is missing',
+    });
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('neither copies twice nor turns a FINISHED row back when the message comes again', async () => {
+    const p = await setUp();
+    await putInput(p, 'dup/file.txt', Buffer.from('once'));
+    await submitRow(p, 'dup', inputPath(p, 'dup/file.txt'));
+    await runUntilIdle(p);
+    const finished = await readRow(p, 'dup');
+    expect(finished?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+
+    // The pipe delivers at least once: the same record again.
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody({ id: 'dup', status: 'PENDING', s3_path: inputPath(p, 'dup/file.txt') }) }));
+    const { events } = await runUntilIdle(p);
+
+    expect(await readRow(p, 'dup')).toEqual(finished);
+    const versions = await p.s3.send(new ListObjectVersionsCommand({ Bucket: p.bucketName, Prefix: `${OUTPUT_PREFIX}dup/` }));
+    expect(versions.Versions).toHaveLength(1);
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_skipped', item_id: 'dup', reason: 'already FINISHED' }));
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('copies a 12 MiB object in parts above a 5 MiB threshold into an identical object', async () => {
+    const p = await setUp();
+    const body = randomBytes(12 * 1024 * 1024);
+    await putInput(p, 'big/object.bin', body, 'application/octet-stream', { size: 'large' });
+    await submitRow(p, 'big', inputPath(p, 'big/object.bin'));
+
+    const { events } = await runUntilIdle(p, { multipartThresholdBytes: String(5 * 1024 * 1024) });
+
+    expect(await readRow(p, 'big')).toMatchObject({ [ItemAttribute.status]: ItemStatus.FINISHED });
+    const output = await readObject(p, `${OUTPUT_PREFIX}big/object.bin`);
+    expect(output.length).toBe(body.length);
+    expect(sha256(output)).toBe(sha256(body));
+    const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: `${OUTPUT_PREFIX}big/object.bin` }));
+    expect(head.ContentType).toBe('application/octet-stream');
+    expect(head.Metadata).toEqual({ size: 'large' });
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_finished', item_id: 'big', multipart: true, parts: 3 }));
+  });
+
+  it('leaves a body that does not parse for the redrive: it ends in the DLQ, logged with its message ID', async () => {
+    const p = await setUp(2, 2);
+    const { MessageId } = await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }));
+
+    const { events } = await runUntilIdle(p, { visibilityTimeoutSeconds: '2', autoterminateMinutes: '0.15' });
+
+    expect(events).toContainEqual(expect.objectContaining({ event: 'message_unparseable', message_id: MessageId }));
+    const dead = await eventually(
+      async () => {
+        const { Messages } = await p.sqs.send(new ReceiveMessageCommand({ QueueUrl: p.dlqUrl, WaitTimeSeconds: 1 }));
+        return Messages?.[0];
+      },
+      20_000,
+      'the message in the DLQ',
+    );
+    expect(dead.MessageId).toBe(MessageId);
+  });
+
+  it('stops after the idle period, uploads its log to logs/<instance-id>/ and exits 0', async () => {
+    const p = await setUp();
+
+    const { exit, events, logPath } = await runUntilIdle(p);
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(events.map((event) => event.event)).toEqual(expect.arrayContaining(['worker_started', 'worker_idle', 'worker_stopped']));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    expect(listed.Contents).toHaveLength(1);
+    expect(listed.Contents?.[0].Key).toMatch(/-idle\.log$/);
+    const uploaded = (await readObject(p, listed.Contents![0].Key!)).toString('utf8');
+    expect(uploaded).toContain('"event":"worker_idle"');
+    expect(readFileSync(logPath, 'utf8').startsWith(uploaded)).toBe(true);
+  });
+
+  it('on SIGTERM stops receiving, uploads its log and exits 0', async () => {
+    const p = await setUp();
+    const logPath = temporaryLogPath();
+    const worker = launch(p, { logPath });
+    await eventually(async () => (readFileSafe(logPath).includes('"event":"worker_polling"') ? true : undefined), 20_000, 'the worker to poll');
+
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    const events = readEvents(logPath).map((event) => event.event);
+    expect(events).toEqual(expect.arrayContaining(['signal_received', 'worker_stopping', 'worker_stopped', 'log_uploaded']));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    expect(listed.Contents?.[0].Key).toMatch(/-signal\.log$/);
+  });
+
+  it('after a worker is killed mid-batch, its messages return after the visibility timeout and a new worker finishes them', async () => {
+    const p = await setUp(3);
+    const count = 10;
+    const bodies: Buffer[] = [];
+    for (let index = 0; index < count; index++) {
+      bodies.push(randomBytes(256 * 1024));
+      await putInput(p, `batch/file-${index}.bin`, bodies[index]);
+      await submitRow(p, `batch-${index}`, inputPath(p, `batch/file-${index}.bin`));
+    }
+    const firstLog = temporaryLogPath();
+    const first = launch(p, { logPath: firstLog, visibilityTimeoutSeconds: '3', concurrency: '10' });
+    await eventually(async () => (readFileSafe(firstLog).includes('"event":"message_received"') ? true : undefined), 20_000, 'a received message');
+
+    await first.kill('SIGKILL');
+
+    // The precondition that makes this test mean something: messages were in flight when the worker died.
+    const afterKill = await queueCounts(p, p.queueUrl);
+    expect(afterKill.inFlight).toBeGreaterThan(0);
+    const { exit, events } = await runUntilIdle(p, { visibilityTimeoutSeconds: '3', autoterminateMinutes: '0.15' });
+
+    expect(exit.code).toBe(0);
+    for (let index = 0; index < count; index++) {
+      expect((await readRow(p, `batch-${index}`))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+      expect(sha256(await readObject(p, `${OUTPUT_PREFIX}batch/file-${index}.bin`))).toBe(sha256(bodies[index]));
+    }
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    // Redelivered, not sent again: the second worker saw receive counts above 1.
+    const received = events.filter((event) => event.event === 'message_received');
+    expect(received.some((event) => Number(event.receive_count) > 1)).toBe(true);
+  });
+
+  it('exits 2 and names the variable when the configuration is invalid', async () => {
+    const p = await setUp();
+    const worker = launch(p, { logPath: temporaryLogPath(), autoterminateMinutes: 'abc' });
+
+    const exit = await worker.exited;
+
+    expect(exit.code).toBe(2);
+    expect(worker.stderr()).toContain('EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"');
+  });
+});
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX } from '../../contracts';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator';
+import { REPO_ROOT } from '../../local/paths';
+import { build, type Options } from 'tsup';
+import tsupConfig from '../../tsup.config';
+
+/** The pipe-shaped SQS body for one stream record of a row (see contracts/message.ts). */
+export function streamRecordBody(
+  newImage: Record<string, unknown>,
+  eventName: 'INSERT' | 'MODIFY' = 'INSERT',
+  oldImage?: Record<string, unknown>,
+): string {
+  const id = newImage[ItemAttribute.id];
+  return JSON.stringify({
+    eventID: `event-${String(id)}-${eventName}`,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: EMULATOR_REGION,
+    dynamodb: {
+      ApproximateCreationDateTime: 1764000000,
+      Keys: marshall({ [ItemAttribute.id]: id }),
+      NewImage: marshall(newImage),
+      ...(oldImage === undefined ? {} : { OldImage: marshall(oldImage) }),
+      SequenceNumber: '4421584500000000017450439091',
+      SizeBytes: 120,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    eventSourceARN: `arn:aws:dynamodb:${EMULATOR_REGION}:123456789012:table/items/stream/2026-11-25T00:00:00.000`,
+  });
+}
+
+export interface TestPipeline {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly bucketName: string;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly documents: DynamoDBDocumentClient;
+}
+
+export interface PipelineOptions {
+  readonly visibilityTimeoutSeconds: number;
+  /** @default 5 */
+  readonly maxReceiveCount?: number;
+}
+
+/** Creates the table, the queue with its DLQ and redrive, and a versioned bucket, with the SDK directly. */
+export async function createTestPipeline(endpoint: string, options: PipelineOptions): Promise<TestPipeline> {
+  const clientConfig = {
+    endpoint,
+    region: EMULATOR_REGION,
+    credentials: {
+      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
+    },
+  };
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const sqs = new SQSClient(clientConfig);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
+  const tableName = 'worker-test-items';
+  const bucketName = 'worker-test-bucket';
+  await documents.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: ItemAttribute.id, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'worker-test-dlq' }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const { QueueUrl: queueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'worker-test-queue',
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+      },
+    }),
+  );
+  await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucketName, VersioningConfiguration: { Status: 'Enabled' } }));
+  return { endpoint, tableName, queueUrl: queueUrl!, dlqUrl: dlqUrl!, bucketName, s3, sqs, documents };
+}
+
+export function destroyTestPipeline(pipeline: TestPipeline | undefined): void {
+  pipeline?.s3.destroy();
+  pipeline?.sqs.destroy();
+  pipeline?.documents.destroy();
+}
+
+export function inputPath(pipeline: TestPipeline, rest: string): string {
+  return `s3://${pipeline.bucketName}/${INPUT_PREFIX}${rest}`;
+}
+
+/** Writes a PENDING row and sends the message the pipe would send for it. */
+export async function submitRow(pipeline: TestPipeline, id: string, s3Path: string): Promise<void> {
+  const row = { [ItemAttribute.id]: id, [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: s3Path };
+  await pipeline.documents.send(new PutCommand({ TableName: pipeline.tableName, Item: row }));
+  await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: streamRecordBody(row) }));
+}
+
+/** The environment `node worker.js` gets on an instance, pointed at the emulator. */
+export function workerEnvironment(
+  pipeline: TestPipeline,
+  overrides: Partial<Record<keyof typeof WorkerEnv, string>> & { logPath: string },
+): NodeJS.ProcessEnv {
+  const values: Record<keyof typeof WorkerEnv, string> = {
+    queueUrl: pipeline.queueUrl,
+    tableName: pipeline.tableName,
+    bucketName: pipeline.bucketName,
+    autoterminateMinutes: '5',
+    concurrency: '4',
+    visibilityTimeoutSeconds: '30',
+    multipartThresholdBytes: String(5 * 1024 ** 3),
+    instanceId: 'i-0123456789abcdef0',
+    region: EMULATOR_REGION,
+    ...overrides,
+  };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...EMULATOR_CREDENTIALS, [ENDPOINT_ENV]: pipeline.endpoint };
+  for (const [key, name] of Object.entries(WorkerEnv)) env[name] = values[key as keyof typeof WorkerEnv];
+  return env;
+}
+
+export const WORKER_BUNDLE = path.join(REPO_ROOT, 'dist', 'worker', 'worker.js');
+
+/** Builds dist/worker/worker.js with the project's tsup settings when it is missing or older than its sources. */
+export async function ensureWorkerBundle(): Promise<void> {
+  const sources = [path.join(REPO_ROOT, 'worker'), path.join(REPO_ROOT, 'contracts')];
+  const newestSource = Math.max(...sources.flatMap((dir) => listFiles(dir)).map((file) => statSync(file).mtimeMs));
+  if (existsSync(WORKER_BUNDLE) && statSync(WORKER_BUNDLE).mtimeMs >= newestSource) return;
+  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
+  const workerConfig = configs.find((options) => path.resolve(REPO_ROOT, options.outDir ?? '') === path.dirname(WORKER_BUNDLE));
+  if (workerConfig === undefined) throw new Error('tsup.config.ts has no build writing dist/worker');
+  // Only the worker's build (its clean step touches dist/worker alone), so other suites' bundles stay put.
+  await build({ ...workerConfig, config: false, silent: true });
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/** A worker process started by a test; `stop` kills it (if still running) and waits for it. */
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
+  const child = spawn(process.execPath, [WORKER_BUNDLE], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function temporaryLogPath(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'worker-test-')), 'sqs_worker.logs');
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

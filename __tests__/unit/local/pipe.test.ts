@@ -1,0 +1,126 @@
+import type { _Record as StreamSdkRecord } from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { PENDING_FILTER_PATTERNS } from '../../../contracts';
+import type { Pattern } from '../../../local/filter-matcher';
+import { forward, type PipeDefinition } from '../../../local/pipe';
+import { toPipeMessage, toSendBatches } from '../../../local/pipe-message';
+
+const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/items/stream/2026-11-25T15:00:00.000';
+
+function sdkRecord(id: string, status: string, overrides: Partial<StreamSdkRecord> = {}): StreamSdkRecord {
+  return {
+    eventID: `event-${id}`,
+    eventName: 'INSERT',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: {
+      ApproximateCreationDateTime: new Date('2026-11-25T15:30:00.750Z'),
+      Keys: { id: { S: id } },
+      NewImage: { id: { S: id }, status: { S: status }, s3_path: { S: `s3://b/data/input/${id}.txt` }, size: { N: '12' } },
+      SequenceNumber: '100',
+      SizeBytes: 64,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    ...overrides,
+  };
+}
+
+describe('toPipeMessage', () => {
+  it('gives the body a pipe delivers: the record in DynamoDB JSON, epoch seconds, the stream ARN', () => {
+    const message = toPipeMessage(sdkRecord('a', 'PENDING'), STREAM_ARN);
+
+    expect(message).toEqual({
+      eventID: 'event-a',
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      dynamodb: {
+        ApproximateCreationDateTime: 1795620600,
+        Keys: { id: { S: 'a' } },
+        NewImage: { id: { S: 'a' }, status: { S: 'PENDING' }, s3_path: { S: 's3://b/data/input/a.txt' }, size: { N: '12' } },
+        SequenceNumber: '100',
+        SizeBytes: 64,
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+      eventSourceARN: STREAM_ARN,
+    });
+  });
+
+  it('keeps the old image of a MODIFY and writes binary values as base64', () => {
+    const record = sdkRecord('a', 'PENDING', { eventName: 'MODIFY' });
+    const message = toPipeMessage(
+      { ...record, dynamodb: { ...record.dynamodb, OldImage: { id: { S: 'a' }, status: { S: 'FAILED' }, blob: { B: Buffer.from('hi') } } } },
+      STREAM_ARN,
+    );
+
+    expect(message.dynamodb.OldImage).toEqual({ id: { S: 'a' }, status: { S: 'FAILED' }, blob: { B: 'aGk=' } });
+  });
+
+  it('refuses a record without keys, naming its event ID', () => {
+    const record = sdkRecord('a', 'PENDING');
+
+    expect(() => toPipeMessage({ ...record, dynamodb: { ...record.dynamodb, Keys: undefined } }, STREAM_ARN)).toThrow('event-a');
+  });
+});
+
+describe('toSendBatches', () => {
+  it('splits 23 messages into batches of 10, 10 and 3 with ids unique per batch', () => {
+    const messages = Array.from({ length: 23 }, (_, index) => toPipeMessage(sdkRecord(`r${index}`, 'PENDING'), STREAM_ARN));
+
+    const batches = toSendBatches(messages);
+
+    expect(batches.map((batch) => batch.length)).toEqual([10, 10, 3]);
+    for (const batch of batches) expect(new Set(batch.map((entry) => entry.Id)).size).toBe(batch.length);
+    expect(JSON.parse(batches[2][2].MessageBody)).toEqual(messages[22]);
+  });
+});
+
+describe('forward', () => {
+  const sqs = mockClient(SQSClient);
+  const definition: PipeDefinition = {
+    streamArn: STREAM_ARN,
+    queueUrl: 'http://127.0.0.1:5000/123456789012/work',
+    filterPatterns: PENDING_FILTER_PATTERNS as unknown as Pattern[],
+    batchSize: 10,
+  };
+  beforeEach(() => sqs.reset());
+
+  it('sends only the records the filter matches, as SendMessageBatch of pipe bodies', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const records = [sdkRecord('a', 'PENDING'), sdkRecord('b', 'pending'), sdkRecord('c', 'PENDING')];
+
+    const sent = await forward(records, definition, sqs as unknown as SQSClient);
+
+    expect(sent).toBe(2);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
+      QueueUrl: definition.queueUrl,
+      Entries: [
+        { Id: 'r0', MessageBody: JSON.stringify(toPipeMessage(records[0], STREAM_ARN)) },
+        { Id: 'r1', MessageBody: JSON.stringify(toPipeMessage(records[2], STREAM_ARN)) },
+      ],
+    });
+  });
+
+  it('resends the entries SQS failed, and only those', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: 'r1', Code: 'InternalError', SenderFault: false }] })
+      .resolves({ Failed: [] });
+
+    await forward([sdkRecord('a', 'PENDING'), sdkRecord('b', 'PENDING')], definition, sqs as unknown as SQSClient);
+
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1].args[0].input.Entries?.map((entry) => entry.Id)).toEqual(['r1']);
+  });
+
+  it('throws when SQS keeps refusing an entry', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: 'r0', Code: 'InternalError', SenderFault: false }] });
+
+    await expect(forward([sdkRecord('a', 'PENDING')], definition, sqs as unknown as SQSClient)).rejects.toThrow('refused 1');
+  });
+});

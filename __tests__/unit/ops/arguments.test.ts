@@ -1,0 +1,46 @@
+import { parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from '../../../ops/arguments';
+import { UsageError } from '../../../ops/errors';
+
+describe('parseInstanceId', () => {
+  it.each(['i-0123456789abcdef0', 'i-1234abcd'])('accepts %s', (id) => {
+    expect(parseInstanceId(id)).toBe(id);
+  });
+
+  it.each(['', 'i-', '../etc', 'i-0123/..', 'I-0123456789ABCDEF0', 'i-0123456789abcdef01'])('refuses "%s", quoting it', (id) => {
+    expect(() => parseInstanceId(id)).toThrow(new UsageError(`"${id}" is not an EC2 instance id such as i-0123456789abcdef0`));
+  });
+});
+
+describe('parsePositiveInteger', () => {
+  it('accepts an integer in range', () => {
+    expect(parsePositiveInteger('--max', '25', 100)).toBe(25);
+  });
+
+  it.each(['0', '-1', '1.5', 'ten', '101', ''])('refuses "%s", naming the option', (value) => {
+    expect(() => parsePositiveInteger('--max', value, 100)).toThrow(`--max must be an integer from 1 to 100, got "${value}"`);
+  });
+});
+
+describe('parseEndpointUrl', () => {
+  it.each(['http://127.0.0.1:5000', 'https://s3.example.test'])('accepts %s', (url) => {
+    expect(parseEndpointUrl(url)).toBe(url);
+  });
+
+  it.each(['127.0.0.1:5000', 'ftp://host', 'not a url'])('refuses "%s"', (url) => {
+    expect(() => parseEndpointUrl(url)).toThrow(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:5000, got "${url}"`);
+  });
+});
+
+describe('parseKeyPrefix', () => {
+  it.each([
+    { case: 'empty', value: '', expected: '' },
+    { case: 'one segment', value: 'batch-7', expected: 'batch-7/' },
+    { case: 'trailing slashes', value: 'a/b//', expected: 'a/b/' },
+  ])('normalizes $case', ({ value, expected }) => {
+    expect(parseKeyPrefix(value)).toBe(expected);
+  });
+
+  it.each(['../escape', 'a/../b', '/absolute', 'a//b', './a'])('refuses "%s"', (value) => {
+    expect(() => parseKeyPrefix(value)).toThrow(`--prefix must be a relative path such as "batch-7/" without empty, "." or ".." parts, got "${value}"`);
+  });
+});

@@ -1,0 +1,66 @@
+import { StackOutput } from '../../../contracts/outputs';
+import { UsageError } from '../../../ops/errors';
+import { parseStackOutputs } from '../../../ops/outputs';
+
+const OUTPUTS = {
+  [StackOutput.tableName]: 'items',
+  [StackOutput.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/work',
+  [StackOutput.dlqUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/work-dlq',
+  [StackOutput.bucketName]: 'pipeline-bucket',
+  [StackOutput.region]: 'us-east-1',
+  vpc_id: 'vpc-1',
+};
+const EXPECTED = {
+  tableName: 'items',
+  queueUrl: OUTPUTS[StackOutput.queueUrl],
+  dlqUrl: OUTPUTS[StackOutput.dlqUrl],
+  bucketName: 'pipeline-bucket',
+  region: 'us-east-1',
+};
+
+describe('parseStackOutputs', () => {
+  it.each([
+    { case: 'cdktf nested shape, one stack', file: { 'rag-pipeline': OUTPUTS }, stack: undefined },
+    { case: 'flat shape', file: OUTPUTS, stack: undefined },
+    { case: 'nested shape, stack chosen among several', file: { a: OUTPUTS, b: { ...OUTPUTS, table_name: 'other' } }, stack: 'a' },
+  ])('reads the $case', ({ file, stack }) => {
+    expect(parseStackOutputs(JSON.stringify(file), 'outputs.json', stack)).toEqual(EXPECTED);
+  });
+
+  it('leaves the region undefined when the stack does not output it', () => {
+    const { region: _region, ...withoutRegion } = OUTPUTS;
+    expect(parseStackOutputs(JSON.stringify(withoutRegion), 'f.json').region).toBeUndefined();
+  });
+
+  it("reads the local run's file: its stack plus top-level endpoint and region", () => {
+    const { region: _region, ...stack } = OUTPUTS;
+    const file = { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1', 'rag-pipeline': stack };
+    expect(parseStackOutputs(JSON.stringify(file), 'f.json')).toEqual({
+      ...EXPECTED,
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:5000',
+    });
+  });
+
+  it.each([
+    { case: 'not JSON', text: '{nope', message: /f\.json is not valid JSON/ },
+    { case: 'an array', text: '[]', message: /must hold a JSON object/ },
+    { case: 'no outputs at all', text: '{}', message: /neither stack outputs nor a "table_name" output/ },
+    { case: 'several stacks and no --stack', text: JSON.stringify({ a: OUTPUTS, b: OUTPUTS }), message: /several stacks \(a, b\): choose one with --stack/ },
+    {
+      case: 'missing outputs',
+      text: JSON.stringify({ s: { table_name: 'items', vpc_id: 'v' } }),
+      message: /has no queue_url, dlq_url, bucket_name output \(found: table_name, vpc_id\)/,
+    },
+    { case: 'an empty output value', text: JSON.stringify({ ...OUTPUTS, bucket_name: '' }), message: /has no bucket_name output/ },
+  ])('refuses $case, naming the file', ({ text, message }) => {
+    expect(() => parseStackOutputs(text, 'f.json')).toThrow(UsageError);
+    expect(() => parseStackOutputs(text, 'f.json')).toThrow(message);
+  });
+
+  it('names the missing stack and the ones present', () => {
+    expect(() => parseStackOutputs(JSON.stringify({ a: OUTPUTS }), 'f.json', 'prod')).toThrow(
+      'outputs file f.json has no stack "prod" (stacks: a)',
+    );
+  });
+});

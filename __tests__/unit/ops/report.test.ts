@@ -1,0 +1,75 @@
+import { mostRecentFailures, formatRedrive, formatRetryAll, formatStatus, formatSubmitOutcome } from '../../../ops/report';
+import type { SubmitTarget } from '../../../ops/submit-plan';
+
+const target = (name: string): SubmitTarget => ({
+  source: `./${name}`,
+  localFile: `./${name}`,
+  key: `data/input/${name}`,
+  s3Path: `s3://b/data/input/${name}`,
+});
+
+describe('formatSubmitOutcome', () => {
+  it('lists each new row and the total', () => {
+    expect(formatSubmitOutcome({ submitted: [{ target: target('a'), id: 'id-a' }], notAttempted: [] })).toBe(
+      'PENDING id-a s3://b/data/input/a\nsubmitted 1 of 1',
+    );
+  });
+
+  it('says what was written, what failed and why, and what was not attempted', () => {
+    const text = formatSubmitOutcome({
+      submitted: [{ target: target('a'), id: 'id-a' }],
+      failure: { target: target('b'), reason: 'row not written: AccessDenied', objectLeftBehind: true },
+      notAttempted: [target('c')],
+    });
+    expect(text.split('\n')).toEqual([
+      'PENDING id-a s3://b/data/input/a',
+      'submitted 1 of 3; NOT submitted:',
+      '  ./b: row not written: AccessDenied',
+      '  s3://b/data/input/b was uploaded but has no row: delete it or submit it again',
+      '  ./c: not attempted',
+    ]);
+  });
+});
+
+describe('mostRecentFailures', () => {
+  it('orders by finished_at, newest first, rows without a time last, and keeps the limit', () => {
+    const rows = [
+      { id: 'old', finishedAt: '2026-01-01T00:00:00.000Z' },
+      { id: 'none' },
+      { id: 'new', finishedAt: '2026-03-01T00:00:00.000Z' },
+      { id: 'mid', finishedAt: '2026-02-01T00:00:00.000Z' },
+    ];
+    expect(mostRecentFailures(rows, 3).map((row) => row.id)).toEqual(['new', 'mid', 'old']);
+    expect(mostRecentFailures(rows, 10).map((row) => row.id)).toEqual(['new', 'mid', 'old', 'none']);
+  });
+});
+
+describe('formatStatus', () => {
+  it('shows every status, the queues and the failures with their reasons', () => {
+    const text = formatStatus({
+      counts: { PENDING: 2, FINISHED: 5, FAILED: 1 },
+      queue: { visible: 2, inFlight: 1 },
+      deadLetterQueue: { visible: 3, inFlight: 0 },
+      recentFailures: [{ id: 'r1', s3Path: 's3://b/data/input/x', reason: 'NoSuchKey', finishedAt: '2026-01-01T00:00:00Z' }],
+    });
+    expect(text.split('\n')).toEqual([
+      'PENDING   2',
+      'FINISHED  5',
+      'FAILED    1',
+      'queue: 2 waiting, 1 in flight',
+      'dead-letter queue: 3 messages',
+      'recent FAILED rows:',
+      '  r1  2026-01-01T00:00:00Z  s3://b/data/input/x  NoSuchKey',
+    ]);
+  });
+});
+
+describe('formatRetryAll and formatRedrive', () => {
+  it('report counts and what was skipped or stayed behind', () => {
+    expect(formatRetryAll({ retried: ['a'], skipped: ['b'] })).toBe(
+      'PENDING a\nset 1 FAILED rows back to PENDING\nskipped 1 that were no longer FAILED: b',
+    );
+    expect(formatRedrive({ moved: 4, failed: 0 })).toBe('moved 4 messages from the dead-letter queue to the work queue');
+    expect(formatRedrive({ moved: 4, failed: 1 })).toMatch(/; 1 could not be sent and stay in the dead-letter queue$/);
+  });
+});

@@ -1,0 +1,182 @@
+import { WORKER_CODE_KEY } from '../../../contracts';
+import { ConfigError, loadConfig } from '../../../functions/orchestrator/config';
+
+const validEnv: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/rag-pipeline-dev-work',
+  DYNAMODB_TABLE_NAME: 'rag-pipeline-dev-items',
+  EC2_TAG_KEY: 'Role',
+  EC2_TAG_VALUE: 'rag-worker',
+  EC2_AMI_ID: 'resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
+  EC2_INSTANCE_TYPE: 't3.micro',
+  EC2_AUTOTERMINATE_MINUTES: '2.5',
+  EC2_SUBNET_ID: 'subnet-0abc1234',
+  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
+  S3_BUCKET_NAME: 'rag-pipeline-dev-20260101abcdef',
+  EC2_KEY_NAME: '',
+  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
+  MAX_WORKERS: '3',
+  MESSAGES_PER_WORKER: '20',
+  EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
+  EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"dev","managed-by":"cdktf"}',
+  WORKER_CODE_S3_KEY: 'worker/worker.js',
+  WORKER_CONCURRENCY: '4',
+  SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+};
+
+function errorOf(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('reads every variable of a complete environment', () => {
+    expect(loadConfig(validEnv)).toEqual({
+      region: 'us-east-1',
+      queueUrl: validEnv.SQS_QUEUE_URL,
+      tableName: 'rag-pipeline-dev-items',
+      bucketName: 'rag-pipeline-dev-20260101abcdef',
+      workerTag: { key: 'Role', value: 'rag-worker' },
+      workerName: 'rag-pipeline-dev-worker',
+      workerTags: { project: 'rag-pipeline', environment: 'dev', 'managed-by': 'cdktf' },
+      imageId: validEnv.EC2_AMI_ID,
+      instanceType: 't3.micro',
+      subnetId: 'subnet-0abc1234',
+      securityGroupId: 'sg-0abc1234',
+      instanceProfileName: 'rag-pipeline-dev-worker',
+      keyName: undefined,
+      maxWorkers: 3,
+      messagesPerWorker: 20,
+      autoterminateMinutes: 2.5,
+      workerConcurrency: 4,
+      visibilityTimeoutSeconds: 300,
+      workerCodeKey: 'worker/worker.js',
+    });
+  });
+
+  it('applies the documented defaults to the optional variables', () => {
+    const minimal = { ...validEnv };
+    for (const name of [
+      'EC2_KEY_NAME',
+      'MAX_WORKERS',
+      'MESSAGES_PER_WORKER',
+      'EC2_WORKER_NAME',
+      'EC2_WORKER_TAGS',
+      'WORKER_CODE_S3_KEY',
+      'WORKER_CONCURRENCY',
+      'SQS_VISIBILITY_TIMEOUT_SECONDS',
+      'EC2_AUTOTERMINATE_MINUTES',
+    ]) {
+      delete minimal[name];
+    }
+    expect(loadConfig(minimal)).toMatchObject({
+      keyName: undefined,
+      maxWorkers: 1,
+      messagesPerWorker: 10,
+      workerName: 'rag-worker',
+      workerTags: {},
+      workerCodeKey: WORKER_CODE_KEY,
+      workerConcurrency: undefined,
+      visibilityTimeoutSeconds: undefined,
+      autoterminateMinutes: 5,
+    });
+  });
+
+  it('keeps a key name when one is set', () => {
+    expect(loadConfig({ ...validEnv, EC2_KEY_NAME: 'ops-key' }).keyName).toBe('ops-key');
+  });
+
+  it('accepts a pinned AMI ID', () => {
+    expect(loadConfig({ ...validEnv, EC2_AMI_ID: 'ami-0123456789abcdef0' }).imageId).toBe('ami-0123456789abcdef0');
+  });
+
+  it.each([
+    { case: 'a missing queue URL', name: 'SQS_QUEUE_URL', value: undefined, message: 'SQS_QUEUE_URL must be set' },
+    { case: 'a blank subnet', name: 'EC2_SUBNET_ID', value: '  ', message: 'EC2_SUBNET_ID must be set' },
+    { case: 'a missing region', name: 'AWS_REGION', value: undefined, message: 'AWS_REGION must be set' },
+    {
+      case: 'a non-numeric idle time',
+      name: 'EC2_AUTOTERMINATE_MINUTES',
+      value: 'abc',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"',
+    },
+    {
+      case: 'a zero idle time',
+      name: 'EC2_AUTOTERMINATE_MINUTES',
+      value: '0',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"',
+    },
+    { case: 'a zero cap', name: 'MAX_WORKERS', value: '0', message: 'MAX_WORKERS must be an integer from 1 to 100, got "0"' },
+    { case: 'a fractional cap', name: 'MAX_WORKERS', value: '1.5', message: 'MAX_WORKERS must be an integer from 1 to 100, got "1.5"' },
+    {
+      case: 'a negative share per worker',
+      name: 'MESSAGES_PER_WORKER',
+      value: '-10',
+      message: 'MESSAGES_PER_WORKER must be an integer from 1 to 100000, got "-10"',
+    },
+    {
+      case: 'an AMI that is neither an ID nor an SSM reference',
+      name: 'EC2_AMI_ID',
+      value: 'ubuntu-24.04',
+      message: 'EC2_AMI_ID must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "ubuntu-24.04"',
+    },
+    {
+      case: 'a security group name instead of an ID',
+      name: 'EC2_SECURITY_GROUP_ID',
+      value: 'default',
+      message: 'EC2_SECURITY_GROUP_ID must be a security group ID (sg-…), got "default"',
+    },
+    {
+      case: 'a bucket name with dots',
+      name: 'S3_BUCKET_NAME',
+      value: 'my.bucket',
+      message: 'S3_BUCKET_NAME must be an S3 bucket name without dots, got "my.bucket"',
+    },
+    {
+      case: 'tags that are not JSON',
+      name: 'EC2_WORKER_TAGS',
+      value: 'project=rag',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "project=rag"',
+    },
+    {
+      case: 'tags with a number value',
+      name: 'EC2_WORKER_TAGS',
+      value: '{"cost-center":42}',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"cost-center":42}"',
+    },
+    {
+      case: 'tags that redefine the worker tag',
+      name: 'EC2_WORKER_TAGS',
+      value: '{"Role":"other"}',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"Role":"other"}"',
+    },
+    {
+      case: 'tags that redefine Name',
+      name: 'EC2_WORKER_TAGS',
+      value: '{"Name":"x"}',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"Name":"x"}"',
+    },
+    {
+      case: 'a worker code key that would need URL encoding',
+      name: 'WORKER_CODE_S3_KEY',
+      value: 'worker code/worker.js',
+      message: `WORKER_CODE_S3_KEY must be an S3 key of letters, digits and !_.*'()/-, got "worker code/worker.js"`,
+    },
+  ])('rejects $case, naming the variable and the value', ({ name, value, message }) => {
+    expect(errorOf({ ...validEnv, [name]: value })).toBe(message);
+  });
+
+  it('reports every problem at once', () => {
+    const message = errorOf({ ...validEnv, SQS_QUEUE_URL: undefined, MAX_WORKERS: 'many', EC2_SUBNET_ID: 'vpc-1' });
+    expect(message.split('; ')).toEqual([
+      'SQS_QUEUE_URL must be set',
+      'EC2_SUBNET_ID must be a subnet ID (subnet-…), got "vpc-1"',
+      'MAX_WORKERS must be an integer from 1 to 100, got "many"',
+    ]);
+  });
+});

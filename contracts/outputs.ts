@@ -1,0 +1,18 @@
+/**
+ * Names of the stack's Terraform outputs that programs outside the stack read (the ops CLI, the local run).
+ * `cdktf output --outputs-file` writes them as `{ "<stack>": { "<name>": value } }`.
+ */
+export const StackOutput = {
+  tableName: 'table_name',
+  queueUrl: 'queue_url',
+  dlqUrl: 'dlq_url',
+  bucketName: 'bucket_name',
+  region: 'region',
+} as const;
+
+/**
+ * Where the outputs file is written by default (`cdktf output --outputs-file outputs.json`, the local run)
+ * and where the ops CLI looks for it, relative to the working directory. Holds an account's resource
+ * names: git-ignored.
+ */
+export const STACK_OUTPUTS_FILE = 'outputs.json';

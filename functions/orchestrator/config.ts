@@ -1,0 +1,172 @@
+import { OrchestratorEnv, WORKER_CODE_KEY } from '../../contracts';
+
+/** Everything the orchestrator reads from its environment, validated once per cold start. */
+export interface OrchestratorConfig {
+  readonly region: string;
+  readonly queueUrl: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+  /** The tag that marks a worker, e.g. `Role=rag-worker`: counted by DescribeInstances, put on launches. */
+  readonly workerTag: { readonly key: string; readonly value: string };
+  /** Value of the workers' `Name` tag. */
+  readonly workerName: string;
+  /** Extra tags (project, environment, managed-by) for workers and their volumes. */
+  readonly workerTags: Readonly<Record<string, string>>;
+  /** `ami-…` or `resolve:ssm:<parameter>`. */
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly instanceProfileName: string;
+  /** undefined when no key pair is configured (EC2_KEY_NAME empty or unset). */
+  readonly keyName: string | undefined;
+  readonly maxWorkers: number;
+  readonly messagesPerWorker: number;
+  /** Passed through to the worker. */
+  readonly autoterminateMinutes: number;
+  /** Passed through to the worker; undefined leaves the worker's own default. */
+  readonly workerConcurrency: number | undefined;
+  /** Passed through to the worker; undefined leaves the worker's own default. */
+  readonly visibilityTimeoutSeconds: number | undefined;
+  /** S3 key of the worker bundle in {@link bucketName}. */
+  readonly workerCodeKey: string;
+}
+
+/** The AWS Lambda runtime sets it; local runs set it themselves. */
+export const REGION_ENV = 'AWS_REGION';
+
+export const DEFAULT_MAX_WORKERS = 1;
+export const DEFAULT_MESSAGES_PER_WORKER = 10;
+export const DEFAULT_AUTOTERMINATE_MINUTES = 5;
+const MAX_WORKERS_LIMIT = 100;
+/** EC2 allows 50 tags per resource; the worker tag and `Name` take two. */
+const MAX_EXTRA_TAGS = 48;
+
+/** One or more configuration values are missing or invalid; the message names each variable and value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the whole configuration. Every problem is collected, so one failed cold start
+ * lists them all: `MAX_WORKERS must be an integer from 1 to 100, got "0"; EC2_SUBNET_ID must be set`.
+ */
+export function loadConfig(env: Env): OrchestratorConfig {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+  const N = OrchestratorEnv;
+
+  const workerTag = {
+    key: read.string(N.tagKey, TAG_KEY, 'a tag key (1-128 characters, not starting with "aws:")'),
+    value: read.string(N.tagValue, TAG_VALUE, 'a tag value (1-256 characters)'),
+  };
+  const config: OrchestratorConfig = {
+    region: read.string(REGION_ENV, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
+    queueUrl: read.string(N.queueUrl, /^https?:\/\/\S+$/, 'an SQS queue URL'),
+    tableName: read.string(N.tableName, /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
+    // No dots: the bootstrap fetches the worker bundle with a virtual-hosted-style HTTPS URL.
+    bucketName: read.string(N.bucketName, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'an S3 bucket name without dots'),
+    workerTag,
+    workerName: read.optional(N.workerName, TAG_VALUE, 'a tag value (1-256 characters)') ?? workerTag.value,
+    workerTags: read.tags(N.workerTags, workerTag.key),
+    imageId: read.string(N.amiId, /^(ami-[0-9a-f]{8,17}|resolve:ssm:\/?[A-Za-z0-9_.\-/:]+)$/, 'an AMI ID (ami-…) or resolve:ssm:<parameter>'),
+    instanceType: read.string(N.instanceType, /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t3.micro'),
+    subnetId: read.string(N.subnetId, /^subnet-[0-9a-f]+$/, 'a subnet ID (subnet-…)'),
+    securityGroupId: read.string(N.securityGroupId, /^sg-[0-9a-f]+$/, 'a security group ID (sg-…)'),
+    instanceProfileName: read.string(N.instanceProfileName, /^[\w+=,.@-]{1,128}$/, 'an IAM instance profile name'),
+    keyName: read.optional(N.keyName, /^[\x20-\x7e]{1,255}$/, 'an EC2 key pair name or empty'),
+    maxWorkers: read.integer(N.maxWorkers, DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
+    messagesPerWorker: read.integer(N.messagesPerWorker, DEFAULT_MESSAGES_PER_WORKER, 1, 100_000),
+    autoterminateMinutes: read.positiveNumber(N.autoterminateMinutes, DEFAULT_AUTOTERMINATE_MINUTES),
+    workerConcurrency: read.optionalInteger(N.workerConcurrency, 1, 100),
+    visibilityTimeoutSeconds: read.optionalInteger(N.visibilityTimeoutSeconds, 1, 43_200),
+    workerCodeKey:
+      read.optional(N.workerCodeKey, /^[A-Za-z0-9!_.*'()/-]{1,1024}$/, 'an S3 key of letters, digits and !_.*\'()/-') ??
+      WORKER_CODE_KEY,
+  };
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return config;
+}
+
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+
+/** Reads one variable per call; records a problem instead of throwing so all of them are reported. */
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string, pattern: RegExp, requirement: string): string {
+    const raw = this.raw(name);
+    if (raw === undefined) {
+      this.problems.push(`${name} must be set`);
+      return '';
+    }
+    return this.check(name, raw, pattern.test(raw), requirement) ?? '';
+  }
+
+  optional(name: string, pattern: RegExp, requirement: string): string | undefined {
+    const raw = this.raw(name);
+    return raw === undefined ? undefined : this.check(name, raw, pattern.test(raw), requirement);
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    return this.optionalInteger(name, min, max) ?? fallback;
+  }
+
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    const ok = Number.isSafeInteger(value) && value >= min && value <= max;
+    return this.check(name, raw, ok, `an integer from ${min} to ${max}`) === undefined ? undefined : value;
+  }
+
+  positiveNumber(name: string, fallback: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    return this.check(name, raw, value > 0, 'a positive number') === undefined ? fallback : value;
+  }
+
+  /** A JSON object of string values; must not redefine the worker tag or `Name`, which the launch sets. */
+  tags(name: string, workerTagKey: string): Readonly<Record<string, string>> {
+    const raw = this.raw(name);
+    if (raw === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    const requirement = `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name" or "${workerTagKey}"`;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.check(name, raw, false, requirement);
+      return {};
+    }
+    const entries = Object.entries(parsed);
+    const ok =
+      entries.length <= MAX_EXTRA_TAGS &&
+      entries.every(
+        ([key, value]) =>
+          TAG_KEY.test(key) && typeof value === 'string' && (value === '' || TAG_VALUE.test(value)) && key !== 'Name' && key !== workerTagKey,
+      );
+    return this.check(name, raw, ok, requirement) === undefined ? {} : (parsed as Record<string, string>);
+  }
+
+  /** Unset and blank both count as unset. */
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  private check(name: string, raw: string, ok: boolean, requirement: string): string | undefined {
+    if (ok) return raw;
+    this.problems.push(`${name} must be ${requirement}, got "${raw}"`);
+    return undefined;
+  }
+}

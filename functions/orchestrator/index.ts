@@ -1,0 +1,31 @@
+import { createClients } from './clients';
+import { loadConfig } from './config';
+import { createHandler, type InvocationContext, type OrchestratorHandler, type ScheduledEvent, type TickSummary } from './handler';
+import { createLogger } from './logger';
+
+export type { ScheduledEvent, TickSummary } from './handler';
+
+let ready: Promise<OrchestratorHandler> | undefined;
+
+/**
+ * The Lambda entry point (`index.handler`). The first invocation of a container reads and validates the
+ * configuration, renders the user data and builds the clients; a bad configuration fails every invocation
+ * of that container with a message naming each variable, so the Lambda Errors alarm fires. Importing this
+ * module does nothing.
+ */
+export async function handler(event: ScheduledEvent, context?: InvocationContext): Promise<TickSummary> {
+  ready ??= Promise.resolve().then(coldStart);
+  const tick = await ready;
+  return tick(event, context);
+}
+
+function coldStart(): OrchestratorHandler {
+  const logger = createLogger();
+  try {
+    const config = loadConfig(process.env);
+    return createHandler({ config, clients: createClients({ region: config.region }), logger });
+  } catch (error) {
+    logger.fatal({ event: 'orchestrator.cold_start.failed', err: error }, (error as Error).message);
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'cdktf';
+import { loadSettings, SettingName } from '../config/settings';
+import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../main';
+import type { Pattern } from './filter-matcher';
+import { REPO_ROOT } from './paths';
+import { terraform, writeOfflineOverride } from './terraform';
+
+/** Settings a remote deployment needs and a local one must never pick up from the shell. */
+const REMOTE_ONLY_SETTINGS = [SettingName.stateBucket, SettingName.stateKey, SettingName.stateRegion, SettingName.statePath];
+
+/** The pipe as Terraform deployed it, read back from the state. */
+export interface DeployedPipe {
+  readonly sourceArn: string;
+  readonly targetArn: string;
+  readonly filterPatterns: readonly Pattern[];
+  readonly batchSize: number;
+}
+
+export interface Deployment {
+  /** Directory holding cdk.tf.json, the override, .terraform and the state. */
+  readonly stackDir: string;
+  /** `terraform output -json`, name → value. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly pipe: DeployedPipe;
+}
+
+export interface DeployOptions {
+  readonly endpoint: string;
+  /** `PIPELINE_*` settings for synth; remote-state settings are dropped. */
+  readonly settingsEnv: NodeJS.ProcessEnv;
+  /** @default a fresh directory under the OS temp dir */
+  readonly workDir?: string;
+  /** Progress lines for the user (synth, init, apply). */
+  readonly progress?: (line: string) => void;
+  /** Aborting interrupts terraform. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Synthesizes the product's stack exactly as `cdktf synth` does, adds the local-only override (fake
+ * credentials, emulator endpoints) next to it, and applies it to the emulator with terraform.
+ * A failed init or apply rejects with Terraform's own error output.
+ */
+export async function deployStack(options: DeployOptions): Promise<Deployment> {
+  for (const bundle of [path.join(ORCHESTRATOR_CODE_DIR, 'index.js'), WORKER_BUNDLE_PATH]) {
+    if (!existsSync(bundle)) throw new Error(`${path.relative(REPO_ROOT, bundle)} is missing: run "npm run build" first.`);
+  }
+  const progress = options.progress ?? (() => undefined);
+  const outdir = options.workDir ?? mkdtempSync(path.join(os.tmpdir(), 'rag-local-'));
+
+  progress('synthesizing the stack');
+  const stackDir = synthesize(outdir, localSettingsEnv(options.settingsEnv));
+  writeOfflineOverride(stackDir, { endpoint: options.endpoint });
+
+  progress('terraform init');
+  await terraform(stackDir, ['init', '-input=false', '-no-color'], {}, options.signal);
+  progress('terraform apply (about a minute and a half on the emulator)');
+  await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {}, options.signal);
+
+  const outputs = parseOutputs((await terraform(stackDir, ['output', '-json'])).stdout);
+  const pipe = deployedPipe((await terraform(stackDir, ['show', '-json', '-no-color'])).stdout);
+  return { stackDir, outputs, pipe };
+}
+
+/** The synth environment for a local run: the shell's PIPELINE_* settings without remote state. */
+export function localSettingsEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const settings = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('PIPELINE_')));
+  for (const name of REMOTE_ONLY_SETTINGS) delete settings[name];
+  return settings;
+}
+
+/** `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth`. Returns the stack dir. */
+export function synthesize(outdir: string, settingsEnv: NodeJS.ProcessEnv): string {
+  const app = new App({ outdir });
+  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv));
+  app.synth();
+  return path.join(outdir, 'stacks', STACK_NAME);
+}
+
+/** `terraform output -json` → `{name: value}`. */
+export function parseOutputs(json: string): Record<string, unknown> {
+  const raw = JSON.parse(json) as Record<string, { value: unknown }>;
+  return Object.fromEntries(Object.entries(raw).map(([name, output]) => [name, output.value]));
+}
+
+interface StateResource {
+  readonly type: string;
+  readonly address: string;
+  readonly values: Record<string, unknown>;
+}
+interface StateModule {
+  readonly resources?: StateResource[];
+  readonly child_modules?: StateModule[];
+}
+
+/** The one aws_pipes_pipe in `terraform show -json`: its source, target, filter and batch size. */
+export function deployedPipe(showJson: string): DeployedPipe {
+  const state = JSON.parse(showJson) as { values?: { root_module?: StateModule } };
+  const pipes = allResources(state.values?.root_module).filter((resource) => resource.type === 'aws_pipes_pipe');
+  if (pipes.length !== 1) throw new Error(`expected one aws_pipes_pipe in the state, found ${pipes.length}`);
+  const values = pipes[0].values as {
+    source?: string;
+    target?: string;
+    source_parameters?: {
+      filter_criteria?: { filter?: { pattern?: string }[] }[];
+      dynamodb_stream_parameters?: { batch_size?: number }[];
+    }[];
+  };
+  const sourceParameters = values.source_parameters?.[0];
+  const filters = sourceParameters?.filter_criteria?.[0]?.filter ?? [];
+  if (!values.source || !values.target) throw new Error(`${pipes[0].address} has no source or target in the state`);
+  if (filters.length === 0) throw new Error(`${pipes[0].address} has no filter: the local pipe would forward every record`);
+  return {
+    sourceArn: values.source,
+    targetArn: values.target,
+    filterPatterns: filters.map((filter) => JSON.parse(filter.pattern ?? '{}') as Pattern),
+    batchSize: Math.min(10, sourceParameters?.dynamodb_stream_parameters?.[0]?.batch_size ?? 10),
+  };
+}
+
+function allResources(module: StateModule | undefined): StateResource[] {
+  if (!module) return [];
+  return [...(module.resources ?? []), ...(module.child_modules ?? []).flatMap(allResources)];
+}

@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { WORKER_TAG } from '../contracts';
+import type { LocalLog } from './log';
+import { pause } from './pipe';
+import { decodeUserData, workerCodeLocation, workerProcessEnv, type ParseWorkerEnvironment } from './worker-process-env';
+
+export interface InstanceRunnerOptions {
+  readonly ec2: EC2Client;
+  readonly s3: S3Client;
+  readonly endpoint: string;
+  /** Each instance gets `<workDir>/<instance-id>/` for its bundle, its HOME and its log file. */
+  readonly workDir: string;
+  readonly parseWorkerEnvironment: ParseWorkerEnvironment;
+  readonly log: LocalLog;
+  /** @default 500 ms between DescribeInstances polls */
+  readonly pollIntervalMs?: number;
+}
+
+/** One worker process standing in for one emulated instance. */
+export interface WorkerRun {
+  readonly instanceId: string;
+  readonly pid?: number;
+  /** The file the worker logs to, in place of /home/ubuntu/sqs_worker.logs. */
+  readonly logPath: string;
+  /** Set once the process has exited. */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+}
+
+export interface RunningInstanceRunner {
+  /** Workers whose process is alive. */
+  running(): WorkerRun[];
+  /** Every worker started so far, alive or not. */
+  history(): WorkerRun[];
+  /** Most worker processes alive at the same time. */
+  peakRunning(): number;
+  /** Stops watching, stops every worker (SIGTERM, then SIGKILL), terminates their instances. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * The local stand-in for EC2 booting a worker: for each instance with the worker tag that is pending
+ * or running, read its user data, fetch the worker bundle from the bucket as the bootstrap would, and
+ * run it with the user data's environment. When the process exits the instance is terminated, as the
+ * bootstrap's poweroff does; when the instance is terminated the process is stopped.
+ */
+export function startInstanceRunner(options: InstanceRunnerOptions): RunningInstanceRunner {
+  const controller = new AbortController();
+  const children = new Map<string, { run: WorkerRun; child?: ChildProcess; exited: Promise<void> }>();
+  const seen = new Set<string>();
+  let peak = 0;
+
+  const terminate = async (instanceId: string) => {
+    try {
+      await options.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+      options.log.info('instance_terminated', { instanceId });
+    } catch (error) {
+      options.log.warn('instance_terminate_failed', { instanceId, error: (error as Error).message });
+    }
+  };
+
+  const boot = async (instanceId: string): Promise<void> => {
+    const instanceDir = path.join(options.workDir, instanceId);
+    const run: WorkerRun = { instanceId, logPath: path.join(instanceDir, 'sqs_worker.logs') };
+    let markExited!: () => void;
+    const entry: { run: WorkerRun; child?: ChildProcess; exited: Promise<void> } = {
+      run,
+      exited: new Promise((resolve) => (markExited = resolve)),
+    };
+    children.set(instanceId, entry);
+    try {
+      mkdirSync(instanceDir, { recursive: true });
+      const { UserData } = await options.ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+      );
+      const userDataEnv = options.parseWorkerEnvironment(decodeUserData(UserData?.Value, instanceId));
+      const code = workerCodeLocation(userDataEnv, instanceId);
+      const bundle = await options.s3.send(new GetObjectCommand({ Bucket: code.bucket, Key: code.key }));
+      const bundlePath = path.join(instanceDir, path.basename(code.key) || 'worker.js');
+      writeFileSync(bundlePath, await bundle.Body!.transformToByteArray());
+      if (controller.signal.aborted) throw new Error('the local run is stopping');
+
+      const logFd = openSync(run.logPath, 'a');
+      const child = spawn(process.execPath, [bundlePath], {
+        cwd: instanceDir,
+        env: workerProcessEnv(userDataEnv, {
+          endpoint: options.endpoint,
+          logPath: run.logPath,
+          instanceId,
+          home: instanceDir,
+          path: process.env.PATH,
+        }),
+        // The bootstrap appends the worker's stdout and stderr to its log file.
+        stdio: ['ignore', logFd, logFd],
+      });
+      closeSync(logFd);
+      entry.child = child;
+      Object.assign(run, { pid: child.pid });
+      peak = Math.max(peak, [...children.values()].filter((other) => other.child && !other.run.exit).length);
+      options.log.info('worker_started', { instanceId, pid: child.pid, logPath: run.logPath });
+      child.once('exit', (code, signal) => {
+        run.exit = { code, signal };
+        options.log.info('worker_exited', { instanceId, code, signal });
+        void terminate(instanceId).finally(markExited);
+      });
+      child.once('error', (error) => options.log.warn('worker_spawn_failed', { instanceId, error: error.message }));
+    } catch (error) {
+      // The bootstrap powers the instance off when it fails; so does the local run.
+      run.exit = { code: null, signal: null };
+      options.log.warn('worker_boot_failed', { instanceId, error: (error as Error).message });
+      await terminate(instanceId);
+      markExited();
+    }
+  };
+
+  const pollOnce = async () => {
+    const live = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await options.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: `tag:${WORKER_TAG.key}`, Values: [WORKER_TAG.value] },
+            { Name: 'instance-state-name', Values: ['pending', 'running'] },
+          ],
+          NextToken: nextToken,
+        }),
+        { abortSignal: controller.signal },
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) if (instance.InstanceId) live.add(instance.InstanceId);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+
+    for (const instanceId of live) {
+      if (seen.has(instanceId) || controller.signal.aborted) continue;
+      seen.add(instanceId);
+      void boot(instanceId);
+    }
+    // An instance terminated from outside (console, CLI, a test) takes its worker with it.
+    for (const [instanceId, { child, run }] of children) {
+      if (!live.has(instanceId) && child && !run.exit) child.kill('SIGTERM');
+    }
+  };
+
+  const loop = (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        await pollOnce();
+      } catch (error) {
+        if (controller.signal.aborted) break;
+        options.log.warn('instance_poll_failed', { error: (error as Error).message });
+      }
+      await pause(options.pollIntervalMs ?? 500, controller.signal);
+    }
+  })();
+
+  return {
+    running: () => [...children.values()].filter(({ child, run }) => child && !run.exit).map(({ run }) => run),
+    history: () => [...children.values()].map(({ run }) => run),
+    peakRunning: () => peak,
+    async stop() {
+      controller.abort();
+      await loop;
+      await Promise.all(
+        [...children.values()].map(async ({ child, run, exited }) => {
+          if (child && !run.exit) {
+            child.kill('SIGTERM');
+            const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+            await exited;
+            clearTimeout(killer);
+          } else {
+            await exited;
+          }
+        }),
+      );
+    },
+  };
+}

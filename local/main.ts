@@ -1,0 +1,154 @@
+/**
+ * `npm run local`: the whole pipeline on this machine, on moto, with no AWS account.
+ * Entry point only: parses flags, checks prerequisites, wires startLocalPipeline, reports, stops.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { STACK_NAME } from '../main';
+import { runDemo, summarizeDemo } from './demo';
+import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from './local-pipeline';
+import { createLocalLog } from './log';
+import { ensurePrerequisites } from './preflight';
+import { formatOutputs, formatProgress, outputsFileContent } from './progress';
+import { countRowsByStatus } from './rows';
+
+interface CliOptions {
+  demo: boolean;
+  demoTimeoutSeconds: number;
+  outputsFile?: string;
+  tickSeconds: number;
+  maxWorkers?: number;
+  autoterminateMinutes: number;
+  port?: number;
+  progressSeconds: number;
+  verbose: boolean;
+}
+
+const positiveNumber = (flag: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got "${raw}"`);
+  return value;
+};
+const positiveInteger = (flag: string) => (raw: string) => {
+  const value = positiveNumber(flag)(raw);
+  if (!Number.isInteger(value)) throw new InvalidArgumentError(`${flag} must be a whole number, got "${raw}"`);
+  return value;
+};
+
+function parseCli(argv: readonly string[]): CliOptions {
+  return new Command('local')
+    .description('Run the whole pipeline on this machine: moto, the stack applied with terraform, the pipe, the schedule and the workers.')
+    .option('--demo', 'upload sample files, insert PENDING rows, wait until each ends FINISHED or FAILED, then exit', false)
+    .option('--demo-timeout-seconds <n>', 'how long --demo waits for the rows', positiveNumber('--demo-timeout-seconds'), 300)
+    .option('--outputs-file <path>', 'also write the endpoint and the stack outputs to this JSON file')
+    .option('--tick-seconds <n>', 'seconds between orchestrator invocations', positiveNumber('--tick-seconds'), LOCAL_DEFAULTS.tickSeconds)
+    .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS: most workers at once', positiveInteger('--max-workers'))
+    .option(
+      '--autoterminate-minutes <n>',
+      'PIPELINE_AUTOTERMINATE_MINUTES: idle minutes before a worker stops',
+      positiveNumber('--autoterminate-minutes'),
+      LOCAL_DEFAULTS.autoterminateMinutes,
+    )
+    .option('--port <n>', 'emulator port (another is picked when it is in use)', positiveInteger('--port'))
+    .option('--progress-seconds <n>', 'seconds between progress lines', positiveNumber('--progress-seconds'), 5)
+    .option('--verbose', 'JSON event lines of the pipe, schedule and instance runner on stderr', false)
+    .parse([...argv], { from: 'user' })
+    .opts<CliOptions>();
+}
+
+async function main(): Promise<number> {
+  const options = parseCli(process.argv.slice(2));
+  const missing = ensurePrerequisites();
+  if (missing) {
+    console.error(missing);
+    return 1;
+  }
+
+  const log = createLocalLog(process.stderr, options.verbose ? 'info' : 'warn');
+  const stop = new AbortController();
+  let signalExitCode = 0;
+  const interrupted = new Promise<void>((resolve) => {
+    const onSignal = (code: number) => () => {
+      signalExitCode = code;
+      stop.abort();
+      resolve();
+    };
+    process.once('SIGINT', onSignal(130));
+    process.once('SIGTERM', onSignal(143));
+  });
+
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline({
+      port: options.port,
+      tickSeconds: options.tickSeconds,
+      settings: { autoterminateMinutes: options.autoterminateMinutes, maxWorkers: options.maxWorkers },
+      log,
+      progress: (line) => console.log(`local: ${line}`),
+      signal: stop.signal,
+    });
+  } catch (error) {
+    if (stop.signal.aborted) {
+      console.log('stopped before the pipeline was up; nothing left running.');
+      return signalExitCode;
+    }
+    console.error(`local run failed: ${(error as Error).message}`);
+    return 1;
+  }
+
+  const { endpoint, region, outputs } = pipeline;
+  const tableName = String(outputs.table_name);
+  let lastLine = '';
+  const reportProgress = async () => {
+    try {
+      const line = formatProgress(await countRowsByStatus(pipeline.clients.dynamodb, tableName), pipeline.instances.running().length);
+      if (line !== lastLine) console.log(`${new Date().toISOString().slice(11, 19)}  ${line}`);
+      lastLine = line;
+    } catch (error) {
+      if (!stop.signal.aborted) console.error(`progress unavailable: ${(error as Error).message}`);
+    }
+  };
+  const ticker = setInterval(() => void reportProgress(), options.progressSeconds * 1000);
+
+  try {
+    console.log(`\nThe pipeline is running on the emulator:\n${formatOutputs(endpoint, outputs)}\n`);
+    console.log(`Drive it with the AWS CLI: aws --endpoint-url ${endpoint} --region ${region} dynamodb put-item ... (docs/local-run.md)`);
+    if (options.outputsFile) {
+      writeFileSync(options.outputsFile, outputsFileContent(STACK_NAME, endpoint, region, outputs));
+      console.log(`outputs written to ${options.outputsFile}`);
+    }
+    if (!options.demo) {
+      console.log('Press Ctrl-C to stop.');
+      await interrupted;
+      return signalExitCode;
+    }
+    const result = await runDemo({
+      dynamodb: pipeline.clients.dynamodb,
+      s3: pipeline.clients.s3,
+      tableName,
+      bucketName: String(outputs.bucket_name),
+      timeoutMs: options.demoTimeoutSeconds * 1000,
+      signal: stop.signal,
+    });
+    if (stop.signal.aborted) return signalExitCode;
+    await reportProgress();
+    const summary = summarizeDemo(result);
+    console.log(`\n${summary.text}`);
+    return summary.failed ? 1 : 0;
+  } finally {
+    clearInterval(ticker);
+    console.log('stopping the workers, the function host and the emulator…');
+    await pipeline.stop();
+    console.log('stopped; nothing left running.');
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`local run failed: ${(error as Error).stack ?? String(error)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,172 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ENDPOINT_ENV } from '../contracts';
+import { EMULATOR_CREDENTIALS } from './emulator';
+import type { InvokeRequest, InvokeResponse } from './lambda-host';
+import type { LocalLog } from './log';
+import { pause } from './pipe';
+
+/** The emulated function as Terraform deployed it: what the local run needs to run it. */
+export interface DeployedFunction {
+  readonly functionName: string;
+  /** `index.handler`: module `index` in the code directory, export `handler`. */
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  /** The account the emulator deployed into (from the function's ARN). */
+  readonly accountId: string;
+  /** Environment.Variables, exactly as deployed. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface ScheduleOptions {
+  readonly lambda: LambdaClient;
+  readonly functionName: string;
+  /** Directory holding the function's code, as zipped into the deployment (dist/orchestrator). */
+  readonly codeDir: string;
+  readonly endpoint: string;
+  readonly region: string;
+  /** Name of the schedule rule, for the event's `resources`. */
+  readonly ruleName: string;
+  readonly tickMs: number;
+  readonly log: LocalLog;
+  /** Called with each invocation's result or error, after it is logged. */
+  readonly onTick?: (outcome: { result?: unknown; error?: string }) => void;
+}
+
+export interface RunningSchedule {
+  readonly ticks: () => number;
+  stop(): Promise<void>;
+}
+
+/** Reads the function's configuration back from the emulator, as Terraform deployed it. */
+export async function readDeployedFunction(lambda: LambdaClient, functionName: string): Promise<DeployedFunction> {
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  if (!config.Handler) throw new Error(`the emulated function ${functionName} has no handler`);
+  return {
+    functionName,
+    handler: config.Handler,
+    timeoutSeconds: config.Timeout ?? 3,
+    accountId: config.FunctionArn?.split(':')[4] ?? '123456789012',
+    environment: config.Environment?.Variables ?? {},
+  };
+}
+
+/** An EventBridge scheduled event; a fresh `id` per tick, as EventBridge sends. */
+export function scheduledEvent(ruleName: string, accountId: string, region: string, now: Date): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: accountId,
+    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    resources: [`arn:aws:events:${region}:${accountId}:rule/${ruleName}`],
+    detail: {},
+  };
+}
+
+/**
+ * The environment of the function's execution environment: the deployed variables, plus what Lambda
+ * itself provides (region, function name, credentials), with only the endpoint pointed at the emulator.
+ */
+export function functionProcessEnv(deployed: DeployedFunction, endpoint: string, region: string, home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    ...deployed.environment,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_LAMBDA_FUNCTION_NAME: deployed.functionName,
+    ...EMULATOR_CREDENTIALS,
+    [ENDPOINT_ENV]: endpoint,
+  };
+}
+
+/**
+ * The local stand-in for the EventBridge schedule rule: every tick it invokes the real orchestrator
+ * handler in a long-lived child process (a warm Lambda), with the environment read back from the
+ * emulated function. Ticks never overlap, as the function's reserved concurrency of 1 ensures in AWS.
+ */
+export async function startSchedule(options: ScheduleOptions): Promise<RunningSchedule> {
+  const deployed = await readDeployedFunction(options.lambda, options.functionName);
+  const [moduleName, exportName] = splitHandler(deployed.handler);
+  const controller = new AbortController();
+  let host: ChildProcess | undefined;
+  let nextId = 0;
+  let ticks = 0;
+
+  const startHost = (): ChildProcess =>
+    fork(path.join(__dirname, 'lambda-host.ts'), [path.join(options.codeDir, `${moduleName}.js`), exportName], {
+      cwd: options.codeDir,
+      env: functionProcessEnv(deployed, options.endpoint, options.region, options.codeDir),
+      execArgv: ['--require', require.resolve('tsx/cjs')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+
+  const invoke = (event: unknown): Promise<InvokeResponse> => {
+    host ??= startHost();
+    const child = host;
+    const request: InvokeRequest = { id: ++nextId, event, timeoutMs: deployed.timeoutSeconds * 1000 };
+    return new Promise((resolve) => {
+      const finish = (response: InvokeResponse) => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(response);
+      };
+      const onMessage = (response: InvokeResponse) => response.id === request.id && finish(response);
+      const onExit = (code: number | null) => {
+        if (host === child) host = undefined;
+        finish({ id: request.id, error: { message: `the function's process exited (code ${code})` } });
+      };
+      // Lambda stops an invocation at the function's timeout and discards its environment.
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        finish({ id: request.id, error: { message: `timed out after ${deployed.timeoutSeconds} s` } });
+      }, request.timeoutMs);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(request);
+    });
+  };
+
+  const loop = (async () => {
+    while (!controller.signal.aborted) {
+      const response = await invoke(scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date()));
+      if (controller.signal.aborted) break; // an invocation cut short by stop() is not a failure
+      ticks++;
+      if ('error' in response) {
+        options.log.warn('orchestrator_failed', { error: response.error.message });
+        options.onTick?.({ error: response.error.message });
+      } else {
+        options.log.info('orchestrator_ticked', { result: response.result });
+        options.onTick?.({ result: response.result });
+      }
+      await pause(options.tickMs, controller.signal);
+    }
+  })();
+
+  return {
+    ticks: () => ticks,
+    async stop() {
+      controller.abort();
+      const child = host;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        // Ends an invocation in flight too: its promise resolves on the process's exit.
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await loop;
+    },
+  };
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0 || dot === handler.length - 1) throw new Error(`the function's handler "${handler}" is not "<module>.<export>"`);
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}

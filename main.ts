@@ -1,0 +1,159 @@
+import * as path from 'node:path';
+import { Construct } from 'constructs';
+import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { OrchestratorEnv, WORKER_TAG } from './contracts';
+import { loadSettings, type PipelineSettings } from './config/settings';
+import { PipelineAlarms } from './modules/alarms';
+import { ItemsTable } from './modules/dynamodb';
+import { WorkerLaunch } from './modules/ec2';
+import { ItemsPipe } from './modules/eventbridge';
+import { OrchestratorSchedule } from './modules/eventbridge_lambda';
+import { Orchestrator } from './modules/lambda';
+import { PipelineBucket } from './modules/s3';
+import { WorkQueue } from './modules/sqs';
+import { Network } from './modules/vpc';
+
+export const STACK_NAME = 'rag-pipeline';
+
+/** The built bundles the stack packages; `npm run build` writes them. */
+export const ORCHESTRATOR_CODE_DIR = path.join(__dirname, 'dist', 'orchestrator');
+export const WORKER_BUNDLE_PATH = path.join(__dirname, 'dist', 'worker', 'worker.js');
+
+/**
+ * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → scheduled Lambda orchestrator → EC2 worker,
+ * with the bucket the worker copies in, the network it runs in and the alarms that watch it all.
+ */
+export class PipelineStack extends TerraformStack {
+  constructor(scope: Construct, id: string, settings: PipelineSettings) {
+    super(scope, id);
+    configureBackend(this, settings);
+    new AwsProvider(this, 'aws', { region: settings.region, defaultTags: [{ tags: { ...settings.defaultTags } }] });
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const { baseName } = settings;
+
+    const network = new Network(this, 'vpc', {
+      baseName,
+      region: settings.region,
+      vpcCidr: settings.vpcCidr,
+      subnetCidr: settings.subnetCidr,
+      availabilityZone: settings.availabilityZone,
+      sshCidr: settings.sshCidr,
+    });
+    const table = new ItemsTable(this, 'dynamodb', { baseName, deletionProtection: settings.deletionProtection });
+    const queue = new WorkQueue(this, 'sqs', {
+      baseName,
+      visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
+      maxReceiveCount: settings.maxReceiveCount,
+    });
+    const bucket = new PipelineBucket(this, 's3', {
+      baseName,
+      workerBundlePath: WORKER_BUNDLE_PATH,
+      workerLogExpirationDays: settings.workerLogExpirationDays,
+      retainObjects: settings.deletionProtection,
+    });
+    const pipe = new ItemsPipe(this, 'eventbridge', {
+      baseName,
+      tableStreamArn: table.tableStreamArn,
+      streamReadStatement: table.streamReadStatement(),
+      queueArn: queue.queueArn,
+      queueSendStatement: queue.sendStatement(),
+    });
+    const workers = new WorkerLaunch(this, 'ec2', {
+      baseName,
+      amiId: settings.amiId,
+      instanceType: settings.instanceType,
+      region: settings.region,
+      partition,
+      subnetArn: network.subnetArn,
+      securityGroupArn: network.securityGroupArn,
+      sshPublicKey: settings.sshPublicKey,
+      workerStatements: [queue.consumeStatement(), table.itemReadWriteStatement(), ...bucket.workerStatements()],
+    });
+    const orchestrator = new Orchestrator(this, 'lambda', {
+      baseName,
+      codeDirectory: ORCHESTRATOR_CODE_DIR,
+      logRetentionDays: settings.logRetentionDays,
+      statements: [queue.readAttributesStatement(), ...workers.launchStatements()],
+      environment: {
+        [OrchestratorEnv.queueUrl]: queue.queueUrl,
+        [OrchestratorEnv.tableName]: table.tableName,
+        [OrchestratorEnv.tagKey]: WORKER_TAG.key,
+        [OrchestratorEnv.tagValue]: WORKER_TAG.value,
+        [OrchestratorEnv.amiId]: workers.amiId,
+        [OrchestratorEnv.instanceType]: settings.instanceType,
+        [OrchestratorEnv.autoterminateMinutes]: String(settings.autoterminateMinutes),
+        [OrchestratorEnv.subnetId]: network.subnetId,
+        [OrchestratorEnv.securityGroupId]: network.securityGroupId,
+        [OrchestratorEnv.bucketName]: bucket.bucketName,
+        [OrchestratorEnv.keyName]: workers.keyName,
+        [OrchestratorEnv.instanceProfileName]: workers.instanceProfileName,
+        [OrchestratorEnv.maxWorkers]: String(settings.maxWorkers),
+        [OrchestratorEnv.messagesPerWorker]: String(settings.messagesPerWorker),
+        [OrchestratorEnv.workerName]: `${baseName}-worker`,
+        [OrchestratorEnv.workerTags]: JSON.stringify(settings.defaultTags),
+        [OrchestratorEnv.workerCodeKey]: bucket.workerCodeKey,
+        [OrchestratorEnv.workerConcurrency]: String(settings.workerConcurrency),
+        [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
+      },
+    });
+    const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {
+      baseName,
+      functionName: orchestrator.functionName,
+      functionArn: orchestrator.functionArn,
+      scheduleExpression: settings.schedule,
+    });
+    const alarms = new PipelineAlarms(this, 'alarms', {
+      baseName,
+      workQueueName: queue.queueName,
+      workDeadLetterQueueName: queue.deadLetterQueueName,
+      pipeDeadLetterQueueName: pipe.deadLetterQueueName,
+      pipeName: pipe.pipeName,
+      orchestratorFunctionName: orchestrator.functionName,
+      queueAgeThresholdSeconds: settings.queueAgeAlarmSeconds,
+      alarmEmail: settings.alarmEmail,
+    });
+
+    const outputs: Record<string, string> = {
+      region: settings.region,
+      table_name: table.tableName,
+      table_stream_arn: table.tableStreamArn,
+      queue_url: queue.queueUrl,
+      dlq_url: queue.deadLetterQueueUrl,
+      pipe_dlq_url: pipe.deadLetterQueueUrl,
+      bucket_name: bucket.bucketName,
+      worker_code_key: bucket.workerCodeKey,
+      lambda_function_name: orchestrator.functionName,
+      lambda_log_group_name: orchestrator.logGroupName,
+      schedule_rule_name: schedule.ruleName,
+      pipe_arn: pipe.pipeArn,
+      vpc_id: network.vpcId,
+      subnet_id: network.subnetId,
+      security_group_id: network.securityGroupId,
+      instance_profile_name: workers.instanceProfileName,
+      worker_role_arn: workers.workerRoleArn,
+      ami_id: workers.amiId,
+      ...(alarms.topicArn === undefined ? {} : { alarm_topic_arn: alarms.topicArn }),
+    };
+    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+  }
+}
+
+/** Local state by default; S3 with S3-native locking (Terraform ≥ 1.10, no DynamoDB table) when a bucket is set. */
+function configureBackend(stack: TerraformStack, settings: PipelineSettings): void {
+  const { state } = settings;
+  if (state.backend === 's3') {
+    const backend = new S3Backend(stack, { bucket: state.bucket, key: state.key, region: state.region, encrypt: true });
+    // cdktf 0.21's S3Backend has no property for it yet.
+    backend.addOverride('use_lockfile', true);
+    return;
+  }
+  new LocalBackend(stack, state.path === undefined ? {} : { path: path.resolve(state.path) });
+}
+
+if (require.main === module) {
+  const app = new App();
+  new PipelineStack(app, STACK_NAME, loadSettings(process.env));
+  app.synth();
+}

@@ -1,0 +1,129 @@
+import { Construct } from 'constructs';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+
+/** Alarms look at five-minute windows: fast enough to page, slow enough not to flap on a single tick. */
+const PERIOD_SECONDS = 300;
+
+export interface PipelineAlarmsProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`. */
+  readonly baseName: string;
+  readonly workQueueName: string;
+  readonly workDeadLetterQueueName: string;
+  readonly pipeDeadLetterQueueName: string;
+  readonly pipeName: string;
+  readonly orchestratorFunctionName: string;
+  /** @default 900 — the queue-age alarm fires when the oldest waiting message is older than this */
+  readonly queueAgeThresholdSeconds?: number;
+  /** @default undefined — no topic; the alarms still exist and show in the console, they notify nobody */
+  readonly alarmEmail?: string;
+}
+
+interface AlarmSpec {
+  readonly id: string;
+  readonly description: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  readonly statistic: 'Maximum' | 'Sum';
+  readonly threshold: number;
+}
+
+/**
+ * The pipeline's alarms, in one place so operators find them together (docs/infrastructure.md explains
+ * each): a dead letter anywhere, work waiting too long, orchestrator errors, pipe failures. An encrypted
+ * SNS topic with an e-mail subscription is added only when an address is configured.
+ */
+export class PipelineAlarms extends Construct {
+  /** Undefined when no e-mail address is configured. */
+  readonly topicArn?: string;
+  readonly alarmNames: string[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const queueAgeThreshold = props.queueAgeThresholdSeconds ?? 900;
+    if (!Number.isInteger(queueAgeThreshold) || queueAgeThreshold < 60) {
+      throw new Error(`queueAgeThresholdSeconds must be an integer of at least 60, got ${queueAgeThreshold}`);
+    }
+
+    if (props.alarmEmail !== undefined) {
+      const topic = new SnsTopic(this, 'topic', {
+        name: `${props.baseName}-alarms`,
+        // AWS-managed key: encrypted at rest with no key to manage; CloudWatch may publish to it.
+        kmsMasterKeyId: 'alias/aws/sns',
+      });
+      new SnsTopicSubscription(this, 'email', { topicArn: topic.arn, protocol: 'email', endpoint: props.alarmEmail });
+      this.topicArn = topic.arn;
+    }
+
+    const specs: AlarmSpec[] = [
+      {
+        id: 'work-dlq-messages',
+        description: 'Messages reached the work dead-letter queue: rows the workers failed to process after every retry.',
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: props.workDeadLetterQueueName },
+        statistic: 'Maximum',
+        threshold: 0,
+      },
+      {
+        id: 'pipe-dlq-messages',
+        description: 'Records reached the pipe dead-letter queue: PENDING rows the pipe could not deliver to the work queue.',
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: props.pipeDeadLetterQueueName },
+        statistic: 'Maximum',
+        threshold: 0,
+      },
+      {
+        id: 'work-queue-age',
+        description: `The oldest message in the work queue is older than ${queueAgeThreshold} s: workers are not keeping up or not starting.`,
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: { QueueName: props.workQueueName },
+        statistic: 'Maximum',
+        threshold: queueAgeThreshold,
+      },
+      {
+        id: 'orchestrator-errors',
+        description: 'The orchestrator Lambda function failed: workers may not be launched.',
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: props.orchestratorFunctionName },
+        statistic: 'Sum',
+        threshold: 0,
+      },
+      {
+        id: 'pipe-failures',
+        description: 'The EventBridge pipe had failed executions: PENDING rows may not reach the work queue.',
+        namespace: 'AWS/EventBridge/Pipes',
+        metricName: 'ExecutionFailed',
+        dimensions: { PipeName: props.pipeName },
+        statistic: 'Sum',
+        threshold: 0,
+      },
+    ];
+
+    const actions = this.topicArn === undefined ? [] : [this.topicArn];
+    for (const spec of specs) {
+      const alarm = new CloudwatchMetricAlarm(this, spec.id, {
+        alarmName: `${props.baseName}-${spec.id}`,
+        alarmDescription: spec.description,
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        dimensions: spec.dimensions,
+        statistic: spec.statistic,
+        period: PERIOD_SECONDS,
+        evaluationPeriods: 1,
+        threshold: spec.threshold,
+        comparisonOperator: 'GreaterThanThreshold',
+        // No data means nothing happened (an idle queue, a pipe with nothing to do), not trouble.
+        treatMissingData: 'notBreaching',
+        alarmActions: actions,
+        okActions: actions,
+      });
+      this.alarmNames.push(alarm.alarmName);
+    }
+  }
+}

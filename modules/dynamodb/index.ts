@@ -1,0 +1,64 @@
+import { Construct } from 'constructs';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { ItemAttribute, STATUS_INDEX_NAME } from '../../contracts';
+import type { PolicyStatement } from '../shared/iam';
+
+export interface ItemsTableProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`. */
+  readonly baseName: string;
+  /** @default false — `cdktf destroy` may delete the table; set true for data you cannot lose */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * The table users write `{id, status: PENDING, s3_path}` rows into. Its stream (new and old images) feeds
+ * the pipe; the GSI on `status` lets operators list rows by state. Encrypted at rest with the AWS-owned
+ * key (DynamoDB's default: no key to manage, no KMS charge); point-in-time recovery on.
+ */
+export class ItemsTable extends Construct {
+  readonly tableName: string;
+  readonly tableArn: string;
+  readonly tableStreamArn: string;
+
+  constructor(scope: Construct, id: string, props: ItemsTableProps) {
+    super(scope, id);
+
+    const table = new DynamodbTable(this, 'table', {
+      name: `${props.baseName}-items`,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: ItemAttribute.id,
+      attribute: [
+        { name: ItemAttribute.id, type: 'S' },
+        { name: ItemAttribute.status, type: 'S' },
+      ],
+      globalSecondaryIndex: [{ name: STATUS_INDEX_NAME, hashKey: ItemAttribute.status, projectionType: 'ALL' }],
+      // The pipe's filter compares OldImage with NewImage, so both images are needed.
+      streamEnabled: true,
+      streamViewType: 'NEW_AND_OLD_IMAGES',
+      pointInTimeRecovery: { enabled: true },
+      deletionProtectionEnabled: props.deletionProtection ?? false,
+    });
+
+    this.tableName = table.name;
+    this.tableArn = table.arn;
+    this.tableStreamArn = table.streamArn;
+  }
+
+  /** What a worker needs to read a row and record its outcome: no scan, no delete. */
+  itemReadWriteStatement(): PolicyStatement {
+    return {
+      sid: 'ItemsReadUpdate',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [this.tableArn],
+    };
+  }
+
+  /** What a stream consumer (the pipe) needs, on the stream only. */
+  streamReadStatement(): PolicyStatement {
+    return {
+      sid: 'ItemsStreamRead',
+      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+      resources: [this.tableStreamArn],
+    };
+  }
+}

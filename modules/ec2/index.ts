@@ -1,0 +1,155 @@
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { KeyPair } from '@cdktf/provider-aws/lib/key-pair';
+import { WORKER_TAG } from '../../contracts';
+import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
+
+export interface WorkerLaunchProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`. */
+  readonly baseName: string;
+  /** What RunInstances receives as ImageId: `ami-…` or `resolve:ssm:<public parameter>`. */
+  readonly amiId: string;
+  /** The only instance type the orchestrator may launch. */
+  readonly instanceType: string;
+  readonly region: string;
+  /** AWS partition (`aws`, `aws-cn`, …), e.g. from the aws_partition data source. */
+  readonly partition: string;
+  /** The workers' subnet; its ARN also supplies the account ID for the launch ARNs. */
+  readonly subnetArn: string;
+  readonly securityGroupArn: string;
+  /** Grants the worker needs on the queue, table and bucket, built by those modules. */
+  readonly workerStatements: readonly PolicyStatement[];
+  /** @default undefined — no key pair; workers are reachable through Session Manager only */
+  readonly sshPublicKey?: string;
+}
+
+/**
+ * What the orchestrator needs to launch a worker: the AMI to use (resolved by EC2 at launch, so a plan
+ * needs no AWS lookup), an optional key pair, and the worker's role and instance profile. Session
+ * Manager access comes from AWS's managed core policy.
+ */
+export class WorkerLaunch extends Construct {
+  readonly amiId: string;
+  /** The SSM parameter behind {@link amiId}, or undefined when the AMI is pinned. */
+  readonly amiSsmParameter?: string;
+  /** Empty when no key pair is configured. */
+  readonly keyName: string;
+  /** Undefined when no key pair is configured. */
+  readonly keyPairArn?: string;
+  readonly instanceProfileName: string;
+  readonly instanceProfileArn: string;
+  readonly workerRoleArn: string;
+  readonly workerRoleName: string;
+  private readonly props: WorkerLaunchProps;
+
+  constructor(scope: Construct, id: string, props: WorkerLaunchProps) {
+    super(scope, id);
+    this.props = props;
+    this.amiId = props.amiId;
+    const ssmPrefix = 'resolve:ssm:';
+    this.amiSsmParameter = props.amiId.startsWith(ssmPrefix) ? props.amiId.slice(ssmPrefix.length) : undefined;
+    if (this.amiSsmParameter === undefined && !/^ami-[0-9a-f]{8,17}$/.test(props.amiId)) {
+      throw new Error(`amiId must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "${props.amiId}"`);
+    }
+    if (props.workerStatements.length === 0) throw new Error('workerStatements must grant the worker something');
+
+    if (props.sshPublicKey !== undefined) {
+      const keyPair = new KeyPair(this, 'key-pair', { keyName: `${props.baseName}-worker`, publicKey: props.sshPublicKey });
+      this.keyName = keyPair.keyName;
+      this.keyPairArn = keyPair.arn;
+    } else {
+      this.keyName = '';
+    }
+
+    const role = new IamRole(this, 'role', {
+      name: `${props.baseName}-worker`,
+      assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
+    });
+    new IamRolePolicy(this, 'role-policy', {
+      name: 'worker',
+      role: role.id,
+      policy: policyDocument(props.workerStatements),
+    });
+    new IamRolePolicyAttachment(this, 'ssm-core', {
+      role: role.name,
+      policyArn: `arn:${props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    });
+    const profile = new IamInstanceProfile(this, 'profile', { name: `${props.baseName}-worker`, role: role.name });
+
+    this.instanceProfileName = profile.name;
+    this.instanceProfileArn = profile.arn;
+    this.workerRoleArn = role.arn;
+    this.workerRoleName = role.name;
+  }
+
+  /**
+   * What the orchestrator needs to launch a worker and nothing more: RunInstances only into the pipeline's
+   * subnet and security group, only of the configured instance type, only tagged as a worker and only with
+   * IMDSv2 required; tags only as part of that launch; the worker role passed only to EC2.
+   */
+  launchStatements(): PolicyStatement[] {
+    const { partition, region, subnetArn, securityGroupArn, instanceType } = this.props;
+    // The account ID is taken from the subnet's ARN, so no plan-time AWS lookup is needed.
+    const account = Fn.element(Fn.split(':', subnetArn), 4);
+    const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${account}:${resource}`;
+    const launched = [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')];
+    // AMI ARNs carry no account. A pinned AMI is granted exactly; an SSM-resolved one cannot be known in advance.
+    const image = `arn:${partition}:ec2:${region}::image/${this.amiSsmParameter === undefined ? this.amiId : '*'}`;
+
+    const statements: PolicyStatement[] = [
+      {
+        sid: 'LaunchWorkerInstance',
+        actions: ['ec2:RunInstances'],
+        resources: [ec2Arn('instance/*')],
+        conditions: {
+          StringEquals: {
+            'ec2:InstanceType': instanceType,
+            [`aws:RequestTag/${WORKER_TAG.key}`]: WORKER_TAG.value,
+            'ec2:MetadataHttpTokens': 'required',
+          },
+        },
+      },
+      {
+        sid: 'LaunchIntoPipelineNetwork',
+        actions: ['ec2:RunInstances'],
+        resources: [subnetArn, securityGroupArn],
+      },
+      {
+        sid: 'LaunchWithImageAndVolumes',
+        actions: ['ec2:RunInstances'],
+        resources: [image, ec2Arn('volume/*'), ec2Arn('network-interface/*'), ...(this.keyPairArn ? [this.keyPairArn] : [])],
+      },
+      {
+        sid: 'TagOnlyAtLaunch',
+        actions: ['ec2:CreateTags'],
+        resources: launched,
+        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      },
+      {
+        sid: 'PassWorkerRoleToEc2',
+        actions: ['iam:PassRole'],
+        resources: [this.workerRoleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+      {
+        // DescribeInstances supports no resource-level permissions: AWS only accepts "*" for it.
+        sid: 'FindRunningWorkers',
+        actions: ['ec2:DescribeInstances'],
+        resources: ['*'],
+      },
+    ];
+    if (this.amiSsmParameter !== undefined) {
+      statements.push({
+        sid: 'ResolveWorkerAmi',
+        actions: ['ssm:GetParameters'],
+        // Public parameters have no account in their ARN.
+        resources: [`arn:${partition}:ssm:${region}::parameter${this.amiSsmParameter}`],
+      });
+    }
+    return statements;
+  }
+}

@@ -1,0 +1,149 @@
+import { Construct } from 'constructs';
+import { TerraformAsset, AssetType } from 'cdktf';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { INPUT_PREFIX, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_CODE_KEY } from '../../contracts';
+import { policyDocument, type PolicyStatement } from '../shared/iam';
+
+export interface PipelineBucketProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`; the bucket name gets a unique suffix. */
+  readonly baseName: string;
+  /** Path of the built worker bundle (`dist/worker/worker.js`); it must exist at synth. */
+  readonly workerBundlePath: string;
+  /** @default 30 — days before worker logs under `logs/` expire */
+  readonly workerLogExpirationDays?: number;
+  /**
+   * @default false — `cdktf destroy` deletes the bucket with its objects; true keeps a non-empty bucket
+   * (destroy then fails until it is emptied by hand)
+   */
+  readonly retainObjects?: boolean;
+}
+
+/** Incomplete multipart copies (a worker killed mid-copy) are cleaned up after this many days. */
+const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
+
+/**
+ * The pipeline bucket: inputs under `data/input/`, outputs under `data/output/`, worker logs under `logs/`
+ * and the worker bundle. Versioned, encrypted with S3-managed keys, closed to the public, owner-enforced
+ * (no ACLs), TLS-only; worker logs expire. The worker bundle is uploaded with a hash of its content, so a
+ * code change shows in `cdktf diff` and replaces the object.
+ */
+export class PipelineBucket extends Construct {
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly workerCodeKey: string = WORKER_CODE_KEY;
+
+  constructor(scope: Construct, id: string, props: PipelineBucketProps) {
+    super(scope, id);
+    const logExpirationDays = props.workerLogExpirationDays ?? 30;
+    if (!Number.isInteger(logExpirationDays) || logExpirationDays < 1) {
+      throw new Error(`workerLogExpirationDays must be a positive integer, got ${logExpirationDays}`);
+    }
+
+    const bucket = new S3Bucket(this, 'bucket', {
+      bucketPrefix: `${props.baseName}-`,
+      forceDestroy: !(props.retainObjects ?? false),
+    });
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+
+    new S3BucketVersioningA(this, 'versioning', {
+      bucket: bucket.id,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+    });
+    const publicAccess = new S3BucketPublicAccessBlock(this, 'public-access', {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'ownership', {
+      bucket: bucket.id,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    new S3BucketPolicy(this, 'policy', {
+      bucket: bucket.id,
+      policy: policyDocument([
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principal: '*',
+          actions: ['s3:*'],
+          resources: [bucket.arn, `${bucket.arn}/*`],
+          conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]),
+      // S3 rejects a bucket policy while the public access block is still being applied.
+      dependsOn: [publicAccess],
+    });
+    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
+      bucket: bucket.id,
+      rule: [
+        {
+          id: 'expire-worker-logs',
+          status: 'Enabled',
+          filter: [{ prefix: LOGS_PREFIX }],
+          expiration: [{ days: logExpirationDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+        },
+        {
+          id: 'abort-incomplete-multipart-uploads',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOADS_DAYS }],
+        },
+      ],
+    });
+
+    const bundle = new TerraformAsset(this, 'worker-bundle', { path: props.workerBundlePath, type: AssetType.FILE });
+    new S3Object(this, 'worker-code', {
+      bucket: bucket.id,
+      key: WORKER_CODE_KEY,
+      source: bundle.path,
+      sourceHash: bundle.assetHash,
+      contentType: 'application/javascript',
+    });
+  }
+
+  /**
+   * What a worker needs: read inputs and its own code, write outputs and logs. Listing is limited to the
+   * input prefix so a missing input reads as "not found" rather than "access denied". Tagging actions
+   * let CopyObject carry an input's tags to its output.
+   */
+  workerStatements(): PolicyStatement[] {
+    return [
+      {
+        sid: 'BucketListInputs',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${INPUT_PREFIX}*`] } },
+      },
+      {
+        sid: 'BucketReadInputsAndCode',
+        actions: ['s3:GetObject', 's3:GetObjectTagging'],
+        resources: [`${this.bucketArn}/${INPUT_PREFIX}*`, `${this.bucketArn}/${WORKER_CODE_KEY}`],
+      },
+      {
+        sid: 'BucketWriteOutputs',
+        actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
+        resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
+      },
+      {
+        sid: 'BucketWriteLogs',
+        actions: ['s3:PutObject'],
+        resources: [`${this.bucketArn}/${LOGS_PREFIX}*`],
+      },
+    ];
+  }
+}

@@ -1,0 +1,115 @@
+import { Construct } from 'constructs';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
+import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway';
+import { Route } from '@cdktf/provider-aws/lib/route';
+import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
+import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { Subnet } from '@cdktf/provider-aws/lib/subnet';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+
+export interface NetworkProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`. */
+  readonly baseName: string;
+  readonly region: string;
+  readonly vpcCidr: string;
+  /** Must lie inside {@link vpcCidr} (checked by the settings). */
+  readonly subnetCidr: string;
+  /** @default undefined — AWS picks the subnet's availability zone */
+  readonly availabilityZone?: string;
+  /** @default undefined — no inbound rule at all; set it to allow SSH (tcp/22) from this block only */
+  readonly sshCidr?: string;
+}
+
+/**
+ * The workers' network: a dedicated VPC with one public subnet (an internet route, so a worker can install
+ * Node.js at boot without a NAT gateway's hourly cost), free gateway endpoints that keep S3 and DynamoDB
+ * traffic inside AWS, and the worker security group. Nothing is ever placed in the default VPC.
+ */
+export class Network extends Construct {
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly subnetArn: string;
+  readonly securityGroupId: string;
+  readonly securityGroupArn: string;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+
+    const vpc = new Vpc(this, 'vpc', {
+      cidrBlock: props.vpcCidr,
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: props.baseName },
+    });
+
+    // The VPC's default group is never used; emptied so nothing can be launched into an open group by mistake.
+    new DefaultSecurityGroup(this, 'default-sg', { vpcId: vpc.id });
+
+    const subnet = new Subnet(this, 'subnet', {
+      vpcId: vpc.id,
+      cidrBlock: props.subnetCidr,
+      availabilityZone: props.availabilityZone,
+      // Workers need a public address to reach the internet gateway; the security group admits nothing inbound.
+      mapPublicIpOnLaunch: true,
+      tags: { Name: `${props.baseName}-workers` },
+    });
+
+    const gateway = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: props.baseName } });
+    const routes = new RouteTable(this, 'routes', { vpcId: vpc.id, tags: { Name: props.baseName } });
+    new Route(this, 'internet-route', {
+      routeTableId: routes.id,
+      destinationCidrBlock: '0.0.0.0/0',
+      gatewayId: gateway.id,
+    });
+    new RouteTableAssociation(this, 'subnet-routes', { subnetId: subnet.id, routeTableId: routes.id });
+
+    for (const service of ['s3', 'dynamodb']) {
+      new VpcEndpoint(this, `${service}-endpoint`, {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${props.region}.${service}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: [routes.id],
+        tags: { Name: `${props.baseName}-${service}` },
+      });
+    }
+
+    const workers = new SecurityGroup(this, 'worker-sg', {
+      name: `${props.baseName}-worker`,
+      description: 'Pipeline workers: outbound HTTPS/HTTP only; inbound SSH only from the configured CIDR',
+      vpcId: vpc.id,
+      tags: { Name: `${props.baseName}-worker` },
+    });
+    // HTTPS reaches AWS APIs and the Node.js download; HTTP reaches Ubuntu's apt mirrors. DNS and NTP go to
+    // the VPC's own link-local services, which security groups do not filter.
+    for (const port of [443, 80]) {
+      new VpcSecurityGroupEgressRule(this, `egress-${port}`, {
+        securityGroupId: workers.id,
+        description: port === 443 ? 'HTTPS: AWS APIs and the Node.js download' : "HTTP: Ubuntu's apt mirrors",
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: '0.0.0.0/0',
+      });
+    }
+    if (props.sshCidr !== undefined) {
+      new VpcSecurityGroupIngressRule(this, 'ssh-ingress', {
+        securityGroupId: workers.id,
+        description: 'SSH from the operator-supplied CIDR',
+        ipProtocol: 'tcp',
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv4: props.sshCidr,
+      });
+    }
+
+    this.vpcId = vpc.id;
+    this.subnetId = subnet.id;
+    this.subnetArn = subnet.arn;
+    this.securityGroupId = workers.id;
+    this.securityGroupArn = workers.arn;
+  }
+}

@@ -1,0 +1,46 @@
+import { UsageError } from './errors';
+
+/** EC2 instance IDs: `i-` and 8 or 17 hexadecimal digits. Anything else could escape `logs/<id>/`. */
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+
+export function parseInstanceId(value: string): string {
+  if (!INSTANCE_ID.test(value)) throw new UsageError(`"${value}" is not an EC2 instance id such as i-0123456789abcdef0`);
+  return value;
+}
+
+/** For option values such as --limit and --concurrency. */
+export function parsePositiveInteger(option: string, value: string, max: number): number {
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < 1 || number > max) {
+    throw new UsageError(`${option} must be an integer from 1 to ${max}, got "${value}"`);
+  }
+  return number;
+}
+
+/** An `http(s)://host[:port]` endpoint such as the emulator's `http://127.0.0.1:5000`. */
+export function parseEndpointUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:5000, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:5000, got "${value}"`);
+  }
+  return value;
+}
+
+/**
+ * The --prefix of uploaded files, relative to `data/input/`: segments separated by `/`, none empty, `.` or
+ * `..`. Returned with one trailing slash (or empty), ready to put between the input prefix and a file name.
+ */
+export function parseKeyPrefix(value: string): string {
+  const trimmed = value.replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  const segments = trimmed.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new UsageError(`--prefix must be a relative path such as "batch-7/" without empty, "." or ".." parts, got "${value}"`);
+  }
+  return `${trimmed}/`;
+}

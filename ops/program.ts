@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ENDPOINT_ENV } from '../contracts';
+import { STACK_OUTPUTS_FILE } from '../contracts/outputs';
+import { parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
+import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
+import { listLogInstances, readInstanceLogs } from './effects/logs';
+import { redrive } from './effects/redrive';
+import { retryAllFailed, retryRow } from './effects/retry';
+import { countByStatus, listFailedRows, queueDepth } from './effects/status';
+import { preflight, submitTargets } from './effects/submit';
+import { UsageError } from './errors';
+import { parseStackOutputs, type StackOutputs } from './outputs';
+import { startProgress } from './progress';
+import { formatRedrive, formatRetryAll, formatStatus, formatSubmitOutcome, mostRecentFailures } from './report';
+import { planSubmission } from './submit-plan';
+
+/** Where the CLI writes and what it reads; the process's own in main.ts, captured ones in tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** stderr is a terminal: progress bars are drawn. */
+  readonly interactive: boolean;
+}
+
+export interface CliDeps {
+  readonly io: CliIo;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly createClients?: (options: ClientOptions) => OpsClients;
+  readonly newId?: () => string;
+}
+
+interface GlobalOptions {
+  outputs: string;
+  stack?: string;
+  endpointUrl?: string;
+  region?: string;
+}
+
+const MAX_CONCURRENCY = 64;
+const MAX_LIMIT = 1000;
+
+/** Runs `pipeline <args>` and resolves to the process exit code. */
+export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(deps, (code) => (exitCode = code));
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof UsageError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+    deps.io.err(`pipeline: ${message}\n`);
+    return 1;
+  }
+}
+
+function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Command {
+  const { io } = deps;
+  const program = new Command('pipeline')
+    .description('Operate the file pipeline: submit files, watch progress, retry failures, read worker logs.')
+    .option('--outputs <file>', 'stack outputs file (cdktf output --outputs-file, or the local run)', STACK_OUTPUTS_FILE)
+    .option('--stack <name>', 'stack to read from an outputs file holding several')
+    .option('--endpoint-url <url>', `AWS endpoint, e.g. the local emulator (default: $${ENDPOINT_ENV}, then the outputs file's "endpoint")`)
+    .option('--region <region>', 'AWS region (default: the outputs file, then the SDK configuration)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .showHelpAfterError('(pipeline --help lists the commands and options)');
+
+  const withContext = async (command: Command, work: (outputs: StackOutputs, clients: OpsClients) => Promise<void>) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const outputs = await loadOutputs(path.resolve(deps.cwd, globals.outputs), globals.stack);
+    const endpointText = globals.endpointUrl ?? (deps.env[ENDPOINT_ENV] || undefined) ?? outputs.endpoint;
+    const endpoint = endpointText ? parseEndpointUrl(endpointText) : undefined;
+    const clients = (deps.createClients ?? createClients)({ region: globals.region ?? outputs.region, endpoint });
+    try {
+      await work(outputs, clients);
+    } finally {
+      destroyClients(clients);
+    }
+  };
+
+  program
+    .command('submit')
+    .description('upload local files to data/input/ (s3:// paths must already be there) and write a PENDING row for each')
+    .argument('<paths...>', 'local files, or s3://<bucket>/data/input/... objects')
+    .option('--prefix <path>', 'where under data/input/ local files go', '')
+    .option('--overwrite', 'replace objects that already exist instead of refusing', false)
+    .option('--concurrency <n>', 'items written at once', '4')
+    .action(async (paths: string[], options: { prefix: string; overwrite: boolean; concurrency: string }, command: Command) => {
+      const keyPrefix = parseKeyPrefix(options.prefix);
+      const concurrency = parsePositiveInteger('--concurrency', options.concurrency, MAX_CONCURRENCY);
+      await withContext(command, async (outputs, clients) => {
+        const targets = planSubmission(paths, { bucketName: outputs.bucketName, keyPrefix });
+        const submitDeps = {
+          s3: clients.s3,
+          documents: clients.documents,
+          tableName: outputs.tableName,
+          bucketName: outputs.bucketName,
+          overwrite: options.overwrite,
+          concurrency,
+          newId: deps.newId ?? randomUUID,
+        };
+        await preflight(targets, submitDeps);
+        const progress = startProgress(targets.length, io.interactive);
+        const outcome = await submitTargets(targets, { ...submitDeps, onItemDone: progress.tick }).finally(progress.stop);
+        io.out(`${formatSubmitOutcome(outcome)}\n`);
+        if (outcome.failure) setExitCode(1);
+      });
+    });
+
+  program
+    .command('status')
+    .description('rows per status (from the status index), queue depths, and the most recent FAILED rows')
+    .option('--failed-limit <n>', 'FAILED rows to show', '10')
+    .action(async (options: { failedLimit: string }, command: Command) => {
+      const limit = parsePositiveInteger('--failed-limit', options.failedLimit, MAX_LIMIT);
+      await withContext(command, async (outputs, { documents, sqs }) => {
+        const [counts, failedRows, queue, deadLetterQueue] = await Promise.all([
+          countByStatus(documents, outputs.tableName),
+          listFailedRows(documents, outputs.tableName),
+          queueDepth(sqs, outputs.queueUrl),
+          queueDepth(sqs, outputs.dlqUrl),
+        ]);
+        io.out(`${formatStatus({ counts, queue, deadLetterQueue, recentFailures: mostRecentFailures(failedRows, limit) })}\n`);
+      });
+    });
+
+  program
+    .command('retry')
+    .description('set a FAILED row (or, with --failed, every FAILED row) back to PENDING')
+    .argument('[id]', 'row id')
+    .option('--failed', 'retry every FAILED row', false)
+    .action(async (id: string | undefined, options: { failed: boolean }, command: Command) => {
+      if ((id === undefined) === !options.failed) throw new UsageError('retry takes either a row id or --failed');
+      await withContext(command, async (outputs, { documents }) => {
+        if (id !== undefined) {
+          await retryRow(documents, outputs.tableName, id);
+          io.out(`PENDING ${id}\n`);
+        } else {
+          io.out(`${formatRetryAll(await retryAllFailed(documents, outputs.tableName))}\n`);
+        }
+      });
+    });
+
+  program
+    .command('redrive')
+    .description('move messages from the dead-letter queue back to the work queue')
+    .option('--max <n>', 'move at most this many messages')
+    .action(async (options: { max?: string }, command: Command) => {
+      const max = options.max === undefined ? undefined : parsePositiveInteger('--max', options.max, Number.MAX_SAFE_INTEGER);
+      await withContext(command, async (outputs, { sqs }) => {
+        const outcome = await redrive(sqs, { deadLetterQueueUrl: outputs.dlqUrl, queueUrl: outputs.queueUrl, max });
+        io.out(`${formatRedrive(outcome)}\n`);
+        if (outcome.failed > 0) setExitCode(1);
+      });
+    });
+
+  program
+    .command('logs')
+    .description('list instances with worker logs, or print one instance\'s logs')
+    .argument('[instance-id]', 'EC2 instance id, e.g. i-0123456789abcdef0')
+    .action(async (instanceId: string | undefined, _options: unknown, command: Command) => {
+      const id = instanceId === undefined ? undefined : parseInstanceId(instanceId);
+      await withContext(command, async (outputs, { s3 }) => {
+        if (id === undefined) {
+          const ids = await listLogInstances(s3, outputs.bucketName);
+          io.out(ids.length === 0 ? `no worker logs in s3://${outputs.bucketName}/ yet\n` : `${ids.join('\n')}\n`);
+          return;
+        }
+        for (const log of await readInstanceLogs(s3, outputs.bucketName, id)) {
+          // Headers go to stderr so stdout stays the raw JSON lines (pipe it to jq).
+          io.err(`==> s3://${outputs.bucketName}/${log.key} <==\n`);
+          io.out(log.body.endsWith('\n') || log.body === '' ? log.body : `${log.body}\n`);
+        }
+      });
+    });
+
+  return program;
+}
+
+async function loadOutputs(file: string, stack: string | undefined): Promise<StackOutputs> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UsageError(
+      `no outputs file at ${file}: write it with "npx cdktf output --outputs-file ${STACK_OUTPUTS_FILE}" ` +
+        '(or the local run\'s outputs file), or name it with --outputs <file>',
+    );
+  }
+  return parseStackOutputs(text, file, stack);
+}

@@ -1,0 +1,92 @@
+import { ItemStatus } from '../contracts';
+import type { SubmitTarget } from './submit-plan';
+
+/** What a `submit` run did, item by item; it stops taking new items at the first failure. */
+export interface SubmitOutcome {
+  readonly submitted: readonly { readonly target: SubmitTarget; readonly id: string }[];
+  readonly failure?: {
+    readonly target: SubmitTarget;
+    readonly reason: string;
+    /** The upload succeeded but its row did not, and removing the object failed too. */
+    readonly objectLeftBehind: boolean;
+  };
+  readonly notAttempted: readonly SubmitTarget[];
+}
+
+export function formatSubmitOutcome(outcome: SubmitOutcome): string {
+  const lines = outcome.submitted.map(({ target, id }) => `PENDING ${id} ${target.s3Path}`);
+  const total = outcome.submitted.length + (outcome.failure ? 1 : 0) + outcome.notAttempted.length;
+  if (!outcome.failure) return [...lines, `submitted ${outcome.submitted.length} of ${total}`].join('\n');
+  const { target, reason, objectLeftBehind } = outcome.failure;
+  lines.push(`submitted ${outcome.submitted.length} of ${total}; NOT submitted:`);
+  lines.push(`  ${target.source}: ${reason}`);
+  if (objectLeftBehind) lines.push(`  ${target.s3Path} was uploaded but has no row: delete it or submit it again`);
+  for (const pending of outcome.notAttempted) lines.push(`  ${pending.source}: not attempted`);
+  return lines.join('\n');
+}
+
+export interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+export interface FailedRow {
+  readonly id: string;
+  readonly s3Path?: string;
+  readonly reason?: string;
+  readonly finishedAt?: string;
+}
+
+export interface StatusReport {
+  readonly counts: Readonly<Record<ItemStatus, number>>;
+  readonly queue: QueueDepth;
+  readonly deadLetterQueue: QueueDepth;
+  /** Most recent first. */
+  readonly recentFailures: readonly FailedRow[];
+}
+
+/** Most recent first by finished_at (ISO-8601 sorts as text); rows without it last. */
+export function mostRecentFailures(rows: readonly FailedRow[], limit: number): FailedRow[] {
+  return [...rows]
+    .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''))
+    .slice(0, limit);
+}
+
+export function formatStatus(report: StatusReport): string {
+  const statuses = Object.values(ItemStatus);
+  const width = Math.max(...statuses.map((status) => status.length));
+  const lines = statuses.map((status) => `${status.padEnd(width)}  ${report.counts[status]}`);
+  lines.push(`queue: ${report.queue.visible} waiting, ${report.queue.inFlight} in flight`);
+  lines.push(`dead-letter queue: ${report.deadLetterQueue.visible + report.deadLetterQueue.inFlight} messages`);
+  if (report.recentFailures.length > 0) {
+    lines.push(`recent ${ItemStatus.FAILED} rows:`);
+    for (const row of report.recentFailures) {
+      lines.push(`  ${row.id}  ${row.finishedAt ?? '-'}  ${row.s3Path ?? '-'}  ${row.reason ?? '(no reason recorded)'}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export interface RetryAllOutcome {
+  readonly retried: readonly string[];
+  /** Rows that left FAILED between the listing and the update (someone else retried them). */
+  readonly skipped: readonly string[];
+}
+
+export function formatRetryAll(outcome: RetryAllOutcome): string {
+  const lines = outcome.retried.map((id) => `${ItemStatus.PENDING} ${id}`);
+  lines.push(`set ${outcome.retried.length} ${ItemStatus.FAILED} rows back to ${ItemStatus.PENDING}`);
+  if (outcome.skipped.length > 0) lines.push(`skipped ${outcome.skipped.length} that were no longer ${ItemStatus.FAILED}: ${outcome.skipped.join(', ')}`);
+  return lines.join('\n');
+}
+
+export interface RedriveOutcome {
+  readonly moved: number;
+  /** Messages the work queue refused; they stay in the dead-letter queue. */
+  readonly failed: number;
+}
+
+export function formatRedrive(outcome: RedriveOutcome): string {
+  const moved = `moved ${outcome.moved} messages from the dead-letter queue to the work queue`;
+  return outcome.failed === 0 ? moved : `${moved}; ${outcome.failed} could not be sent and stay in the dead-letter queue`;
+}

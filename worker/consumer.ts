@@ -1,0 +1,275 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Disposition } from './job';
+import type { WorkerLogger } from './logger';
+
+/** SQS's longest long poll and largest receive. */
+const MAX_WAIT_SECONDS = 20;
+const MAX_BATCH = 10;
+/** Receive errors (no credentials yet, no network) back off from 1 s, doubling, to at most 30 s. */
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+/** The heartbeat fires at this fraction of the visibility timeout and extends it by a full timeout. */
+const HEARTBEAT_FRACTION = 0.5;
+/** On SIGTERM, in-flight jobs get this long to finish before their messages are released. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+
+export type StopReason = 'idle' | 'signal';
+
+export interface ConsumerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  /** Messages handled at once; never more are received than there are free slots. */
+  readonly concurrency: number;
+  /** The queue's visibility timeout: sets the heartbeat interval and the extension. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Stop after this long with no message received and nothing in flight. */
+  readonly idleTimeoutMs: number;
+  /** @default DEFAULT_SHUTDOWN_GRACE_MS */
+  readonly shutdownGraceMs?: number;
+  /** Handles one message; a throw means "transient, leave it for redelivery". */
+  readonly handle: (message: Message, abortSignal: AbortSignal) => Promise<Disposition>;
+  readonly logger: WorkerLogger;
+}
+
+/**
+ * The poll loop: long-polls while it has free slots, runs each message's handler with a visibility
+ * heartbeat, deletes (in batches) only what the handler says is recorded, and stops when idle or asked to.
+ */
+export class Consumer {
+  private readonly receiving = new AbortController();
+  private readonly jobs = new AbortController();
+  private readonly inFlight = new Map<string, { message: Message; done: Promise<void> }>();
+  private readonly deleter: DeleteBatcher;
+  private stopRequested = false;
+  private lastActivity = Date.now();
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.deleter = new DeleteBatcher(options.sqs, options.queueUrl, options.logger);
+  }
+
+  /** Asks the loop to stop (SIGTERM): no more receives; in-flight jobs finish or are released. */
+  stop(): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.receiving.abort();
+    this.notify();
+  }
+
+  /** Runs until idle or stopped; resolves once every in-flight message is deleted or released. */
+  async run(): Promise<StopReason> {
+    const { logger, idleTimeoutMs, concurrency } = this.options;
+    this.lastActivity = Date.now();
+    let failures = 0;
+    logger.info({ event: 'worker_polling', concurrency, idle_timeout_ms: idleTimeoutMs });
+    while (!this.stopRequested) {
+      if (this.inFlight.size >= concurrency) {
+        await this.nextWake();
+        continue;
+      }
+      const idleForMs = Date.now() - this.lastActivity;
+      if (this.inFlight.size === 0 && idleForMs >= idleTimeoutMs) {
+        logger.info({ event: 'worker_idle', idle_ms: idleForMs });
+        return 'idle';
+      }
+      // When idle, poll no longer than the idle time left, so the worker stops on time.
+      const waitSeconds =
+        this.inFlight.size > 0 ? MAX_WAIT_SECONDS : Math.min(MAX_WAIT_SECONDS, Math.ceil((idleTimeoutMs - idleForMs) / 1000));
+      let messages: Message[];
+      try {
+        const received = await this.options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: Math.min(MAX_BATCH, concurrency - this.inFlight.size),
+            WaitTimeSeconds: waitSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: this.receiving.signal },
+        );
+        messages = received.Messages ?? [];
+        failures = 0;
+      } catch (error) {
+        if (this.stopRequested) break;
+        failures += 1;
+        const retryInMs = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
+        logger.error({ event: 'receive_failed', error: describeError(error), attempt: failures, retry_in_ms: retryInMs });
+        await sleep(retryInMs, this.receiving.signal);
+        continue;
+      }
+      if (messages.length > 0) this.lastActivity = Date.now();
+      for (const message of messages) this.start(message);
+    }
+    await this.drain();
+    return 'signal';
+  }
+
+  private start(message: Message): void {
+    const receiptHandle = message.ReceiptHandle;
+    if (receiptHandle === undefined) return;
+    const heartbeatMs = Math.max(1_000, Math.floor(this.options.visibilityTimeoutSeconds * 1000 * HEARTBEAT_FRACTION));
+    const heartbeat = setInterval(() => void this.extend(message), heartbeatMs);
+    const done = (async () => {
+      try {
+        const disposition = await this.options.handle(message, this.jobs.signal);
+        if (disposition === 'delete') await this.deleter.delete(message);
+      } catch (error) {
+        this.options.logger.warn({ event: 'message_retry', message_id: message.MessageId, error: describeError(error) });
+      } finally {
+        clearInterval(heartbeat);
+        this.inFlight.delete(receiptHandle);
+        this.lastActivity = Date.now();
+        this.notify();
+      }
+    })();
+    this.inFlight.set(receiptHandle, { message, done });
+  }
+
+  private async extend(message: Message): Promise<void> {
+    const { sqs, queueUrl, visibilityTimeoutSeconds, logger } = this.options;
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: visibilityTimeoutSeconds,
+        }),
+        { abortSignal: this.jobs.signal },
+      );
+      logger.info({ event: 'visibility_extended', message_id: message.MessageId, visibility_timeout_s: visibilityTimeoutSeconds });
+    } catch (error) {
+      logger.warn({ event: 'heartbeat_failed', message_id: message.MessageId, error: describeError(error) });
+    }
+  }
+
+  /** After a stop: wait for in-flight jobs up to the grace period, then release the rest and abort them. */
+  private async drain(): Promise<void> {
+    const { logger, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = this.options;
+    logger.info({ event: 'worker_stopping', in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
+    const grace = new AbortController();
+    await Promise.race([
+      Promise.all([...this.inFlight.values()].map(({ done }) => done)),
+      sleep(shutdownGraceMs, grace.signal),
+    ]);
+    grace.abort();
+    const unfinished = [...this.inFlight.values()];
+    if (unfinished.length > 0) {
+      await this.release(unfinished.map(({ message }) => message));
+      this.jobs.abort();
+      await Promise.all(unfinished.map(({ done }) => done));
+    }
+    await this.deleter.idle();
+  }
+
+  /** Makes messages visible again at once (visibility 0) so another worker takes them without waiting. */
+  private async release(messages: readonly Message[]): Promise<void> {
+    const { sqs, queueUrl, logger } = this.options;
+    for (let start = 0; start < messages.length; start += MAX_BATCH) {
+      const batch = messages.slice(start, start + MAX_BATCH);
+      try {
+        const result = await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+          }),
+        );
+        const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
+        batch.forEach((message, index) =>
+          logger.info({ event: failed.has(String(index)) ? 'release_failed' : 'message_released', message_id: message.MessageId }),
+        );
+      } catch (error) {
+        for (const message of batch) logger.warn({ event: 'release_failed', message_id: message.MessageId, error: describeError(error) });
+      }
+    }
+  }
+
+  private nextWake(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * Groups deletes that complete together into DeleteMessageBatch calls of up to ten. A delete that fails is
+ * logged, not retried: the outcome is already in the table, so the redelivered message is skipped.
+ * Deletes carry no abort signal: once an outcome is recorded, its delete should still go out during a stop.
+ */
+class DeleteBatcher {
+  private pending: Array<{ message: Message; resolve: () => void }> = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly logger: WorkerLogger,
+  ) {}
+
+  delete(message: Message): Promise<void> {
+    return new Promise((resolve) => {
+      this.pending.push({ message, resolve });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Resolves once nothing is waiting to be deleted. */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    // Let deletes requested in the same tick join this batch.
+    await Promise.resolve();
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      await this.send(batch.map(({ message }) => message));
+      batch.forEach(({ resolve }) => resolve());
+    }
+    this.flushing = undefined;
+  }
+
+  private async send(messages: readonly Message[]): Promise<void> {
+    try {
+      const result = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+      for (const failure of result.Failed ?? []) {
+        const message = messages[Number(failure.Id)];
+        this.logger.warn({ event: 'delete_failed', message_id: message?.MessageId, error: failure.Code ?? failure.Message });
+      }
+    } catch (error) {
+      for (const message of messages) this.logger.warn({ event: 'delete_failed', message_id: message.MessageId, error: describeError(error) });
+    }
+  }
+}
+
+function sleep(ms: number, abortSignal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (abortSignal.aborted) return resolve();
+    const finish = (): void => {
+      clearTimeout(timer);
+      abortSignal.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    abortSignal.addEventListener('abort', finish, { once: true });
+  });
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,128 @@
+import { WorkerEnv } from '../contracts';
+import { createClients, destroyClients, type WorkerClients } from './clients';
+import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
+import { Consumer, describeError } from './consumer';
+import { handleMessage } from './job';
+import { uploadLog } from './log-upload';
+import { createFileLogger, type WorkerLogger } from './logger';
+import { createEmfMetrics } from './metrics';
+
+/** Exit codes of `node worker.js`; the bootstrap powers the instance off whatever the code. */
+export const ExitCode = {
+  /** Stopped when idle or on SIGTERM/SIGINT, in-flight messages finished or released. */
+  STOPPED: 0,
+  /** An unexpected error ended the loop; the log says which (`worker_crashed`). */
+  CRASHED: 1,
+  /** The environment is invalid or the log file cannot be opened; stderr names the variable. */
+  BAD_CONFIGURATION: 2,
+} as const;
+
+const LOG_UPLOAD_TIMEOUT_MS = 30_000;
+
+/** Runs the consumer until it stops, then uploads the log. Resolves to the process exit code. */
+export async function runWorker(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger): Promise<number> {
+  const consumer = new Consumer({
+    sqs: clients.sqs,
+    queueUrl: config.queueUrl,
+    concurrency: config.concurrency,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    idleTimeoutMs: config.idleTimeoutMs,
+    logger,
+    handle: (message, abortSignal) =>
+      handleMessage(
+        {
+          s3: clients.s3,
+          table: { documentClient: clients.documentClient, tableName: config.tableName },
+          bucketName: config.bucketName,
+          multipartThresholdBytes: config.multipartThresholdBytes,
+          instanceId: config.instanceId,
+          logger,
+          metrics: createEmfMetrics(logger),
+          now: () => new Date(),
+        },
+        message,
+        abortSignal,
+      ),
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ event: 'signal_received', signal });
+    consumer.stop();
+  };
+  // `once`: a second signal gets Node's default behaviour and ends the process at once.
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  let reason: string;
+  let exitCode: number;
+  logger.info({
+    event: 'worker_started',
+    queue_url: config.queueUrl,
+    table_name: config.tableName,
+    bucket_name: config.bucketName,
+    concurrency: config.concurrency,
+    visibility_timeout_s: config.visibilityTimeoutSeconds,
+    idle_timeout_ms: config.idleTimeoutMs,
+    multipart_threshold_bytes: config.multipartThresholdBytes,
+  });
+  try {
+    reason = await consumer.run();
+    exitCode = ExitCode.STOPPED;
+  } catch (error) {
+    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+    reason = 'crash';
+    exitCode = ExitCode.CRASHED;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
+  try {
+    const key = await uploadLog(
+      clients.s3,
+      { bucketName: config.bucketName, instanceId: config.instanceId, logPath: config.logPath, reason, now: new Date() },
+      AbortSignal.timeout(LOG_UPLOAD_TIMEOUT_MS),
+    );
+    logger.info({ event: 'log_uploaded', bucket_name: config.bucketName, key });
+  } catch (error) {
+    logger.error({ event: 'log_upload_failed', error: describeError(error) });
+  }
+  return exitCode;
+}
+
+async function main(): Promise<number> {
+  let config: WorkerConfig;
+  let logger: WorkerLogger;
+  try {
+    config = loadWorkerConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`worker: invalid configuration: ${error.message}\n`);
+    return ExitCode.BAD_CONFIGURATION;
+  }
+  try {
+    logger = createFileLogger(config.logPath, config.instanceId);
+  } catch (error) {
+    process.stderr.write(`worker: ${WorkerEnv.logPath} "${config.logPath}" cannot be opened for appending: ${describeError(error)}\n`);
+    return ExitCode.BAD_CONFIGURATION;
+  }
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+    process.exit(ExitCode.CRASHED);
+  });
+  const clients = createClients(config);
+  try {
+    return await runWorker(config, clients, logger);
+  } finally {
+    destroyClients(clients);
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`worker: ${describeError(error)}\n`);
+      process.exit(ExitCode.CRASHED);
+    },
+  );
+}
