@@ -3,3 +3,4 @@ export * from './layout';
 export * from './filter-pattern';
 export * from './message';
 export * from './environment';
+export * from './outputs';

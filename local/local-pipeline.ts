@@ -45,6 +45,8 @@ export interface LocalPipeline {
   /** `http://127.0.0.1:<port>`: use as `--endpoint-url` or AWS_ENDPOINT_URL. */
   readonly endpoint: string;
   readonly region: string;
+  /** Where the orchestrator's and the workers' log files are while the run lasts. */
+  readonly workDir: string;
   /** Every Terraform output of the stack. */
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly deployment: Deployment;
@@ -139,6 +141,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => instances.stop());
 
+    const functionLogPath = path.join(workDir, 'orchestrator.log');
+    options.progress?.(`orchestrator logs (its CloudWatch Logs): ${functionLogPath}`);
     const schedule = await startSchedule({
       lambda: clients.lambda,
       functionName: requiredOutput(deployment.outputs, 'lambda_function_name'),
@@ -147,13 +151,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       region,
       ruleName: optionalOutput(deployment.outputs, 'schedule_rule_name') ?? 'local-schedule',
       tickMs: (options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds) * 1000,
+      functionLogPath,
       log: options.log,
     });
     // Stopped first, so no tick launches a worker while the instances are being stopped.
     stops.push(() => schedule.stop());
 
     options.signal?.throwIfAborted();
-    return { endpoint: emulator.endpoint, region, outputs: deployment.outputs, deployment, clients, emulator, pipe, schedule, instances, stop };
+    return { endpoint: emulator.endpoint, region, workDir, outputs: deployment.outputs, deployment, clients, emulator, pipe, schedule, instances, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ENDPOINT_ENV } from '../contracts';
@@ -30,6 +31,8 @@ export interface ScheduleOptions {
   /** Name of the schedule rule, for the event's `resources`. */
   readonly ruleName: string;
   readonly tickMs: number;
+  /** The function's stdout and stderr are appended here, as Lambda sends them to CloudWatch Logs. */
+  readonly functionLogPath: string;
   readonly log: LocalLog;
   /** Called with each invocation's result or error, after it is logged. */
   readonly onTick?: (outcome: { result?: unknown; error?: string }) => void;
@@ -98,13 +101,19 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   let nextId = 0;
   let ticks = 0;
 
-  const startHost = (): ChildProcess =>
-    fork(path.join(__dirname, 'lambda-host.ts'), [path.join(options.codeDir, `${moduleName}.js`), exportName], {
-      cwd: options.codeDir,
-      env: functionProcessEnv(deployed, options.endpoint, options.region, options.codeDir),
-      execArgv: ['--require', require.resolve('tsx/cjs')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+  const startHost = (): ChildProcess => {
+    const logFd = openSync(options.functionLogPath, 'a');
+    try {
+      return fork(path.join(__dirname, 'lambda-host.ts'), [path.join(options.codeDir, `${moduleName}.js`), exportName], {
+        cwd: options.codeDir,
+        env: functionProcessEnv(deployed, options.endpoint, options.region, options.codeDir),
+        execArgv: ['--require', require.resolve('tsx/cjs')],
+        stdio: ['ignore', logFd, logFd, 'ipc'],
+      });
+    } finally {
+      closeSync(logFd);
+    }
+  };
 
   const invoke = (event: unknown): Promise<InvokeResponse> => {
     host ??= startHost();

@@ -79,9 +79,10 @@ export class Consumer {
         logger.info({ event: 'worker_idle', idle_ms: idleForMs });
         return 'idle';
       }
-      // When idle, poll no longer than the idle time left, so the worker stops on time.
-      const waitSeconds =
-        this.inFlight.size > 0 ? MAX_WAIT_SECONDS : Math.min(MAX_WAIT_SECONDS, Math.ceil((idleTimeoutMs - idleForMs) / 1000));
+      // Poll no longer than the idle time left, so the worker stops on time. While jobs run, the idle period
+      // restarts when the last one ends, so the whole period is the longest useful wait.
+      const idleLeftMs = this.inFlight.size > 0 ? idleTimeoutMs : idleTimeoutMs - idleForMs;
+      const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.ceil(idleLeftMs / 1000));
       let messages: Message[];
       try {
         const received = await this.options.sqs.send(

@@ -102,7 +102,9 @@ async function copyInParts(
     const copyNextParts = async (): Promise<void> => {
       while (next < ranges.length && !failed) {
         const range = ranges[next++];
-        const result = await s3.send(
+        let result;
+        try {
+          result = await s3.send(
           new UploadPartCopyCommand({
             Bucket: request.bucketName,
             Key: request.destinationKey,
@@ -113,10 +115,11 @@ async function copyInParts(
             CopySourceRange: `bytes=${range.first}-${range.last}`,
           }),
           { abortSignal },
-        ).catch((error: unknown) => {
+          );
+        } catch (error) {
           failed = true;
           throw error;
-        });
+        }
         completed[range.partNumber - 1] = { PartNumber: range.partNumber, ETag: result.CopyPartResult?.ETag };
       }
     };
@@ -133,9 +136,11 @@ async function copyInParts(
     return ranges.length;
   } catch (error) {
     // Not under the job's signal: an aborted job must still not leave billable parts behind.
-    await s3
-      .send(new AbortMultipartUploadCommand({ Bucket: request.bucketName, Key: request.destinationKey, UploadId: uploadId }))
-      .catch(() => undefined);
+    try {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: request.bucketName, Key: request.destinationKey, UploadId: uploadId }));
+    } catch {
+      // The copy's own error is the one to report; the bucket's lifecycle rule removes what is left.
+    }
     throw error;
   }
 }

@@ -117,13 +117,18 @@ export function createHandler({ config, clients, logger }: HandlerDependencies):
       }
 
       const level = failures.length > 0 || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
-      log[level]({ event: 'orchestrator.tick.completed', ...summary }, `tick: ${decision.reason}`);
+      log[level]({ event: 'orchestrator.tick.completed', ...withoutTickId(summary) }, `tick: ${decision.reason}`);
       return summary;
     } catch (error) {
-      log.error({ event: 'orchestrator.tick.failed', err: error, ...summary }, 'tick failed');
+      log.error({ event: 'orchestrator.tick.failed', err: error, ...(summary && withoutTickId(summary)) }, 'tick failed');
       throw error;
     }
   };
+}
+
+/** The child logger already carries the tick ID. */
+function withoutTickId({ tickId: _tickId, ...rest }: TickSummary): Omit<TickSummary, 'tickId'> {
+  return rest;
 }
 
 function recoverableFailure(error: unknown, slot: number, token: string): LaunchFailure | undefined {

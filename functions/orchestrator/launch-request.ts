@@ -6,6 +6,12 @@ import type { OrchestratorConfig } from './config';
 export const ROOT_DEVICE_NAME = '/dev/sda1';
 
 /**
+ * The size of Canonical's Ubuntu 24.04 root snapshot. The worker needs only Node.js, one bundle and its
+ * log; an AMI with a larger snapshot would need this raised (RunInstances refuses a smaller volume).
+ */
+export const ROOT_VOLUME_GIB = 8;
+
+/**
  * IMDS answers only the instance itself (one network hop). The worker runs directly on the host, not in
  * a container, so nothing needs a second hop, and a hop limit of 1 keeps the credentials away from
  * anything forwarding requests.
@@ -59,7 +65,10 @@ export function runInstancesInput(
     // The bootstrap powers off when the worker exits: that must end the instance's billing, not stop it.
     InstanceInitiatedShutdownBehavior: 'terminate',
     BlockDeviceMappings: [
-      { DeviceName: ROOT_DEVICE_NAME, Ebs: { VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+      {
+        DeviceName: ROOT_DEVICE_NAME,
+        Ebs: { VolumeType: 'gp3', VolumeSize: ROOT_VOLUME_GIB, Encrypted: true, DeleteOnTermination: true },
+      },
     ],
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },

@@ -91,9 +91,11 @@ credentials_as_curl_config() {
     '
 }
 
-# Ubuntu has no AWS CLI: curl signs the GET with SigV4 itself.
+# Ubuntu has no AWS CLI: curl signs the GET with SigV4 itself. A fresh IMDS token, as the Node.js
+# download may have outlived the first one.
 fetch_worker() {
-  local token=$1 config
+  local token config
+  token=$(imds_token)
   config=$(credentials_as_curl_config "$token")
   mkdir -p "$WORKER_DIR"
   log "fetching s3://$S3_BUCKET_NAME/$WORKER_CODE_S3_KEY"
@@ -114,7 +116,7 @@ main() {
   log "instance $WORKER_INSTANCE_ID"
 
   install_node
-  fetch_worker "$token"
+  fetch_worker
 
   # The worker appends its own JSON lines to the same file, so ubuntu must own it.
   touch "$WORKER_LOG_PATH"

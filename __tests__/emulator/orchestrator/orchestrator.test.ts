@@ -5,10 +5,10 @@ import {
   CreateVpcCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  EC2Client,
+  DescribeVolumesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
 import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
 import { loadConfig } from '../../../functions/orchestrator/config';
@@ -32,6 +32,9 @@ const credentials = {
 const AMI = 'ami-0123456789abcdef0';
 const PROFILE = 'rag-pipeline-test-worker';
 const BUCKET = 'rag-pipeline-test-bucket';
+
+// Each test resets moto and builds a small network; under a loaded machine that can take several seconds.
+jest.setTimeout(30_000);
 
 let emulator: Emulator;
 let clients: OrchestratorClients;
@@ -177,6 +180,13 @@ describe('orchestrator against the emulator', () => {
         { Key: 'environment', Value: 'test' },
       ]),
     );
+
+    const { Volumes = [] } = await clients.ec2.send(
+      new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instance.InstanceId ?? ''] }] }),
+    );
+    expect(Volumes).toHaveLength(1);
+    expect(Volumes[0]).toMatchObject({ VolumeType: 'gp3', Encrypted: true, Size: 8 });
+    expect(Volumes[0].Tags).toEqual(expect.arrayContaining([{ Key: 'Role', Value: 'rag-worker' }, { Key: 'project', Value: 'rag-pipeline' }]));
 
     const shutdown = await clients.ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),

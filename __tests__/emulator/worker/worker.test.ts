@@ -67,10 +67,13 @@ function launch(p: TestPipeline, overrides: Parameters<typeof workerEnvironment>
 async function runUntilIdle(p: TestPipeline, overrides: Partial<Parameters<typeof workerEnvironment>[1]> = {}) {
   const logPath = temporaryLogPath();
   const worker = launch(p, { autoterminateMinutes: SHORT_IDLE_MINUTES, logPath, ...overrides });
+  let deadline: NodeJS.Timeout | undefined;
   const exit = await Promise.race([
     worker.exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS)),
-  ]);
+    new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS);
+    }),
+  ]).finally(() => clearTimeout(deadline));
   return { exit, events: readEvents(logPath), logPath };
 }
 
@@ -201,7 +204,12 @@ describe('worker process against the emulator', () => {
     expect(finished?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
 
     // The pipe delivers at least once: the same record again.
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody({ id: 'dup', status: 'PENDING', s3_path: inputPath(p, 'dup/file.txt') }) }));
+    const row = {
+      [ItemAttribute.id]: 'dup',
+      [ItemAttribute.status]: ItemStatus.PENDING,
+      [ItemAttribute.s3Path]: inputPath(p, 'dup/file.txt'),
+    };
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
     const { events } = await runUntilIdle(p);
 
     expect(await readRow(p, 'dup')).toEqual(finished);

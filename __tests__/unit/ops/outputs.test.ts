@@ -1,4 +1,5 @@
 import { StackOutput } from '../../../contracts/outputs';
+import { outputsFileContent } from '../../../local/progress';
 import { UsageError } from '../../../ops/errors';
 import { parseStackOutputs } from '../../../ops/outputs';
 
@@ -10,6 +11,7 @@ const OUTPUTS = {
   [StackOutput.region]: 'us-east-1',
   vpc_id: 'vpc-1',
 };
+const WITHOUT_REGION = Object.fromEntries(Object.entries(OUTPUTS).filter(([name]) => name !== StackOutput.region));
 const EXPECTED = {
   tableName: 'items',
   queueUrl: OUTPUTS[StackOutput.queueUrl],
@@ -28,18 +30,22 @@ describe('parseStackOutputs', () => {
   });
 
   it('leaves the region undefined when the stack does not output it', () => {
-    const { region: _region, ...withoutRegion } = OUTPUTS;
-    expect(parseStackOutputs(JSON.stringify(withoutRegion), 'f.json').region).toBeUndefined();
+    expect(parseStackOutputs(JSON.stringify(WITHOUT_REGION), 'f.json').region).toBeUndefined();
   });
 
   it("reads the local run's file: its stack plus top-level endpoint and region", () => {
-    const { region: _region, ...stack } = OUTPUTS;
-    const file = { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1', 'rag-pipeline': stack };
+    const file = { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1', 'rag-pipeline': WITHOUT_REGION };
     expect(parseStackOutputs(JSON.stringify(file), 'f.json')).toEqual({
       ...EXPECTED,
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:5000',
     });
+  });
+
+  it("reads exactly what the local run's --outputs-file writes", () => {
+    const text = outputsFileContent('rag-pipeline', 'http://127.0.0.1:5000', 'us-east-1', OUTPUTS);
+
+    expect(parseStackOutputs(text, 'f.json')).toEqual({ ...EXPECTED, endpoint: 'http://127.0.0.1:5000' });
   });
 
   it.each([

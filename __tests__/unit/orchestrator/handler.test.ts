@@ -184,7 +184,7 @@ describe('orchestrator handler', () => {
       MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
       InstanceInitiatedShutdownBehavior: 'terminate',
       BlockDeviceMappings: [
-        { DeviceName: '/dev/sda1', Ebs: { VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+        { DeviceName: '/dev/sda1', Ebs: { VolumeType: 'gp3', VolumeSize: 8, Encrypted: true, DeleteOnTermination: true } },
       ],
       TagSpecifications: [
         { ResourceType: 'instance', Tags: expectedTags },
@@ -204,7 +204,7 @@ describe('orchestrator handler', () => {
       ).toString('base64'),
     };
     expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandWith(RunInstancesCommand, expected as Record<string, unknown>);
+    expect(ec2Mock).toHaveReceivedCommandWith(RunInstancesCommand, expected);
     expect(runInstancesInputs()[0]).toStrictEqual(expected);
     expect(config.keyName).toBeUndefined();
     expect(summary).toMatchObject({ reason: 'scale-out', launchRequested: 1, launchedInstanceIds: ['i-00000000000000001'] });

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
+import type { LocalPipeline } from '../../../local/local-pipeline';
+import { readRow, waitForTerminalRows } from '../../../local/rows';
+import {
+  cleanPipeline,
+  instanceState,
+  listKeys,
+  output,
+  putInput,
+  putRow,
+  putRows,
+  queueDepth,
+  readOutput,
+  startPipelineForTest,
+  waitFor,
+} from './support';
+
+/**
+ * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, the pipe,
+ * the schedule invoking the real orchestrator and the real worker bundle run per emulated instance.
+ * One deployment for the suite (MAX_WORKERS=1, the seed's behaviour); the tests clean up after themselves.
+ */
+jest.setTimeout(300_000);
+
+let pipeline: LocalPipeline | undefined;
+const running = () => {
+  if (!pipeline) throw new Error('the local pipeline did not start');
+  return pipeline;
+};
+
+beforeAll(async () => {
+  pipeline = await startPipelineForTest({ maxWorkers: 1 });
+}, 420_000);
+
+afterEach(async () => {
+  if (pipeline) await cleanPipeline(pipeline);
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+}, 60_000);
+
+it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, the instance terminated when idle", async () => {
+  const p = running();
+  const body = `seed flow ${randomBytes(8).toString('hex')}\n`;
+  const s3Path = await putInput(p, 'client_1/test_file_1.txt', body);
+
+  await putRow(p, { id: 'test1', status: ItemStatus.PENDING, s3_path: s3Path });
+
+  const [row] = await waitForTerminalRows(p.clients.dynamodb, output(p, 'table_name'), ['test1'], { timeoutMs: 120_000 });
+  expect(row.status).toBe(ItemStatus.FINISHED);
+  expect(row.outputPath).toBe(`s3://${output(p, 'bucket_name')}/data/output/client_1/test_file_1.txt`);
+  expect((await readOutput(p, 'client_1/test_file_1.txt')).toString()).toBe(body);
+
+  const [worker] = p.instances.history();
+  expect(worker).toBeDefined();
+  // Idle for EC2_AUTOTERMINATE_MINUTES (0.25 here), the worker uploads its log and exits; the instance goes.
+  await waitFor('the idle worker to exit', async () => worker.exit, 120_000);
+  expect(worker.exit).toEqual({ code: 0, signal: null });
+  await waitFor('the instance to be terminated', async () => (await instanceState(p, worker.instanceId)) === 'terminated', 30_000);
+
+  const logKeys = await listKeys(p, `${LOGS_PREFIX}${worker.instanceId}/`);
+  expect(logKeys.length).toBeGreaterThan(0);
+  const log = await p.clients.s3.send(new GetObjectCommand({ Bucket: output(p, 'bucket_name'), Key: logKeys[0] }));
+  expect(await log.Body!.transformToString()).toContain('test1');
+});
+
+it('fails bad rows with a reason, and never enqueues a lowercase status', async () => {
+  const p = running();
+  const bucket = output(p, 'bucket_name');
+  const tableName = output(p, 'table_name');
+  // Inserted first: once the later rows are done, the pipe has read past this one.
+  await putRow(p, { id: 'lowercase', status: 'pending', s3_path: await putInput(p, 'bad/lowercase.txt', 'x') });
+  await putRow(p, { id: 'no-path', status: ItemStatus.PENDING });
+  await putRow(p, { id: 'wrong-prefix', status: ItemStatus.PENDING, s3_path: `s3://${bucket}/data/elsewhere/a.txt` });
+  await putRow(p, { id: 'other-bucket', status: ItemStatus.PENDING, s3_path: 's3://someone-elses-bucket/data/input/a.txt' });
+  await putRow(p, { id: 'missing-object', status: ItemStatus.PENDING, s3_path: `s3://${bucket}/data/input/bad/missing.txt` });
+
+  const rows = await waitForTerminalRows(p.clients.dynamodb, tableName, ['no-path', 'wrong-prefix', 'other-bucket', 'missing-object'], {
+    timeoutMs: 120_000,
+  });
+
+  for (const row of rows) {
+    expect({ id: row.id, status: row.status }).toEqual({ id: row.id, status: ItemStatus.FAILED });
+    expect(row.failureReason).toEqual(expect.stringMatching(/\S/));
+  }
+  expect((await readRow(p.clients.dynamodb, tableName, 'lowercase')).status).toBe('pending');
+  expect(await queueDepth(p, 'queue_url')).toBe(0);
+  expect(await queueDepth(p, 'dlq_url')).toBe(0);
+  expect(await listKeys(p, 'data/output/bad/')).toEqual([]);
+});
+
+it('finishes a FAILED row set back to PENDING once its object exists', async () => {
+  const p = running();
+  const tableName = output(p, 'table_name');
+  const s3Path = `s3://${output(p, 'bucket_name')}/data/input/retry/late file.txt`;
+  await putRow(p, { id: 'retry-1', status: ItemStatus.PENDING, s3_path: s3Path });
+  const [failed] = await waitForTerminalRows(p.clients.dynamodb, tableName, ['retry-1'], { timeoutMs: 120_000 });
+  expect(failed.status).toBe(ItemStatus.FAILED);
+
+  await putInput(p, 'retry/late file.txt', 'arrived late\n');
+  await p.clients.dynamodb.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [ItemAttribute.id]: { S: 'retry-1' } },
+      UpdateExpression: 'SET #status = :pending',
+      ExpressionAttributeNames: { '#status': ItemAttribute.status },
+      ExpressionAttributeValues: { ':pending': { S: ItemStatus.PENDING } },
+    }),
+  );
+
+  await waitFor(
+    'the resubmitted row to finish',
+    async () => (await readRow(p.clients.dynamodb, tableName, 'retry-1')).status === ItemStatus.FINISHED,
+    120_000,
+  );
+  expect((await readOutput(p, 'retry/late file.txt')).toString()).toBe('arrived late\n');
+});
+
+it('finishes every row when a worker process is killed mid-run', async () => {
+  const p = running();
+  const tableName = output(p, 'table_name');
+  const files = Array.from({ length: 60 }, (_, index) => ({ id: `kill-${index}`, rest: `kill/file-${index}.bin`, body: randomBytes(1024 * 1024) }));
+  const rows: Record<string, string>[] = [];
+  for (const file of files) rows.push({ id: file.id, status: ItemStatus.PENDING, s3_path: await putInput(p, file.rest, file.body) });
+  const workersBefore = p.instances.history().length;
+
+  await putRows(p, rows);
+  const victim = await waitFor(
+    'a worker holding messages',
+    async () => {
+      const worker = p.instances.running().find((run) => p.instances.history().indexOf(run) >= workersBefore);
+      return worker?.pid !== undefined && (await queueDepth(p, 'queue_url')) > 0 && worker;
+    },
+    120_000,
+    100,
+  );
+  process.kill(victim.pid!, 'SIGKILL');
+  const unfinishedAtKill = (await Promise.all(files.map((file) => readRow(p.clients.dynamodb, tableName, file.id)))).filter(
+    (row) => row.status !== ItemStatus.FINISHED,
+  );
+  expect(unfinishedAtKill.length).toBeGreaterThan(0);
+
+  // The killed worker's messages return after the visibility timeout (60 s); the orchestrator launches another.
+  const final = await waitForTerminalRows(p.clients.dynamodb, tableName, files.map((file) => file.id), { timeoutMs: 240_000 });
+  expect(final.filter((row) => row.status !== ItemStatus.FINISHED)).toEqual([]);
+  await waitFor('the killed worker to be recorded', async () => victim.exit, 10_000);
+  expect(victim.exit?.signal).toBe('SIGKILL');
+  expect(await instanceState(p, victim.instanceId)).toMatch(/shutting-down|terminated/);
+  expect(p.instances.history().length).toBeGreaterThan(workersBefore + 1);
+  for (const file of files) expect((await readOutput(p, file.rest)).equals(file.body)).toBe(true);
+});

@@ -1,0 +1,146 @@
+/**
+ * Helpers for the local-run end-to-end suites (not a suite itself).
+ *
+ * A deployment takes a minute or more on moto, so each suite deploys once (beforeAll) and cleans the
+ * table, the queues and the data objects between tests instead of deploying again. A fresh deployment
+ * per test would also need a fresh emulator: moto cannot update a pipe in place.
+ */
+import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { INPUT_PREFIX, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
+import { createLocalLog } from '../../../local/log';
+import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/local-pipeline';
+
+/** Starts moto, deploys, runs the pipe, schedule and instances; ignores the shell's PIPELINE_* settings. */
+export function startPipelineForTest(settings: LocalRunSettings): Promise<LocalPipeline> {
+  return startLocalPipeline({ env: {}, settings, tickSeconds: 1, log: createLocalLog(process.stderr, 'warn') });
+}
+
+export function output(pipeline: LocalPipeline, name: string): string {
+  const value = pipeline.outputs[name];
+  if (typeof value !== 'string') throw new Error(`the stack has no string output "${name}"`);
+  return value;
+}
+
+/** Polls `probe` until it returns a value that is not undefined/false, or fails naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function putInput(pipeline: LocalPipeline, rest: string, body: string | Buffer): Promise<string> {
+  const bucket = output(pipeline, 'bucket_name');
+  await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${INPUT_PREFIX}${rest}`, Body: body }));
+  return `s3://${bucket}/${INPUT_PREFIX}${rest}`;
+}
+
+export async function readOutput(pipeline: LocalPipeline, rest: string): Promise<Buffer> {
+  const response = await pipeline.clients.s3.send(
+    new GetObjectCommand({ Bucket: output(pipeline, 'bucket_name'), Key: `${OUTPUT_PREFIX}${rest}` }),
+  );
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+export async function putRow(pipeline: LocalPipeline, item: Record<string, string>): Promise<void> {
+  await pipeline.clients.dynamodb.send(
+    new PutItemCommand({
+      TableName: output(pipeline, 'table_name'),
+      Item: Object.fromEntries(Object.entries(item).map(([name, value]) => [name, { S: value }])),
+    }),
+  );
+}
+
+/** Inserts many rows with BatchWriteItem (25 per request), retrying unprocessed items. */
+export async function putRows(pipeline: LocalPipeline, items: readonly Record<string, string>[]): Promise<void> {
+  const tableName = output(pipeline, 'table_name');
+  for (let start = 0; start < items.length; start += 25) {
+    let requests = items.slice(start, start + 25).map((item) => ({
+      PutRequest: { Item: Object.fromEntries(Object.entries(item).map(([name, value]) => [name, { S: value }])) },
+    }));
+    while (requests.length > 0) {
+      const { UnprocessedItems } = await pipeline.clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+/** Visible plus in-flight messages in a queue. */
+export async function queueDepth(pipeline: LocalPipeline, queueUrlOutput: string): Promise<number> {
+  const { Attributes = {} } = await pipeline.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: output(pipeline, queueUrlOutput),
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** Instances with the worker tag that are pending or running, as the orchestrator sees them. */
+export async function liveWorkerInstances(pipeline: LocalPipeline): Promise<string[]> {
+  const { Reservations = [] } = await pipeline.clients.ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${WORKER_TAG.key}`, Values: [WORKER_TAG.value] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+    }),
+  );
+  return Reservations.flatMap((reservation) => reservation.Instances ?? []).map((instance) => instance.InstanceId!);
+}
+
+export async function instanceState(pipeline: LocalPipeline, instanceId: string): Promise<string | undefined> {
+  const { Reservations = [] } = await pipeline.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return Reservations[0]?.Instances?.[0]?.State?.Name;
+}
+
+export async function listKeys(pipeline: LocalPipeline, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await pipeline.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: output(pipeline, 'bucket_name'), Prefix: prefix, ContinuationToken: token }),
+    );
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/**
+ * Leaves the deployment as a new one would be for the next test: no rows, no messages, no data
+ * objects, no worker log. Deleting rows emits REMOVE records, which the pipe's filter drops.
+ */
+export async function cleanPipeline(pipeline: LocalPipeline): Promise<void> {
+  const tableName = output(pipeline, 'table_name');
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await pipeline.clients.dynamodb.send(
+      new ScanCommand({ TableName: tableName, ProjectionExpression: '#id', ExpressionAttributeNames: { '#id': ItemAttribute.id }, ExclusiveStartKey: startKey }),
+    );
+    for (const item of page.Items ?? []) {
+      await pipeline.clients.dynamodb.send(new DeleteItemCommand({ TableName: tableName, Key: { [ItemAttribute.id]: item[ItemAttribute.id] } }));
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  for (const queue of ['queue_url', 'dlq_url', 'pipe_dlq_url']) {
+    await pipeline.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: output(pipeline, queue) }));
+  }
+  for (const prefix of [INPUT_PREFIX, OUTPUT_PREFIX, LOGS_PREFIX]) {
+    const keys = await listKeys(pipeline, prefix);
+    for (let start = 0; start < keys.length; start += 1000) {
+      await pipeline.clients.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: output(pipeline, 'bucket_name'),
+          Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })) },
+        }),
+      );
+    }
+  }
+}

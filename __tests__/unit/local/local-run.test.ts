@@ -1,0 +1,185 @@
+import * as path from 'node:path';
+import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/deploy';
+import { settingsEnvFor } from '../../../local/local-pipeline';
+import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/paths';
+import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/preflight';
+import { formatProgress, outputsFileContent } from '../../../local/progress';
+import { functionProcessEnv, scheduledEvent } from '../../../local/schedule';
+import { summarizeDemo } from '../../../local/demo';
+
+describe('settingsEnvFor', () => {
+  it('maps the local flags to PIPELINE_* settings over the caller environment, in the emulator region', () => {
+    const env = settingsEnvFor({ PIPELINE_ENVIRONMENT: 'qa', PIPELINE_REGION: 'eu-west-1' }, { maxWorkers: 2, autoterminateMinutes: 0.5 });
+
+    expect(env).toEqual({
+      PIPELINE_ENVIRONMENT: 'qa',
+      PIPELINE_REGION: 'us-east-1',
+      PIPELINE_MAX_WORKERS: '2',
+      PIPELINE_AUTOTERMINATE_MINUTES: '0.5',
+      PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '60',
+    });
+  });
+});
+
+describe('localSettingsEnv', () => {
+  it('keeps PIPELINE_* settings and drops remote state and everything else', () => {
+    expect(
+      localSettingsEnv({
+        PIPELINE_MAX_WORKERS: '3',
+        PIPELINE_STATE_BUCKET: 'prod-state',
+        PIPELINE_STATE_KEY: 'k',
+        PIPELINE_STATE_REGION: 'us-east-1',
+        PIPELINE_STATE_PATH: 'x.tfstate',
+        AWS_PROFILE: 'prod',
+      }),
+    ).toEqual({ PIPELINE_MAX_WORKERS: '3' });
+  });
+});
+
+describe('parseOutputs', () => {
+  it('turns terraform output -json into name → value', () => {
+    const json = JSON.stringify({ table_name: { sensitive: false, type: 'string', value: 'items' }, count: { value: 2 } });
+
+    expect(parseOutputs(json)).toEqual({ table_name: 'items', count: 2 });
+  });
+});
+
+describe('deployedPipe', () => {
+  const pattern = { dynamodb: { NewImage: { status: { S: ['PENDING'] } } } };
+  const show = (pipes: unknown[]) =>
+    JSON.stringify({ values: { root_module: { resources: [{ type: 'aws_sqs_queue', address: 'q', values: {} }], child_modules: [{ resources: pipes }] } } });
+  const pipe = (values: Record<string, unknown>) => ({ type: 'aws_pipes_pipe', address: 'aws_pipes_pipe.items', values });
+
+  it('reads the source, target, filter patterns and batch size from the state', () => {
+    const state = show([
+      pipe({
+        source: 'arn:stream',
+        target: 'arn:aws:sqs:us-east-1:123456789012:work',
+        source_parameters: [
+          { filter_criteria: [{ filter: [{ pattern: JSON.stringify(pattern) }] }], dynamodb_stream_parameters: [{ batch_size: 10 }] },
+        ],
+      }),
+    ]);
+
+    expect(deployedPipe(state)).toEqual({
+      sourceArn: 'arn:stream',
+      targetArn: 'arn:aws:sqs:us-east-1:123456789012:work',
+      filterPatterns: [pattern],
+      batchSize: 10,
+    });
+  });
+
+  it('refuses a pipe without a filter rather than forwarding every record', () => {
+    const state = show([pipe({ source: 'arn:stream', target: 'arn:q', source_parameters: [{}] })]);
+
+    expect(() => deployedPipe(state)).toThrow('has no filter');
+  });
+
+  it('refuses a state without exactly one pipe', () => {
+    expect(() => deployedPipe(show([]))).toThrow('found 0');
+  });
+});
+
+describe('scheduledEvent', () => {
+  it('is an EventBridge scheduled event for the rule, with a fresh id each time', () => {
+    const now = new Date('2026-11-25T16:00:00.123Z');
+    const first = scheduledEvent('rag-pipeline-dev-orchestrator-schedule', '123456789012', 'us-east-1', now);
+    const second = scheduledEvent('rag-pipeline-dev-orchestrator-schedule', '123456789012', 'us-east-1', now);
+
+    expect(first).toEqual({
+      version: '0',
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: '2026-11-25T16:00:00Z',
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/rag-pipeline-dev-orchestrator-schedule'],
+      detail: {},
+    });
+    expect(second.id).not.toBe(first.id);
+  });
+});
+
+describe('functionProcessEnv', () => {
+  it('is the deployed environment plus what Lambda provides, with only the endpoint pointed at the emulator', () => {
+    const env = functionProcessEnv(
+      { functionName: 'orch', handler: 'index.handler', timeoutSeconds: 60, accountId: '1', environment: { SQS_QUEUE_URL: 'q', AWS_ENDPOINT_URL: 'x' } },
+      'http://127.0.0.1:5000',
+      'us-east-1',
+      '/tmp/home',
+    );
+
+    expect(env).toMatchObject({
+      SQS_QUEUE_URL: 'q',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'orch',
+      AWS_ACCESS_KEY_ID: 'testing',
+      HOME: '/tmp/home',
+    });
+  });
+});
+
+describe('missingPrerequisite', () => {
+  const mirror = '/opt/tf-plugins';
+  const probe = (overrides: Partial<{ commands: string[]; files: string[]; rc: string }> = {}): Probe => {
+    const commands = overrides.commands ?? ['terraform', 'python3'];
+    const files = overrides.files ?? [path.join(VENV_BIN, 'moto_server'), TERRAFORM_CLI_CONFIG, path.join(mirror, PROVIDER_MIRROR_PATH)];
+    return {
+      commandWorks: (command) => commands.includes(command),
+      fileExists: (file) => files.includes(file),
+      readFile: () => overrides.rc ?? `provider_installation { filesystem_mirror { path = "${mirror}" } }`,
+    };
+  };
+
+  it.each([
+    { case: 'nothing is missing', probe: probe(), expected: undefined },
+    { case: 'terraform is missing', probe: probe({ commands: ['python3'] }), expected: { line: expect.stringContaining('terraform not found'), setupNeeded: false } },
+    {
+      case: 'the virtualenv and Python are missing',
+      probe: probe({ commands: ['terraform'], files: [] }),
+      expected: { line: expect.stringContaining('Python 3 not found'), setupNeeded: false },
+    },
+    {
+      case: 'the virtualenv is missing and Python is there',
+      probe: probe({ files: [TERRAFORM_CLI_CONFIG] }),
+      expected: { line: expect.stringContaining('.venv'), setupNeeded: true },
+    },
+    {
+      case: 'the provider copy is missing',
+      probe: probe({ files: [path.join(VENV_BIN, 'moto_server'), TERRAFORM_CLI_CONFIG] }),
+      expected: { line: expect.stringContaining('hashicorp/aws 5.100.0 provider'), setupNeeded: false },
+    },
+  ])('$case', ({ probe: machine, expected }) => {
+    expect(missingPrerequisite(machine, {})).toEqual(expected);
+  });
+});
+
+describe('progress output', () => {
+  it('lists the three statuses in order, then any other value', () => {
+    expect(formatProgress({ FINISHED: 2, pending: 1, PENDING: 3 }, 1)).toBe('rows PENDING 3 · FINISHED 2 · FAILED 0 · pending 1 | workers running 1');
+  });
+
+  it('writes the outputs file with the endpoint and the outputs under the stack name', () => {
+    expect(JSON.parse(outputsFileContent('rag-pipeline', 'http://127.0.0.1:1', 'us-east-1', { table_name: 't' }))).toEqual({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      'rag-pipeline': { table_name: 't' },
+    });
+  });
+});
+
+describe('summarizeDemo', () => {
+  const finished = { id: 'a', status: 'FINISHED', inputKey: 'data/input/a', outputPath: 's3://b/data/output/a', identical: true };
+
+  it.each([
+    { case: 'all rows ended', rows: [finished, { id: 'b', status: 'FAILED', inputKey: 'k', failureReason: 'missing' }], failed: false },
+    { case: 'a row is stuck', rows: [finished, { id: 'b', status: 'PENDING', inputKey: 'k' }], failed: true },
+    { case: 'an output differs', rows: [{ ...finished, identical: false }], failed: true },
+  ])('fails exactly when $case is a failure', ({ rows, failed }) => {
+    const stuck = rows.filter((row) => row.status === 'PENDING');
+
+    expect(summarizeDemo({ rows, stuck }).failed).toBe(failed);
+  });
+});

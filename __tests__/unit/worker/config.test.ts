@@ -1,0 +1,73 @@
+import { WORKER_LOG_PATH, WorkerEnv, ENDPOINT_ENV } from '../../../contracts';
+import { ConfigError, loadWorkerConfig } from '../../../worker/config';
+
+const VALID: NodeJS.ProcessEnv = {
+  [WorkerEnv.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/rag-pipeline-dev-queue',
+  [WorkerEnv.tableName]: 'rag-pipeline-dev-items',
+  [WorkerEnv.bucketName]: 'rag-pipeline-dev-bucket',
+  [WorkerEnv.region]: 'us-east-1',
+  [WorkerEnv.instanceId]: 'i-0123456789abcdef0',
+};
+
+describe('loadWorkerConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadWorkerConfig(VALID)).toEqual({
+      queueUrl: VALID[WorkerEnv.queueUrl],
+      tableName: 'rag-pipeline-dev-items',
+      bucketName: 'rag-pipeline-dev-bucket',
+      region: 'us-east-1',
+      instanceId: 'i-0123456789abcdef0',
+      idleTimeoutMs: 5 * 60_000,
+      concurrency: 10,
+      visibilityTimeoutSeconds: 30,
+      multipartThresholdBytes: 5 * 1024 ** 3,
+      logPath: WORKER_LOG_PATH,
+      endpoint: undefined,
+    });
+  });
+
+  it('reads every setting, decimal minutes included', () => {
+    const config = loadWorkerConfig({
+      ...VALID,
+      [WorkerEnv.autoterminateMinutes]: '0.5',
+      [WorkerEnv.concurrency]: '3',
+      [WorkerEnv.visibilityTimeoutSeconds]: '120',
+      [WorkerEnv.multipartThresholdBytes]: String(5 * 1024 * 1024),
+      [WorkerEnv.logPath]: '/tmp/worker.log',
+      [ENDPOINT_ENV]: 'http://127.0.0.1:5000',
+    });
+
+    expect(config).toMatchObject({
+      idleTimeoutMs: 30_000,
+      concurrency: 3,
+      visibilityTimeoutSeconds: 120,
+      multipartThresholdBytes: 5 * 1024 * 1024,
+      logPath: '/tmp/worker.log',
+      endpoint: 'http://127.0.0.1:5000',
+    });
+  });
+
+  it.each([
+    { case: 'a missing queue URL', env: { [WorkerEnv.queueUrl]: undefined }, message: 'SQS_QUEUE_URL must be set' },
+    { case: 'a blank table name', env: { [WorkerEnv.tableName]: '  ' }, message: 'DYNAMODB_TABLE_NAME must be set' },
+    { case: 'a missing bucket', env: { [WorkerEnv.bucketName]: undefined }, message: 'S3_BUCKET_NAME must be set' },
+    { case: 'a missing region', env: { [WorkerEnv.region]: undefined }, message: 'AWS_REGION must be set' },
+    { case: 'a missing instance ID', env: { [WorkerEnv.instanceId]: undefined }, message: 'WORKER_INSTANCE_ID must be set' },
+    { case: 'an instance ID with a slash', env: { [WorkerEnv.instanceId]: 'i-1/../x' }, message: 'WORKER_INSTANCE_ID must be an instance ID such as i-0123456789abcdef0, got "i-1/../x"' },
+    { case: 'a queue URL that is not a URL', env: { [WorkerEnv.queueUrl]: 'my-queue' }, message: 'SQS_QUEUE_URL must be an http(s) URL, got "my-queue"' },
+    { case: 'idle minutes that are not a number', env: { [WorkerEnv.autoterminateMinutes]: 'abc' }, message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"' },
+    { case: 'zero idle minutes', env: { [WorkerEnv.autoterminateMinutes]: '0' }, message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"' },
+    { case: 'negative idle minutes', env: { [WorkerEnv.autoterminateMinutes]: '-1' }, message: 'got "-1"' },
+    { case: 'a fractional concurrency', env: { [WorkerEnv.concurrency]: '2.5' }, message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "2.5"' },
+    { case: 'zero concurrency', env: { [WorkerEnv.concurrency]: '0' }, message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "0"' },
+    { case: 'a visibility timeout of 1 s', env: { [WorkerEnv.visibilityTimeoutSeconds]: '1' }, message: 'SQS_VISIBILITY_TIMEOUT_SECONDS must be an integer from 2 to 43200, got "1"' },
+    { case: 'a threshold below 5 MiB', env: { [WorkerEnv.multipartThresholdBytes]: '1000' }, message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer from 5242880 to 5368709120, got "1000"' },
+    { case: 'a threshold above 5 GiB', env: { [WorkerEnv.multipartThresholdBytes]: String(6 * 1024 ** 3) }, message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer' },
+    { case: 'an endpoint that is not a URL', env: { [ENDPOINT_ENV]: 'localhost:5000' }, message: 'AWS_ENDPOINT_URL must be an http(s) URL, got "localhost:5000"' },
+  ])('refuses $case, naming the variable', ({ env, message }) => {
+    const load = () => loadWorkerConfig({ ...VALID, ...env });
+
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+  });
+});

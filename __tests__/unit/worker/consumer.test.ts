@@ -1,0 +1,275 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+  type ReceiveMessageCommandInput,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Consumer, type ConsumerOptions, type StopReason } from '../../../worker/consumer';
+import type { Disposition } from '../../../worker/job';
+import { recordingLogger } from '../../support/worker-logger';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/queue';
+const sqsMock = mockClient(SQSClient);
+const sqs = new SQSClient({ region: 'us-east-1' });
+
+const message = (n: number): Message => ({ MessageId: `m-${n}`, ReceiptHandle: `rh-${n}`, Body: '{}' });
+
+/** ReceiveMessage hands out these batches, then long-polls empty for WaitTimeSeconds like SQS. */
+function scriptReceives(batches: Message[][]): void {
+  sqsMock.on(ReceiveMessageCommand).callsFake(async (input: ReceiveMessageCommandInput) => {
+    const next = batches.shift();
+    if (next) return { Messages: next };
+    await new Promise((resolve) => setTimeout(resolve, (input.WaitTimeSeconds ?? 0) * 1000));
+    return {};
+  });
+}
+
+interface Deferred {
+  resolve(disposition: Disposition): void;
+  reject(error: unknown): void;
+  signal?: AbortSignal;
+}
+
+/** A handler whose results the test settles by hand, one deferred per message id. */
+function controlledHandler() {
+  const pending = new Map<string, Deferred>();
+  const handle = jest.fn(
+    (received: Message, signal: AbortSignal) =>
+      new Promise<Disposition>((resolve, reject) => pending.set(received.MessageId!, { resolve, reject, signal })),
+  );
+  return { handle, job: (id: string) => pending.get(id)! };
+}
+
+function consumer(overrides: Partial<ConsumerOptions> & Pick<ConsumerOptions, 'handle'>) {
+  const { logger, events, names } = recordingLogger();
+  const instance = new Consumer({
+    sqs,
+    queueUrl: QUEUE_URL,
+    concurrency: 10,
+    visibilityTimeoutSeconds: 10,
+    idleTimeoutMs: 60_000,
+    shutdownGraceMs: 5_000,
+    logger,
+    ...overrides,
+  });
+  let result: StopReason | undefined;
+  const running = instance.run().then((reason) => (result = reason));
+  return { instance, events, names, running, result: () => result };
+}
+
+/** Lets pending promise callbacks run without moving the clock. */
+const settle = () => jest.advanceTimersByTimeAsync(0);
+
+beforeEach(() => {
+  jest.useFakeTimers();
+  sqsMock.reset();
+  sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+  sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('Consumer', () => {
+  it('long-polls 20 s for up to 10 messages, asking for the receive count', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle } = controlledHandler();
+    consumer({ handle });
+    await settle();
+
+    expect(sqsMock).toHaveReceivedCommandWith(ReceiveMessageCommand, {
+      QueueUrl: QUEUE_URL,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 20,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    });
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0].args[1]).toEqual({ abortSignal: expect.any(AbortSignal) });
+  });
+
+  it('deletes a message only after its handler says the outcome is recorded', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    consumer({ handle });
+    await settle();
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageBatchCommand);
+
+    job('m-1').resolve('delete');
+    await settle();
+
+    expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageBatchCommand, { QueueUrl: QUEUE_URL, Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }] });
+  });
+
+  it('batches deletes that complete together', async () => {
+    scriptReceives([[message(1), message(2), message(3)]]);
+    const { handle, job } = controlledHandler();
+    consumer({ handle });
+    await settle();
+
+    ['m-1', 'm-2', 'm-3'].forEach((id) => job(id).resolve('delete'));
+    await settle();
+
+    expect(sqsMock).toHaveReceivedCommandTimes(DeleteMessageBatchCommand, 1);
+    expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0].args[0].input.Entries).toHaveLength(3);
+  });
+
+  it.each([
+    { case: 'asks to keep it', settleJob: (deferred: Deferred) => deferred.resolve('keep'), event: undefined },
+    { case: 'fails (a transient error)', settleJob: (deferred: Deferred) => deferred.reject(new Error('503')), event: 'message_retry' },
+  ])('leaves the message for redelivery when the handler $case', async ({ settleJob, event }) => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const { names } = consumer({ handle });
+    await settle();
+
+    settleJob(job('m-1'));
+    await settle();
+
+    expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageBatchCommand);
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+    if (event) expect(names()).toContain(event);
+  });
+
+  it('extends the visibility at half the timeout while a job runs, and stops once it ends', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    consumer({ handle, visibilityTimeoutSeconds: 10 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(4_999);
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-1', VisibilityTimeout: 10 });
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
+
+    job('m-1').resolve('delete');
+    await settle();
+    await jest.advanceTimersByTimeAsync(30_000);
+
+    expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
+  });
+
+  it('never holds more messages than its concurrency', async () => {
+    scriptReceives([[message(1), message(2)], [message(3)]]);
+    const { handle, job } = controlledHandler();
+    consumer({ handle, concurrency: 2 });
+    await settle();
+    await jest.advanceTimersByTimeAsync(60_000);
+
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 1);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0].args[0].input.MaxNumberOfMessages).toBe(2);
+
+    job('m-1').resolve('delete');
+    await settle();
+
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[1].args[0].input.MaxNumberOfMessages).toBe(1);
+    expect(handle).toHaveBeenCalledTimes(3);
+  });
+
+  it('stops after the idle period with no message, polling no longer than the time left', async () => {
+    scriptReceives([]);
+    const { handle } = controlledHandler();
+    const { result, names } = consumer({ handle, idleTimeoutMs: 3_000 });
+    await settle();
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0].args[0].input.WaitTimeSeconds).toBe(3);
+
+    await jest.advanceTimersByTimeAsync(2_999);
+    expect(result()).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+
+    expect(result()).toBe('idle');
+    expect(names()).toContain('worker_idle');
+  });
+
+  it('does not stop while a job is running, and counts the idle period from its end', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const { result } = consumer({ handle, idleTimeoutMs: 3_000 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(result()).toBeUndefined();
+    job('m-1').resolve('delete');
+    await settle();
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(result()).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(3_000);
+
+    expect(result()).toBe('idle');
+  });
+
+  it('on stop, receives no more, lets jobs finish within the grace period and deletes them', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const { instance, result, running } = consumer({ handle, shutdownGraceMs: 5_000 });
+    await settle();
+
+    instance.stop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    job('m-1').resolve('delete');
+    await jest.advanceTimersByTimeAsync(20_000);
+    await running;
+
+    expect(result()).toBe('signal');
+    expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageBatchCommand, { Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }] });
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+  });
+
+  it('on stop, releases jobs still running after the grace period (visibility 0) and aborts them', async () => {
+    scriptReceives([[message(1), message(2)]]);
+    const { handle, job } = controlledHandler();
+    const { instance, result, running, names } = consumer({ handle, shutdownGraceMs: 5_000 });
+    await settle();
+    const signal = job('m-1').signal!;
+    signal.addEventListener('abort', () => {
+      job('m-1').reject(new Error('aborted'));
+      job('m-2').reject(new Error('aborted'));
+    });
+
+    instance.stop();
+    await jest.advanceTimersByTimeAsync(4_999);
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
+    await jest.advanceTimersByTimeAsync(25_000);
+    await running;
+
+    expect(result()).toBe('signal');
+    expect(signal.aborted).toBe(true);
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
+      QueueUrl: QUEUE_URL,
+      Entries: [
+        { Id: '0', ReceiptHandle: 'rh-1', VisibilityTimeout: 0 },
+        { Id: '1', ReceiptHandle: 'rh-2', VisibilityTimeout: 0 },
+      ],
+    });
+    expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageBatchCommand);
+    expect(names().filter((name) => name === 'message_released')).toHaveLength(2);
+  });
+
+  it('backs off, doubling, when receiving fails (no credentials, no network)', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' });
+    sqsMock.on(ReceiveMessageCommand).rejectsOnce(noCredentials).rejectsOnce(noCredentials).resolves({ Messages: [message(1)] });
+    const { handle } = controlledHandler();
+    const { events } = consumer({ handle });
+    await settle();
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 1);
+
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+    await jest.advanceTimersByTimeAsync(1_999);
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+    await jest.advanceTimersByTimeAsync(1);
+
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 3);
+    expect(handle).toHaveBeenCalledTimes(1);
+    expect(events.filter((event) => event.event === 'receive_failed').map((event) => event.retry_in_ms)).toEqual([1_000, 2_000]);
+  });
+});

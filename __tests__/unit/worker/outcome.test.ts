@@ -1,0 +1,51 @@
+import { ItemAttribute, ItemStatus } from '../../../contracts';
+import { decide } from '../../../worker/outcome';
+
+const BUCKET = 'pipeline-bucket';
+const row = (attributes: Record<string, unknown>) => ({ [ItemAttribute.id]: 'item-1', ...attributes });
+
+describe('decide', () => {
+  it.each([
+    { case: 'a missing row', item: undefined, expected: { action: 'drop', reason: 'row not found' } },
+    {
+      case: 'a FINISHED row (a duplicate message)',
+      item: row({ [ItemAttribute.status]: ItemStatus.FINISHED, [ItemAttribute.s3Path]: `s3://${BUCKET}/data/input/a` }),
+      expected: { action: 'skip', reason: 'already FINISHED', status: ItemStatus.FINISHED },
+    },
+    {
+      case: 'a FAILED row',
+      item: row({ [ItemAttribute.status]: ItemStatus.FAILED }),
+      expected: { action: 'skip', reason: 'status is "FAILED", not PENDING', status: ItemStatus.FAILED },
+    },
+    {
+      case: 'a row without a status',
+      item: row({ [ItemAttribute.s3Path]: `s3://${BUCKET}/data/input/a` }),
+      expected: { action: 'skip', reason: 'status is missing, not PENDING', status: undefined },
+    },
+    {
+      case: 'a PENDING row without s3_path',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING }),
+      expected: { action: 'fail', reason: 's3_path is missing' },
+    },
+    {
+      case: 'a PENDING row with a numeric s3_path',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 7 }),
+      expected: { action: 'fail', reason: 's3_path must be a string, got number' },
+    },
+    {
+      case: 'a PENDING row pointing at another bucket',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 's3://elsewhere/data/input/a' }),
+      expected: { action: 'fail', reason: 's3_path must be in bucket "pipeline-bucket", got bucket "elsewhere"' },
+    },
+    {
+      case: 'a valid PENDING row',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: `s3://${BUCKET}/data/input/c/f.txt` }),
+      expected: {
+        action: 'copy',
+        plan: { sourceKey: 'data/input/c/f.txt', destinationKey: 'data/output/c/f.txt', outputPath: `s3://${BUCKET}/data/output/c/f.txt` },
+      },
+    },
+  ])('$case → $expected.action', ({ item, expected }) => {
+    expect(decide(item, BUCKET)).toEqual(expected);
+  });
+});
