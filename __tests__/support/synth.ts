@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'cdktf';
+import { loadSettings } from '../../config/settings';
+import { PipelineStack, STACK_NAME } from '../../main';
+
+/** Synthesized Terraform JSON: `{ resource: { <type>: { <id>: {...} } }, output: {...}, ... }`. */
+export interface TerraformJson {
+  readonly terraform: Record<string, unknown>;
+  readonly provider: Record<string, unknown[]>;
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output: Record<string, { value: unknown }>;
+}
+
+export interface SynthesizedStack {
+  /** The app's outdir (a fresh temp directory). */
+  readonly outdir: string;
+  /** `<outdir>/stacks/rag-pipeline`: cdk.tf.json and the assets. */
+  readonly stackDir: string;
+  readonly json: TerraformJson;
+}
+
+/**
+ * Synthesizes the whole stack exactly as `cdktf synth` does, into a temp directory, from `PIPELINE_*`
+ * settings. The local state file goes into that directory too, never the working tree. Needs the built
+ * bundles (`npm run build`).
+ */
+export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}): SynthesizedStack {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'rag-stack-'));
+  const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
+  const app = new App({ outdir });
+  new PipelineStack(app, STACK_NAME, settings);
+  app.synth();
+  const stackDir = path.join(outdir, 'stacks', STACK_NAME);
+  return { outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };
+}
+
+/** The resources of one type, as `[id, config]` pairs. */
+export function resourcesOf(json: TerraformJson, type: string): Array<[string, Record<string, unknown>]> {
+  return Object.entries(json.resource[type] ?? {});
+}
+
+/** The one resource of a type (optionally the one matching `where`); fails loudly when it is not exactly one. */
+export function onlyResource(
+  json: TerraformJson,
+  type: string,
+  where: (config: Record<string, unknown>) => boolean = () => true,
+): { id: string; config: Record<string, unknown> } {
+  const matches = resourcesOf(json, type).filter(([, config]) => where(config));
+  if (matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.length}`);
+  const [id, config] = matches[0];
+  return { id, config };
+}
+
+/** The Terraform reference to an attribute of the one matching resource: `${aws_sqs_queue.<id>.arn}`. */
+export function refTo(
+  json: TerraformJson,
+  type: string,
+  attribute: string,
+  where?: (config: Record<string, unknown>) => boolean,
+): string {
+  return `\${${type}.${onlyResource(json, type, where).id}.${attribute}}`;
+}
+
+export interface ParsedStatement {
+  Sid: string;
+  Effect: string;
+  Principal?: unknown;
+  Action: string[];
+  Resource: string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Parses an IAM policy document string (a role policy, a bucket policy) into its statements. */
+export function statementsOf(policy: unknown): ParsedStatement[] {
+  if (typeof policy !== 'string') throw new Error(`expected a policy document string, got ${typeof policy}`);
+  return (JSON.parse(policy) as { Statement: ParsedStatement[] }).Statement;
+}
+
+/** Synthesizes constructs in a test stack and parses the result. */
+export function parseSynth(synthesized: string): TerraformJson {
+  return JSON.parse(synthesized) as TerraformJson;
+}

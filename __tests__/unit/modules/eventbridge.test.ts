@@ -1,0 +1,89 @@
+import { Testing } from 'cdktf';
+import { ItemsPipe, type ItemsPipeProps } from '../../../modules/eventbridge';
+import { PENDING_FILTER_PATTERNS } from '../../../contracts';
+import { onlyResource, parseSynth, refTo, statementsOf } from '../../support/synth';
+
+const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:111122223333:table/items/stream/2026-01-01T00:00:00.000';
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:111122223333:work';
+
+const props: ItemsPipeProps = {
+  baseName: 'rag-pipeline-dev',
+  tableStreamArn: STREAM_ARN,
+  streamReadStatement: { sid: 'ItemsStreamRead', actions: ['dynamodb:GetRecords'], resources: [STREAM_ARN] },
+  queueArn: QUEUE_ARN,
+  queueSendStatement: { sid: 'WorkQueueSend', actions: ['sqs:SendMessage'], resources: [QUEUE_ARN] },
+};
+
+function synth(overrides: Partial<ItemsPipeProps> = {}): string {
+  return Testing.synthScope((scope) => {
+    new ItemsPipe(scope, 'eventbridge', { ...props, ...overrides });
+  });
+}
+
+describe('ItemsPipe', () => {
+  it('pipes the table stream to the queue from the trim horizon, 10 records a batch, bounded retries, into its DLQ', () => {
+    const json = parseSynth(synth());
+
+    expect(synth()).toHaveResourceWithProperties({ tfResourceType: 'aws_pipes_pipe' }, {
+      name: 'rag-pipeline-dev-items-to-queue',
+      source: STREAM_ARN,
+      target: QUEUE_ARN,
+      desired_state: 'RUNNING',
+      role_arn: refTo(json, 'aws_iam_role', 'arn'),
+      source_parameters: {
+        dynamodb_stream_parameters: {
+          starting_position: 'TRIM_HORIZON',
+          batch_size: 10,
+          maximum_retry_attempts: 10,
+          dead_letter_config: { arn: refTo(json, 'aws_sqs_queue', 'arn') },
+        },
+      },
+    });
+  });
+
+  it('filters with exactly the shared PENDING patterns, one filter each', () => {
+    const pipe = onlyResource(parseSynth(synth()), 'aws_pipes_pipe').config as {
+      source_parameters: { filter_criteria: { filter: Array<{ pattern: string }> } };
+    };
+
+    const patterns = pipe.source_parameters.filter_criteria.filter.map((filter) => JSON.parse(filter.pattern));
+
+    expect(patterns).toEqual(JSON.parse(JSON.stringify(PENDING_FILTER_PATTERNS)));
+  });
+
+  it('keeps dead letters in an encrypted queue for 14 days', () => {
+    expect(synth()).toHaveResourceWithProperties({ tfResourceType: 'aws_sqs_queue' }, {
+      name: 'rag-pipeline-dev-pipe-dlq',
+      message_retention_seconds: 1_209_600,
+      sqs_managed_sse_enabled: true,
+    });
+  });
+
+  it('lets its role read the stream, send to the queue and to its dead-letter queue, nothing else', () => {
+    const json = parseSynth(synth());
+    const role = onlyResource(json, 'aws_iam_role').config;
+    const policy = onlyResource(json, 'aws_iam_role_policy').config;
+
+    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'pipes.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    expect(statementsOf(policy.policy)).toEqual([
+      { Sid: 'ItemsStreamRead', Effect: 'Allow', Action: ['dynamodb:GetRecords'], Resource: [STREAM_ARN] },
+      { Sid: 'WorkQueueSend', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [QUEUE_ARN] },
+      { Sid: 'PipeDeadLetterSend', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [refTo(json, 'aws_sqs_queue', 'arn')] },
+    ]);
+  });
+
+  it('starts the pipe only after its role policy exists', () => {
+    const json = parseSynth(synth());
+
+    expect(onlyResource(json, 'aws_pipes_pipe').config.depends_on).toEqual([`aws_iam_role_policy.${onlyResource(json, 'aws_iam_role_policy').id}`]);
+  });
+
+  it.each([
+    { $case: 'batch larger than an SQS target accepts', overrides: { batchSize: 11 }, message: 'batchSize must be an integer from 1 to 10 for an SQS target, got 11' },
+    { $case: 'unbounded retries', overrides: { maximumRetryAttempts: -1 }, message: 'maximumRetryAttempts must be an integer from 0 to 10000, got -1' },
+  ])('rejects a $case', ({ overrides, message }) => {
+    expect(() => synth(overrides)).toThrow(message);
+  });
+});
