@@ -10,6 +10,10 @@ const shared: Options = {
   noExternal: [/.*/],
   minify: true,
   sourcemap: true,
+  // Stack traces need the mappings, not a copy of every dependency's source: keeps the Lambda zip small.
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   clean: true,
   splitting: false,
   outExtension: () => ({ js: '.js' }),
