@@ -12,6 +12,7 @@ import { ItemsPipe } from './modules/eventbridge';
 import { OrchestratorSchedule } from './modules/eventbridge_lambda';
 import { Orchestrator } from './modules/lambda';
 import { PipelineBucket } from './modules/s3';
+import { accountOf } from './modules/shared/arn';
 import { WorkQueue } from './modules/sqs';
 import { Network } from './modules/vpc';
 
@@ -106,6 +107,8 @@ export class PipelineStack extends TerraformStack {
     });
     const alarms = new PipelineAlarms(this, 'alarms', {
       baseName,
+      partition,
+      accountId: accountOf(queue.queueArn),
       workQueueName: queue.queueName,
       workDeadLetterQueueName: queue.deadLetterQueueName,
       pipeDeadLetterQueueName: pipe.deadLetterQueueName,

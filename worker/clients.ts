@@ -42,7 +42,11 @@ export function createClients(config: WorkerConfig): WorkerClients {
     });
   return {
     // Path-style addressing for the emulator: bucket subdomains of 127.0.0.1 do not resolve.
-    s3: new S3Client({ ...common, forcePathStyle: config.endpoint !== undefined, requestHandler: handler(S3_REQUEST_TIMEOUT_MS) }),
+    s3: new S3Client({
+      ...common,
+      forcePathStyle: config.endpoint !== undefined,
+      requestHandler: handler(S3_REQUEST_TIMEOUT_MS),
+    }),
     sqs: new SQSClient({ ...common, requestHandler: handler(SQS_REQUEST_TIMEOUT_MS) }),
     documentClient: DynamoDBDocumentClient.from(
       new DynamoDBClient({ ...common, requestHandler: handler(DYNAMODB_REQUEST_TIMEOUT_MS) }),

@@ -143,7 +143,11 @@ export class Consumer {
         }),
         { abortSignal: this.jobs.signal },
       );
-      logger.info({ event: 'visibility_extended', message_id: message.MessageId, visibility_timeout_s: visibilityTimeoutSeconds });
+      logger.info({
+        event: 'visibility_extended',
+        message_id: message.MessageId,
+        visibility_timeout_s: visibilityTimeoutSeconds,
+      });
     } catch (error) {
       logger.warn({ event: 'heartbeat_failed', message_id: message.MessageId, error: describeError(error) });
     }
@@ -154,10 +158,7 @@ export class Consumer {
     const { logger, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = this.options;
     logger.info({ event: 'worker_stopping', in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
     const grace = new AbortController();
-    await Promise.race([
-      Promise.all([...this.inFlight.values()].map(({ done }) => done)),
-      sleep(shutdownGraceMs, grace.signal),
-    ]);
+    await Promise.race([Promise.all([...this.inFlight.values()].map(({ done }) => done)), sleep(shutdownGraceMs, grace.signal)]);
     grace.abort();
     const unfinished = [...this.inFlight.values()];
     if (unfinished.length > 0) {
@@ -177,15 +178,23 @@ export class Consumer {
         const result = await sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: queueUrl,
-            Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+            Entries: batch.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle,
+              VisibilityTimeout: 0,
+            })),
           }),
         );
         const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
         batch.forEach((message, index) =>
-          logger.info({ event: failed.has(String(index)) ? 'release_failed' : 'message_released', message_id: message.MessageId }),
+          logger.info({
+            event: failed.has(String(index)) ? 'release_failed' : 'message_released',
+            message_id: message.MessageId,
+          }),
         );
       } catch (error) {
-        for (const message of batch) logger.warn({ event: 'release_failed', message_id: message.MessageId, error: describeError(error) });
+        for (const message of batch)
+          logger.warn({ event: 'release_failed', message_id: message.MessageId, error: describeError(error) });
       }
     }
   }
@@ -210,11 +219,7 @@ class DeleteBatcher {
   private pending: Array<{ message: Message; resolve: () => void }> = [];
   private flushing: Promise<void> | undefined;
 
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-    private readonly logger: WorkerLogger,
-  ) {}
+  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, private readonly logger: WorkerLogger) {}
 
   delete(message: Message): Promise<void> {
     return new Promise((resolve) => {
@@ -252,7 +257,8 @@ class DeleteBatcher {
         this.logger.warn({ event: 'delete_failed', message_id: message?.MessageId, error: failure.Code ?? failure.Message });
       }
     } catch (error) {
-      for (const message of messages) this.logger.warn({ event: 'delete_failed', message_id: message.MessageId, error: describeError(error) });
+      for (const message of messages)
+        this.logger.warn({ event: 'delete_failed', message_id: message.MessageId, error: describeError(error) });
     }
   }
 }

@@ -105,16 +105,16 @@ async function copyInParts(
         let result;
         try {
           result = await s3.send(
-          new UploadPartCopyCommand({
-            Bucket: request.bucketName,
-            Key: request.destinationKey,
-            UploadId: uploadId,
-            PartNumber: range.partNumber,
-            CopySource: copySource(request.bucketName, request.sourceKey),
-            CopySourceIfMatch: head.ETag,
-            CopySourceRange: `bytes=${range.first}-${range.last}`,
-          }),
-          { abortSignal },
+            new UploadPartCopyCommand({
+              Bucket: request.bucketName,
+              Key: request.destinationKey,
+              UploadId: uploadId,
+              PartNumber: range.partNumber,
+              CopySource: copySource(request.bucketName, request.sourceKey),
+              CopySourceIfMatch: head.ETag,
+              CopySourceRange: `bytes=${range.first}-${range.last}`,
+            }),
+            { abortSignal },
           );
         } catch (error) {
           failed = true;
@@ -137,7 +137,9 @@ async function copyInParts(
   } catch (error) {
     // Not under the job's signal: an aborted job must still not leave billable parts behind.
     try {
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: request.bucketName, Key: request.destinationKey, UploadId: uploadId }));
+      await s3.send(
+        new AbortMultipartUploadCommand({ Bucket: request.bucketName, Key: request.destinationKey, UploadId: uploadId }),
+      );
     } catch {
       // The copy's own error is the one to report; the bucket's lifecycle rule removes what is left.
     }

@@ -38,7 +38,12 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
     ({ itemId } = parseMessage(message.Body));
   } catch (error) {
     if (!(error instanceof MessageParseError)) throw error;
-    deps.logger.error({ event: 'message_unparseable', message_id: messageId, receive_count: receiveCount, reason: error.message });
+    deps.logger.error({
+      event: 'message_unparseable',
+      message_id: messageId,
+      receive_count: receiveCount,
+      reason: error.message,
+    });
     return 'keep';
   }
   const log = { message_id: messageId, item_id: itemId, receive_count: receiveCount };
@@ -77,10 +82,23 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
   } catch (error) {
     const classification = classifyCopyError(error);
     if (!classification.permanent) throw error;
-    return fail(deps, { ...log, ...keys }, itemId, `${classification.reason}: s3://${deps.bucketName}/${plan.sourceKey}`, abortSignal);
+    return fail(
+      deps,
+      { ...log, ...keys },
+      itemId,
+      `${classification.reason}: s3://${deps.bucketName}/${plan.sourceKey}`,
+      abortSignal,
+    );
   }
   const durationMs = Date.now() - started;
-  const copyLog = { ...log, ...keys, bytes: copied.bytes, duration_ms: durationMs, multipart: copied.multipart, parts: copied.parts };
+  const copyLog = {
+    ...log,
+    ...keys,
+    bytes: copied.bytes,
+    duration_ms: durationMs,
+    multipart: copied.multipart,
+    parts: copied.parts,
+  };
   deps.logger.info({ event: 'copy_finished', ...copyLog });
 
   try {
@@ -107,7 +125,11 @@ async function fail(
   abortSignal?: AbortSignal,
 ): Promise<Disposition> {
   try {
-    await recordFailed(deps.table, { itemId, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId }, abortSignal);
+    await recordFailed(
+      deps.table,
+      { itemId, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      abortSignal,
+    );
   } catch (error) {
     if (!(error instanceof AlreadyRecordedError)) throw error;
     deps.logger.info({ event: 'item_skipped', ...log, reason: error.message });

@@ -2,7 +2,7 @@ import { WorkerEnv } from '../contracts';
 import { createClients, destroyClients, type WorkerClients } from './clients';
 import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
 import { Consumer, describeError } from './consumer';
-import { handleMessage } from './job';
+import { handleMessage, type JobDependencies } from './job';
 import { uploadLog } from './log-upload';
 import { createFileLogger, type WorkerLogger } from './logger';
 import { createEmfMetrics } from './metrics';
@@ -18,9 +18,21 @@ export const ExitCode = {
 } as const;
 
 const LOG_UPLOAD_TIMEOUT_MS = 30_000;
+/** `node worker.js upload-log`: upload the log file as `…-bootstrap.log` and exit, without polling. */
+export const UPLOAD_LOG_COMMAND = 'upload-log';
 
 /** Runs the consumer until it stops, then uploads the log. Resolves to the process exit code. */
 export async function runWorker(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger): Promise<number> {
+  const jobDependencies: JobDependencies = {
+    s3: clients.s3,
+    table: { documentClient: clients.documentClient, tableName: config.tableName },
+    bucketName: config.bucketName,
+    multipartThresholdBytes: config.multipartThresholdBytes,
+    instanceId: config.instanceId,
+    logger,
+    metrics: createEmfMetrics(logger),
+    now: () => new Date(),
+  };
   const consumer = new Consumer({
     sqs: clients.sqs,
     queueUrl: config.queueUrl,
@@ -28,21 +40,7 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     idleTimeoutMs: config.idleTimeoutMs,
     logger,
-    handle: (message, abortSignal) =>
-      handleMessage(
-        {
-          s3: clients.s3,
-          table: { documentClient: clients.documentClient, tableName: config.tableName },
-          bucketName: config.bucketName,
-          multipartThresholdBytes: config.multipartThresholdBytes,
-          instanceId: config.instanceId,
-          logger,
-          metrics: createEmfMetrics(logger),
-          now: () => new Date(),
-        },
-        message,
-        abortSignal,
-      ),
+    handle: (message, abortSignal) => handleMessage(jobDependencies, message, abortSignal),
   });
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ event: 'signal_received', signal });
@@ -76,6 +74,12 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
     process.off('SIGINT', onSignal);
   }
   logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
+  await shipLog(config, clients, logger, reason);
+  return exitCode;
+}
+
+/** Uploads the log file; a failure is logged, never thrown: the exit must not depend on it. */
+async function shipLog(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger, reason: string): Promise<void> {
   try {
     const key = await uploadLog(
       clients.s3,
@@ -86,7 +90,6 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
   } catch (error) {
     logger.error({ event: 'log_upload_failed', error: describeError(error) });
   }
-  return exitCode;
 }
 
 async function main(): Promise<number> {
@@ -102,14 +105,24 @@ async function main(): Promise<number> {
   try {
     logger = createFileLogger(config.logPath, config.instanceId);
   } catch (error) {
-    process.stderr.write(`worker: ${WorkerEnv.logPath} "${config.logPath}" cannot be opened for appending: ${describeError(error)}\n`);
+    process.stderr.write(
+      `worker: ${WorkerEnv.logPath} "${config.logPath}" cannot be opened for appending: ${describeError(error)}\n`,
+    );
     return ExitCode.BAD_CONFIGURATION;
   }
-  process.on('unhandledRejection', (error) => {
-    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
-    process.exit(ExitCode.CRASHED);
-  });
   const clients = createClients(config);
+  if (process.argv[2] === UPLOAD_LOG_COMMAND) {
+    // For the bootstrap: ship the log when something failed before or around the worker.
+    await shipLog(config, clients, logger, 'bootstrap');
+    destroyClients(clients);
+    return ExitCode.STOPPED;
+  }
+  const crash = (error: unknown): void => {
+    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+    void shipLog(config, clients, logger, 'crash').finally(() => process.exit(ExitCode.CRASHED));
+  };
+  process.once('unhandledRejection', crash);
+  process.once('uncaughtException', crash);
   try {
     return await runWorker(config, clients, logger);
   } finally {

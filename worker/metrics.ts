@@ -20,7 +20,13 @@ export function createEmfMetrics(logger: WorkerLogger, now: () => number = Date.
       event: 'metrics',
       _aws: {
         Timestamp: now(),
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: metrics.map(({ name, unit }) => ({ Name: name, Unit: unit })) }],
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [[]],
+            Metrics: metrics.map(({ name, unit }) => ({ Name: name, Unit: unit })),
+          },
+        ],
       },
       ...Object.fromEntries(metrics.map(({ name, value }) => [name, value])),
     });

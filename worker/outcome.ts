@@ -21,7 +21,8 @@ export function decide(row: Readonly<Record<string, unknown>> | undefined, bucke
   }
   const s3Path = row[ItemAttribute.s3Path];
   if (s3Path === undefined) return { action: 'fail', reason: `${ItemAttribute.s3Path} is missing` };
-  if (typeof s3Path !== 'string') return { action: 'fail', reason: `${ItemAttribute.s3Path} must be a string, got ${typeof s3Path}` };
+  if (typeof s3Path !== 'string')
+    return { action: 'fail', reason: `${ItemAttribute.s3Path} must be a string, got ${typeof s3Path}` };
   const check = planCopy(s3Path, bucketName);
   return check.ok ? { action: 'copy', plan: check.plan } : { action: 'fail', reason: check.reason };
 }

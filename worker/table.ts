@@ -5,10 +5,7 @@ import { ItemAttribute, ItemStatus } from '../contracts';
 /** The row was no longer PENDING when the worker tried to record its outcome: someone else recorded one. */
 export class AlreadyRecordedError extends Error {
   override readonly name = 'AlreadyRecordedError';
-  constructor(
-    readonly itemId: string,
-    readonly currentStatus: string | undefined,
-  ) {
+  constructor(readonly itemId: string, readonly currentStatus: string | undefined) {
     super(`item ${JSON.stringify(itemId)} is no longer ${ItemStatus.PENDING} (status ${currentStatus ?? 'unknown'})`);
   }
 }
@@ -44,7 +41,8 @@ export async function recordFinished(table: TableTarget, record: FinishedRecord,
     table,
     record.itemId,
     {
-      UpdateExpression: 'SET #status = :finished, #finishedAt = :finishedAt, #outputPath = :outputPath, #instance = :instance REMOVE #reason',
+      UpdateExpression:
+        'SET #status = :finished, #finishedAt = :finishedAt, #outputPath = :outputPath, #instance = :instance REMOVE #reason',
       ExpressionAttributeNames: {
         '#finishedAt': ItemAttribute.finishedAt,
         '#outputPath': ItemAttribute.outputPath,
@@ -98,7 +96,12 @@ interface StatusUpdate {
   readonly ExpressionAttributeValues: Record<string, string>;
 }
 
-async function updateIfPending(table: TableTarget, itemId: string, update: StatusUpdate, abortSignal?: AbortSignal): Promise<void> {
+async function updateIfPending(
+  table: TableTarget,
+  itemId: string,
+  update: StatusUpdate,
+  abortSignal?: AbortSignal,
+): Promise<void> {
   try {
     await table.documentClient.send(
       new UpdateCommand({

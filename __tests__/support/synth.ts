@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
@@ -29,12 +29,20 @@ export interface SynthesizedStack {
  */
 export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}): SynthesizedStack {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rag-stack-'));
+  synthesizedDirs.push(outdir);
   const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
   const app = new App({ outdir });
   new PipelineStack(app, STACK_NAME, settings);
   app.synth();
   const stackDir = path.join(outdir, 'stacks', STACK_NAME);
   return { outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };
+}
+
+const synthesizedDirs: string[] = [];
+
+/** Deletes every directory {@link synthStack} created in this test file; call it in `afterAll`. */
+export function removeSynthesizedStacks(): void {
+  for (const dir of synthesizedDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The resources of one type, as `[id, config]` pairs. */
@@ -73,10 +81,33 @@ export interface ParsedStatement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-/** Parses an IAM policy document string (a role policy, a bucket policy) into its statements. */
+/**
+ * Parses an IAM policy document string (a role policy, a bucket policy) into its statements. Terraform
+ * expressions inside it (`${element(split(":", …), 4)}`) may hold quotes that are only valid once Terraform
+ * evaluates them, so they are set aside while parsing and put back verbatim.
+ */
 export function statementsOf(policy: unknown): ParsedStatement[] {
   if (typeof policy !== 'string') throw new Error(`expected a policy document string, got ${typeof policy}`);
-  return (JSON.parse(policy) as { Statement: ParsedStatement[] }).Statement;
+  const expressions: string[] = [];
+  const placeholder = (index: number) => `@@terraform${index}@@`;
+  let text = '';
+  for (let at = 0; at < policy.length; ) {
+    if (!policy.startsWith('${', at)) {
+      text += policy[at++];
+      continue;
+    }
+    let depth = 0;
+    let end = at + 1;
+    do {
+      if (policy[end] === '{') depth++;
+      else if (policy[end] === '}') depth--;
+      end++;
+    } while (depth > 0 && end < policy.length);
+    text += placeholder(expressions.push(policy.slice(at, end)) - 1);
+    at = end;
+  }
+  const restored = text.replace(/@@terraform(\d+)@@/g, (_, index: string) => JSON.stringify(expressions[Number(index)]).slice(1, -1));
+  return (JSON.parse(restored) as { Statement: ParsedStatement[] }).Statement;
 }
 
 /** Synthesizes constructs in a test stack and parses the result. */

@@ -6,38 +6,12 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX } from '../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator';
 import { REPO_ROOT } from '../../local/paths';
+import { streamRecordBody } from './worker-records';
 import { build, type Options } from 'tsup';
 import tsupConfig from '../../tsup.config';
-
-/** The pipe-shaped SQS body for one stream record of a row (see contracts/message.ts). */
-export function streamRecordBody(
-  newImage: Record<string, unknown>,
-  eventName: 'INSERT' | 'MODIFY' = 'INSERT',
-  oldImage?: Record<string, unknown>,
-): string {
-  const id = newImage[ItemAttribute.id];
-  return JSON.stringify({
-    eventID: `event-${String(id)}-${eventName}`,
-    eventName,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: EMULATOR_REGION,
-    dynamodb: {
-      ApproximateCreationDateTime: 1764000000,
-      Keys: marshall({ [ItemAttribute.id]: id }),
-      NewImage: marshall(newImage),
-      ...(oldImage === undefined ? {} : { OldImage: marshall(oldImage) }),
-      SequenceNumber: '4421584500000000017450439091',
-      SizeBytes: 120,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-    eventSourceARN: `arn:aws:dynamodb:${EMULATOR_REGION}:123456789012:table/items/stream/2026-11-25T00:00:00.000`,
-  });
-}
 
 export interface TestPipeline {
   readonly endpoint: string;
@@ -87,7 +61,10 @@ export async function createTestPipeline(endpoint: string, options: PipelineOpti
       QueueName: 'worker-test-queue',
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: Attributes?.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
       },
     }),
   );
@@ -163,8 +140,8 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, [WORKER_BUNDLE], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startWorker(env: NodeJS.ProcessEnv, args: readonly string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [WORKER_BUNDLE, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -1,7 +1,10 @@
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { policyDocument } from '../shared/iam';
 
 /** Alarms look at five-minute windows: fast enough to page, slow enough not to flap on a single tick. */
 const PERIOD_SECONDS = 300;
@@ -9,6 +12,9 @@ const PERIOD_SECONDS = 300;
 export interface PipelineAlarmsProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
   readonly baseName: string;
+  /** AWS partition and account, for the topic key's policy. */
+  readonly partition: string;
+  readonly accountId: string;
   readonly workQueueName: string;
   readonly workDeadLetterQueueName: string;
   readonly pipeDeadLetterQueueName: string;
@@ -50,8 +56,7 @@ export class PipelineAlarms extends Construct {
     if (props.alarmEmail !== undefined) {
       const topic = new SnsTopic(this, 'topic', {
         name: `${props.baseName}-alarms`,
-        // AWS-managed key: encrypted at rest with no key to manage; CloudWatch may publish to it.
-        kmsMasterKeyId: 'alias/aws/sns',
+        kmsMasterKeyId: this.topicKey(props).arn,
       });
       new SnsTopicSubscription(this, 'email', { topicArn: topic.arn, protocol: 'email', endpoint: props.alarmEmail });
       this.topicArn = topic.arn;
@@ -125,5 +130,38 @@ export class PipelineAlarms extends Construct {
       });
       this.alarmNames.push(alarm.alarmName);
     }
+  }
+
+  /**
+   * The topic's customer-managed key. SNS's AWS-managed key (aws/sns) cannot be used: its policy does not
+   * let CloudWatch encrypt, so alarm notifications would be dropped silently. The account keeps
+   * administering the key (the key administrators' actions, no kms:*); CloudWatch may only encrypt.
+   */
+  private topicKey(props: PipelineAlarmsProps): KmsKey {
+    const key = new KmsKey(this, 'topic-key', {
+      description: `Encrypts the ${props.baseName} alarm topic`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 7,
+      policy: policyDocument([
+        {
+          sid: 'AccountAdministersKey',
+          principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` },
+          actions: [
+            'kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
+            'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:TagResource', 'kms:UntagResource',
+            'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion',
+          ],
+          resources: ['*'],
+        },
+        {
+          sid: 'CloudWatchPublishesAlarms',
+          principal: { Service: 'cloudwatch.amazonaws.com' },
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        },
+      ]),
+    });
+    new KmsAlias(this, 'topic-key-alias', { name: `alias/${props.baseName}-alarms`, targetKeyId: key.keyId });
+    return key;
   }
 }

@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
-import { Fn } from 'cdktf';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KeyPair } from '@cdktf/provider-aws/lib/key-pair';
 import { WORKER_TAG } from '../../contracts';
+import { accountOf } from '../shared/arn';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
 
 export interface WorkerLaunchProps {
@@ -94,7 +94,7 @@ export class WorkerLaunch extends Construct {
   launchStatements(): PolicyStatement[] {
     const { partition, region, subnetArn, securityGroupArn, instanceType } = this.props;
     // The account ID is taken from the subnet's ARN, so no plan-time AWS lookup is needed.
-    const account = Fn.element(Fn.split(':', subnetArn), 4);
+    const account = accountOf(subnetArn);
     const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${account}:${resource}`;
     const launched = [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')];
     // AMI ARNs carry no account. A pinned AMI is granted exactly; an SSM-resolved one cannot be known in advance.

@@ -4,10 +4,13 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
 
 /** Lambda's own limit on a function's timeout. */
 const MAX_TIMEOUT_SECONDS = 900;
+/** The shortest age Lambda accepts before it drops an asynchronous event. */
+const MIN_EVENT_AGE_SECONDS = 60;
 
 export interface OrchestratorProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
@@ -26,7 +29,7 @@ export interface OrchestratorProps {
 
 /**
  * The orchestrator: a Node.js 22 Lambda function run by the schedule. Reserved concurrency 1 keeps two
- * ticks from deciding at once. Its code is the tsup bundle, packaged as a TerraformAsset so a code change
+ * ticks from deciding at once, and a failed or throttled tick is dropped rather than retried late. Its code is the tsup bundle, packaged as a TerraformAsset so a code change
  * appears in `cdktf diff`. Its log group is created first, with a retention.
  */
 export class Orchestrator extends Construct {
@@ -81,6 +84,14 @@ export class Orchestrator extends Construct {
       reservedConcurrentExecutions: 1,
       environment: { variables: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' } },
       dependsOn: [logGroup],
+    });
+
+    // A tick that failed, or was throttled because the previous one still runs (concurrency 1), is stale a
+    // minute later: the next scheduled tick decides from fresh state. So no retries, and no queued ticks.
+    new LambdaFunctionEventInvokeConfig(this, 'async-invoke', {
+      functionName: fn.functionName,
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: MIN_EVENT_AGE_SECONDS,
     });
 
     this.functionName = fn.functionName;

@@ -8,7 +8,7 @@
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { INPUT_PREFIX, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
 import { createLocalLog } from '../../../local/log';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/local-pipeline';
@@ -82,6 +82,14 @@ export async function queueDepth(pipeline: LocalPipeline, queueUrlOutput: string
   return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
+/** Messages received by a consumer and not yet deleted. */
+export async function inFlight(pipeline: LocalPipeline): Promise<number> {
+  const { Attributes = {} } = await pipeline.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: output(pipeline, 'queue_url'), AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
 /** Instances with the worker tag that are pending or running, as the orchestrator sees them. */
 export async function liveWorkerInstances(pipeline: LocalPipeline): Promise<string[]> {
   const { Reservations = [] } = await pipeline.clients.ec2.send(
@@ -114,6 +122,26 @@ export async function listKeys(pipeline: LocalPipeline, prefix: string): Promise
 }
 
 /**
+ * Receives and deletes whatever is visible until the queue is empty. (PurgeQueue allows one call per
+ * queue per minute, which tests a few seconds apart exceed.) In-flight messages are waited for.
+ */
+async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Promise<void> {
+  const queueUrl = output(pipeline, queueUrlOutput);
+  await waitFor(
+    `${queueUrlOutput} to be empty`,
+    async () => {
+      const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      for (const message of Messages) {
+        await pipeline.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      }
+      return Messages.length === 0 && (await queueDepth(pipeline, queueUrlOutput)) === 0;
+    },
+    120_000,
+    200,
+  );
+}
+
+/**
  * Leaves the deployment as a new one would be for the next test: no rows, no messages, no data
  * objects, no worker log. Deleting rows emits REMOVE records, which the pipe's filter drops.
  */
@@ -129,9 +157,7 @@ export async function cleanPipeline(pipeline: LocalPipeline): Promise<void> {
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  for (const queue of ['queue_url', 'dlq_url', 'pipe_dlq_url']) {
-    await pipeline.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: output(pipeline, queue) }));
-  }
+  for (const queue of ['queue_url', 'dlq_url', 'pipe_dlq_url']) await drainQueue(pipeline, queue);
   for (const prefix of [INPUT_PREFIX, OUTPUT_PREFIX, LOGS_PREFIX]) {
     const keys = await listKeys(pipeline, prefix);
     for (let start = 0; start < keys.length; start += 1000) {

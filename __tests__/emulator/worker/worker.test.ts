@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -18,13 +18,13 @@ import {
   eventually,
   inputPath,
   startWorker,
-  streamRecordBody,
   submitRow,
   temporaryLogPath,
   workerEnvironment,
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
+import { streamRecordBody } from '../../support/worker-records';
 
 jest.setTimeout(120_000);
 
@@ -84,14 +84,28 @@ function readEvents(logPath: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function putInput(p: TestPipeline, rest: string, body: Buffer, contentType = 'text/plain', metadata: Record<string, string> = {}) {
+async function putInput(
+  p: TestPipeline,
+  rest: string,
+  body: Buffer,
+  contentType = 'text/plain',
+  metadata: Record<string, string> = {},
+) {
   await p.s3.send(
-    new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}${rest}`, Body: body, ContentType: contentType, Metadata: metadata }),
+    new PutObjectCommand({
+      Bucket: p.bucketName,
+      Key: `${INPUT_PREFIX}${rest}`,
+      Body: body,
+      ContentType: contentType,
+      Metadata: metadata,
+    }),
   );
 }
 
 async function readRow(p: TestPipeline, id: string) {
-  const { Item } = await p.documents.send(new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }));
+  const { Item } = await p.documents.send(
+    new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }),
+  );
   return Item;
 }
 
@@ -159,9 +173,17 @@ describe('worker process against the emulator', () => {
   });
 
   it.each([
-    { case: 'outside data/input/', path: (p: TestPipeline) => `s3://${p.bucketName}/data/other/file.txt`, reason: /must be under/ },
+    {
+      case: 'outside data/input/',
+      path: (p: TestPipeline) => `s3://${p.bucketName}/data/other/file.txt`,
+      reason: /must be under/,
+    },
     { case: 'another bucket', path: () => 's3://someone-elses-bucket/data/input/file.txt', reason: /must be in bucket/ },
-    { case: 'a missing object', path: (p: TestPipeline) => inputPath(p, 'missing/file.txt'), reason: /source object does not exist/ },
+    {
+      case: 'a missing object',
+      path: (p: TestPipeline) => inputPath(p, 'missing/file.txt'),
+      reason: /source object does not exist/,
+    },
     { case: 'a ".." segment', path: (p: TestPipeline) => inputPath(p, 'a/../../secret.txt'), reason: /"\.\." segment/ },
     { case: 'a non-S3 URL', path: () => 'https://example.com/data/input/file.txt', reason: /must start with s3:\/\// },
   ])('records FAILED with a reason and deletes the message for $case', async ({ path, reason }) => {
@@ -239,7 +261,9 @@ describe('worker process against the emulator', () => {
 
   it('leaves a body that does not parse for the redrive: it ends in the DLQ, logged with its message ID', async () => {
     const p = await setUp(2, 2);
-    const { MessageId } = await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }));
+    const { MessageId } = await p.sqs.send(
+      new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }),
+    );
 
     const { events } = await runUntilIdle(p, { visibilityTimeoutSeconds: '2', autoterminateMinutes: '0.15' });
 
@@ -261,7 +285,9 @@ describe('worker process against the emulator', () => {
     const { exit, events, logPath } = await runUntilIdle(p);
 
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(events.map((event) => event.event)).toEqual(expect.arrayContaining(['worker_started', 'worker_idle', 'worker_stopped']));
+    expect(events.map((event) => event.event)).toEqual(
+      expect.arrayContaining(['worker_started', 'worker_idle', 'worker_stopped']),
+    );
     const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
     expect(listed.Contents).toHaveLength(1);
     expect(listed.Contents?.[0].Key).toMatch(/-idle\.log$/);
@@ -274,7 +300,11 @@ describe('worker process against the emulator', () => {
     const p = await setUp();
     const logPath = temporaryLogPath();
     const worker = launch(p, { logPath });
-    await eventually(async () => (readFileSafe(logPath).includes('"event":"worker_polling"') ? true : undefined), 20_000, 'the worker to poll');
+    await eventually(
+      async () => (readFileSafe(logPath).includes('"event":"worker_polling"') ? true : undefined),
+      20_000,
+      'the worker to poll',
+    );
 
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
@@ -297,7 +327,11 @@ describe('worker process against the emulator', () => {
     }
     const firstLog = temporaryLogPath();
     const first = launch(p, { logPath: firstLog, visibilityTimeoutSeconds: '3', concurrency: '10' });
-    await eventually(async () => (readFileSafe(firstLog).includes('"event":"message_received"') ? true : undefined), 20_000, 'a received message');
+    await eventually(
+      async () => (readFileSafe(firstLog).includes('"event":"message_received"') ? true : undefined),
+      20_000,
+      'a received message',
+    );
 
     await first.kill('SIGKILL');
 
@@ -315,6 +349,72 @@ describe('worker process against the emulator', () => {
     // Redelivered, not sent again: the second worker saw receive counts above 1.
     const received = events.filter((event) => event.event === 'message_received');
     expect(received.some((event) => Number(event.receive_count) > 1)).toBe(true);
+  });
+
+  it('two workers finishing the same row: FINISHED once, the output intact, both messages deleted', async () => {
+    const p = await setUp();
+    const body = randomBytes(2 * 1024 * 1024);
+    await putInput(p, 'race/file.bin', body);
+    await submitRow(p, 'race', inputPath(p, 'race/file.bin'));
+    const row = {
+      [ItemAttribute.id]: 'race',
+      [ItemAttribute.status]: ItemStatus.PENDING,
+      [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin'),
+    };
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
+
+    const [first, second] = await Promise.all([
+      runUntilIdle(p, { instanceId: 'i-00000000000000001' }),
+      runUntilIdle(p, { instanceId: 'i-00000000000000002' }),
+    ]);
+
+    const finished = [...first.events, ...second.events].filter((event) => event.event === 'item_finished');
+    expect(finished).toHaveLength(1);
+    const stored = await readRow(p, 'race');
+    expect(stored?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+    expect(stored?.[ItemAttribute.workerInstanceId]).toBe(finished[0].instance_id);
+    expect(sha256(await readObject(p, `${OUTPUT_PREFIX}race/file.bin`))).toBe(sha256(body));
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('a worker killed between the copy and the status write: the next one finishes the row once, output intact', async () => {
+    // Prepare the state such a kill leaves: the output written, the row still PENDING, the message back in the queue.
+    const p = await setUp();
+    const body = randomBytes(64 * 1024);
+    await putInput(p, 'killed/file.bin', body, 'text/plain', { step: 'copied' });
+    await p.s3.send(
+      new PutObjectCommand({
+        Bucket: p.bucketName,
+        Key: `${OUTPUT_PREFIX}killed/file.bin`,
+        Body: body,
+        ContentType: 'text/plain',
+        Metadata: { step: 'copied' },
+      }),
+    );
+    await submitRow(p, 'killed', inputPath(p, 'killed/file.bin'));
+
+    const { events } = await runUntilIdle(p);
+
+    expect(await readRow(p, 'killed')).toMatchObject({ [ItemAttribute.status]: ItemStatus.FINISHED });
+    expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(1);
+    expect(sha256(await readObject(p, `${OUTPUT_PREFIX}killed/file.bin`))).toBe(sha256(body));
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('`upload-log` ships the log file for the bootstrap without polling', async () => {
+    const p = await setUp();
+    const logPath = temporaryLogPath();
+    writeFileSync(logPath, 'bootstrap: node install failed\n');
+    const worker = startWorker(workerEnvironment(p, { instanceId: INSTANCE_ID, logPath }), ['upload-log']);
+    workers.push(worker);
+
+    const exit = await worker.exited;
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    expect(listed.Contents?.[0].Key).toMatch(/-bootstrap\.log$/);
+    expect((await readObject(p, listed.Contents![0].Key!)).toString('utf8')).toBe('bootstrap: node install failed\n');
   });
 
   it('exits 2 and names the variable when the configuration is invalid', async () => {

@@ -24,7 +24,7 @@ describe('ItemsPipe', () => {
   it('pipes the table stream to the queue from the trim horizon, 10 records a batch, bounded retries, into its DLQ', () => {
     const json = parseSynth(synth());
 
-    expect(synth()).toHaveResourceWithProperties({ tfResourceType: 'aws_pipes_pipe' }, {
+    expect(onlyResource(json, 'aws_pipes_pipe').config).toMatchObject({
       name: 'rag-pipeline-dev-items-to-queue',
       source: STREAM_ARN,
       target: QUEUE_ARN,

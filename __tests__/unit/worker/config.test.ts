@@ -53,17 +53,57 @@ describe('loadWorkerConfig', () => {
     { case: 'a missing bucket', env: { [WorkerEnv.bucketName]: undefined }, message: 'S3_BUCKET_NAME must be set' },
     { case: 'a missing region', env: { [WorkerEnv.region]: undefined }, message: 'AWS_REGION must be set' },
     { case: 'a missing instance ID', env: { [WorkerEnv.instanceId]: undefined }, message: 'WORKER_INSTANCE_ID must be set' },
-    { case: 'an instance ID with a slash', env: { [WorkerEnv.instanceId]: 'i-1/../x' }, message: 'WORKER_INSTANCE_ID must be an instance ID such as i-0123456789abcdef0, got "i-1/../x"' },
-    { case: 'a queue URL that is not a URL', env: { [WorkerEnv.queueUrl]: 'my-queue' }, message: 'SQS_QUEUE_URL must be an http(s) URL, got "my-queue"' },
-    { case: 'idle minutes that are not a number', env: { [WorkerEnv.autoterminateMinutes]: 'abc' }, message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"' },
-    { case: 'zero idle minutes', env: { [WorkerEnv.autoterminateMinutes]: '0' }, message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"' },
+    {
+      case: 'an instance ID with a slash',
+      env: { [WorkerEnv.instanceId]: 'i-1/../x' },
+      message: 'WORKER_INSTANCE_ID must be an instance ID such as i-0123456789abcdef0, got "i-1/../x"',
+    },
+    {
+      case: 'a queue URL that is not a URL',
+      env: { [WorkerEnv.queueUrl]: 'my-queue' },
+      message: 'SQS_QUEUE_URL must be an http(s) URL, got "my-queue"',
+    },
+    {
+      case: 'idle minutes that are not a number',
+      env: { [WorkerEnv.autoterminateMinutes]: 'abc' },
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"',
+    },
+    {
+      case: 'zero idle minutes',
+      env: { [WorkerEnv.autoterminateMinutes]: '0' },
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"',
+    },
     { case: 'negative idle minutes', env: { [WorkerEnv.autoterminateMinutes]: '-1' }, message: 'got "-1"' },
-    { case: 'a fractional concurrency', env: { [WorkerEnv.concurrency]: '2.5' }, message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "2.5"' },
-    { case: 'zero concurrency', env: { [WorkerEnv.concurrency]: '0' }, message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "0"' },
-    { case: 'a visibility timeout of 1 s', env: { [WorkerEnv.visibilityTimeoutSeconds]: '1' }, message: 'SQS_VISIBILITY_TIMEOUT_SECONDS must be an integer from 2 to 43200, got "1"' },
-    { case: 'a threshold below 5 MiB', env: { [WorkerEnv.multipartThresholdBytes]: '1000' }, message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer from 5242880 to 5368709120, got "1000"' },
-    { case: 'a threshold above 5 GiB', env: { [WorkerEnv.multipartThresholdBytes]: String(6 * 1024 ** 3) }, message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer' },
-    { case: 'an endpoint that is not a URL', env: { [ENDPOINT_ENV]: 'localhost:5000' }, message: 'AWS_ENDPOINT_URL must be an http(s) URL, got "localhost:5000"' },
+    {
+      case: 'a fractional concurrency',
+      env: { [WorkerEnv.concurrency]: '2.5' },
+      message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "2.5"',
+    },
+    {
+      case: 'zero concurrency',
+      env: { [WorkerEnv.concurrency]: '0' },
+      message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "0"',
+    },
+    {
+      case: 'a visibility timeout of 1 s',
+      env: { [WorkerEnv.visibilityTimeoutSeconds]: '1' },
+      message: 'SQS_VISIBILITY_TIMEOUT_SECONDS must be an integer from 2 to 43200, got "1"',
+    },
+    {
+      case: 'a threshold below 5 MiB',
+      env: { [WorkerEnv.multipartThresholdBytes]: '1000' },
+      message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer from 5242880 to 5368709120, got "1000"',
+    },
+    {
+      case: 'a threshold above 5 GiB',
+      env: { [WorkerEnv.multipartThresholdBytes]: String(6 * 1024 ** 3) },
+      message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer',
+    },
+    {
+      case: 'an endpoint that is not a URL',
+      env: { [ENDPOINT_ENV]: 'localhost:5000' },
+      message: 'AWS_ENDPOINT_URL must be an http(s) URL, got "localhost:5000"',
+    },
   ])('refuses $case, naming the variable', ({ env, message }) => {
     const load = () => loadWorkerConfig({ ...VALID, ...env });
 

@@ -39,7 +39,12 @@ describe('partSizeFor', () => {
   it.each([
     { case: 'a 5 MiB threshold', bytes: 12 * MIB, threshold: 5 * MIB, expected: 5 * MIB },
     { case: 'the default 5 GiB threshold', bytes: 6 * 1024 * MIB, threshold: 5 * 1024 * MIB, expected: 512 * MIB },
-    { case: 'an object too large for 10,000 parts of 512 MiB', bytes: 5 * 1024 * 1024 * MIB, threshold: 5 * 1024 * MIB, expected: Math.ceil((5 * 1024 * 1024 * MIB) / 10_000) },
+    {
+      case: 'an object too large for 10,000 parts of 512 MiB',
+      bytes: 5 * 1024 * 1024 * MIB,
+      threshold: 5 * 1024 * MIB,
+      expected: Math.ceil((5 * 1024 * 1024 * MIB) / 10_000),
+    },
   ])('uses $expected bytes for $case', ({ bytes, threshold, expected }) => {
     expect(partSizeFor(bytes, threshold)).toBe(expected);
   });
@@ -72,7 +77,9 @@ describe('copyObject', () => {
       Metadata: { owner: 'client-1' },
     });
     s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
-    s3Mock.on(UploadPartCopyCommand).callsFake((input: { PartNumber: number }) => ({ CopyPartResult: { ETag: `"part-${input.PartNumber}"` } }));
+    s3Mock
+      .on(UploadPartCopyCommand)
+      .callsFake((input: { PartNumber: number }) => ({ CopyPartResult: { ETag: `"part-${input.PartNumber}"` } }));
     s3Mock.on(CompleteMultipartUploadCommand).resolves({});
 
     const result = await copyObject(s3, request);
@@ -84,13 +91,18 @@ describe('copyObject', () => {
       ContentType: 'application/pdf',
       Metadata: { owner: 'client-1' },
     });
-    const ranges = s3Mock.commandCalls(UploadPartCopyCommand).map((call) => [call.args[0].input.PartNumber, call.args[0].input.CopySourceRange]);
+    const ranges = s3Mock
+      .commandCalls(UploadPartCopyCommand)
+      .map((call) => [call.args[0].input.PartNumber, call.args[0].input.CopySourceRange]);
     expect(ranges.sort()).toEqual([
       [1, `bytes=0-${5 * MIB - 1}`],
       [2, `bytes=${5 * MIB}-${10 * MIB - 1}`],
       [3, `bytes=${10 * MIB}-${12 * MIB - 1}`],
     ]);
-    expect(s3Mock).toHaveReceivedCommandWith(UploadPartCopyCommand, { CopySource: 'bucket/data/input/a%20b/file.bin', CopySourceIfMatch: '"etag-2"' });
+    expect(s3Mock).toHaveReceivedCommandWith(UploadPartCopyCommand, {
+      CopySource: 'bucket/data/input/a%20b/file.bin',
+      CopySourceIfMatch: '"etag-2"',
+    });
     expect(s3Mock).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
       UploadId: 'upload-1',
       MultipartUpload: {
@@ -111,12 +123,18 @@ describe('copyObject', () => {
 
     await expect(copyObject(s3, request)).rejects.toThrow('slow down');
 
-    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { Bucket: 'bucket', Key: 'data/output/a b/file.bin', UploadId: 'upload-2' });
+    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
+      Bucket: 'bucket',
+      Key: 'data/output/a b/file.bin',
+      UploadId: 'upload-2',
+    });
     expect(s3Mock).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 
   it('lets a missing source surface as the SDK error, for the caller to classify', async () => {
-    s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    s3Mock
+      .on(HeadObjectCommand)
+      .rejects(Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
 
     await expect(copyObject(s3, request)).rejects.toMatchObject({ name: 'NotFound' });
     expect(s3Mock).not.toHaveReceivedCommand(CopyObjectCommand);

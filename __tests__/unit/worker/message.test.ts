@@ -52,11 +52,19 @@ function withChange(change: unknown): string {
 
 describe('parseMessage', () => {
   it('reads the row id and event of an INSERT record', () => {
-    expect(parseMessage(INSERT_BODY)).toEqual({ itemId: 'test1', eventName: 'INSERT', eventId: '7de3041dd709b024af6f29e4fa13d34c' });
+    expect(parseMessage(INSERT_BODY)).toEqual({
+      itemId: 'test1',
+      eventName: 'INSERT',
+      eventId: '7de3041dd709b024af6f29e4fa13d34c',
+    });
   });
 
   it('reads the row id of a MODIFY record from Keys, whatever the images say', () => {
-    expect(parseMessage(MODIFY_BODY)).toEqual({ itemId: 'retry 1 ✓', eventName: 'MODIFY', eventId: 'c81e728d9d4c2f636f067f89cc14862c' });
+    expect(parseMessage(MODIFY_BODY)).toEqual({
+      itemId: 'retry 1 ✓',
+      eventName: 'MODIFY',
+      eventId: 'c81e728d9d4c2f636f067f89cc14862c',
+    });
   });
 
   it('needs only the keys (a KEYS_ONLY record)', () => {
@@ -78,11 +86,23 @@ describe('parseMessage', () => {
     { case: 'no dynamodb section', body: '{"eventName": "INSERT"}', reason: 'dynamodb is missing or not an object' },
     { case: 'no Keys', body: withChange({ NewImage: { id: { S: 'a' } } }), reason: 'dynamodb.Keys is missing' },
     { case: 'Keys as a string', body: withChange({ Keys: 'id=a' }), reason: 'dynamodb.Keys is missing or not an object' },
-    { case: 'Keys without an id', body: withChange({ Keys: { pk: { S: 'a' } } }), reason: 'dynamodb.Keys.id must be a non-empty string, got nothing' },
+    {
+      case: 'Keys without an id',
+      body: withChange({ Keys: { pk: { S: 'a' } } }),
+      reason: 'dynamodb.Keys.id must be a non-empty string, got nothing',
+    },
     { case: 'a numeric id', body: withChange({ Keys: { id: { N: '42' } } }), reason: 'got number 42' },
     { case: 'an empty id', body: withChange({ Keys: { id: { S: '' } } }), reason: 'got string ""' },
-    { case: 'plain JSON instead of DynamoDB JSON', body: withChange({ Keys: { id: 'a' } }), reason: 'dynamodb.Keys is not DynamoDB JSON' },
-    { case: 'an unknown type descriptor', body: withChange({ Keys: { id: { Q: 'a' } } }), reason: 'dynamodb.Keys is not DynamoDB JSON' },
+    {
+      case: 'plain JSON instead of DynamoDB JSON',
+      body: withChange({ Keys: { id: 'a' } }),
+      reason: 'dynamodb.Keys is not DynamoDB JSON',
+    },
+    {
+      case: 'an unknown type descriptor',
+      body: withChange({ Keys: { id: { Q: 'a' } } }),
+      reason: 'dynamodb.Keys is not DynamoDB JSON',
+    },
   ])('refuses $case with a MessageParseError saying why', ({ body, reason }) => {
     const parse = () => parseMessage(body);
 

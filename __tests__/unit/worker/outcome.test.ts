@@ -42,7 +42,11 @@ describe('decide', () => {
       item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: `s3://${BUCKET}/data/input/c/f.txt` }),
       expected: {
         action: 'copy',
-        plan: { sourceKey: 'data/input/c/f.txt', destinationKey: 'data/output/c/f.txt', outputPath: `s3://${BUCKET}/data/output/c/f.txt` },
+        plan: {
+          sourceKey: 'data/input/c/f.txt',
+          destinationKey: 'data/output/c/f.txt',
+          outputPath: `s3://${BUCKET}/data/output/c/f.txt`,
+        },
       },
     },
   ])('$case → $expected.action', ({ item, expected }) => {

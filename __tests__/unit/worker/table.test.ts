@@ -14,7 +14,11 @@ describe('readItem', () => {
     documentMock.on(GetCommand).resolves({ Item: { id: 'a', status: 'PENDING' } });
 
     await expect(readItem(table, 'a')).resolves.toEqual({ id: 'a', status: 'PENDING' });
-    expect(documentMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'items', Key: { [ItemAttribute.id]: 'a' }, ConsistentRead: true });
+    expect(documentMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: 'items',
+      Key: { [ItemAttribute.id]: 'a' },
+      ConsistentRead: true,
+    });
   });
 
   it('returns undefined for a missing row', async () => {
@@ -28,7 +32,12 @@ describe('recordFinished', () => {
   it('sets FINISHED with time, output path and instance only while the row is PENDING', async () => {
     documentMock.on(UpdateCommand).resolves({});
 
-    await recordFinished(table, { itemId: 'a', outputPath: 's3://b/data/output/x', finishedAt: '2026-11-25T16:00:00.000Z', workerInstanceId: 'i-1' });
+    await recordFinished(table, {
+      itemId: 'a',
+      outputPath: 's3://b/data/output/x',
+      finishedAt: '2026-11-25T16:00:00.000Z',
+      workerInstanceId: 'i-1',
+    });
 
     const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input).toMatchObject({ TableName: 'items', Key: { id: 'a' }, ConditionExpression: '#status = :pending' });
@@ -50,7 +59,11 @@ describe('recordFinished', () => {
 
   it('turns a failed condition into AlreadyRecordedError carrying the id and the current status', async () => {
     documentMock.on(UpdateCommand).rejects(
-      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: { status: { S: 'FINISHED' } } }),
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { status: { S: 'FINISHED' } },
+      }),
     );
 
     const attempt = recordFinished(table, { itemId: 'a', outputPath: 'o', finishedAt: 't', workerInstanceId: 'i' });
@@ -60,9 +73,13 @@ describe('recordFinished', () => {
   });
 
   it('rethrows errors it does not understand', async () => {
-    documentMock.on(UpdateCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    documentMock
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
 
-    await expect(recordFinished(table, { itemId: 'a', outputPath: 'o', finishedAt: 't', workerInstanceId: 'i' })).rejects.toThrow('throttled');
+    await expect(recordFinished(table, { itemId: 'a', outputPath: 'o', finishedAt: 't', workerInstanceId: 'i' })).rejects.toThrow(
+      'throttled',
+    );
   });
 });
 
@@ -70,7 +87,12 @@ describe('recordFailed', () => {
   it('sets FAILED with the reason, time and instance only while the row is PENDING', async () => {
     documentMock.on(UpdateCommand).resolves({});
 
-    await recordFailed(table, { itemId: 'a', reason: 's3_path is missing', finishedAt: '2026-11-25T16:00:00.000Z', workerInstanceId: 'i-1' });
+    await recordFailed(table, {
+      itemId: 'a',
+      reason: 's3_path is missing',
+      finishedAt: '2026-11-25T16:00:00.000Z',
+      workerInstanceId: 'i-1',
+    });
 
     const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe('#status = :pending');
@@ -78,7 +100,12 @@ describe('recordFailed', () => {
       expect.arrayContaining([ItemStatus.FAILED, 's3_path is missing', '2026-11-25T16:00:00.000Z', 'i-1', ItemStatus.PENDING]),
     );
     expect(Object.values(input.ExpressionAttributeNames!)).toEqual(
-      expect.arrayContaining([ItemAttribute.status, ItemAttribute.failureReason, ItemAttribute.finishedAt, ItemAttribute.workerInstanceId]),
+      expect.arrayContaining([
+        ItemAttribute.status,
+        ItemAttribute.failureReason,
+        ItemAttribute.finishedAt,
+        ItemAttribute.workerInstanceId,
+      ]),
     );
   });
 });

@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import { terraform, writeOfflineOverride } from '../../../local/terraform';
+import { removeSynthesizedStacks, synthStack, type SynthesizedStack } from '../../support/synth';
+
+// terraform init + validate + plan of the whole stack, offline: fake credentials and the provider's skip
+// flags come from the test-only override next to cdk.tf.json; the provider from the local mirror.
+const TERRAFORM_TIMEOUT_MS = 180_000;
+
+interface PlannedChange {
+  readonly type: string;
+  readonly mode: string;
+  readonly change: { readonly actions: readonly string[] };
+}
+
+let stack: SynthesizedStack;
+
+beforeAll(async () => {
+  stack = synthStack();
+  writeOfflineOverride(stack.stackDir);
+  await terraform(stack.stackDir, ['init', '-input=false', '-no-color']);
+}, TERRAFORM_TIMEOUT_MS);
+
+afterAll(removeSynthesizedStacks);
+
+it('is valid Terraform for hashicorp/aws 5.100.0', async () => {
+  const { stdout } = await terraform(stack.stackDir, ['validate', '-json', '-no-color']);
+
+  expect(JSON.parse(stdout)).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
+}, TERRAFORM_TIMEOUT_MS);
+
+it('plans offline to create every resource of the pipeline', async () => {
+  const planFile = path.join(stack.outdir, 'pipeline.tfplan');
+  await terraform(stack.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
+  const { stdout } = await terraform(stack.stackDir, ['show', '-json', '-no-color', planFile]);
+
+  const changes = (JSON.parse(stdout) as { resource_changes: PlannedChange[] }).resource_changes.filter(({ mode }) => mode === 'managed');
+  const created: Record<string, number> = {};
+  for (const { type, change } of changes) {
+    expect(change.actions).toEqual(['create']);
+    created[type] = (created[type] ?? 0) + 1;
+  }
+
+  expect(created).toEqual({
+    aws_cloudwatch_event_rule: 1,
+    aws_cloudwatch_event_target: 1,
+    aws_cloudwatch_log_group: 1,
+    aws_cloudwatch_metric_alarm: 5,
+    aws_default_security_group: 1,
+    aws_dynamodb_table: 1,
+    aws_iam_instance_profile: 1,
+    aws_iam_role: 3,
+    aws_iam_role_policy: 3,
+    aws_iam_role_policy_attachment: 1,
+    aws_internet_gateway: 1,
+    aws_lambda_function: 1,
+    aws_lambda_function_event_invoke_config: 1,
+    aws_lambda_permission: 1,
+    aws_pipes_pipe: 1,
+    aws_route: 1,
+    aws_route_table: 1,
+    aws_route_table_association: 1,
+    aws_s3_bucket: 1,
+    aws_s3_bucket_lifecycle_configuration: 1,
+    aws_s3_bucket_ownership_controls: 1,
+    aws_s3_bucket_policy: 1,
+    aws_s3_bucket_public_access_block: 1,
+    aws_s3_bucket_server_side_encryption_configuration: 1,
+    aws_s3_bucket_versioning: 1,
+    aws_s3_object: 1,
+    aws_security_group: 1,
+    aws_sqs_queue: 3,
+    aws_subnet: 1,
+    aws_vpc: 1,
+    aws_vpc_endpoint: 2,
+    aws_vpc_security_group_egress_rule: 2,
+  });
+}, TERRAFORM_TIMEOUT_MS);
+
+describe('with every optional feature configured', () => {
+  let full: SynthesizedStack;
+
+  beforeAll(async () => {
+    full = synthStack({
+      PIPELINE_ALARM_EMAIL: 'ops@example.com',
+      PIPELINE_SSH_CIDR: '203.0.113.7/32',
+      PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test',
+      PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
+    });
+    writeOfflineOverride(full.stackDir);
+    await terraform(full.stackDir, ['init', '-input=false', '-no-color']);
+  }, TERRAFORM_TIMEOUT_MS);
+
+  it('plans the alarm topic with its key, the key pair and the SSH rule as well', async () => {
+    const { stdout } = await terraform(full.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', '-json']);
+
+    const planned = stdout
+      .split('\n')
+      .filter((line) => line.includes('"type":"planned_change"'))
+      .map((line) => (JSON.parse(line) as { change: { resource: { resource_type: string }; action: string } }).change)
+      .filter(({ action }) => action === 'create')
+      .map(({ resource }) => resource.resource_type);
+
+    expect(planned).toEqual(
+      expect.arrayContaining([
+        'aws_kms_key',
+        'aws_kms_alias',
+        'aws_sns_topic',
+        'aws_sns_topic_subscription',
+        'aws_key_pair',
+        'aws_vpc_security_group_ingress_rule',
+      ]),
+    );
+    expect(planned).toHaveLength(50);
+  }, TERRAFORM_TIMEOUT_MS);
+});

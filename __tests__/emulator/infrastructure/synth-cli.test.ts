@@ -1,0 +1,18 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+// The app as `cdktf synth` runs it (cdktf.json: `npx tsx main.ts`): a bad setting stops it before any
+// Terraform JSON is written, with the setting and the value in the message.
+it('fails synth on a bad setting, naming the setting and the value', () => {
+  const result = spawnSync('npx', ['tsx', 'main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PIPELINE_VPC_CIDR: '10.42.0.0/16', PIPELINE_SUBNET_CIDR: '10.99.0.0/24' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+  expect(result.status).not.toBe(0);
+  expect(result.stderr).toContain('PIPELINE_SUBNET_CIDR must be inside PIPELINE_VPC_CIDR (10.42.0.0/16), got "10.99.0.0/24"');
+}, 60_000);

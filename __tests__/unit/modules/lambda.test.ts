@@ -1,0 +1,104 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Testing } from 'cdktf';
+import { Orchestrator, type OrchestratorProps } from '../../../modules/lambda';
+import { onlyResource, parseSynth, refTo, statementsOf } from '../../support/synth';
+
+const fixtureDirs: string[] = [];
+function fixtureDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrator-code-'));
+  fixtureDirs.push(dir);
+  return dir;
+}
+afterAll(() => fixtureDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A stand-in for dist/orchestrator: the module only packages the directory. */
+function codeDirectory(): string {
+  const directory = path.join(fixtureDir(), 'orchestrator');
+  mkdirSync(directory);
+  writeFileSync(path.join(directory, 'index.js'), 'exports.handler = async () => undefined;\n');
+  return directory;
+}
+
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:111122223333:work';
+
+function synth(overrides: Partial<OrchestratorProps> = {}): string {
+  return Testing.synthScope((scope) => {
+    new Orchestrator(scope, 'lambda', {
+      baseName: 'rag-pipeline-dev',
+      codeDirectory: codeDirectory(),
+      environment: { SQS_QUEUE_URL: 'https://sqs/work', EC2_KEY_NAME: '' },
+      statements: [{ sid: 'WorkQueueAttributes', actions: ['sqs:GetQueueAttributes'], resources: [QUEUE_ARN] }],
+      ...overrides,
+    });
+  });
+}
+
+describe('Orchestrator', () => {
+  it('runs the zipped bundle on nodejs22.x with reserved concurrency 1 and a bounded timeout', () => {
+    const json = parseSynth(synth());
+    const fn = onlyResource(json, 'aws_lambda_function').config;
+
+    expect(fn).toMatchObject({
+      function_name: 'rag-pipeline-dev-orchestrator',
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      timeout: 60,
+      reserved_concurrent_executions: 1,
+      role: refTo(json, 'aws_iam_role', 'arn'),
+    });
+    expect(fn.filename).toMatch(/^assets\/lambda_code_[0-9A-F]+\/[0-9A-F]{32}\/archive\.zip$/);
+    // The asset's content hash: a code change changes it, which `cdktf diff` shows as an update.
+    expect(fn.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
+    expect(fn.filename).toContain(String(fn.source_code_hash));
+  });
+
+  it('passes the environment through, with source maps on', () => {
+    const fn = onlyResource(parseSynth(synth()), 'aws_lambda_function').config;
+
+    expect(fn.environment).toEqual({
+      variables: { SQS_QUEUE_URL: 'https://sqs/work', EC2_KEY_NAME: '', NODE_OPTIONS: '--enable-source-maps' },
+    });
+  });
+
+  it('creates its log group with a retention before the function', () => {
+    const json = parseSynth(synth({ logRetentionDays: 90 }));
+    const logGroup = onlyResource(json, 'aws_cloudwatch_log_group');
+
+    expect(logGroup.config).toEqual({ name: '/aws/lambda/rag-pipeline-dev-orchestrator', retention_in_days: 90 });
+    expect(onlyResource(json, 'aws_lambda_function').config.depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup.id}`]);
+  });
+
+  it('gives its role the given grants plus writes to its own log group only', () => {
+    const json = parseSynth(synth());
+    const role = onlyResource(json, 'aws_iam_role').config;
+
+    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    expect(statementsOf(onlyResource(json, 'aws_iam_role_policy').config.policy)).toEqual([
+      { Sid: 'WorkQueueAttributes', Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [QUEUE_ARN] },
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [`${refTo(json, 'aws_cloudwatch_log_group', 'arn')}:*`],
+      },
+    ]);
+  });
+
+  it('drops failed or throttled ticks instead of retrying them late', () => {
+    const json = parseSynth(synth());
+
+    expect(onlyResource(json, 'aws_lambda_function_event_invoke_config').config).toEqual({
+      function_name: refTo(json, 'aws_lambda_function', 'function_name'),
+      maximum_retry_attempts: 0,
+      maximum_event_age_in_seconds: 60,
+    });
+  });
+
+  it('rejects a timeout Lambda does not allow', () => {
+    expect(() => synth({ timeoutSeconds: 901 })).toThrow('timeoutSeconds must be an integer from 1 to 900, got 901');
+  });
+});

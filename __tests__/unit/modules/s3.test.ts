@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Testing } from 'cdktf';
+import { PipelineBucket, type PipelineBucketProps } from '../../../modules/s3';
+import { WORKER_CODE_KEY } from '../../../contracts';
+import { onlyResource, parseSynth, refTo, statementsOf } from '../../support/synth';
+
+const fixtureDirs: string[] = [];
+function fixtureDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'worker-code-'));
+  fixtureDirs.push(dir);
+  return dir;
+}
+afterAll(() => fixtureDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A stand-in for dist/worker/worker.js with the given content. */
+function workerBundle(content = 'console.log("worker");\n'): string {
+  const file = path.join(fixtureDir(), 'worker.js');
+  writeFileSync(file, content);
+  return file;
+}
+
+function build(overrides: Partial<PipelineBucketProps> = {}): { bucket: PipelineBucket; synthesized: string } {
+  let bucket!: PipelineBucket;
+  const synthesized = Testing.synthScope((scope) => {
+    bucket = new PipelineBucket(scope, 's3', { baseName: 'rag-pipeline-dev', workerBundlePath: workerBundle(), ...overrides });
+  });
+  return { bucket, synthesized };
+}
+
+describe('PipelineBucket', () => {
+  it('creates a uniquely named bucket that destroy may empty unless objects are retained', () => {
+    expect(onlyResource(parseSynth(build().synthesized), 'aws_s3_bucket').config).toEqual({ bucket_prefix: 'rag-pipeline-dev-', force_destroy: true });
+    expect(onlyResource(parseSynth(build({ retainObjects: true }).synthesized), 'aws_s3_bucket').config).toMatchObject({ force_destroy: false });
+  });
+
+  it('versions, encrypts, blocks all public access and enforces bucket ownership', () => {
+    const json = parseSynth(build().synthesized);
+    const bucket = refTo(json, 'aws_s3_bucket', 'id');
+
+    expect(onlyResource(json, 'aws_s3_bucket_versioning').config).toEqual({ bucket, versioning_configuration: { status: 'Enabled' } });
+    expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').config).toEqual({
+      bucket,
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }],
+    });
+    expect(onlyResource(json, 'aws_s3_bucket_public_access_block').config).toEqual({
+      bucket,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(onlyResource(json, 'aws_s3_bucket_ownership_controls').config).toEqual({ bucket, rule: { object_ownership: 'BucketOwnerEnforced' } });
+  });
+
+  it('denies every request that does not use TLS', () => {
+    const json = parseSynth(build().synthesized);
+    const arn = refTo(json, 'aws_s3_bucket', 'arn');
+
+    expect(statementsOf(onlyResource(json, 'aws_s3_bucket_policy').config.policy)).toEqual([
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:*'],
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+  });
+
+  it('expires worker logs after the configured days and cleans up abandoned multipart copies', () => {
+    const json = parseSynth(build({ workerLogExpirationDays: 14 }).synthesized);
+
+    expect(onlyResource(json, 'aws_s3_bucket_lifecycle_configuration').config.rule).toEqual([
+      {
+        id: 'expire-worker-logs',
+        status: 'Enabled',
+        filter: [{ prefix: 'logs/' }],
+        expiration: [{ days: 14 }],
+        noncurrent_version_expiration: [{ noncurrent_days: 1 }],
+      },
+      {
+        id: 'abort-incomplete-multipart-uploads',
+        status: 'Enabled',
+        filter: [{ prefix: '' }],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      },
+    ]);
+  });
+
+  it('uploads the worker bundle with a hash that follows its content', () => {
+    const hashOf = (content: string) =>
+      onlyResource(parseSynth(build({ workerBundlePath: workerBundle(content) }).synthesized), 'aws_s3_object').config;
+
+    const first = hashOf('one');
+    const same = hashOf('one');
+    const changed = hashOf('two');
+
+    expect(first).toMatchObject({ key: WORKER_CODE_KEY, content_type: 'application/javascript' });
+    expect(first.source).toMatch(/^assets\/s3_worker-bundle_[0-9A-F]+\/[0-9A-F]{32}\/worker\.js$/);
+    expect(first.source_hash).toBe(same.source_hash);
+    expect(changed.source_hash).not.toBe(first.source_hash);
+  });
+
+  it('grants workers reads of inputs and code, writes of outputs and logs, and listing of inputs only', () => {
+    const { bucket } = build();
+
+    expect(bucket.workerStatements()).toEqual([
+      {
+        sid: 'BucketListInputs',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['data/input/*'] } },
+      },
+      {
+        sid: 'BucketReadInputsAndCode',
+        actions: ['s3:GetObject', 's3:GetObjectTagging'],
+        resources: [`${bucket.bucketArn}/data/input/*`, `${bucket.bucketArn}/${WORKER_CODE_KEY}`],
+      },
+      {
+        sid: 'BucketWriteOutputs',
+        actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
+        resources: [`${bucket.bucketArn}/data/output/*`],
+      },
+      { sid: 'BucketWriteLogs', actions: ['s3:PutObject'], resources: [`${bucket.bucketArn}/logs/*`] },
+    ]);
+  });
+
+  it('rejects a log expiry of zero days', () => {
+    expect(() => build({ workerLogExpirationDays: 0 })).toThrow('workerLogExpirationDays must be a positive integer, got 0');
+  });
+});
