@@ -3,7 +3,7 @@ const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   // Type-checking is `npm run typecheck`'s job; jest only transpiles.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   setupFilesAfterEnv: ['<rootDir>/jest.setup.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdktf.out', '<rootDir>/dist'],
 };

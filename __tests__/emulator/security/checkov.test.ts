@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { VENV_BIN } from '../../../local/paths';
+import { terraform, writeOfflineOverride } from '../../../local/terraform';
+import { removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
+
+// The security gate: checkov over the offline plan's JSON. A failed check passes the gate only when the
+// failing resource carries a skip for it, with a reason, written beside the resource in the module
+// (modules/shared/checkov.ts). A skip that no longer matches a failure fails the gate too.
+const TIMEOUT_MS = 300_000;
+
+interface CheckovFinding {
+  readonly check_id: string;
+  readonly check_name: string;
+  readonly resource: string;
+}
+
+interface CheckovReport {
+  readonly summary: { readonly passed: number; readonly failed: number; readonly parsing_errors: number };
+  readonly results: { readonly failed_checks: readonly CheckovFinding[]; readonly passed_checks: readonly CheckovFinding[] };
+}
+
+/** `aws_s3_bucket.<id>` → the skips declared on it in the synthesized JSON's `//` block. */
+function declaredSkips(json: TerraformJson): Map<string, { id: string; comment: string }[]> {
+  const skips = new Map<string, { id: string; comment: string }[]>();
+  for (const [type, resources] of Object.entries(json.resource)) {
+    for (const [name, config] of Object.entries(resources)) {
+      const declared = (config['//'] as { checkov?: { skip?: { id: string; comment: string }[] } } | undefined)?.checkov?.skip;
+      if (declared) skips.set(`${type}.${name}`, declared);
+    }
+  }
+  return skips;
+}
+
+async function planJson(stackDir: string, outdir: string): Promise<string> {
+  writeOfflineOverride(stackDir);
+  await terraform(stackDir, ['init', '-input=false', '-no-color']);
+  const planFile = path.join(outdir, 'gate.tfplan');
+  await terraform(stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
+  const { stdout } = await terraform(stackDir, ['show', '-json', '-no-color', planFile]);
+  const file = path.join(outdir, 'plan.json');
+  writeFileSync(file, stdout);
+  return file;
+}
+
+function checkov(planFile: string): CheckovReport {
+  const run = spawnSync(
+    path.join(VENV_BIN, 'checkov'),
+    ['--file', planFile, '--framework', 'terraform_plan', '--output', 'json', '--compact', '--skip-download'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      // Offline: no update check, and any stray request goes to a closed loopback port.
+      env: { ...process.env, CKV_SKIP_PACKAGE_UPDATE_CHECK: 'true', HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' },
+    },
+  );
+  if (run.error) throw run.error;
+  // checkov exits 1 when a check fails; the JSON report is what the gate judges.
+  if (!run.stdout.trim().startsWith('{') && !run.stdout.trim().startsWith('[')) {
+    throw new Error(`checkov produced no report (exit ${run.status}):\n${run.stderr}`);
+  }
+  const parsed = JSON.parse(run.stdout) as CheckovReport | CheckovReport[];
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+afterAll(removeSynthesizedStacks);
+
+describe.each([
+  { case: 'defaults', env: {} },
+  {
+    case: 'every optional feature',
+    env: {
+      PIPELINE_SSH_CIDR: '203.0.113.0/24',
+      PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGr3AnN1mZ5c0kqXfYb2t5lUQv3GJ6m1tQJk8p7m0Vx5 ops@example',
+      PIPELINE_ALARM_EMAIL: 'ops@example.com',
+    },
+  },
+])('checkov over the offline plan with $case', ({ env }) => {
+  let report: CheckovReport;
+  let skips: Map<string, { id: string; comment: string }[]>;
+
+  beforeAll(async () => {
+    const stack = synthStack(env);
+    skips = declaredSkips(stack.json);
+    report = checkov(await planJson(stack.stackDir, stack.outdir));
+  }, TIMEOUT_MS);
+
+  it('parses the whole plan and runs checks on it', () => {
+    expect(report.summary.parsing_errors).toBe(0);
+    expect(report.results.passed_checks.length).toBeGreaterThan(50);
+  });
+
+  it('has no failed check without a written reason beside the resource', () => {
+    const unexplained = report.results.failed_checks
+      .filter(({ check_id, resource }) => !(skips.get(resource) ?? []).some(({ id }) => id === check_id))
+      .map(({ check_id, check_name, resource }) => `${resource}: ${check_id} ${check_name}`);
+
+    expect(unexplained).toEqual([]);
+  });
+
+  it('has no skip left over for a check that now passes or no longer runs', () => {
+    const failed = new Set(report.results.failed_checks.map(({ check_id, resource }) => `${resource} ${check_id}`));
+    const stale = [...skips].flatMap(([resource, declared]) => declared.filter(({ id }) => !failed.has(`${resource} ${id}`)).map(({ id }) => `${resource} ${id}`));
+
+    expect(stale).toEqual([]);
+  });
+});
