@@ -107,8 +107,8 @@ export const SettingName = {
 export const UBUNTU_2404_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id';
 
 /**
- * Lowest accepted visibility timeout. The worker extends a message's visibility at a fraction of the
- * timeout while it copies; below a minute that heartbeat would be a few seconds apart.
+ * Lowest accepted visibility timeout. The worker extends a message's visibility every half timeout while
+ * it copies; below a minute those heartbeats would be only seconds apart.
  */
 export const MIN_VISIBILITY_TIMEOUT_SECONDS = 60;
 /** SQS's own maximum: 12 hours. */
@@ -166,7 +166,7 @@ export function loadSettings(env: Env): PipelineSettings {
     autoterminateMinutes: readPositiveNumber(env, SettingName.autoterminateMinutes, 5, 1440),
     maxWorkers: readInteger(env, SettingName.maxWorkers, 1, { min: 1, max: 100 }),
     messagesPerWorker: readInteger(env, SettingName.messagesPerWorker, 10, { min: 1, max: 10_000 }),
-    workerConcurrency: readInteger(env, SettingName.workerConcurrency, 4, { min: 1, max: 64 }),
+    workerConcurrency: readInteger(env, SettingName.workerConcurrency, 10, { min: 1, max: 100 }),
     schedule: readSchedule(env),
     sshCidr: readSshCidr(env),
     sshPublicKey: readOptionalString(

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
@@ -57,6 +57,12 @@ export async function deployStack(options: DeployOptions): Promise<Deployment> {
 
   progress('terraform init');
   await terraform(stackDir, ['init', '-input=false', '-no-color'], {}, options.signal);
+  const objects = s3ObjectAddresses(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+  if (objects.length > 0) {
+    progress('terraform apply of the bucket objects first (emulator gap, docs/local-run.md)');
+    const targets = objects.map((address) => `-target=${address}`);
+    await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color', ...targets], {}, options.signal);
+  }
   progress('terraform apply (about a minute and a half on the emulator)');
   await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {}, options.signal);
 
@@ -78,6 +84,17 @@ export function synthesize(outdir: string, settingsEnv: NodeJS.ProcessEnv): stri
   new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv));
   app.synth();
   return path.join(outdir, 'stacks', STACK_NAME);
+}
+
+/**
+ * Addresses of the stack's S3 objects. moto refuses object writes once the bucket policy with its
+ * `aws:SecureTransport` condition exists (it cannot evaluate the condition and denies), and nothing
+ * orders the object after the policy, so the local deploy creates the objects (and what they need)
+ * first, then everything else. Only the order changes; the configuration is the product's.
+ */
+export function s3ObjectAddresses(cdkTfJson: string): string[] {
+  const config = JSON.parse(cdkTfJson) as { resource?: Record<string, Record<string, unknown>> };
+  return Object.keys(config.resource?.aws_s3_object ?? {}).map((name) => `aws_s3_object.${name}`);
 }
 
 /** `terraform output -json` → `{name: value}`. */

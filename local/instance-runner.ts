@@ -65,7 +65,9 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       await options.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
       options.log.info('instance_terminated', { instanceId });
     } catch (error) {
-      options.log.warn('instance_terminate_failed', { instanceId, error: (error as Error).message });
+      // While stopping, the emulator may already be gone (Ctrl-C reaches moto too): nothing to terminate.
+      const report = controller.signal.aborted ? options.log.info : options.log.warn;
+      report('instance_terminate_failed', { instanceId, error: (error as Error).message });
     }
   };
 

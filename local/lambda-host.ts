@@ -33,7 +33,8 @@ function main(): void {
       };
       response = { id: request.id, result: await handler(request.event, context) };
     } catch (error) {
-      handler = handler && typeof handler === 'function' ? handler : undefined;
+      // A failed cold start is retried on the next invocation, as Lambda retries a failed init.
+      if (typeof handler !== 'function') handler = undefined;
       response = { id: request.id, error: { message: (error as Error).message, stack: (error as Error).stack } };
     }
     process.send?.(response);

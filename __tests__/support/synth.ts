@@ -82,32 +82,60 @@ export interface ParsedStatement {
 }
 
 /**
- * Parses an IAM policy document string (a role policy, a bucket policy) into its statements. Terraform
- * expressions inside it (`${element(split(":", …), 4)}`) may hold quotes that are only valid once Terraform
- * evaluates them, so they are set aside while parsing and put back verbatim.
+ * Decodes a JSON document attribute as synthesized: plain JSON (`assume_role_policy`) or Terraform's
+ * `${jsonencode({...})}` (policies and the redrive policy, which hold references). References come back in
+ * `refTo` form (`${aws_sqs_queue.<id>.arn}`); strings mixing text and expressions keep them verbatim.
  */
-export function statementsOf(policy: unknown): ParsedStatement[] {
-  if (typeof policy !== 'string') throw new Error(`expected a policy document string, got ${typeof policy}`);
-  const expressions: string[] = [];
-  const placeholder = (index: number) => `@@terraform${index}@@`;
-  let text = '';
-  for (let at = 0; at < policy.length; ) {
-    if (!policy.startsWith('${', at)) {
-      text += policy[at++];
-      continue;
+export function decodeJsonAttribute(value: unknown): unknown {
+  if (typeof value !== 'string') throw new Error(`expected a JSON document string, got ${typeof value}`);
+  const encoded = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(value);
+  return JSON.parse(encoded ? hclObjectToJson(encoded[1]) : value);
+}
+
+/**
+ * Turns the HCL object syntax cdktf writes inside `jsonencode(...)` into JSON: `"key" = value` becomes
+ * `"key": value`, a bare reference becomes the string `"${reference}"`, and every string literal is
+ * re-encoded (its `${...}` expressions may hold quotes JSON does not allow).
+ */
+function hclObjectToJson(hcl: string): string {
+  let json = '';
+  let at = 0;
+  while (at < hcl.length) {
+    const char = hcl[at];
+    if (char === '"') {
+      let end = at + 1;
+      let literal = '';
+      let depth = 0;
+      while (end < hcl.length && !(depth === 0 && hcl[end] === '"')) {
+        if (hcl[end] === '\\' && depth === 0) {
+          literal += hcl[end + 1];
+          end += 2;
+          continue;
+        }
+        if (hcl.startsWith('${', end)) depth++;
+        else if (depth > 0 && hcl[end] === '}') depth--;
+        literal += hcl[end++];
+      }
+      json += JSON.stringify(literal);
+      at = end + 1;
+    } else if (hcl.startsWith(' = ', at)) {
+      json += ': ';
+      at += 3;
+    } else if (/[A-Za-z_]/.test(char)) {
+      const reference = /^[A-Za-z_][\w.-]*/.exec(hcl.slice(at))![0];
+      json += ['true', 'false', 'null'].includes(reference) ? reference : JSON.stringify(`\${${reference}}`);
+      at += reference.length;
+    } else {
+      json += char;
+      at++;
     }
-    let depth = 0;
-    let end = at + 1;
-    do {
-      if (policy[end] === '{') depth++;
-      else if (policy[end] === '}') depth--;
-      end++;
-    } while (depth > 0 && end < policy.length);
-    text += placeholder(expressions.push(policy.slice(at, end)) - 1);
-    at = end;
   }
-  const restored = text.replace(/@@terraform(\d+)@@/g, (_, index: string) => JSON.stringify(expressions[Number(index)]).slice(1, -1));
-  return (JSON.parse(restored) as { Statement: ParsedStatement[] }).Statement;
+  return json;
+}
+
+/** Parses an IAM policy document attribute (a role policy, a bucket or key policy) into its statements. */
+export function statementsOf(policy: unknown): ParsedStatement[] {
+  return (decodeJsonAttribute(policy) as { Statement: ParsedStatement[] }).Statement;
 }
 
 /** Synthesizes constructs in a test stack and parses the result. */

@@ -62,7 +62,7 @@ describe('PipelineStack', () => {
       EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
       EC2_WORKER_TAGS: JSON.stringify({ project: 'rag-pipeline', environment: 'dev', 'managed-by': 'cdktf' }),
       WORKER_CODE_S3_KEY: WORKER_CODE_KEY,
-      WORKER_CONCURRENCY: '4',
+      WORKER_CONCURRENCY: '10',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
       NODE_OPTIONS: '--enable-source-maps',
     });

@@ -53,11 +53,11 @@ export class PipelineBucket extends Construct {
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
 
-    new S3BucketVersioningA(this, 'versioning', {
+    const versioning = new S3BucketVersioningA(this, 'versioning', {
       bucket: bucket.id,
       versioningConfiguration: { status: 'Enabled' },
     });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+    const encryption = new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       bucket: bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
     });
@@ -71,21 +71,6 @@ export class PipelineBucket extends Construct {
     new S3BucketOwnershipControls(this, 'ownership', {
       bucket: bucket.id,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    });
-    new S3BucketPolicy(this, 'policy', {
-      bucket: bucket.id,
-      policy: policyDocument([
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principal: '*',
-          actions: ['s3:*'],
-          resources: [bucket.arn, `${bucket.arn}/*`],
-          conditions: { Bool: { 'aws:SecureTransport': 'false' } },
-        },
-      ]),
-      // S3 rejects a bucket policy while the public access block is still being applied.
-      dependsOn: [publicAccess],
     });
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: bucket.id,
@@ -107,12 +92,32 @@ export class PipelineBucket extends Construct {
     });
 
     const bundle = new TerraformAsset(this, 'worker-bundle', { path: props.workerBundlePath, type: AssetType.FILE });
-    new S3Object(this, 'worker-code', {
+    const workerCode = new S3Object(this, 'worker-code', {
       bucket: bucket.id,
       key: WORKER_CODE_KEY,
       source: bundle.path,
       sourceHash: bundle.assetHash,
       contentType: 'application/javascript',
+      // Uploaded into the finished bucket: versioned from its first version, under the bucket's encryption.
+      dependsOn: [versioning, encryption],
+    });
+
+    new S3BucketPolicy(this, 'policy', {
+      bucket: bucket.id,
+      policy: policyDocument([
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principal: '*',
+          actions: ['s3:*'],
+          resources: [bucket.arn, `${bucket.arn}/*`],
+          conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]),
+      // After the public access block, which S3 wants in place first; and after the worker bundle: the
+      // local emulator (moto) treats this conditional Deny as unconditional, so any upload after it would
+      // be refused there. AWS itself is indifferent to the order.
+      dependsOn: [publicAccess, workerCode],
     });
   }
 

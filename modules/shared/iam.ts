@@ -1,8 +1,8 @@
+import { Fn } from 'cdktf';
+
 /**
  * IAM policy documents as typed values. Modules build their grants as statements next to the resource
- * they grant (`queue.consumeStatement()`), and roles serialize them with {@link policyDocument}. The JSON
- * keeps Terraform references inside (`${aws_sqs_queue.x.arn}`), so tests can parse the synthesized
- * document and assert exact actions and resources.
+ * they grant (`queue.consumeStatement()`), and roles serialize them with {@link policyDocument}.
  */
 export type ConditionValues = string | readonly string[];
 
@@ -20,8 +20,13 @@ export interface PolicyStatement {
   readonly conditions?: Conditions;
 }
 
+/**
+ * The document as Terraform's `jsonencode(...)`, not a JSON string: a JSON string holding references
+ * (`"${aws_sqs_queue.x.arn}"`) is fine in cdk.tf.json but `cdktf synth --hcl` mangles it, which would break
+ * the exit path to plain Terraform.
+ */
 export function policyDocument(statements: readonly PolicyStatement[]): string {
-  return JSON.stringify({
+  return Fn.jsonencode({
     Version: '2012-10-17',
     Statement: statements.map((statement) => ({
       Sid: statement.sid,
@@ -34,7 +39,7 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
   });
 }
 
-/** Trust policy letting one AWS service (`lambda.amazonaws.com`) assume a role. */
+/** Trust policy letting one AWS service (`lambda.amazonaws.com`) assume a role. Plain JSON: it holds no reference. */
 export function assumeRolePolicy(service: string): string {
   return JSON.stringify({
     Version: '2012-10-17',

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { PolicyStatement } from '../shared/iam';
 
@@ -56,7 +57,8 @@ export class WorkQueue extends Construct {
       visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
       receiveWaitTimeSeconds: RECEIVE_WAIT_SECONDS,
       sqsManagedSseEnabled: true,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount }),
+      // jsonencode rather than a JSON string holding a reference: see policyDocument in ../shared/iam.
+      redrivePolicy: Fn.jsonencode({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount }),
     });
 
     this.queueUrl = queue.url;

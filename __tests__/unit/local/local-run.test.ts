@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/deploy';
+import { deployedPipe, localSettingsEnv, parseOutputs, s3ObjectAddresses } from '../../../local/deploy';
 import { settingsEnvFor } from '../../../local/local-pipeline';
 import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/paths';
 import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/preflight';
@@ -181,5 +181,17 @@ describe('summarizeDemo', () => {
     const stuck = rows.filter((row) => row.status === 'PENDING');
 
     expect(summarizeDemo({ rows, stuck }).failed).toBe(failed);
+  });
+});
+
+describe('s3ObjectAddresses', () => {
+  it('lists the aws_s3_object resources of the synthesized stack', () => {
+    const json = JSON.stringify({ resource: { aws_s3_object: { 's3_worker-code_381D0217': {} }, aws_s3_bucket: { s3_bucket: {} } } });
+
+    expect(s3ObjectAddresses(json)).toEqual(['aws_s3_object.s3_worker-code_381D0217']);
+  });
+
+  it('is empty for a stack without objects', () => {
+    expect(s3ObjectAddresses(JSON.stringify({ resource: {} }))).toEqual([]);
   });
 });

@@ -70,6 +70,15 @@ describe('PipelineBucket', () => {
     ]);
   });
 
+  it('applies the bucket policy last, after the public access block and the worker bundle', () => {
+    const json = parseSynth(build().synthesized);
+
+    expect(onlyResource(json, 'aws_s3_bucket_policy').config.depends_on).toEqual([
+      `aws_s3_bucket_public_access_block.${onlyResource(json, 'aws_s3_bucket_public_access_block').id}`,
+      `aws_s3_object.${onlyResource(json, 'aws_s3_object').id}`,
+    ]);
+  });
+
   it('expires worker logs after the configured days and cleans up abandoned multipart copies', () => {
     const json = parseSynth(build({ workerLogExpirationDays: 14 }).synthesized);
 
@@ -99,6 +108,10 @@ describe('PipelineBucket', () => {
     const changed = hashOf('two');
 
     expect(first).toMatchObject({ key: WORKER_CODE_KEY, content_type: 'application/javascript' });
+    expect(first.depends_on).toEqual([
+      expect.stringMatching(/^aws_s3_bucket_versioning\./),
+      expect.stringMatching(/^aws_s3_bucket_server_side_encryption_configuration\./),
+    ]);
     expect(first.source).toMatch(/^assets\/s3_worker-bundle_[0-9A-F]+\/[0-9A-F]{32}\/worker\.js$/);
     expect(first.source_hash).toBe(same.source_hash);
     expect(changed.source_hash).not.toBe(first.source_hash);

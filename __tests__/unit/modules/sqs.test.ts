@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { WorkQueue, type WorkQueueProps } from '../../../modules/sqs';
-import { onlyResource, parseSynth, refTo } from '../../support/synth';
+import { decodeJsonAttribute, onlyResource, parseSynth, refTo } from '../../support/synth';
 
 function synth(overrides: Partial<WorkQueueProps> = {}): string {
   return Testing.synthScope((scope) => {
@@ -23,7 +23,7 @@ describe('WorkQueue', () => {
     const queue = onlyResource(json, 'aws_sqs_queue', (config) => config.name === 'rag-pipeline-dev-work').config;
     const deadLetters = onlyResource(json, 'aws_sqs_queue', (config) => config.name === 'rag-pipeline-dev-work-dlq').config;
 
-    expect(JSON.parse(queue.redrive_policy as string)).toEqual({
+    expect(decodeJsonAttribute(queue.redrive_policy)).toEqual({
       deadLetterTargetArn: refTo(json, 'aws_sqs_queue', 'arn', (config) => config.name === 'rag-pipeline-dev-work-dlq'),
       maxReceiveCount: 5,
     });
@@ -35,7 +35,7 @@ describe('WorkQueue', () => {
     const queue = onlyResource(json, 'aws_sqs_queue', (config) => config.name === 'rag-pipeline-dev-work').config;
 
     expect(queue.visibility_timeout_seconds).toBe(900);
-    expect(JSON.parse(queue.redrive_policy as string)).toMatchObject({ maxReceiveCount: 3 });
+    expect(decodeJsonAttribute(queue.redrive_policy)).toMatchObject({ maxReceiveCount: 3 });
   });
 
   it.each([
