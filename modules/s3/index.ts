@@ -9,6 +9,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { INPUT_PREFIX, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_CODE_KEY } from '../../contracts';
+import { skipCheckov } from '../shared/checkov';
 import { policyDocument, type PolicyStatement } from '../shared/iam';
 
 export interface PipelineBucketProps {
@@ -50,6 +51,25 @@ export class PipelineBucket extends Construct {
       bucketPrefix: `${props.baseName}-`,
       forceDestroy: !(props.retainObjects ?? false),
     });
+    skipCheckov(
+      bucket,
+      {
+        id: 'CKV_AWS_18',
+        comment: 'Access logging needs a second bucket; every copy is recorded on its DynamoDB row (worker_instance_id) and in the worker logs under logs/.',
+      },
+      {
+        id: 'CKV_AWS_144',
+        comment: 'Cross-region replication doubles storage cost; outputs can be recreated from inputs, which their owners back up as they see fit.',
+      },
+      {
+        id: 'CKV_AWS_145',
+        comment: 'SSE-S3 (AES-256) encrypts every object with no key to manage; SSE-KMS would add request costs and a key grant for every reader.',
+      },
+      {
+        id: 'CKV2_AWS_62',
+        comment: 'The pipeline is driven by DynamoDB rows, not S3 events; nothing would consume bucket notifications.',
+      },
+    );
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
 

@@ -81,11 +81,19 @@ describe('cdktf synth --hcl', () => {
 
   it('passes terraform init and validate with no CDKTF involved', async () => {
     writeOfflineOverride(stackDir);
-    await terraform(stackDir, ['init', '-backend=false', '-input=false', '-no-color']);
+    await terraform(stackDir, ['init', '-input=false', '-no-color']);
 
     const result = await terraform(stackDir, ['validate', '-no-color']);
 
     expect(result.stdout).toContain('Success! The configuration is valid');
+  });
+
+  it('plans offline to create every resource of the JSON synth', async () => {
+    const managed = jsonAddresses({ resource: json.resource }).length;
+
+    const plan = await terraform(stackDir, ['plan', '-input=false', '-no-color', '-lock=false']);
+
+    expect(plan.stdout).toContain(`Plan: ${managed} to add, 0 to change, 0 to destroy.`);
   });
 
   it('keeps every resource address of the JSON synth, so the state maps one to one', () => {

@@ -1,0 +1,108 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { startEmulator } from '../local/emulator';
+import { REPO_ROOT } from '../local/paths';
+import { measureBundles } from './bundles';
+import { describeMachine } from './machine';
+import { checkTargets, formatReport, type BenchResults } from './report';
+import { MIB } from './stats';
+import { createIndexImportCopy, measureSynth } from './synth';
+import { measureTestSuite } from './test-suite';
+import { measureThroughput, type ThroughputFigures } from './throughput';
+
+interface BenchOptions {
+  readonly skipTests: boolean;
+  readonly output: string;
+  readonly synthRuns: number;
+  readonly smallObjects: number;
+  readonly largeObjects: number;
+}
+
+const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
+const COLD_IMPORT_RUNS = 7;
+const SMALL_OBJECT_BYTES = 1024;
+const LARGE_OBJECT_BYTES = 50 * MIB;
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`expected a positive integer, got "${value}"`);
+  return parsed;
+}
+
+async function bench(options: BenchOptions): Promise<BenchResults> {
+  const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+  const startedAt = new Date().toISOString();
+
+  log(`synth × ${options.synthRuns} (deep imports)`);
+  let synthOutdir: string | undefined;
+  const deepImports = await measureSynth(REPO_ROOT, options.synthRuns, (outdir) => (synthOutdir = outdir));
+  log(`synth × ${options.synthRuns} (package index reference)`);
+  const reference = createIndexImportCopy(REPO_ROOT, RESULTS_DIR);
+  let indexImport;
+  try {
+    indexImport = { ...(await measureSynth(reference.dir, options.synthRuns)), rewrittenImports: reference.rewritten };
+  } finally {
+    rmSync(reference.dir, { recursive: true, force: true });
+  }
+
+  log('orchestrator cold import and bundle sizes');
+  let bundles;
+  try {
+    bundles = await measureBundles(REPO_ROOT, synthOutdir!, COLD_IMPORT_RUNS);
+  } finally {
+    if (synthOutdir) rmSync(synthOutdir, { recursive: true, force: true });
+  }
+
+  const throughput: ThroughputFigures[] = [];
+  const emulator = await startEmulator();
+  try {
+    for (const benchCase of [
+      { name: 'small', objects: options.smallObjects, objectBytes: SMALL_OBJECT_BYTES },
+      { name: 'large', objects: options.largeObjects, objectBytes: LARGE_OBJECT_BYTES },
+    ]) {
+      log(`throughput: ${benchCase.objects} ${benchCase.name} objects (limit, worker, baseline)`);
+      throughput.push(await measureThroughput(emulator, benchCase));
+    }
+  } finally {
+    await emulator.stop();
+  }
+
+  let testSuite: BenchResults['testSuite'] = 'skipped';
+  if (!options.skipTests) {
+    log('test suite (npx jest, all projects)');
+    testSuite = await measureTestSuite(REPO_ROOT);
+  }
+
+  const results = {
+    startedAt,
+    command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: describeMachine(),
+    synth: { deepImports, indexImport },
+    throughput,
+    bundles,
+    testSuite,
+  };
+  return { ...results, targets: checkTargets(results) };
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench')
+    .description('Synth, worker throughput, orchestrator bundle and test-suite figures (docs/benchmarks.md)')
+    .option('--skip-tests', 'do not run the jest suite (it takes many minutes)', false)
+    .option('--output <file>', 'where to write the JSON results', path.join(RESULTS_DIR, 'latest.json'))
+    .option('--synth-runs <n>', 'synth runs per variant (median)', positiveInteger, 5)
+    .option('--small-objects <n>', 'small (1 KiB) objects to copy', positiveInteger, 2000)
+    .option('--large-objects <n>', 'large (50 MiB) objects to copy', positiveInteger, 20)
+    .parse();
+  const options = program.opts<BenchOptions>();
+  const results = await bench(options);
+  mkdirSync(path.dirname(options.output), { recursive: true });
+  writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${formatReport(results)}\n\nJSON: ${path.relative(process.cwd(), options.output)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

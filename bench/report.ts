@@ -1,0 +1,141 @@
+import type { BundleFigures } from './bundles';
+import type { MachineFigures } from './machine';
+import { MIB, round } from './stats';
+import type { SynthFigures } from './synth';
+import type { TestSuiteFigures } from './test-suite';
+import type { ThroughputFigures } from './throughput';
+
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly command: string;
+  readonly machine: MachineFigures;
+  readonly synth: { readonly deepImports: SynthFigures; readonly indexImport: SynthFigures & { readonly rewrittenImports: number } };
+  readonly throughput: readonly ThroughputFigures[];
+  readonly bundles: BundleFigures;
+  readonly testSuite: TestSuiteFigures | 'skipped';
+  readonly targets: readonly TargetResult[];
+}
+
+export interface TargetResult {
+  readonly measure: string;
+  readonly target: string;
+  readonly actual: string;
+  readonly met: boolean;
+}
+
+/** Issue 7's targets, checked against the figures. */
+export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetResult[] {
+  const synth = results.synth.deepImports;
+  const targets: TargetResult[] = [
+    { measure: 'synth, median wall', target: '≤ 2.5 s', actual: `${seconds(synth.wallMsMedian)} s`, met: synth.wallMsMedian <= 2_500 },
+    {
+      measure: 'synth, peak RSS (median)',
+      target: '≤ 200 MB',
+      actual: `${megabytes(synth.peakRssBytesMedian)} MB`,
+      met: synth.peakRssBytesMedian <= 200 * 1e6,
+    },
+  ];
+  for (const figures of results.throughput) {
+    targets.push(
+      {
+        measure: `worker ${figures.case.name}, share of the limit`,
+        target: '≥ 80 %',
+        actual: `${round(figures.workerToLimit * 100, 0)} %`,
+        met: figures.workerToLimit >= 0.8,
+      },
+      {
+        measure: `worker ${figures.case.name}, times the baseline`,
+        target: '≥ 10×',
+        actual: `${round(figures.workerToBaseline, 1)}×`,
+        met: figures.workerToBaseline >= 10,
+      },
+    );
+  }
+  targets.push({
+    measure: 'Lambda zip',
+    target: '≤ 1 MB',
+    actual: `${megabytes(results.bundles.lambdaZipBytes)} MB`,
+    met: results.bundles.lambdaZipBytes <= 1e6,
+  });
+  return targets;
+}
+
+/** The human-readable table: the same figures as the JSON file. */
+export function formatReport(results: BenchResults): string {
+  const { machine, synth, bundles, testSuite } = results;
+  const lines: string[] = [
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}`,
+    '',
+    table(
+      ['synth', 'runs', 'median wall (s)', 'median peak RSS (MB)', 'max peak RSS (MB)'],
+      [
+        synthRow('deep imports (the stack)', synth.deepImports),
+        synthRow(`package index (reference, ${synth.indexImport.rewrittenImports} imports rewritten)`, synth.indexImport),
+      ],
+    ),
+    '',
+    table(
+      ['throughput (rows/s)', 'rows', 'concurrency', 'limit (CopyObject)', 'worker', 'baseline', 'worker/limit', 'worker/baseline'],
+      results.throughput.map((figures) => [
+        `${figures.case.name} (${sizeLabel(figures.case.objectBytes)} each)`,
+        String(figures.case.objects),
+        String(figures.concurrency),
+        `${round(figures.limit.rowsPerSecond, 1)} (${round(figures.limit.seconds, 1)} s)`,
+        `${round(figures.worker.rowsPerSecond, 1)} (${round(figures.worker.seconds, 1)} s)`,
+        `${round(figures.baseline.rowsPerSecond, 1)} (${round(figures.baseline.seconds, 1)} s)`,
+        `${round(figures.workerToLimit * 100, 0)} %`,
+        `${round(figures.workerToBaseline, 1)}×`,
+      ]),
+    ),
+    '',
+    table(
+      ['orchestrator and bundles', 'value'],
+      [
+        [`cold import of dist/orchestrator/index.js (median of ${bundles.coldImportRuns})`, `${round(bundles.coldImportMsMedian, 0)} ms`],
+        ['  whole node process (start-up included)', `${round(bundles.coldProcessMsMedian, 0)} ms`],
+        ['orchestrator bundle (index.js)', `${megabytes(bundles.orchestratorBundleBytes)} MB`],
+        ['Lambda zip (synth asset)', `${megabytes(bundles.lambdaZipBytes)} MB`],
+        ['worker bundle (worker.js)', `${megabytes(bundles.workerBundleBytes)} MB (+ ${megabytes(bundles.workerSourceMapBytes)} MB map)`],
+      ],
+    ),
+    '',
+    testSuite === 'skipped'
+      ? 'test suite: skipped (--skip-tests)'
+      : `test suite (${testSuite.command}): ${round(testSuite.wallSeconds, 0)} s, exit ${testSuite.exitCode}; ${testSuite.summary.join('; ')}`,
+    '',
+    table(
+      ['target', 'goal', 'actual', 'met'],
+      results.targets.map((target) => [target.measure, target.target, target.actual, target.met ? 'yes' : 'NO']),
+    ),
+  ];
+  return lines.join('\n');
+}
+
+function synthRow(name: string, figures: SynthFigures): string[] {
+  return [
+    name,
+    String(figures.runs),
+    seconds(figures.wallMsMedian),
+    megabytes(figures.peakRssBytesMedian),
+    megabytes(figures.peakRssBytesMax),
+  ];
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+/** Decimal megabytes, as the targets are stated. */
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(2);
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= MIB ? `${round(bytes / MIB, 0)} MiB` : `${round(bytes / 1024, 0)} KiB`;
+}
