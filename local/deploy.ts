@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
@@ -9,7 +9,7 @@ import { REPO_ROOT } from './paths';
 import { terraform, writeOfflineOverride } from './terraform';
 
 /** Settings a remote deployment needs and a local one must never pick up from the shell. */
-const REMOTE_ONLY_SETTINGS = [SettingName.stateBucket, SettingName.stateKey, SettingName.stateRegion, SettingName.statePath];
+const STATE_SETTINGS = [SettingName.stateBucket, SettingName.stateKey, SettingName.stateRegion, SettingName.statePath];
 
 /** The pipe as Terraform deployed it, read back from the state. */
 export interface DeployedPipe {
@@ -52,17 +52,11 @@ export async function deployStack(options: DeployOptions): Promise<Deployment> {
   const outdir = options.workDir ?? mkdtempSync(path.join(os.tmpdir(), 'rag-local-'));
 
   progress('synthesizing the stack');
-  const stackDir = synthesize(outdir, localSettingsEnv(options.settingsEnv));
+  const stackDir = synthesize(outdir, localSettingsEnv(options.settingsEnv, outdir));
   writeOfflineOverride(stackDir, { endpoint: options.endpoint });
 
   progress('terraform init');
   await terraform(stackDir, ['init', '-input=false', '-no-color'], {}, options.signal);
-  const objects = s3ObjectAddresses(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
-  if (objects.length > 0) {
-    progress('terraform apply of the bucket objects first (emulator gap, docs/local-run.md)');
-    const targets = objects.map((address) => `-target=${address}`);
-    await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color', ...targets], {}, options.signal);
-  }
   progress('terraform apply (about a minute and a half on the emulator)');
   await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {}, options.signal);
 
@@ -71,11 +65,14 @@ export async function deployStack(options: DeployOptions): Promise<Deployment> {
   return { stackDir, outputs, pipe };
 }
 
-/** The synth environment for a local run: the shell's PIPELINE_* settings without remote state. */
-export function localSettingsEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The synth environment for a local run: the shell's PIPELINE_* settings, with the state in the run's own
+ * directory (never a remote backend, never the project's default local state file).
+ */
+export function localSettingsEnv(env: NodeJS.ProcessEnv, workDir: string): NodeJS.ProcessEnv {
   const settings = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('PIPELINE_')));
-  for (const name of REMOTE_ONLY_SETTINGS) delete settings[name];
-  return settings;
+  for (const name of STATE_SETTINGS) delete settings[name];
+  return { ...settings, [SettingName.statePath]: path.join(workDir, 'terraform.tfstate') };
 }
 
 /** `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth`. Returns the stack dir. */
@@ -86,16 +83,6 @@ export function synthesize(outdir: string, settingsEnv: NodeJS.ProcessEnv): stri
   return path.join(outdir, 'stacks', STACK_NAME);
 }
 
-/**
- * Addresses of the stack's S3 objects. moto refuses object writes once the bucket policy with its
- * `aws:SecureTransport` condition exists (it cannot evaluate the condition and denies), and nothing
- * orders the object after the policy, so the local deploy creates the objects (and what they need)
- * first, then everything else. Only the order changes; the configuration is the product's.
- */
-export function s3ObjectAddresses(cdkTfJson: string): string[] {
-  const config = JSON.parse(cdkTfJson) as { resource?: Record<string, Record<string, unknown>> };
-  return Object.keys(config.resource?.aws_s3_object ?? {}).map((name) => `aws_s3_object.${name}`);
-}
 
 /** `terraform output -json` → `{name: value}`. */
 export function parseOutputs(json: string): Record<string, unknown> {

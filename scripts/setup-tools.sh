@@ -17,7 +17,7 @@ command -v "$python" >/dev/null 2>&1 ||
 command -v terraform >/dev/null 2>&1 ||
   fail "terraform not found: install Terraform >= 1.10 and put it on PATH."
 
-# shellcheck checks the worker's user data in the tests. Debian's package; installed when we may.
+# The user-data tests lint the bootstrap with shellcheck (Debian's package); installed when we may.
 if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup-tools: installing shellcheck (Debian package)" >&2
@@ -55,10 +55,31 @@ find_mirror() {
   dir=$(find /opt /usr/local /srv "$HOME" -maxdepth 6 -type d -path "*/$provider_path" 2>/dev/null | head -n 1)
   [ -n "$dir" ] && echo "${dir%/"$provider_path"}"
 }
-mirror=$(find_mirror) ||
-  true
+# Machines that reach the Terraform registry get a mirror made once, into .tools/provider-mirror.
+make_mirror_from_registry() {
+  local work="$root/.tools/provider-mirror-source"
+  mkdir -p "$work"
+  cat >"$work/main.tf" <<TF
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "${provider_version}" }
+  }
+}
+TF
+  (cd "$work" && TF_CLI_CONFIG_FILE=/dev/null terraform providers mirror "$root/.tools/provider-mirror") >/dev/null 2>&1 &&
+    echo "$root/.tools/provider-mirror"
+}
+
+mirror=$(find_mirror) || true
+if [ -z "$mirror" ] && [ -d "$root/.tools/provider-mirror/$provider_path" ]; then
+  mirror="$root/.tools/provider-mirror"
+fi
+if [ -z "$mirror" ]; then
+  echo "setup-tools: no local hashicorp/aws ${provider_version} provider found; trying the Terraform registry" >&2
+  mirror=$(make_mirror_from_registry) || true
+fi
 [ -n "$mirror" ] ||
-  fail "no local copy of the hashicorp/aws ${provider_version} provider found: set TF_PROVIDER_MIRROR to a directory holding ${provider_path}/<os_arch>/ (terraform providers mirror can make one)."
+  fail "no local copy of the hashicorp/aws ${provider_version} provider found and the registry is unreachable: set TF_PROVIDER_MIRROR to a directory holding ${provider_path}/<os_arch>/ (terraform providers mirror can make one)."
 
 mkdir -p "$root/.tools"
 cat >"$root/.tools/terraformrc" <<RC

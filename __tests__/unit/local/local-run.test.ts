@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { deployedPipe, localSettingsEnv, parseOutputs, s3ObjectAddresses } from '../../../local/deploy';
+import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/deploy';
 import { settingsEnvFor } from '../../../local/local-pipeline';
 import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/paths';
 import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/preflight';
@@ -22,17 +22,20 @@ describe('settingsEnvFor', () => {
 });
 
 describe('localSettingsEnv', () => {
-  it('keeps PIPELINE_* settings and drops remote state and everything else', () => {
+  it('keeps PIPELINE_* settings, drops remote state and everything else, and keeps the state in the run directory', () => {
     expect(
-      localSettingsEnv({
-        PIPELINE_MAX_WORKERS: '3',
-        PIPELINE_STATE_BUCKET: 'prod-state',
-        PIPELINE_STATE_KEY: 'k',
-        PIPELINE_STATE_REGION: 'us-east-1',
-        PIPELINE_STATE_PATH: 'x.tfstate',
-        AWS_PROFILE: 'prod',
-      }),
-    ).toEqual({ PIPELINE_MAX_WORKERS: '3' });
+      localSettingsEnv(
+        {
+          PIPELINE_MAX_WORKERS: '3',
+          PIPELINE_STATE_BUCKET: 'prod-state',
+          PIPELINE_STATE_KEY: 'k',
+          PIPELINE_STATE_REGION: 'us-east-1',
+          PIPELINE_STATE_PATH: 'x.tfstate',
+          AWS_PROFILE: 'prod',
+        },
+        '/tmp/run-1',
+      ),
+    ).toEqual({ PIPELINE_MAX_WORKERS: '3', PIPELINE_STATE_PATH: '/tmp/run-1/terraform.tfstate' });
   });
 });
 
@@ -184,14 +187,3 @@ describe('summarizeDemo', () => {
   });
 });
 
-describe('s3ObjectAddresses', () => {
-  it('lists the aws_s3_object resources of the synthesized stack', () => {
-    const json = JSON.stringify({ resource: { aws_s3_object: { 's3_worker-code_381D0217': {} }, aws_s3_bucket: { s3_bucket: {} } } });
-
-    expect(s3ObjectAddresses(json)).toEqual(['aws_s3_object.s3_worker-code_381D0217']);
-  });
-
-  it('is empty for a stack without objects', () => {
-    expect(s3ObjectAddresses(JSON.stringify({ resource: {} }))).toEqual([]);
-  });
-});
