@@ -14,6 +14,14 @@ export interface TerraformJson {
   readonly output: Record<string, { value: unknown }>;
 }
 
+/** Settings that switch on every optional resource: alarm topic + key, key pair, SSH rule, a pinned AMI. */
+export const EVERY_OPTIONAL_FEATURE: NodeJS.ProcessEnv = {
+  PIPELINE_ALARM_EMAIL: 'ops@example.com',
+  PIPELINE_SSH_CIDR: '203.0.113.7/32',
+  PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test',
+  PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
+};
+
 export interface SynthesizedStack {
   /** The app's outdir (a fresh temp directory). */
   readonly outdir: string;

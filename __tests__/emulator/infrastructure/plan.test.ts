@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { terraform, writeOfflineOverride } from '../../../local/terraform';
-import { removeSynthesizedStacks, synthStack, type SynthesizedStack } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type SynthesizedStack } from '../../support/synth';
 
 // terraform init + validate + plan of the whole stack, offline: fake credentials and the provider's skip
 // flags come from the test-only override next to cdk.tf.json; the provider from the local mirror.
@@ -80,12 +80,7 @@ describe('with every optional feature configured', () => {
   let full: SynthesizedStack;
 
   beforeAll(async () => {
-    full = synthStack({
-      PIPELINE_ALARM_EMAIL: 'ops@example.com',
-      PIPELINE_SSH_CIDR: '203.0.113.7/32',
-      PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test',
-      PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
-    });
+    full = synthStack(EVERY_OPTIONAL_FEATURE);
     writeOfflineOverride(full.stackDir);
     await terraform(full.stackDir, ['init', '-input=false', '-no-color']);
   }, TERRAFORM_TIMEOUT_MS);

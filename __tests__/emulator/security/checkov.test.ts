@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { VENV_BIN } from '../../../local/paths';
 import { terraform, writeOfflineOverride } from '../../../local/terraform';
-import { removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
 
 // The security gate: checkov over the offline plan's JSON. A failed check passes the gate only when the
 // failing resource carries a skip for it, with a reason, written beside the resource in the module
@@ -68,14 +68,7 @@ afterAll(removeSynthesizedStacks);
 
 describe.each([
   { case: 'defaults', env: {} },
-  {
-    case: 'every optional feature',
-    env: {
-      PIPELINE_SSH_CIDR: '203.0.113.0/24',
-      PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGr3AnN1mZ5c0kqXfYb2t5lUQv3GJ6m1tQJk8p7m0Vx5 ops@example',
-      PIPELINE_ALARM_EMAIL: 'ops@example.com',
-    },
-  },
+  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE },
 ])('checkov over the offline plan with $case', ({ env }) => {
   let report: CheckovReport;
   let skips: Map<string, { id: string; comment: string }[]>;

@@ -1,4 +1,4 @@
-import { removeSynthesizedStacks, statementsOf, synthStack, type ParsedStatement, type TerraformJson } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, statementsOf, synthStack, type ParsedStatement, type TerraformJson } from '../../support/synth';
 
 /**
  * Actions AWS cannot scope to a resource, so `Resource: "*"` is the only way to grant them.
@@ -34,15 +34,7 @@ const asList = (value: string | string[] | undefined): string[] => (value === un
 // Every optional feature on, so every policy the product can create is checked.
 const configurations = [
   { case: 'defaults', env: {} },
-  {
-    case: 'every optional feature',
-    env: {
-      PIPELINE_SSH_CIDR: '203.0.113.0/24',
-      PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGr3AnN1mZ5c0kqXfYb2t5lUQv3GJ6m1tQJk8p7m0Vx5 ops@example',
-      PIPELINE_ALARM_EMAIL: 'ops@example.com',
-      PIPELINE_MAX_WORKERS: '3',
-    },
-  },
+  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE },
 ];
 
 afterAll(removeSynthesizedStacks);

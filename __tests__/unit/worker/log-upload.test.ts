@@ -5,8 +5,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { logObjectKey, uploadLog } from '../../../worker/log-upload';
 import { createFileLogger } from '../../../worker/logger';
-import { createEmfMetrics, METRICS_NAMESPACE } from '../../../worker/metrics';
-import { recordingLogger } from '../../support/worker-logger';
 
 const s3Mock = mockClient(S3Client);
 
@@ -63,37 +61,5 @@ describe('createFileLogger', () => {
       }),
       expect.objectContaining({ level: 'warn', event: 'item_failed', item_id: 'b', reason: 'access denied' }),
     ]);
-  });
-});
-
-describe('createEmfMetrics', () => {
-  it('writes embedded-metric-format lines for a copy and for a failure', () => {
-    const { logger, events } = recordingLogger();
-    const metrics = createEmfMetrics(logger, () => 1_764_086_400_000);
-
-    metrics.recordCopy(2048, 150);
-    metrics.recordFailure();
-
-    expect(events[0]).toMatchObject({
-      event: 'metrics',
-      _aws: {
-        Timestamp: 1_764_086_400_000,
-        CloudWatchMetrics: [
-          {
-            Namespace: METRICS_NAMESPACE,
-            Dimensions: [[]],
-            Metrics: [
-              { Name: 'FilesCopied', Unit: 'Count' },
-              { Name: 'BytesCopied', Unit: 'Bytes' },
-              { Name: 'CopyDuration', Unit: 'Milliseconds' },
-            ],
-          },
-        ],
-      },
-      FilesCopied: 1,
-      BytesCopied: 2048,
-      CopyDuration: 150,
-    });
-    expect(events[1]).toMatchObject({ event: 'metrics', FilesFailed: 1 });
   });
 });
