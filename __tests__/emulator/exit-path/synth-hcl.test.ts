@@ -15,10 +15,14 @@ jest.setTimeout(300_000);
 
 const CDKTF = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
 
-/** Default settings, local backend: no PIPELINE_* variable from the caller's shell leaks in. */
-function synthEnvironment(): NodeJS.ProcessEnv {
+/**
+ * Default settings with a local backend whose state file lives in `dir`: no PIPELINE_* variable from the
+ * caller's shell leaks in, and no state left in the working tree by another run is ever read (a plan
+ * would refresh it against AWS).
+ */
+function synthEnvironment(dir: string): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PIPELINE_')));
-  return { ...env, CI: '1', CHECKPOINT_DISABLE: '1', FORCE_COLOR: '0' };
+  return { ...env, CI: '1', CHECKPOINT_DISABLE: '1', FORCE_COLOR: '0', PIPELINE_STATE_PATH: path.join(dir, 'terraform.tfstate') };
 }
 
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -62,10 +66,10 @@ describe('cdktf synth --hcl', () => {
     if (!existsSync(WORKER_BUNDLE_PATH)) throw new Error(`${WORKER_BUNDLE_PATH} is missing: run "npm run build" first (npm test does).`);
     outdir = mkdtempSync(path.join(tmpdir(), 'synth-hcl-'));
     stackDir = path.join(outdir, 'stacks', STACK_NAME);
-    await run(CDKTF, ['synth', '--hcl', '--output', outdir], REPO_ROOT, synthEnvironment());
+    await run(CDKTF, ['synth', '--hcl', '--output', outdir], REPO_ROOT, synthEnvironment(outdir));
     jsonOutdir = mkdtempSync(path.join(tmpdir(), 'synth-json-'));
     const app = new App({ outdir: jsonOutdir });
-    new PipelineStack(app, STACK_NAME, loadSettings(synthEnvironment()));
+    new PipelineStack(app, STACK_NAME, loadSettings(synthEnvironment(jsonOutdir)));
     app.synth();
     json = JSON.parse(readFileSync(path.join(jsonOutdir, 'stacks', STACK_NAME, 'cdk.tf.json'), 'utf8'));
   });
