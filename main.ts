@@ -6,6 +6,7 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { OrchestratorEnv, WORKER_TAG } from './contracts';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
+import { PipelineDashboard } from './modules/dashboard';
 import { ItemsTable } from './modules/dynamodb';
 import { WorkerLaunch } from './modules/ec2';
 import { ItemsPipe } from './modules/eventbridge';
@@ -117,6 +118,15 @@ export class PipelineStack extends TerraformStack {
       queueAgeThresholdSeconds: settings.queueAgeAlarmSeconds,
       alarmEmail: settings.alarmEmail,
     });
+    const dashboard = new PipelineDashboard(this, 'dashboard', {
+      baseName,
+      region: settings.region,
+      workQueueName: queue.queueName,
+      workDeadLetterQueueName: queue.deadLetterQueueName,
+      pipeDeadLetterQueueName: pipe.deadLetterQueueName,
+      orchestratorFunctionName: orchestrator.functionName,
+      orchestratorLogGroupName: orchestrator.logGroupName,
+    });
 
     const outputs: Record<string, string> = {
       region: settings.region,
@@ -137,6 +147,7 @@ export class PipelineStack extends TerraformStack {
       instance_profile_name: workers.instanceProfileName,
       worker_role_arn: workers.workerRoleArn,
       ami_id: workers.amiId,
+      dashboard_name: dashboard.dashboardName,
       ...(alarms.topicArn === undefined ? {} : { alarm_topic_arn: alarms.topicArn }),
     };
     for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });

@@ -6,6 +6,7 @@ import { REPO_ROOT } from '../local/paths';
 import { measureBundles } from './bundles';
 import { describeMachine } from './machine';
 import { checkTargets, formatReport, type BenchResults } from './report';
+import { measureRequestCosts, type RequestCosts } from './request-costs';
 import { MIB } from './stats';
 import { createIndexImportCopy, measureSynth } from './synth';
 import { measureTestSuite } from './test-suite';
@@ -55,8 +56,11 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   }
 
   const throughput: ThroughputFigures[] = [];
+  let requestCosts: RequestCosts;
   const emulator = await startEmulator();
   try {
+    log('emulator request costs (one at a time)');
+    requestCosts = await measureRequestCosts(emulator, options.smallObjects);
     for (const benchCase of [
       { name: 'small', objects: options.smallObjects, objectBytes: SMALL_OBJECT_BYTES },
       { name: 'large', objects: options.largeObjects, objectBytes: LARGE_OBJECT_BYTES },
@@ -79,6 +83,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: describeMachine(),
     synth: { deepImports, indexImport },
+    requestCosts,
     throughput,
     bundles,
     testSuite,

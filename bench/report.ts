@@ -3,6 +3,7 @@ import type { MachineFigures } from './machine';
 import { MIB, round } from './stats';
 import type { SynthFigures } from './synth';
 import type { TestSuiteFigures } from './test-suite';
+import type { RequestCosts } from './request-costs';
 import type { ThroughputFigures } from './throughput';
 
 export interface BenchResults {
@@ -10,6 +11,7 @@ export interface BenchResults {
   readonly command: string;
   readonly machine: MachineFigures;
   readonly synth: { readonly deepImports: SynthFigures; readonly indexImport: SynthFigures & { readonly rewrittenImports: number } };
+  readonly requestCosts: RequestCosts;
   readonly throughput: readonly ThroughputFigures[];
   readonly bundles: BundleFigures;
   readonly testSuite: TestSuiteFigures | 'skipped';
@@ -86,6 +88,18 @@ export function formatReport(results: BenchResults): string {
         `${round(figures.workerToLimit * 100, 0)} %`,
         `${round(figures.workerToBaseline, 1)}×`,
       ]),
+    ),
+    '',
+    table(
+      ['emulator request, one at a time (median)', 'ms'],
+      [
+        ['GetItem (consistent)', results.requestCosts.getItemMs],
+        ['HeadObject', results.requestCosts.headObjectMs],
+        ['CopyObject (1 KiB)', results.requestCosts.copyObjectMs],
+        ['UpdateItem (conditional)', results.requestCosts.conditionalUpdateMs],
+        [`ReceiveMessage of 10, queue depth ${results.requestCosts.shallowDepth}`, results.requestCosts.receiveTenShallowMs],
+        [`ReceiveMessage of 10, queue depth ${results.requestCosts.deepDepth}`, results.requestCosts.receiveTenDeepMs],
+      ].map(([name, ms]) => [String(name), Number(ms).toFixed(1)]),
     ),
     '',
     table(

@@ -53,7 +53,8 @@ const DEEP_IMPORT = /^import \{ (\w+) \} from '@cdktf\/provider-aws\/lib\/([\w-]
  */
 export function createIndexImportCopy(repoRoot: string, parentDir: string): { dir: string; rewritten: number } {
   mkdirSync(parentDir, { recursive: true });
-  const dir = mkdtempSync(path.join(parentDir, 'index-import-reference-'));
+  // A dot-folder: TypeScript's `**/*.ts` include skips it, so a type-check during a run does not see the copy.
+  const dir = mkdtempSync(path.join(parentDir, '.index-import-reference-'));
   for (const source of STACK_SOURCES) cpSync(path.join(repoRoot, source), path.join(dir, source), { recursive: true });
   symlinkSync(path.join(repoRoot, 'dist'), path.join(dir, 'dist'), 'dir');
   let rewritten = 0;

@@ -4,3 +4,4 @@ export * from './filter-pattern';
 export * from './message';
 export * from './environment';
 export * from './outputs';
+export * from './metrics';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -17,6 +18,11 @@ const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 /** The heartbeat fires at this fraction of the visibility timeout and extends it by a full timeout. */
 const HEARTBEAT_FRACTION = 0.5;
+/**
+ * Every request a job has in flight (up to 4 part copies, plus the heartbeat) listens on the shared job signal
+ * until it completes; Node warns of a leak past 10 listeners, which one full batch of jobs already reaches.
+ */
+const SIGNAL_LISTENERS_PER_JOB = 6;
 /** On SIGTERM, in-flight jobs get this long to finish before their messages are released. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
@@ -53,6 +59,7 @@ export class Consumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.deleter = new DeleteBatcher(options.sqs, options.queueUrl, options.logger);
+    setMaxListeners(Math.max(10, options.concurrency * SIGNAL_LISTENERS_PER_JOB), this.jobs.signal);
   }
 
   /** Asks the loop to stop (SIGTERM): no more receives; in-flight jobs finish or are released. */

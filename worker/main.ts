@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { WorkerEnv } from '../contracts';
 import { createClients, destroyClients, type WorkerClients } from './clients';
 import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
@@ -5,7 +6,9 @@ import { Consumer, describeError } from './consumer';
 import { handleMessage, type JobDependencies } from './job';
 import { uploadLog } from './log-upload';
 import { createFileLogger, type WorkerLogger } from './logger';
-import { createEmfMetrics } from './metrics';
+import { MetricsAggregator, queueNameOf, type CopyMetrics } from './metrics';
+import { cloudWatchClientConfig } from './metrics-client';
+import { MetricsPublisher } from './metrics-publisher';
 
 /** Exit codes of `node worker.js`; the bootstrap powers the instance off whatever the code. */
 export const ExitCode = {
@@ -21,8 +24,22 @@ const LOG_UPLOAD_TIMEOUT_MS = 30_000;
 /** `node worker.js upload-log`: upload the log file as `…-bootstrap.log` and exit, without polling. */
 export const UPLOAD_LOG_COMMAND = 'upload-log';
 
-/** Runs the consumer until it stops, then uploads the log. Resolves to the process exit code. */
-export async function runWorker(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger): Promise<number> {
+/**
+ * Runs the consumer until it stops, publishes the last metrics, then uploads the log. Resolves to the
+ * process exit code. Without `cloudwatch` the metrics are counted but not published (tests that do not
+ * look at them).
+ */
+export async function runWorker(
+  config: WorkerConfig,
+  clients: WorkerClients,
+  logger: WorkerLogger,
+  cloudwatch?: CloudWatchClient,
+): Promise<number> {
+  const publisher =
+    cloudwatch === undefined
+      ? undefined
+      : new MetricsPublisher({ cloudwatch, queueName: queueNameOf(config.queueUrl), logger });
+  const metrics: CopyMetrics = publisher ?? new MetricsAggregator();
   const jobDependencies: JobDependencies = {
     s3: clients.s3,
     table: { documentClient: clients.documentClient, tableName: config.tableName },
@@ -30,7 +47,7 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
     multipartThresholdBytes: config.multipartThresholdBytes,
     instanceId: config.instanceId,
     logger,
-    metrics: createEmfMetrics(logger),
+    metrics,
     now: () => new Date(),
   };
   const consumer = new Consumer({
@@ -62,6 +79,7 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
     idle_timeout_ms: config.idleTimeoutMs,
     multipart_threshold_bytes: config.multipartThresholdBytes,
   });
+  publisher?.start();
   try {
     reason = await consumer.run();
     exitCode = ExitCode.STOPPED;
@@ -73,6 +91,7 @@ export async function runWorker(config: WorkerConfig, clients: WorkerClients, lo
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+  await publisher?.stop();
   logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
   await shipLog(config, clients, logger, reason);
   return exitCode;
@@ -117,6 +136,7 @@ async function main(): Promise<number> {
     destroyClients(clients);
     return ExitCode.STOPPED;
   }
+  const cloudwatch = new CloudWatchClient(cloudWatchClientConfig(config));
   const crash = (error: unknown): void => {
     logger.fatal({ event: 'worker_crashed', error: describeError(error) });
     void shipLog(config, clients, logger, 'crash').finally(() => process.exit(ExitCode.CRASHED));
@@ -124,9 +144,10 @@ async function main(): Promise<number> {
   process.once('unhandledRejection', crash);
   process.once('uncaughtException', crash);
   try {
-    return await runWorker(config, clients, logger);
+    return await runWorker(config, clients, logger, cloudwatch);
   } finally {
     destroyClients(clients);
+    cloudwatch.destroy();
   }
 }
 

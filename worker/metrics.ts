@@ -1,46 +1,80 @@
-import type { WorkerLogger } from './logger';
+import type { MetricDatum, StatisticSet } from '@aws-sdk/client-cloudwatch';
+import { WorkerMetrics } from '../contracts';
 
-/** The worker's counters: what issue "worker metrics" asks for, and nothing the log lines do not already say. */
+/** The worker's counters, as job.ts records them. */
 export interface CopyMetrics {
   recordCopy(bytes: number, durationMs: number): void;
   recordFailure(): void;
 }
 
-/** CloudWatch namespace of the worker's metrics. */
-export const METRICS_NAMESPACE = 'RagPipeline/Worker';
+/** What was recorded since the last flush. */
+export interface MetricsWindow {
+  readonly filesCopied: number;
+  readonly filesFailed: number;
+  /** Undefined when nothing was copied: CloudWatch refuses a statistic set with no samples. */
+  readonly bytes?: StatisticSet;
+  readonly durationMs?: StatisticSet;
+}
 
 /**
- * Writes CloudWatch Embedded Metric Format lines into the worker's log: no API calls and no extra IAM.
- * They become metrics wherever the log is ingested by CloudWatch Logs (agent or log shipping); until then
- * they are ordinary, greppable log lines (`event: "metrics"`).
+ * Aggregates in memory, so a busy worker sends one PutMetricData a minute rather than one per file:
+ * counts as sums, sizes and durations as statistic sets (count, sum, min, max).
  */
-export function createEmfMetrics(logger: WorkerLogger, now: () => number = Date.now): CopyMetrics {
-  const emit = (metrics: ReadonlyArray<{ name: string; unit: string; value: number }>): void => {
-    logger.info({
-      event: 'metrics',
-      _aws: {
-        Timestamp: now(),
-        CloudWatchMetrics: [
-          {
-            Namespace: METRICS_NAMESPACE,
-            Dimensions: [[]],
-            Metrics: metrics.map(({ name, unit }) => ({ Name: name, Unit: unit })),
-          },
-        ],
-      },
-      ...Object.fromEntries(metrics.map(({ name, value }) => [name, value])),
-    });
-  };
+export class MetricsAggregator implements CopyMetrics {
+  private window: Mutable<MetricsWindow> = { filesCopied: 0, filesFailed: 0 };
+
+  recordCopy(bytes: number, durationMs: number): void {
+    this.window.filesCopied += 1;
+    this.window.bytes = addSample(this.window.bytes, bytes);
+    this.window.durationMs = addSample(this.window.durationMs, durationMs);
+  }
+
+  recordFailure(): void {
+    this.window.filesFailed += 1;
+  }
+
+  /** Returns what was recorded and starts a new window, so records made during a publish are kept. */
+  take(): MetricsWindow {
+    const taken = this.window;
+    this.window = { filesCopied: 0, filesFailed: 0 };
+    return taken;
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function addSample(set: StatisticSet | undefined, value: number): StatisticSet {
+  if (set === undefined) return { SampleCount: 1, Sum: value, Minimum: value, Maximum: value };
   return {
-    recordCopy(bytes, durationMs) {
-      emit([
-        { name: 'FilesCopied', unit: 'Count', value: 1 },
-        { name: 'BytesCopied', unit: 'Bytes', value: bytes },
-        { name: 'CopyDuration', unit: 'Milliseconds', value: durationMs },
-      ]);
-    },
-    recordFailure() {
-      emit([{ name: 'FilesFailed', unit: 'Count', value: 1 }]);
-    },
+    SampleCount: (set.SampleCount ?? 0) + 1,
+    Sum: (set.Sum ?? 0) + value,
+    Minimum: Math.min(set.Minimum ?? value, value),
+    Maximum: Math.max(set.Maximum ?? value, value),
   };
+}
+
+/** The window as PutMetricData data; empty when nothing happened, so an idle worker sends nothing. */
+export function metricData(window: MetricsWindow, queueName: string, timestamp: Date): MetricDatum[] {
+  const common = { Dimensions: [{ Name: WorkerMetrics.queueDimension, Value: queueName }], Timestamp: timestamp };
+  const data: MetricDatum[] = [];
+  if (window.filesCopied > 0) {
+    data.push({ ...common, MetricName: WorkerMetrics.filesCopied, Unit: 'Count', Value: window.filesCopied });
+  }
+  if (window.bytes !== undefined) {
+    data.push({ ...common, MetricName: WorkerMetrics.bytesCopied, Unit: 'Bytes', StatisticValues: window.bytes });
+  }
+  if (window.durationMs !== undefined) {
+    data.push({ ...common, MetricName: WorkerMetrics.copyDuration, Unit: 'Milliseconds', StatisticValues: window.durationMs });
+  }
+  if (window.filesFailed > 0) {
+    data.push({ ...common, MetricName: WorkerMetrics.filesFailed, Unit: 'Count', Value: window.filesFailed });
+  }
+  return data;
+}
+
+/** The queue's name, the last segment of its URL: the metrics' dimension value, as the dashboard knows it. */
+export function queueNameOf(queueUrl: string): string {
+  const name = new URL(queueUrl).pathname.split('/').filter(Boolean).pop();
+  if (name === undefined) throw new Error(`queue URL has no queue name: "${queueUrl}"`);
+  return name;
 }

@@ -112,7 +112,11 @@ describe('PipelineStack', () => {
       { Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: [`${bucketArn}/data/input/*`, `${bucketArn}/${WORKER_CODE_KEY}`] },
       { Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], Resource: [`${bucketArn}/data/output/*`] },
       { Action: ['s3:PutObject'], Resource: [`${bucketArn}/logs/*`] },
+      { Action: ['cloudwatch:PutMetricData'], Resource: ['*'] },
     ]);
+    expect(rolePolicy(json, 'rag-pipeline-dev-worker').at(-1)?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'RagPipeline/Worker' },
+    });
   });
 
   it('lets the orchestrator read queue attributes, launch workers in the pipeline subnet and write its logs', () => {
@@ -141,18 +145,21 @@ describe('PipelineStack', () => {
     ]);
   });
 
-  it('grants no wildcard action in any role, and "*" resources only to DescribeInstances', () => {
+  it('grants no wildcard action in any role, and "*" resources only to DescribeInstances and PutMetricData', () => {
     const statements = resourcesOf(json, 'aws_iam_role_policy').flatMap(([, policy]) => statementsOf(policy.policy));
 
     for (const { Action } of statements) {
       for (const action of Action) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
     }
-    expect(statements.filter(({ Resource }) => Resource.includes('*')).flatMap(({ Action }) => Action)).toEqual(['ec2:DescribeInstances']);
+    expect(statements.filter(({ Resource }) => Resource.includes('*')).flatMap(({ Action }) => Action).sort()).toEqual([
+      'cloudwatch:PutMetricData',
+      'ec2:DescribeInstances',
+    ]);
   });
 
   it('outputs what operators and the local run read', () => {
     expect(Object.keys(json.output).sort()).toEqual([
-      'ami_id', 'bucket_name', 'dlq_url', 'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name',
+      'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name',
       'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region', 'schedule_rule_name', 'security_group_id', 'subnet_id',
       'table_name', 'table_stream_arn', 'vpc_id', 'worker_code_key', 'worker_role_arn',
     ]);

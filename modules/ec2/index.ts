@@ -4,7 +4,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KeyPair } from '@cdktf/provider-aws/lib/key-pair';
-import { WORKER_TAG } from '../../contracts';
+import { WORKER_TAG, WorkerMetrics } from '../../contracts';
 import { accountOf } from '../shared/arn';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
 
@@ -21,10 +21,23 @@ export interface WorkerLaunchProps {
   /** The workers' subnet; its ARN also supplies the account ID for the launch ARNs. */
   readonly subnetArn: string;
   readonly securityGroupArn: string;
-  /** Grants the worker needs on the queue, table and bucket, built by those modules. */
+  /** Grants the worker needs on the queue, table and bucket, built by those modules; its metrics grant is added here. */
   readonly workerStatements: readonly PolicyStatement[];
   /** @default undefined — no key pair; workers are reachable through Session Manager only */
   readonly sshPublicKey?: string;
+}
+
+/**
+ * PutMetricData supports no resource-level permissions (AWS accepts only "*"); the `cloudwatch:namespace`
+ * condition keeps the worker to its own namespace.
+ */
+export function publishWorkerMetricsStatement(): PolicyStatement {
+  return {
+    sid: 'PublishWorkerMetrics',
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': WorkerMetrics.namespace } },
+  };
 }
 
 /**
@@ -72,7 +85,7 @@ export class WorkerLaunch extends Construct {
     new IamRolePolicy(this, 'role-policy', {
       name: 'worker',
       role: role.id,
-      policy: policyDocument(props.workerStatements),
+      policy: policyDocument([...props.workerStatements, publishWorkerMetricsStatement()]),
     });
     new IamRolePolicyAttachment(this, 'ssm-core', {
       role: role.name,

@@ -41,6 +41,7 @@ it('plans offline to create every resource of the pipeline', async () => {
   }
 
   expect(created).toEqual({
+    aws_cloudwatch_dashboard: 1,
     aws_cloudwatch_event_rule: 1,
     aws_cloudwatch_event_target: 1,
     aws_cloudwatch_log_group: 1,
@@ -105,6 +106,6 @@ describe('with every optional feature configured', () => {
         'aws_vpc_security_group_ingress_rule',
       ]),
     );
-    expect(planned).toHaveLength(50);
+    expect(planned).toHaveLength(51);
   }, TERRAFORM_TIMEOUT_MS);
 });

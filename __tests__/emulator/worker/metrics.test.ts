@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CloudWatchClient, GetMetricStatisticsCommand, type Statistic } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -8,13 +8,17 @@ import { INPUT_PREFIX, WorkerMetrics } from '../../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
 import type { WorkerConfig } from '../../../worker/config';
 import { runWorker } from '../../../worker/main';
+import { cloudWatchClientConfig } from '../../../worker/metrics-client';
 import { queueNameOf } from '../../../worker/metrics';
 import {
   createTestPipeline,
   destroyTestPipeline,
+  ensureWorkerBundle,
   inputPath,
+  startWorker,
   submitRow,
   temporaryLogPath,
+  workerEnvironment,
   type TestPipeline,
 } from '../../support/worker-fixtures';
 import { recordingLogger } from '../../support/worker-logger';
@@ -26,6 +30,7 @@ let pipeline: TestPipeline | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulator();
+  await ensureWorkerBundle();
 });
 
 afterEach(async () => {
@@ -87,19 +92,21 @@ describe('worker metrics (emulator)', () => {
       logPath,
       endpoint: emulator.endpoint,
     };
-    const cloudwatch = new CloudWatchClient(clientConfig());
+    // The worker's own client configuration, with the emulator's credentials.
+    const cloudwatch = new CloudWatchClient({ ...cloudWatchClientConfig(config), credentials: clientConfig().credentials });
     const clients = {
       s3: new S3Client({ ...clientConfig(), forcePathStyle: true }),
       sqs: new SQSClient(clientConfig()),
       documentClient: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig())),
     };
-    const { logger, names } = recordingLogger();
+    const { logger, events } = recordingLogger();
 
     try {
       expect(await runWorker(config, clients, logger, cloudwatch)).toBe(0);
 
       const queueName = queueNameOf(pipeline.queueUrl);
-      expect(names()).toContain('metrics_published');
+      expect(events.filter((event) => event.event === 'metrics_publish_failed')).toEqual([]);
+      expect(events.map((event) => event.event)).toContain('metrics_published');
       expect(await statistic(cloudwatch, queueName, WorkerMetrics.filesCopied, 'Sum')).toBe(2);
       expect(await statistic(cloudwatch, queueName, WorkerMetrics.bytesCopied, 'Sum')).toBe(12);
       expect(await statistic(cloudwatch, queueName, WorkerMetrics.filesFailed, 'Sum')).toBe(1);
@@ -108,6 +115,32 @@ describe('worker metrics (emulator)', () => {
       clients.s3.destroy();
       clients.sqs.destroy();
       clients.documentClient.destroy();
+    }
+  });
+
+  it('are published by the worker process itself, with the client main() builds from its environment', async () => {
+    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+    await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucketName, Key: `${INPUT_PREFIX}c.txt`, Body: 'abc' }));
+    await submitRow(pipeline, 'c', inputPath(pipeline, 'c.txt'));
+    const logPath = temporaryLogPath();
+
+    const worker = startWorker(workerEnvironment(pipeline, { logPath, autoterminateMinutes: '0.05' }));
+    const { code } = await worker.exited;
+
+    expect(code).toBe(0);
+    const events = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { event: string }).event);
+    expect(events).toContain('metrics_published');
+    const cloudwatch = new CloudWatchClient({
+      ...cloudWatchClientConfig({ region: EMULATOR_REGION, endpoint: emulator.endpoint }),
+      credentials: clientConfig().credentials,
+    });
+    try {
+      expect(await statistic(cloudwatch, queueNameOf(pipeline.queueUrl), WorkerMetrics.bytesCopied, 'Sum')).toBe(3);
+    } finally {
+      cloudwatch.destroy();
     }
   });
 });

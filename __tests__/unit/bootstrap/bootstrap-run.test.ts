@@ -18,10 +18,11 @@ const FAKE_SESSION_TOKEN = 'fake-session-token';
 
 const CURL = `#!/bin/bash
 printf '%s\\n' "$*" >>"$RECORD/curl.args"
-out='' url='' config=false
+out='' url='' upload='' config=false
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) out=$2; shift ;;
+    -T) upload=$2; shift ;;
     --config) [ "$2" = - ] && config=true; shift ;;
     -H|-X|--aws-sigv4|--retry|--connect-timeout|--max-time) shift ;;
     http*) url=$1 ;;
@@ -35,8 +36,15 @@ case "$url" in
   */meta-data/iam/security-credentials/) echo worker-role ;;
   */meta-data/iam/security-credentials/worker-role)
     echo '{"Code":"Success","AccessKeyId":"ASIAFAKE","SecretAccessKey":"${FAKE_SECRET}","Token":"${FAKE_SESSION_TOKEN}"}' ;;
-  https://nodejs.org/*) cp "$FAKE_NODE_ARCHIVE" "$out" ;;
-  https://*.amazonaws.com/*) echo 'worker bundle' >"$out" ;;
+  https://nodejs.org/*) [ -z "\${FAIL_NODE_DOWNLOAD:-}" ] || exit 22; cp "$FAKE_NODE_ARCHIVE" "$out" ;;
+  https://*.amazonaws.com/*)
+    if [ -n "$upload" ]; then
+      [ -z "\${FAIL_UPLOAD:-}" ] || exit 22
+      cp "$upload" "$RECORD/uploaded.log"
+      echo "upload $url" >>"$RECORD/sequence"
+    else
+      echo 'worker bundle' >"$out"
+    fi ;;
   *) exit 22 ;;
 esac
 `;
@@ -50,6 +58,7 @@ exit "\${WORKER_EXIT_STATUS:-0}"
 
 const SHUTDOWN = `#!/bin/bash
 printf '%s\\n' "$*" >>"$RECORD/shutdown.args"
+echo shutdown >>"$RECORD/sequence"
 `;
 
 const CHOWN = `#!/bin/bash
@@ -129,6 +138,19 @@ function runBootstrap(name: string, options: { trustFakeNode: boolean; env?: Rec
   };
 }
 
+/** The `event` of each bootstrap line in the log file (the worker's output lines are not JSON). */
+function bootstrapEvents(log: string): string[] {
+  return log
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { source: string; event: string })
+    .filter((entry) => entry.source === 'bootstrap')
+    .map((entry) => entry.event);
+}
+
+const FAILURE_LOG_URL =
+  /^https:\/\/pipeline-bucket\.s3\.eu-west-1\.amazonaws\.com\/logs\/i-0123456789abcdef0\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-bootstrap-failure\.log$/;
+
 describe('the rendered bootstrap, run with stand-ins for the instance', () => {
   it('installs Node.js, fetches the worker, runs it as ubuntu with the environment, then powers off', () => {
     const run = runBootstrap('happy', { trustFakeNode: true });
@@ -140,7 +162,9 @@ describe('the rendered bootstrap, run with stand-ins for the instance', () => {
       `-u ubuntu -- ${run.optDir}/nodejs/bin/node ${run.optDir}/rag-worker/worker.js\n`,
     );
     expect(readFileSync(path.join(run.optDir, 'rag-worker', 'worker.js'), 'utf8')).toBe('worker bundle\n');
-    expect(readFileSync(run.logFile, 'utf8')).toBe('worker output\n');
+    const log = readFileSync(run.logFile, 'utf8');
+    expect(bootstrapEvents(log)).toEqual(['bootstrap_started', 'node_download_started', 'node_installed', 'worker_fetch_started', 'worker_starting', 'worker_exited', 'bootstrap_exiting']);
+    expect(log).toContain('worker output\n');
     expect(run.record('chown.args')).toBe(`ubuntu:ubuntu ${run.logFile}\n`);
 
     const workerEnv = run.record('runuser.env') ?? '';
@@ -189,7 +213,7 @@ describe('the rendered bootstrap, run with stand-ins for the instance', () => {
     expect(run.record('shutdown.args')).toBe('-h now\n');
     expect(run.record('runuser.args')).toBeUndefined();
     expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(false);
-    expect(run.record('curl.args')).not.toContain('amazonaws.com/');
+    expect(run.record('curl.args')).not.toContain('worker/worker.js');
   });
 
   it('powers off when the instance metadata cannot be read', () => {
@@ -198,5 +222,69 @@ describe('the rendered bootstrap, run with stand-ins for the instance', () => {
     expect(run.status).not.toBe(0);
     expect(run.record('shutdown.args')).toBe('-h now\n');
     expect(run.record('runuser.args')).toBeUndefined();
+  });
+
+  it('uploads the log to S3 and then powers off when the Node.js download fails, without Node.js', () => {
+    const run = runBootstrap('node-download-fails', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1' } });
+
+    expect(run.status).not.toBe(0);
+    expect(run.record('runuser.args')).toBeUndefined();
+    const sequence = (run.record('sequence') ?? '').trim().split('\n');
+    expect(sequence).toHaveLength(2);
+    expect(sequence[0]).toMatch(/^upload /);
+    expect(sequence[0].slice('upload '.length)).toMatch(FAILURE_LOG_URL);
+    expect(sequence[1]).toBe('shutdown');
+    // What reached S3 tells the story up to the failure.
+    expect(bootstrapEvents(run.record('uploaded.log') ?? '')).toEqual([
+      'bootstrap_started',
+      'node_download_started',
+      'bootstrap_exiting',
+    ]);
+    expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(false);
+  });
+
+  it('signs the failure upload with the instance credentials, unsigned payload, nothing secret on a command line', () => {
+    const run = runBootstrap('upload-signing', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1' } });
+
+    const curlCalls = (run.record('curl.args') ?? '').trim().split('\n');
+    const uploadCall = curlCalls.find((call) => call.includes(' -T '));
+    expect(uploadCall).toContain('--aws-sigv4 aws:amz:eu-west-1:s3');
+    expect(uploadCall).toContain('-H x-amz-content-sha256: UNSIGNED-PAYLOAD');
+    expect(uploadCall).toContain(`-T ${run.logFile}`);
+    expect(uploadCall).toMatch(/--max-time 30/);
+    expect(curlCalls.join('\n')).not.toContain(FAKE_SECRET);
+    expect(curlCalls.join('\n')).not.toContain(FAKE_SESSION_TOKEN);
+    expect(run.record('curl.config')).toBe(
+      `user = "ASIAFAKE:${FAKE_SECRET}"\nheader = "x-amz-security-token: ${FAKE_SESSION_TOKEN}"\n`,
+    );
+  });
+
+  it('uploads the log, the worker’s output included, and then powers off when the worker is killed', () => {
+    const run = runBootstrap('worker-killed', { trustFakeNode: true, env: { WORKER_EXIT_STATUS: '137' } });
+
+    expect(run.status).toBe(137);
+    const sequence = (run.record('sequence') ?? '').trim().split('\n');
+    expect(sequence.map((entry) => entry.split(' ')[0])).toEqual(['upload', 'shutdown']);
+    expect(sequence[0].slice('upload '.length)).toMatch(FAILURE_LOG_URL);
+    const uploaded = run.record('uploaded.log') ?? '';
+    expect(uploaded).toContain('worker output\n');
+    expect(uploaded).toContain('the worker exited with status 137');
+  });
+
+  it('uploads nothing of its own after a clean exit (the worker ships its log) and powers off', () => {
+    const run = runBootstrap('clean-exit', { trustFakeNode: true });
+
+    expect(run.status).toBe(0);
+    expect(run.record('sequence')).toBe('shutdown\n');
+    expect(run.record('uploaded.log')).toBeUndefined();
+    expect(run.record('curl.args')).not.toContain(' -T ');
+  });
+
+  it('still powers off when the upload itself fails, and says so in the log', () => {
+    const run = runBootstrap('upload-fails', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1', FAIL_UPLOAD: '1' } });
+
+    expect(run.status).not.toBe(0);
+    expect(run.record('sequence')).toBe('shutdown\n');
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).toContain('bootstrap_log_upload_failed');
   });
 });

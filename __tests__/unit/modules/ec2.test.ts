@@ -75,6 +75,13 @@ describe('WorkerLaunch', () => {
     ]);
     expect(statementsOf(onlyResource(json, 'aws_iam_role_policy').config.policy)).toEqual([
       { Sid: 'WorkQueueConsume', Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: ['arn:aws:sqs:eu-west-1:111122223333:work'] },
+      {
+        Sid: 'PublishWorkerMetrics',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricData'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'RagPipeline/Worker' } },
+      },
     ]);
     expect(onlyResource(json, 'aws_iam_role_policy_attachment').config).toEqual({
       role: refTo(json, 'aws_iam_role', 'name'),

@@ -4,8 +4,10 @@ import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, statementsOf, synthSta
  * Actions AWS cannot scope to a resource, so `Resource: "*"` is the only way to grant them.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html — DescribeInstances
  * lists no resource types.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html — PutMetricData
+ * lists no resource types; the worker's grant is held to its namespace by the `cloudwatch:namespace` condition.
  */
-const UNSCOPABLE_ACTIONS = ['ec2:DescribeInstances'];
+const UNSCOPABLE_ACTIONS = ['ec2:DescribeInstances', 'cloudwatch:PutMetricData'];
 
 /** Resources whose policy is a resource policy: in a KMS key policy `"*"` means "this key", not "everything". */
 const KEY_POLICY_TYPES = new Set(['aws_kms_key']);
@@ -61,6 +63,15 @@ describe.each(configurations)('IAM policies with $case', ({ env }) => {
       .flatMap(({ where, Action }) => asList(Action).filter((action) => !UNSCOPABLE_ACTIONS.includes(action)).map((action) => `${where}: ${action}`));
 
     expect(unscoped).toEqual([]);
+  });
+
+  it('holds the metrics grant to the worker namespace', () => {
+    const putMetricData = statements.filter(({ Action }) => asList(Action).includes('cloudwatch:PutMetricData'));
+
+    expect(putMetricData.length).toBeGreaterThan(0);
+    for (const statement of putMetricData) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'RagPipeline/Worker' } });
+    }
   });
 
   it('grants each unscopable action in its own statement, so nothing rides along on "*"', () => {

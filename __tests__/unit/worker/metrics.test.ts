@@ -1,7 +1,9 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import { mockClient } from 'aws-sdk-client-mock';
 import { WorkerMetrics } from '../../../contracts';
 import { MetricsAggregator, metricData, queueNameOf } from '../../../worker/metrics';
+import { cloudWatchClientConfig } from '../../../worker/metrics-client';
 import { METRICS_FLUSH_INTERVAL_MS, MetricsPublisher } from '../../../worker/metrics-publisher';
 import { recordingLogger } from '../../support/worker-logger';
 
@@ -138,5 +140,16 @@ describe('MetricsPublisher', () => {
     metrics.recordFailure();
     await jest.advanceTimersByTimeAsync(METRICS_FLUSH_INTERVAL_MS * 2);
     expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 2);
+  });
+});
+
+describe('cloudWatchClientConfig', () => {
+  it('uses the SDK default protocol in AWS and the query protocol against the emulator', () => {
+    const inAws = cloudWatchClientConfig({ region: 'us-east-1', endpoint: undefined });
+    const onEmulator = cloudWatchClientConfig({ region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
+
+    expect(inAws).not.toHaveProperty('protocol');
+    expect(inAws).not.toHaveProperty('endpoint');
+    expect(onEmulator).toMatchObject({ endpoint: 'http://127.0.0.1:5000', protocol: AwsQueryProtocol });
   });
 });

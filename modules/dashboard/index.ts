@@ -1,0 +1,96 @@
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { WorkerMetrics } from '../../contracts';
+
+export interface PipelineDashboardProps {
+  /** Stem of resource names, e.g. `rag-pipeline-dev`. */
+  readonly baseName: string;
+  readonly region: string;
+  readonly workQueueName: string;
+  readonly workDeadLetterQueueName: string;
+  readonly pipeDeadLetterQueueName: string;
+  readonly orchestratorFunctionName: string;
+  /** The orchestrator's log group: its `orchestrator.tick.completed` lines say how many workers run. */
+  readonly orchestratorLogGroupName: string;
+}
+
+/** One line of a metric widget: namespace, metric name, dimension name/value pairs, then rendering options. */
+type MetricLine = Array<string | { stat: string; label: string }>;
+
+const WIDTH = 12;
+const HEIGHT = 6;
+
+/**
+ * One dashboard for the pipeline's health at a glance: queue depth and dead letters, workers running,
+ * throughput and failures, copy duration, orchestrator errors. The body is `jsonencode(...)`, not a JSON
+ * string, because it holds references and `cdktf synth --hcl` mangles references inside JSON strings.
+ */
+export class PipelineDashboard extends Construct {
+  readonly dashboardName: string;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    const sqs = (metricName: string, queueName: string, label: string): MetricLine => [
+      'AWS/SQS', metricName, 'QueueName', queueName, { stat: 'Maximum', label },
+    ];
+    const worker = (metricName: string, stat: string, label: string): MetricLine => [
+      WorkerMetrics.namespace, metricName, WorkerMetrics.queueDimension, props.workQueueName, { stat, label },
+    ];
+    const lambda = (metricName: string, label: string): MetricLine => [
+      'AWS/Lambda', metricName, 'FunctionName', props.orchestratorFunctionName, { stat: 'Sum', label },
+    ];
+    const metricWidget = (title: string, metrics: MetricLine[], extra: Record<string, unknown> = {}) => ({
+      type: 'metric',
+      width: WIDTH,
+      height: HEIGHT,
+      properties: { title, region: props.region, view: 'timeSeries', period: 60, metrics, ...extra },
+    });
+
+    const widgets = [
+      metricWidget('Work queue depth', [
+        sqs('ApproximateNumberOfMessagesVisible', props.workQueueName, 'waiting'),
+        sqs('ApproximateNumberOfMessagesNotVisible', props.workQueueName, 'in flight'),
+      ]),
+      metricWidget('Dead-letter queues (alarm above 0)', [
+        sqs('ApproximateNumberOfMessagesVisible', props.workDeadLetterQueueName, 'work DLQ'),
+        sqs('ApproximateNumberOfMessagesVisible', props.pipeDeadLetterQueueName, 'pipe DLQ'),
+      ]),
+      {
+        type: 'log',
+        width: WIDTH,
+        height: HEIGHT,
+        properties: {
+          title: 'Workers running (orchestrator ticks)',
+          region: props.region,
+          view: 'timeSeries',
+          query: [
+            `SOURCE '${props.orchestratorLogGroupName}'`,
+            // Single quotes: cdktf writes jsonencode strings into HCL without escaping double quotes.
+            "filter event = 'orchestrator.tick.completed'",
+            'stats max(workers) as workers_running, sum(launchRequested) as launches by bin(1m)',
+          ].join(' | '),
+        },
+      },
+      metricWidget('Files copied and failed per minute', [
+        worker(WorkerMetrics.filesCopied, 'Sum', 'copied'),
+        worker(WorkerMetrics.filesFailed, 'Sum', 'failed'),
+      ]),
+      metricWidget('Bytes copied per minute', [worker(WorkerMetrics.bytesCopied, 'Sum', 'bytes')]),
+      metricWidget('Copy duration (ms)', [
+        worker(WorkerMetrics.copyDuration, 'Average', 'average'),
+        worker(WorkerMetrics.copyDuration, 'Maximum', 'maximum'),
+      ]),
+      metricWidget('Orchestrator invocations and errors', [
+        lambda('Invocations', 'invocations'),
+        lambda('Errors', 'errors'),
+      ]),
+    ];
+
+    const dashboard = new CloudwatchDashboard(this, 'dashboard', {
+      dashboardName: props.baseName,
+      dashboardBody: Fn.jsonencode({ widgets }),
+    });
+    this.dashboardName = dashboard.dashboardName;
+  }
+}
