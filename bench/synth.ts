@@ -14,8 +14,8 @@ export interface SynthFigures {
 }
 
 /**
- * Synthesizes the stack the way `cdktf synth` runs the app (`npx tsx main.ts` in cdktf.json; measured here as
- * `node --import tsx main.ts`, without npx's own start-up), writing to a temporary CDKTF_OUTDIR each time.
+ * Synthesizes the stack the way `cdktf synth` runs the app (`node --import tsx main.ts`, cdktf.json), writing
+ * to a temporary CDKTF_OUTDIR each time.
  * One unmeasured warm-up run fills tsx's transform cache, as any second synth on a machine finds it.
  * `keepOutdir` receives the first measured run's output directory (the caller deletes it).
  */

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
-// The app as `cdktf synth` runs it (cdktf.json: `npx tsx main.ts`): a bad setting stops it before any
+// The app as `cdktf synth` runs it (cdktf.json: `node --import tsx main.ts`): a bad setting stops it before any
 // Terraform JSON is written, with the setting and the value in the message.
 it('fails synth on a bad setting, naming the setting and the value', () => {
-  const result = spawnSync('npx', ['tsx', 'main.ts'], {
+  const result = spawnSync('node', ['--import', 'tsx', 'main.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, PIPELINE_VPC_CIDR: '10.42.0.0/16', PIPELINE_SUBNET_CIDR: '10.99.0.0/24' },
     encoding: 'utf8',
