@@ -1,59 +1,33 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
-import type { OpsClients } from '../../../ops/clients';
-import { createResources, emulatorClients, outputsFileText, runInProcess, type Resources } from './ops-fixture';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator';
+import { runInProcess, useOpsEmulator } from './ops-fixture';
 
 jest.setTimeout(60_000);
 
-let emulator: Emulator;
-let clients: OpsClients;
-let resources: Resources;
-let dir: string;
+const ctx = useOpsEmulator('outputs.json');
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-  clients = emulatorClients(emulator.endpoint);
-});
-
-afterAll(async () => {
-  clients?.s3.destroy();
-  clients?.documents.destroy();
-  clients?.sqs.destroy();
-  await emulator?.stop();
-});
-
-beforeEach(async () => {
-  await emulator.reset();
-  resources = await createResources(emulator.endpoint, clients);
-  dir = mkdtempSync(path.join(tmpdir(), 'ops-cli-'));
-  writeFileSync(path.join(dir, 'outputs.json'), outputsFileText(resources));
-});
-
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const cli = (...args: string[]) => runInProcess(args, { cwd: dir, endpoint: emulator.endpoint });
+const cli = (...args: string[]) => runInProcess(args, { cwd: ctx.dir, endpoint: ctx.emulator.endpoint });
 const localFile = (name: string, content: string): string => {
-  const file = path.join(dir, name);
+  const file = path.join(ctx.dir, name);
   writeFileSync(file, content);
   return file;
 };
 const rows = async () =>
-  (await clients.documents.send(new ScanCommand({ TableName: resources.tableName }))).Items ?? [];
+  (await ctx.clients.documents.send(new ScanCommand({ TableName: ctx.resources.tableName }))).Items ?? [];
 const inputKeys = async () =>
-  ((await clients.s3.send(new ListObjectsV2Command({ Bucket: resources.bucketName, Prefix: INPUT_PREFIX }))).Contents ?? [])
+  ((await ctx.clients.s3.send(new ListObjectsV2Command({ Bucket: ctx.resources.bucketName, Prefix: INPUT_PREFIX }))).Contents ?? [])
     .map((object) => object.Key)
     .sort();
 const putRow = (item: Record<string, string>) =>
-  clients.documents.send(new PutCommand({ TableName: resources.tableName, Item: item }));
+  ctx.clients.documents.send(new PutCommand({ TableName: ctx.resources.tableName, Item: item }));
 const putObject = (key: string, body: string) =>
-  clients.s3.send(new PutObjectCommand({ Bucket: resources.bucketName, Key: key, Body: body }));
+  ctx.clients.s3.send(new PutObjectCommand({ Bucket: ctx.resources.bucketName, Key: key, Body: body }));
 
 describe('submit', () => {
   it('uploads local files under data/input/<prefix> and writes one PENDING row per file', async () => {
@@ -63,9 +37,9 @@ describe('submit', () => {
     const result = await cli('submit', '--prefix', 'batch-1', a, b);
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    const s3Paths = [`s3://${resources.bucketName}/data/input/batch-1/a.txt`, `s3://${resources.bucketName}/data/input/batch-1/b c.txt`];
+    const s3Paths = [`s3://${ctx.resources.bucketName}/data/input/batch-1/a.txt`, `s3://${ctx.resources.bucketName}/data/input/batch-1/b c.txt`];
     expect(await inputKeys()).toEqual(['data/input/batch-1/a.txt', 'data/input/batch-1/b c.txt']);
-    const body = await clients.s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: 'data/input/batch-1/b c.txt' }));
+    const body = await ctx.clients.s3.send(new GetObjectCommand({ Bucket: ctx.resources.bucketName, Key: 'data/input/batch-1/b c.txt' }));
     expect(await body.Body?.transformToString()).toBe('bravo');
     const written = await rows();
     expect(written.map((row) => row[ItemAttribute.s3Path]).sort()).toEqual(s3Paths);
@@ -78,29 +52,29 @@ describe('submit', () => {
   it('writes a row for an object already under data/input/ without uploading anything', async () => {
     await putObject('data/input/already/there.csv', 'x');
 
-    const result = await cli('submit', `s3://${resources.bucketName}/data/input/already/there.csv`);
+    const result = await cli('submit', `s3://${ctx.resources.bucketName}/data/input/already/there.csv`);
 
     expect(result.code).toBe(0);
     expect(await rows()).toEqual([
-      expect.objectContaining({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: `s3://${resources.bucketName}/data/input/already/there.csv` }),
+      expect.objectContaining({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: `s3://${ctx.resources.bucketName}/data/input/already/there.csv` }),
     ]);
     expect(await inputKeys()).toEqual(['data/input/already/there.csv']);
   });
 
   it('writes nothing when any argument is bad, and names each bad one', async () => {
     const good = localFile('good.txt', 'g');
-    const outside = `s3://${resources.bucketName}/data/output/x.txt`;
-    const missing = `s3://${resources.bucketName}/data/input/missing.txt`;
+    const outside = `s3://${ctx.resources.bucketName}/data/output/x.txt`;
+    const missing = `s3://${ctx.resources.bucketName}/data/input/missing.txt`;
 
-    const result = await cli('submit', good, outside, path.join(dir, 'nope.txt'));
+    const result = await cli('submit', good, outside, path.join(ctx.dir, 'nope.txt'));
     const second = await cli('submit', good, missing);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${outside}: s3_path must be under s3://${resources.bucketName}/data/input/`);
+    expect(result.stderr).toContain(`${outside}: s3_path must be under s3://${ctx.resources.bucketName}/data/input/`);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`${missing}: no such object`);
-    const third = await cli('submit', good, path.join(dir, 'nope.txt'));
-    expect(third.stderr).toContain(`${path.join(dir, 'nope.txt')}: no such file`);
+    const third = await cli('submit', good, path.join(ctx.dir, 'nope.txt'));
+    expect(third.stderr).toContain(`${path.join(ctx.dir, 'nope.txt')}: no such file`);
     expect(await rows()).toEqual([]);
     expect(await inputKeys()).toEqual([]);
   });
@@ -111,12 +85,12 @@ describe('submit', () => {
 
     const refused = await cli('submit', a);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`s3://${resources.bucketName}/data/input/a.txt already exists (--overwrite replaces it)`);
+    expect(refused.stderr).toContain(`s3://${ctx.resources.bucketName}/data/input/a.txt already exists (--overwrite replaces it)`);
     expect(await rows()).toEqual([]);
 
     const replaced = await cli('submit', '--overwrite', a);
     expect(replaced.code).toBe(0);
-    const body = await clients.s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: 'data/input/a.txt' }));
+    const body = await ctx.clients.s3.send(new GetObjectCommand({ Bucket: ctx.resources.bucketName, Key: 'data/input/a.txt' }));
     expect(await body.Body?.transformToString()).toBe('new');
     expect(await rows()).toHaveLength(1);
   });
@@ -124,11 +98,11 @@ describe('submit', () => {
   it('reports what was and was not written when the rows cannot be written, and removes the orphan upload', async () => {
     const files = ['1.txt', '2.txt', '3.txt'].map((name) => localFile(name, name));
     const dynamodb = new DynamoDBClient({
-      endpoint: emulator.endpoint,
+      endpoint: ctx.emulator.endpoint,
       region: EMULATOR_REGION,
       credentials: { accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
     });
-    await dynamodb.send(new DeleteTableCommand({ TableName: resources.tableName }));
+    await dynamodb.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
     dynamodb.destroy();
 
     const result = await cli('submit', '--concurrency', '1', ...files);
@@ -141,7 +115,7 @@ describe('submit', () => {
       `  ${files[2]}: not attempted`,
       '',
     ]);
-    await expect(clients.s3.send(new HeadObjectCommand({ Bucket: resources.bucketName, Key: 'data/input/1.txt' }))).rejects.toMatchObject({
+    await expect(ctx.clients.s3.send(new HeadObjectCommand({ Bucket: ctx.resources.bucketName, Key: 'data/input/1.txt' }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
   });
@@ -154,7 +128,7 @@ describe('status', () => {
     await putRow({ id: 'ok', status: ItemStatus.FINISHED, s3_path: 's3://b/data/input/ok' });
     await putRow({ id: 'f-old', status: ItemStatus.FAILED, s3_path: 's3://b/data/input/f1', failure_reason: 'NoSuchKey', finished_at: '2026-01-01T00:00:00.000Z' });
     await putRow({ id: 'f-new', status: ItemStatus.FAILED, s3_path: 's3://b/data/input/f2', failure_reason: 'AccessDenied', finished_at: '2026-02-01T00:00:00.000Z' });
-    await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: '{}' }));
+    await ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.resources.dlqUrl, MessageBody: '{}' }));
 
     const result = await cli('status', '--failed-limit', '1');
 
@@ -176,7 +150,7 @@ describe('retry', () => {
   const failedRow = (id: string) =>
     putRow({ id, status: ItemStatus.FAILED, s3_path: `s3://b/data/input/${id}`, failure_reason: 'boom', finished_at: '2026-01-01T00:00:00Z', worker_instance_id: 'i-0123456789abcdef0' });
   const row = async (id: string) =>
-    (await clients.documents.send(new GetCommand({ TableName: resources.tableName, Key: { id } }))).Item;
+    (await ctx.clients.documents.send(new GetCommand({ TableName: ctx.resources.tableName, Key: { id } }))).Item;
 
   it('sets one FAILED row back to PENDING and clears its previous outcome', async () => {
     await failedRow('r1');
@@ -207,7 +181,7 @@ describe('retry', () => {
     const unknown = await cli('retry', 'ghost');
     const finished = await cli('retry', 'done');
 
-    expect(unknown).toMatchObject({ code: 1, stderr: `pipeline: no row with id "ghost" in table ${resources.tableName}\n` });
+    expect(unknown).toMatchObject({ code: 1, stderr: `pipeline: no row with id "ghost" in table ${ctx.resources.tableName}\n` });
     expect(finished).toMatchObject({ code: 1, stderr: 'pipeline: row "done" is FINISHED, not FAILED: only FAILED rows can be retried\n' });
     expect((await row('done'))?.status).toBe(ItemStatus.FINISHED);
     expect(await row('ghost')).toBeUndefined();
@@ -218,30 +192,30 @@ describe('redrive', () => {
   it('moves every dead-letter message back to the work queue, bodies and attributes intact', async () => {
     const bodies = ['{"n":1}', '{"n":2}', '{"n":3}'];
     for (const body of bodies) {
-      await clients.sqs.send(
-        new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: body, MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' } } }),
+      await ctx.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: ctx.resources.dlqUrl, MessageBody: body, MessageAttributes: { origin: { DataType: 'String', StringValue: 'test' } } }),
       );
     }
 
     const result = await cli('redrive');
 
     expect(result).toMatchObject({ code: 0, stdout: 'moved 3 messages from the dead-letter queue to the work queue\n' });
-    const moved = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    const moved = await ctx.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: ctx.resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
     );
     expect((moved.Messages ?? []).map((message) => message.Body).sort()).toEqual(bodies);
     expect(moved.Messages?.[0].MessageAttributes?.origin?.StringValue).toBe('test');
-    const left = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const left = await ctx.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.resources.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(left.Messages ?? []).toEqual([]);
   });
 
   it('--max moves at most that many', async () => {
-    for (const n of [1, 2, 3]) await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: String(n) }));
+    for (const n of [1, 2, 3]) await ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.resources.dlqUrl, MessageBody: String(n) }));
 
     const result = await cli('redrive', '--max', '2');
 
     expect(result.stdout).toBe('moved 2 messages from the dead-letter queue to the work queue\n');
-    const moved = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const moved = await ctx.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.resources.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(moved.Messages ?? []).toHaveLength(2);
   });
 });
@@ -268,13 +242,13 @@ describe('logs', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('{"event":"worker.started"}\n{"event":"worker.stopped"}\n');
     expect(result.stderr).toBe(
-      `==> s3://${resources.bucketName}/logs/${first}/1.log <==\n==> s3://${resources.bucketName}/logs/${first}/2.log <==\n`,
+      `==> s3://${ctx.resources.bucketName}/logs/${first}/1.log <==\n==> s3://${ctx.resources.bucketName}/logs/${first}/2.log <==\n`,
     );
   });
 
   it('names an instance without logs', async () => {
     const result = await cli('logs', second);
 
-    expect(result).toMatchObject({ code: 1, stderr: `pipeline: no logs for instance ${second} under s3://${resources.bucketName}/logs/${second}/\n` });
+    expect(result).toMatchObject({ code: 1, stderr: `pipeline: no logs for instance ${second} under s3://${ctx.resources.bucketName}/logs/${second}/\n` });
   });
 });

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ItemAttribute, STATUS_INDEX_NAME } from '../../../contracts';
 import { StackOutput } from '../../../contracts/outputs';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
 import { createClients, type OpsClients } from '../../../ops/clients';
 import { runCli } from '../../../ops/program';
 
@@ -122,4 +124,39 @@ export function runProcess(args: readonly string[], cwd: string): Promise<CliRes
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/** What {@link useOpsEmulator} gives each test: set by its hooks, read inside tests. */
+export interface OpsEmulatorContext {
+  emulator: Emulator;
+  clients: OpsClients;
+  resources: Resources;
+  /** A fresh working directory holding the outputs file. */
+  dir: string;
+}
+
+/**
+ * One emulator per test file; before each test a reset, fresh resources and a fresh working directory
+ * with the outputs file named `outputsFile`; everything stopped and removed afterwards.
+ */
+export function useOpsEmulator(outputsFile: string): OpsEmulatorContext {
+  const context = {} as OpsEmulatorContext;
+  beforeAll(async () => {
+    context.emulator = await startEmulator();
+    context.clients = emulatorClients(context.emulator.endpoint);
+  });
+  afterAll(async () => {
+    context.clients?.s3.destroy();
+    context.clients?.documents.destroy();
+    context.clients?.sqs.destroy();
+    await context.emulator?.stop();
+  });
+  beforeEach(async () => {
+    await context.emulator.reset();
+    context.resources = await createResources(context.emulator.endpoint, context.clients);
+    context.dir = mkdtempSync(path.join(tmpdir(), 'ops-cli-'));
+    writeFileSync(path.join(context.dir, outputsFile), outputsFileText(context.resources));
+  });
+  afterEach(() => rmSync(context.dir, { recursive: true, force: true }));
+  return context;
 }
