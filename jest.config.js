@@ -9,6 +9,13 @@ const shared = {
 };
 
 module.exports = {
+  // The emulator suites mostly wait on moto and terraform: on a 2-core machine jest's default (cores - 1 = 1
+  // worker) would run those waits one after another. Three workers overlap them.
+  maxWorkers: 3,
+  // Longest suites first, so the last worker to finish is not the one that started the slowest file last.
+  // Builds the bundles once when they are stale, before any suite reads them.
+  globalSetup: '<rootDir>/__tests__/support/build-bundles.js',
+  testSequencer: '<rootDir>/__tests__/support/slowest-first-sequencer.js',
   projects: [
     // Pure logic and synth: fast, no processes.
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },

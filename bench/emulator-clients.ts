@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../local/emulator/moto';
 
 export interface BenchClients {
   readonly s3: S3Client;

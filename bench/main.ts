@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { startEmulator } from '../local/emulator';
-import { REPO_ROOT } from '../local/paths';
+import { startEmulator } from '../local/emulator/moto';
+import { REPO_ROOT } from '../local/emulator/paths';
 import { measureBundles } from './bundles';
 import { describeMachine } from './machine';
 import { checkTargets, formatReport, type BenchResults } from './report';

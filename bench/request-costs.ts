@@ -2,7 +2,7 @@ import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, ItemAttribute, ItemStatus } from '../contracts';
-import type { Emulator } from '../local/emulator';
+import type { Emulator } from '../local/emulator/moto';
 import { createTestPipeline, destroyTestPipeline } from '../__tests__/support/worker-fixtures';
 import { benchClients, inLanes, type BenchClients } from './emulator-clients';
 import { median } from './stats';

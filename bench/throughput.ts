@@ -8,7 +8,7 @@ import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMe
 import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENDPOINT_ENV, INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, WorkerEnv } from '../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator/moto';
 import { DEFAULT_CONCURRENCY } from '../worker/config';
 import { copySource } from '../worker/copy';
 import { createTestPipeline, destroyTestPipeline, type TestPipeline } from '../__tests__/support/worker-fixtures';

@@ -1,6 +1,7 @@
 /**
  * The SQS message body the pipe delivers: one DynamoDB stream record, unchanged (no input template).
- * Values are DynamoDB JSON (`{"S": "..."}`). See shared facts: shape seen in public examples.
+ * Values are DynamoDB JSON (`{"S": "..."}`). AWS documents the pipe's input array, not the message body;
+ * this shape is the one public examples show, and the worker's parser accepts nothing else.
  */
 export interface AttributeValueJson {
   readonly [type: string]: unknown;

@@ -14,13 +14,3 @@ export function createLocalLog(destination: NodeJS.WritableStream = process.stde
     warn: (event, fields = {}) => logger.warn({ event, ...fields }),
   };
 }
-
-/** A log that records events in memory, for tests and for quiet runs. */
-export function memoryLog(): LocalLog & { readonly events: { level: string; event: string; fields: Record<string, unknown> }[] } {
-  const events: { level: string; event: string; fields: Record<string, unknown> }[] = [];
-  return {
-    events,
-    info: (event, fields = {}) => events.push({ level: 'info', event, fields }),
-    warn: (event, fields = {}) => events.push({ level: 'warn', event, fields }),
-  };
-}

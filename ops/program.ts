@@ -9,7 +9,8 @@ import { createClients, destroyClients, type ClientOptions, type OpsClients } fr
 import { listLogInstances, readInstanceLogs } from './effects/logs';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
-import { countByStatus, listFailedRows, queueDepth } from './effects/status';
+import { readQueueDepth } from '../runtime/queue-depth';
+import { countByStatus, listFailedRows } from './effects/status';
 import { preflight, submitTargets } from './effects/submit';
 import { UsageError } from './errors';
 import { parseStackOutputs, type StackOutputs } from './outputs';
@@ -122,8 +123,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
         const [counts, failedRows, queue, deadLetterQueue] = await Promise.all([
           countByStatus(documents, outputs.tableName),
           listFailedRows(documents, outputs.tableName),
-          queueDepth(sqs, outputs.queueUrl),
-          queueDepth(sqs, outputs.dlqUrl),
+          readQueueDepth(sqs, outputs.queueUrl),
+          readQueueDepth(sqs, outputs.dlqUrl),
         ]);
         io.out(`${formatStatus({ counts, queue, deadLetterQueue, recentFailures: mostRecentFailures(failedRows, limit) })}\n`);
       });

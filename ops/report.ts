@@ -1,4 +1,5 @@
 import { ItemStatus } from '../contracts';
+import type { QueueDepth } from '../runtime/queue-depth';
 import type { SubmitTarget } from './submit-plan';
 
 /** What a `submit` run did, item by item; it stops taking new items at the first failure. */
@@ -23,11 +24,6 @@ export function formatSubmitOutcome(outcome: SubmitOutcome): string {
   if (objectLeftBehind) lines.push(`  ${target.s3Path} was uploaded but has no row: delete it or submit it again`);
   for (const pending of outcome.notAttempted) lines.push(`  ${pending.source}: not attempted`);
   return lines.join('\n');
-}
-
-export interface QueueDepth {
-  readonly visible: number;
-  readonly inFlight: number;
 }
 
 export interface FailedRow {

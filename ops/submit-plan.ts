@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { INPUT_PREFIX } from '../contracts';
-import { planCopy } from '../worker/paths';
+import { planCopy } from '../runtime/copy-plan';
 import { UsageError } from './errors';
 
 const S3_SCHEME = 's3://';

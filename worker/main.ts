@@ -21,8 +21,6 @@ export const ExitCode = {
 } as const;
 
 const LOG_UPLOAD_TIMEOUT_MS = 30_000;
-/** `node worker.js upload-log`: upload the log file as `…-bootstrap.log` and exit, without polling. */
-export const UPLOAD_LOG_COMMAND = 'upload-log';
 
 /**
  * Runs the consumer until it stops, publishes the last metrics, then uploads the log. Resolves to the
@@ -130,12 +128,6 @@ async function main(): Promise<number> {
     return ExitCode.BAD_CONFIGURATION;
   }
   const clients = createClients(config);
-  if (process.argv[2] === UPLOAD_LOG_COMMAND) {
-    // For the bootstrap: ship the log when something failed before or around the worker.
-    await shipLog(config, clients, logger, 'bootstrap');
-    destroyClients(clients);
-    return ExitCode.STOPPED;
-  }
   const cloudwatch = new CloudWatchClient(cloudWatchClientConfig(config));
   const crash = (error: unknown): void => {
     logger.fatal({ event: 'worker_crashed', error: describeError(error) });

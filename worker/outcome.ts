@@ -1,5 +1,5 @@
 import { ItemAttribute, ItemStatus } from '../contracts';
-import { planCopy, type CopyPlan } from './paths';
+import { planCopy, type CopyPlan } from '../runtime/copy-plan';
 
 /** What to do with a row read from the table. */
 export type Decision =

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,11 +7,9 @@ import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX } from '../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator';
-import { REPO_ROOT } from '../../local/paths';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
+import { REPO_ROOT } from '../../local/emulator/paths';
 import { streamRecordBody } from './worker-records';
-import { build, type Options } from 'tsup';
-import tsupConfig from '../../tsup.config';
 
 export interface TestPipeline {
   readonly endpoint: string;
@@ -114,22 +112,9 @@ export function workerEnvironment(
 
 export const WORKER_BUNDLE = path.join(REPO_ROOT, 'dist', 'worker', 'worker.js');
 
-/** Builds dist/worker/worker.js with the project's tsup settings when it is missing or older than its sources. */
-export async function ensureWorkerBundle(): Promise<void> {
-  const sources = [path.join(REPO_ROOT, 'worker'), path.join(REPO_ROOT, 'contracts')];
-  const newestSource = Math.max(...sources.flatMap((dir) => listFiles(dir)).map((file) => statSync(file).mtimeMs));
-  if (existsSync(WORKER_BUNDLE) && statSync(WORKER_BUNDLE).mtimeMs >= newestSource) return;
-  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
-  const workerConfig = configs.find((options) => path.resolve(REPO_ROOT, options.outDir ?? '') === path.dirname(WORKER_BUNDLE));
-  if (workerConfig === undefined) throw new Error('tsup.config.ts has no build writing dist/worker');
-  // Only the worker's build (its clean step touches dist/worker alone), so other suites' bundles stay put.
-  await build({ ...workerConfig, config: false, silent: true });
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .map((entry) => path.join(entry.parentPath, entry.name));
+/** jest's globalSetup (build-bundles.js) has built dist/worker/worker.js; a suite never builds it itself. */
+export function ensureWorkerBundle(): void {
+  if (!existsSync(WORKER_BUNDLE)) throw new Error(`${WORKER_BUNDLE} is missing: run "npm run build" (npm test does).`);
 }
 
 /** A worker process started by a test; `stop` kills it (if still running) and waits for it. */

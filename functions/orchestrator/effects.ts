@@ -1,36 +1,4 @@
 import { paginateDescribeInstances, RunInstancesCommand, type EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-
-export interface QueueDepth {
-  /** ApproximateNumberOfMessages. */
-  readonly visible: number;
-  /** ApproximateNumberOfMessagesNotVisible. */
-  readonly inFlight: number;
-}
-
-/**
- * The queue's approximate counts. GetQueueAttributes only looks: ReceiveMessage would hide the messages
- * it returns from the workers for a visibility timeout.
- */
-export async function readQueueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
-  const { Attributes: attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: count(attributes, 'ApproximateNumberOfMessages'),
-    inFlight: count(attributes, 'ApproximateNumberOfMessagesNotVisible'),
-  };
-}
-
-function count(attributes: Partial<Record<string, string>>, name: string): number {
-  const raw = attributes[name];
-  const value = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value)) throw new Error(`GetQueueAttributes returned ${name} = ${JSON.stringify(raw)}, not a count`);
-  return value;
-}
 
 const DESCRIBE_PAGE_SIZE = 100;
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { renderUserData } from '../../worker/bootstrap/user-data';
+import { renderUserData } from '../../runtime/bootstrap/user-data';
 import type { OrchestratorClients } from './clients';
 import type { OrchestratorConfig } from './config';
 import { decide, type DecisionReason } from './decide';
-import { launchInstance, listActiveWorkers, readQueueDepth } from './effects';
+import { readQueueDepth } from '../../runtime/queue-depth';
+import { launchInstance, listActiveWorkers } from './effects';
 import { classifyLaunchError, type LaunchFailureKind } from './launch-errors';
 import { clientToken, runInstancesInput } from './launch-request';
 import type { Logger } from './logger';

@@ -1,7 +1,6 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus, STATUS_INDEX_NAME } from '../../contracts';
-import type { FailedRow, QueueDepth } from '../report';
+import type { FailedRow } from '../report';
 
 /** Rows per status, counted on the status index (Select COUNT, every page). */
 export async function countByStatus(
@@ -44,19 +43,6 @@ export function byStatus(tableName: string, status: ItemStatus): QueryCommandInp
     KeyConditionExpression: '#status = :status',
     ExpressionAttributeNames: { '#status': ItemAttribute.status },
     ExpressionAttributeValues: { ':status': status },
-  };
-}
-
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
-  const { Attributes: attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
   };
 }
 

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadSettings } from '../../../config/settings';
 import { StackOutput } from '../../../contracts/outputs';
-import { REPO_ROOT } from '../../../local/paths';
-import { terraform, writeOfflineOverride } from '../../../local/terraform';
+import { REPO_ROOT } from '../../../local/emulator/paths';
+import { terraform, writeOfflineOverride } from '../../../local/emulator/terraform';
 import { PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../../../main';
 
 // The exit path off CDKTF: `cdktf synth --hcl` writes plain Terraform that Terraform accepts on its own,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { terraform, writeOfflineOverride } from '../../../local/terraform';
+import { terraform, writeOfflineOverride } from '../../../local/emulator/terraform';
 import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type SynthesizedStack } from '../../support/synth';
 
 // terraform init + validate + plan of the whole stack, offline: fake credentials and the provider's skip

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
-import type { LocalPipeline } from '../../../local/local-pipeline';
-import { readRow, waitForTerminalRows } from '../../../local/rows';
+import type { LocalPipeline } from '../../../local/pipeline';
+import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
 import {
   cleanPipeline,
   instanceState,

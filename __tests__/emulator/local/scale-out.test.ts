@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ItemStatus } from '../../../contracts';
-import type { LocalPipeline } from '../../../local/local-pipeline';
-import { waitForTerminalRows } from '../../../local/rows';
+import type { LocalPipeline } from '../../../local/pipeline';
+import { waitForTerminalRows } from '../../../local/cli/rows';
 import { liveWorkerInstances, output, putInput, putRows, readOutput, startPipelineForTest } from './support';
 
 /**

@@ -8,10 +8,11 @@
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { INPUT_PREFIX, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
 import { createLocalLog } from '../../../local/log';
-import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/local-pipeline';
+import { readQueueDepth } from '../../../runtime/queue-depth';
+import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
 
 /** Starts moto, deploys, runs the pipe, schedule and instances; ignores the shell's PIPELINE_* settings. */
 export function startPipelineForTest(settings: LocalRunSettings): Promise<LocalPipeline> {
@@ -73,21 +74,13 @@ export async function putRows(pipeline: LocalPipeline, items: readonly Record<st
 
 /** Visible plus in-flight messages in a queue. */
 export async function queueDepth(pipeline: LocalPipeline, queueUrlOutput: string): Promise<number> {
-  const { Attributes = {} } = await pipeline.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: output(pipeline, queueUrlOutput),
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  const { visible, inFlight } = await readQueueDepth(pipeline.clients.sqs, output(pipeline, queueUrlOutput));
+  return visible + inFlight;
 }
 
 /** Messages received by a consumer and not yet deleted. */
 export async function inFlight(pipeline: LocalPipeline): Promise<number> {
-  const { Attributes = {} } = await pipeline.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: output(pipeline, 'queue_url'), AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (await readQueueDepth(pipeline.clients.sqs, output(pipeline, 'queue_url'))).inFlight;
 }
 
 /** Instances with the worker tag that are pending or running, as the orchestrator sees them. */

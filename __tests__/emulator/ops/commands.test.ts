@@ -5,7 +5,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator/moto';
 import { runInProcess, useOpsEmulator } from './ops-fixture';
 
 jest.setTimeout(60_000);

@@ -7,7 +7,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ItemAttribute, STATUS_INDEX_NAME } from '../../../contracts';
 import { StackOutput } from '../../../contracts/outputs';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
 import { createClients, type OpsClients } from '../../../ops/clients';
 import { runCli } from '../../../ops/program';
 

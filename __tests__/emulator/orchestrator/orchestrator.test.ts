@@ -9,12 +9,12 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
 import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
 import { loadConfig } from '../../../functions/orchestrator/config';
 import { createHandler } from '../../../functions/orchestrator/handler';
 import { createLogger } from '../../../functions/orchestrator/logger';
-import { renderUserData } from '../../../worker/bootstrap/user-data';
+import { renderUserData } from '../../../runtime/bootstrap/user-data';
 
 /**
  * The orchestrator against moto on 127.0.0.1: the queue, network and instance profile are made with the

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { VENV_BIN } from '../../../local/paths';
-import { terraform, writeOfflineOverride } from '../../../local/terraform';
+import { VENV_BIN } from '../../../local/emulator/paths';
+import { terraform, writeOfflineOverride } from '../../../local/emulator/terraform';
 import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
 
 // The security gate: checkov over the offline plan's JSON. A failed check passes the gate only when the

@@ -5,7 +5,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, WorkerMetrics } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
 import type { WorkerConfig } from '../../../worker/config';
 import { runWorker } from '../../../worker/main';
 import { cloudWatchClientConfig } from '../../../worker/metrics-client';

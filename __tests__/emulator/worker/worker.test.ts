@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -7,10 +7,11 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX, INPUT_PREFIX } from '../../../contracts';
-import { startEmulator, type Emulator } from '../../../local/emulator';
+import { startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { readQueueDepth } from '../../../runtime/queue-depth';
 import {
   createTestPipeline,
   destroyTestPipeline,
@@ -114,17 +115,8 @@ async function readObject(p: TestPipeline, key: string): Promise<Buffer> {
   return Buffer.from(await Body!.transformToByteArray());
 }
 
-async function queueCounts(p: TestPipeline, queueUrl: string) {
-  const { Attributes } = await p.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
-  };
+function queueCounts(p: TestPipeline, queueUrl: string) {
+  return readQueueDepth(p.sqs, queueUrl);
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -399,22 +391,6 @@ describe('worker process against the emulator', () => {
     expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(1);
     expect(sha256(await readObject(p, `${OUTPUT_PREFIX}killed/file.bin`))).toBe(sha256(body));
     expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-  });
-
-  it('`upload-log` ships the log file for the bootstrap without polling', async () => {
-    const p = await setUp();
-    const logPath = temporaryLogPath();
-    writeFileSync(logPath, 'bootstrap: node install failed\n');
-    const worker = startWorker(workerEnvironment(p, { instanceId: INSTANCE_ID, logPath }), ['upload-log']);
-    workers.push(worker);
-
-    const exit = await worker.exited;
-
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
-    expect(listed.Contents?.[0].Key).toMatch(/-bootstrap\.log$/);
-    expect((await readObject(p, listed.Contents![0].Key!)).toString('utf8')).toBe('bootstrap: node install failed\n');
   });
 
   it('exits 2 and names the variable when the configuration is invalid', async () => {

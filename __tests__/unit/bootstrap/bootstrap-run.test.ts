@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { NODE_SHA256, NODE_VERSION } from '../../../worker/bootstrap/user-data-template';
-import { renderUserData } from '../../../worker/bootstrap/user-data';
+import { NODE_SHA256, NODE_VERSION } from '../../../runtime/bootstrap/user-data-template';
+import { renderUserData } from '../../../runtime/bootstrap/user-data';
 
 /**
  * Runs the rendered bootstrap for real with bash, with stand-ins on PATH for what only an instance has:

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WORKER_LOG_PATH } from '../../../contracts';
-import { NODE_SHA256, NODE_VERSION } from '../../../worker/bootstrap/user-data-template';
+import { NODE_SHA256, NODE_VERSION } from '../../../runtime/bootstrap/user-data-template';
 import {
   MAX_USER_DATA_BYTES,
   parseWorkerEnvironment,
   renderUserData,
   UserDataError,
   type UserDataParams,
-} from '../../../worker/bootstrap/user-data';
+} from '../../../runtime/bootstrap/user-data';
 
 const params: UserDataParams = {
   region: 'us-east-1',

@@ -1,5 +1,5 @@
 import { PENDING_FILTER_PATTERNS } from '../../../contracts';
-import { assertSupportedPattern, matchesAnyPattern, matchesPattern, type Pattern } from '../../../local/filter-matcher';
+import { assertSupportedPattern, matchesAnyPattern, matchesPattern, type Pattern } from '../../../local/standins/filter-matcher';
 
 /*
  * Examples taken from AWS's EventBridge documentation:

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startInstanceRunner, type RunningInstanceRunner } from '../../../local/instance-runner';
-import { memoryLog } from '../../../local/log';
-import { parseWorkerEnvironment, renderUserData } from '../../../worker/bootstrap/user-data';
+import { startInstanceRunner, type RunningInstanceRunner } from '../../../local/standins/instance-runner';
+import { memoryLog } from '../../support/memory-log';
+import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 
 /** A stand-in worker bundle: records the environment it was given in its log file, then exits 0. */
 const FAKE_WORKER = `

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/deploy';
-import { settingsEnvFor } from '../../../local/local-pipeline';
-import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/paths';
-import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/preflight';
-import { formatProgress, outputsFileContent } from '../../../local/progress';
-import { functionProcessEnv, scheduledEvent } from '../../../local/schedule';
-import { summarizeDemo } from '../../../local/demo';
+import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/emulator/deploy';
+import { settingsEnvFor } from '../../../local/pipeline';
+import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/emulator/paths';
+import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/emulator/preflight';
+import { formatProgress, outputsFileContent } from '../../../local/cli/progress';
+import { functionProcessEnv, scheduledEvent } from '../../../local/standins/schedule';
+import { summarizeDemo } from '../../../local/cli/demo';
 
 describe('settingsEnvFor', () => {
   it('maps the local flags to PIPELINE_* settings over the caller environment, in the emulator region', () => {

@@ -2,9 +2,9 @@ import type { _Record as StreamSdkRecord } from '@aws-sdk/client-dynamodb-stream
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PENDING_FILTER_PATTERNS } from '../../../contracts';
-import type { Pattern } from '../../../local/filter-matcher';
-import { forward, type PipeDefinition } from '../../../local/pipe';
-import { toPipeMessage, toSendBatches } from '../../../local/pipe-message';
+import type { Pattern } from '../../../local/standins/filter-matcher';
+import { forward, type PipeDefinition } from '../../../local/standins/pipe';
+import { toPipeMessage, toSendBatches } from '../../../local/standins/pipe-message';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/items/stream/2026-11-25T15:00:00.000';
 

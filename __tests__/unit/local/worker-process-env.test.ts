@@ -1,7 +1,7 @@
 import { ENDPOINT_ENV, OrchestratorEnv, WORKER_LOG_PATH, WorkerEnv } from '../../../contracts';
-import { EMULATOR_CREDENTIALS } from '../../../local/emulator';
-import { decodeUserData, workerCodeLocation, workerProcessEnv } from '../../../local/worker-process-env';
-import { parseWorkerEnvironment, renderUserData } from '../../../worker/bootstrap/user-data';
+import { EMULATOR_CREDENTIALS } from '../../../local/emulator/moto';
+import { decodeUserData, workerCodeLocation, workerProcessEnv } from '../../../local/standins/worker-process-env';
+import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 
 const userData = renderUserData({
   region: 'us-east-1',

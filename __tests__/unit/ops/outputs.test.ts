@@ -1,5 +1,5 @@
 import { StackOutput } from '../../../contracts/outputs';
-import { outputsFileContent } from '../../../local/progress';
+import { outputsFileContent } from '../../../local/cli/progress';
 import { UsageError } from '../../../ops/errors';
 import { parseStackOutputs } from '../../../ops/outputs';
 

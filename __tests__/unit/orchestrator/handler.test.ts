@@ -14,7 +14,7 @@ import { loadConfig } from '../../../functions/orchestrator/config';
 import { createHandler } from '../../../functions/orchestrator/handler';
 import { clientToken } from '../../../functions/orchestrator/launch-request';
 import { createLogger } from '../../../functions/orchestrator/logger';
-import { renderUserData } from '../../../worker/bootstrap/user-data';
+import { renderUserData } from '../../../runtime/bootstrap/user-data';
 
 const env: Record<string, string> = {
   AWS_REGION: 'us-east-1',

@@ -5,9 +5,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ItemStatus, OUTPUT_PREFIX, PENDING_FILTER_PATTERNS } from '../../../contracts';
-import { matchesAnyPattern } from '../../../local/filter-matcher';
+import { matchesAnyPattern } from '../../../local/standins/filter-matcher';
 import { handleMessage } from '../../../worker/job';
-import { MAX_KEY_BYTES } from '../../../worker/paths';
+import { MAX_KEY_BYTES } from '../../../runtime/copy-plan';
 import { recordingLogger } from '../../support/worker-logger';
 
 /**

@@ -1,5 +1,5 @@
 import { INPUT_PREFIX, OUTPUT_PREFIX } from '../../../contracts';
-import { MAX_KEY_BYTES, planCopy } from '../../../worker/paths';
+import { MAX_KEY_BYTES, planCopy } from '../../../runtime/copy-plan';
 
 const BUCKET = 'pipeline-bucket';
 

@@ -38,7 +38,7 @@ trap power_off EXIT
 # A signal ends the script through exit, so the EXIT trap runs then too.
 trap 'exit 143' TERM INT HUP
 
-# Worker environment, rendered by worker/bootstrap/user-data.ts. The values are data: single quotes keep
+# Worker environment, rendered by runtime/bootstrap/user-data.ts. The values are data: single quotes keep
 # every character literal, which is what shellcheck's notes about unexpanded $ and \ would question.
 # shellcheck disable=SC1003,SC2016
 {

@@ -4,11 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { STACK_NAME } from '../main';
+import { STACK_NAME } from '../../main';
 import { runDemo, summarizeDemo } from './demo';
-import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from './local-pipeline';
-import { createLocalLog } from './log';
-import { ensurePrerequisites } from './preflight';
+import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from '../pipeline';
+import { createLocalLog } from '../log';
+import { ensurePrerequisites } from '../emulator/preflight';
 import { formatOutputs, formatProgress, outputsFileContent } from './progress';
 import { countRowsByStatus } from './rows';
 

@@ -1,7 +1,7 @@
-import { ENDPOINT_ENV, OrchestratorEnv, WorkerEnv } from '../contracts';
-import { EMULATOR_CREDENTIALS } from './emulator';
+import { ENDPOINT_ENV, OrchestratorEnv, WorkerEnv } from '../../contracts';
+import { EMULATOR_CREDENTIALS } from '../emulator/moto';
 
-/** Reads the worker environment the user data exports (worker/bootstrap's parseWorkerEnvironment). */
+/** Reads the worker environment the user data exports (runtime/bootstrap's parseWorkerEnvironment). */
 export type ParseWorkerEnvironment = (userData: string) => Record<string, string>;
 
 /** What a local run substitutes for the instance: everything else comes from the user data. */

@@ -8,8 +8,8 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { WORKER_TAG } from '../contracts';
-import type { LocalLog } from './log';
+import { WORKER_TAG } from '../../contracts';
+import type { LocalLog } from '../log';
 import { pause } from './pipe';
 import { decodeUserData, workerCodeLocation, workerProcessEnv, type ParseWorkerEnvironment } from './worker-process-env';
 

@@ -4,7 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { EMULATOR_CREDENTIALS } from './emulator';
+import { EMULATOR_CREDENTIALS } from './moto';
 
 /** SDK clients for the emulator: its endpoint, fake credentials, path-style S3. */
 export interface EmulatorClients {

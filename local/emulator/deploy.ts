@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { loadSettings, SettingName } from '../config/settings';
-import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../main';
-import type { Pattern } from './filter-matcher';
+import { loadSettings, SettingName } from '../../config/settings';
+import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../../main';
+import type { Pattern } from '../standins/filter-matcher';
 import { REPO_ROOT } from './paths';
 import { terraform, writeOfflineOverride } from './terraform';
 

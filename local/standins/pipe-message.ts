@@ -1,5 +1,5 @@
 import type { AttributeValue, _Record as StreamSdkRecord } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValueJson, ImageJson, StreamRecordMessage } from '../contracts';
+import type { AttributeValueJson, ImageJson, StreamRecordMessage } from '../../contracts';
 
 /**
  * Pure mapping from a DynamoDB Streams record, as the SDK returns it, to the SQS body an EventBridge

@@ -8,7 +8,7 @@ import {
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { matchesAnyPattern, type Pattern } from './filter-matcher';
 import { toPipeMessage, toSendBatches } from './pipe-message';
-import type { LocalLog } from './log';
+import type { LocalLog } from '../log';
 
 /** What the pipe deployed on the emulator says: its source stream, its target queue and its filter. */
 export interface PipeDefinition {

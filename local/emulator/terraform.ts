@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { EMULATOR_CREDENTIALS } from './emulator';
+import { EMULATOR_CREDENTIALS } from './moto';
 import { TERRAFORM_CLI_CONFIG } from './paths';
 
 /** Services the stack uses, as hashicorp/aws 5.x `endpoints {}` keys. */

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX } from '../contracts';
+import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX } from '../../contracts';
 import { isTerminal, waitForTerminalRows, type RowState } from './rows';
 
 /** Sample inputs: paths under data/input/, one with a space and non-ASCII characters in its name. */

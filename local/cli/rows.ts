@@ -1,6 +1,6 @@
 import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ItemAttribute, ItemStatus } from '../contracts';
-import { pause } from './pipe';
+import { ItemAttribute, ItemStatus } from '../../contracts';
+import { pause } from '../standins/pipe';
 
 /** A row as the local run reports it. */
 export interface RowState {

@@ -1,4 +1,4 @@
-import { ItemStatus } from '../contracts';
+import { ItemStatus } from '../../contracts';
 
 /** Statuses always shown, in the order a row moves through them; other values follow alphabetically. */
 const STATUS_ORDER: readonly string[] = [ItemStatus.PENDING, ItemStatus.FINISHED, ItemStatus.FAILED];

@@ -2,17 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { parseWorkerEnvironment } from '../worker/bootstrap/user-data';
-import { destroyClients, emulatorClients, type EmulatorClients } from './clients';
+import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
+import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
-import { deployStack, type Deployment } from './deploy';
-import { dropConditionalDenies } from './emulator-gaps';
-import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator';
-import { usablePort } from './usable-port';
-import { startInstanceRunner, type RunningInstanceRunner } from './instance-runner';
+import { deployStack, type Deployment } from './emulator/deploy';
+import { dropConditionalDenies } from './emulator/gaps';
+import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator/moto';
+import { usablePort } from './emulator/usable-port';
+import { startInstanceRunner, type RunningInstanceRunner } from './standins/instance-runner';
 import type { LocalLog } from './log';
-import { startPipe, type RunningPipe } from './pipe';
-import { startSchedule, type RunningSchedule } from './schedule';
+import { startPipe, type RunningPipe } from './standins/pipe';
+import { startSchedule, type RunningSchedule } from './standins/schedule';
 
 /** Settings a local run chooses for speed; each maps to a `PIPELINE_*` deploy-time setting. */
 export interface LocalRunSettings {
@@ -76,7 +76,7 @@ export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSetting
 
 /**
  * Starts moto, deploys the stack to it with terraform, then runs what AWS would run: the pipe, the
- * schedule and the instances. Used by the CLI (local/main.ts) and the end-to-end tests. On a failure
+ * schedule and the instances. Used by the CLI (local/cli/main.ts) and the end-to-end tests. On a failure
  * part-way, everything already started is stopped before the error is rethrown.
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {

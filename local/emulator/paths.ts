@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
-/** Repository root, whether this file runs from source (tsx, jest). */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+/** Repository root. The local run and the tests always run this file from source (tsx, ts-jest), never from dist/. */
+export const REPO_ROOT = path.resolve(__dirname, '../..');
 /** The project's Python virtualenv with moto and checkov (scripts/setup-tools.sh creates it). */
 export const VENV_BIN = path.join(REPO_ROOT, '.venv', 'bin');
 /** Terraform CLI configuration pointing at the local provider mirror (scripts/setup-tools.sh writes it). */

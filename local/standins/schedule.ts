@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ENDPOINT_ENV } from '../contracts';
-import { EMULATOR_CREDENTIALS } from './emulator';
+import { ENDPOINT_ENV } from '../../contracts';
+import { EMULATOR_CREDENTIALS } from '../emulator/moto';
 import type { InvokeRequest, InvokeResponse } from './lambda-host';
-import type { LocalLog } from './log';
+import type { LocalLog } from '../log';
 import { pause } from './pipe';
 
 /** The emulated function as Terraform deployed it: what the local run needs to run it. */
