@@ -10,8 +10,13 @@ export const OrchestratorEnv = {
   /** An AMI ID (`ami-…`) or `resolve:ssm:<parameter>`. */
   amiId: 'EC2_AMI_ID',
   instanceType: 'EC2_INSTANCE_TYPE',
+  /** Comma-separated instance types tried, in order, when no subnet can launch EC2_INSTANCE_TYPE. Empty: none. */
+  fallbackInstanceTypes: 'EC2_FALLBACK_INSTANCE_TYPES',
   autoterminateMinutes: 'EC2_AUTOTERMINATE_MINUTES',
+  /** The preferred subnet: the first the orchestrator launches into. */
   subnetId: 'EC2_SUBNET_ID',
+  /** Comma-separated subnets in other availability zones, tried in order when the preferred one cannot launch. */
+  fallbackSubnetIds: 'EC2_FALLBACK_SUBNET_IDS',
   securityGroupId: 'EC2_SECURITY_GROUP_ID',
   bucketName: 'S3_BUCKET_NAME',
   /** Empty when no key pair is configured. */
@@ -31,6 +36,8 @@ export const OrchestratorEnv = {
   workerConcurrency: 'WORKER_CONCURRENCY',
   /** The work queue's visibility timeout, passed through so the worker heartbeats in time. */
   visibilityTimeoutSeconds: 'SQS_VISIBILITY_TIMEOUT_SECONDS',
+  /** The work queue's maxReceiveCount, passed through to the worker (its last-receive rule). */
+  maxReceiveCount: 'SQS_MAX_RECEIVE_COUNT',
 } as const;
 
 export const WorkerEnv = {
@@ -41,6 +48,11 @@ export const WorkerEnv = {
   autoterminateMinutes: 'EC2_AUTOTERMINATE_MINUTES',
   concurrency: 'WORKER_CONCURRENCY',
   visibilityTimeoutSeconds: 'SQS_VISIBILITY_TIMEOUT_SECONDS',
+  /**
+   * The work queue's maxReceiveCount: on the receive that reaches it, the worker records FAILED with the last
+   * error instead of leaving the message for the dead-letter queue.
+   */
+  maxReceiveCount: 'SQS_MAX_RECEIVE_COUNT',
   /** Objects larger than this are copied with multipart UploadPartCopy. */
   multipartThresholdBytes: 'S3_MULTIPART_THRESHOLD_BYTES',
   /** Log file path; the instance default is WORKER_LOG_PATH. */

@@ -27,6 +27,12 @@ export const ItemAttribute = {
   failureReason: 'failure_reason',
   /** EC2 instance ID of the worker that recorded the outcome. */
   workerInstanceId: 'worker_instance_id',
+  /**
+   * Optional, written by producers: a fresh value for every submission. The worker records an outcome only
+   * while the row still carries the token (and the s3_path) it copied, so a resubmission of the same path
+   * is never mistaken for the earlier one.
+   */
+  requestToken: 'request_token',
 } as const;
 
 /** Name of the global secondary index keyed by status. */

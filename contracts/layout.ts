@@ -6,6 +6,11 @@ export const INPUT_PREFIX = 'data/input/';
 export const OUTPUT_PREFIX = 'data/output/';
 /** Worker logs: `logs/<instance-id>/<file>`; expired by a lifecycle rule. */
 export const LOGS_PREFIX = 'logs/';
+/**
+ * A bootstrap that fails writes a marker here, `logs/boot-failures/<UTC time>-<instance-id>.json`: the
+ * orchestrator reads the recent ones to back off from a boot that always fails. Expires with the logs.
+ */
+export const BOOT_FAILURES_PREFIX = `${LOGS_PREFIX}boot-failures/`;
 /** The worker bundle that instances fetch at boot. */
 export const WORKER_CODE_KEY = 'worker/worker.js';
 

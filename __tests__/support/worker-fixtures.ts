@@ -101,6 +101,7 @@ export function workerEnvironment(
     concurrency: '4',
     visibilityTimeoutSeconds: '30',
     multipartThresholdBytes: String(5 * 1024 ** 3),
+    maxReceiveCount: '5',
     instanceId: 'i-0123456789abcdef0',
     region: EMULATOR_REGION,
     ...overrides,
