@@ -19,3 +19,8 @@ export const WORKER_LOG_PATH = '/home/ubuntu/sqs_worker.logs';
 
 /** The tag that marks a worker instance. */
 export const WORKER_TAG = { key: 'Role', value: 'rag-worker' } as const;
+/**
+ * The tag holding a worker's slot, `0` to MAX_WORKERS - 1. Overlapping orchestrator runs that see the same
+ * free slot launch it with the same idempotency token, so they get one instance, not two.
+ */
+export const WORKER_SLOT_TAG_KEY = 'rag-worker-slot';
