@@ -39,8 +39,7 @@ export class PipelineStack extends TerraformStack {
       baseName,
       region: settings.region,
       vpcCidr: settings.vpcCidr,
-      subnetCidr: settings.subnetCidr,
-      availabilityZone: settings.availabilityZone,
+      subnets: settings.subnets,
       sshCidr: settings.sshCidr,
     });
     const table = new ItemsTable(this, 'dynamodb', { baseName, deletionProtection: settings.deletionProtection });
@@ -53,22 +52,26 @@ export class PipelineStack extends TerraformStack {
       baseName,
       workerBundlePath: WORKER_BUNDLE_PATH,
       workerLogExpirationDays: settings.workerLogExpirationDays,
+      noncurrentVersionExpirationDays: settings.noncurrentVersionExpirationDays,
       retainObjects: settings.deletionProtection,
     });
     const pipe = new ItemsPipe(this, 'eventbridge', {
       baseName,
       tableStreamArn: table.tableStreamArn,
-      streamReadStatement: table.streamReadStatement(),
+      streamReadStatements: table.streamReadStatements(),
       queueArn: queue.queueArn,
       queueSendStatement: queue.sendStatement(),
+      region: settings.region,
+      partition,
+      iamPropagationSeconds: settings.iamPropagationSeconds,
     });
     const workers = new WorkerLaunch(this, 'ec2', {
       baseName,
       amiId: settings.amiId,
-      instanceType: settings.instanceType,
+      instanceTypes: [settings.instanceType, ...settings.fallbackInstanceTypes],
       region: settings.region,
       partition,
-      subnetArn: network.subnetArn,
+      subnetArns: network.subnetArns,
       securityGroupArn: network.securityGroupArn,
       sshPublicKey: settings.sshPublicKey,
       workerStatements: [queue.consumeStatement(), table.itemReadWriteStatement(), ...bucket.workerStatements()],
@@ -77,6 +80,7 @@ export class PipelineStack extends TerraformStack {
       baseName,
       codeDirectory: ORCHESTRATOR_CODE_DIR,
       logRetentionDays: settings.logRetentionDays,
+      reservedConcurrentExecutions: settings.orchestratorReservedConcurrency,
       statements: [queue.readAttributesStatement(), ...workers.launchStatements()],
       environment: {
         [OrchestratorEnv.queueUrl]: queue.queueUrl,
@@ -85,8 +89,10 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.tagValue]: WORKER_TAG.value,
         [OrchestratorEnv.amiId]: workers.amiId,
         [OrchestratorEnv.instanceType]: settings.instanceType,
+        [OrchestratorEnv.fallbackInstanceTypes]: settings.fallbackInstanceTypes.join(','),
         [OrchestratorEnv.autoterminateMinutes]: String(settings.autoterminateMinutes),
-        [OrchestratorEnv.subnetId]: network.subnetId,
+        [OrchestratorEnv.subnetId]: network.subnetIds[0],
+        [OrchestratorEnv.fallbackSubnetIds]: network.subnetIds.slice(1).join(','),
         [OrchestratorEnv.securityGroupId]: network.securityGroupId,
         [OrchestratorEnv.bucketName]: bucket.bucketName,
         [OrchestratorEnv.keyName]: workers.keyName,
@@ -98,6 +104,7 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.workerCodeKey]: bucket.workerCodeKey,
         [OrchestratorEnv.workerConcurrency]: String(settings.workerConcurrency),
         [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
+        [OrchestratorEnv.maxReceiveCount]: String(queue.maxReceiveCount),
       },
     });
     const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {
@@ -128,7 +135,7 @@ export class PipelineStack extends TerraformStack {
       orchestratorLogGroupName: orchestrator.logGroupName,
     });
 
-    const outputs: Record<string, string> = {
+    const outputs: Record<string, string | string[]> = {
       region: settings.region,
       table_name: table.tableName,
       table_stream_arn: table.tableStreamArn,
@@ -142,7 +149,9 @@ export class PipelineStack extends TerraformStack {
       schedule_rule_name: schedule.ruleName,
       pipe_arn: pipe.pipeArn,
       vpc_id: network.vpcId,
-      subnet_id: network.subnetId,
+      // The preferred subnet, as before several zones; subnet_ids lists them all in preference order.
+      subnet_id: network.subnetIds[0],
+      subnet_ids: network.subnetIds,
       security_group_id: network.securityGroupId,
       instance_profile_name: workers.instanceProfileName,
       worker_role_arn: workers.workerRoleArn,

@@ -31,3 +31,27 @@ export function cidrContains(outer: Ipv4Cidr, inner: Ipv4Cidr): boolean {
   const outerSize = 2 ** (32 - outer.prefixLength);
   return Math.floor(inner.network / outerSize) === Math.floor(outer.network / outerSize);
 }
+
+/** True when the two blocks share at least one address. */
+export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
+  return cidrContains(a, b) || cidrContains(b, a);
+}
+
+/**
+ * The first `count` equal blocks of `outer`, each a /24 or smaller as needed to fit them all: a /16 gives
+ * 10.42.0.0/24, 10.42.1.0/24, …; a /24 split in two gives two /25s. Undefined when they would be smaller
+ * than `smallestPrefixLength`.
+ */
+export function firstSubnets(outer: Ipv4Cidr, count: number, smallestPrefixLength: number): Ipv4Cidr[] | undefined {
+  const prefixLength = Math.max(24, outer.prefixLength + Math.ceil(Math.log2(count)));
+  if (prefixLength > smallestPrefixLength) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  return Array.from({ length: count }, (_, index) => {
+    const network = outer.network + index * size;
+    return { text: `${formatIpv4(network)}/${prefixLength}`, network, prefixLength };
+  });
+}
+
+function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.');
+}

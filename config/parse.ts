@@ -41,6 +41,11 @@ export function readInteger(env: Env, name: string, fallback: number, range: Int
   return value;
 }
 
+/** Like {@link readInteger}, but unset means undefined. */
+export function readOptionalInteger(env: Env, name: string, range: IntegerRange): number | undefined {
+  return readRaw(env, name) === undefined ? undefined : readInteger(env, name, 0, range);
+}
+
 /** A decimal number greater than zero, at most `max` (e.g. minutes: `0.5`, `5`). */
 export function readPositiveNumber(env: Env, name: string, fallback: number, max: number): number {
   const raw = readRaw(env, name);

@@ -1,10 +1,14 @@
-import { cidrContains, parseIpv4Cidr } from './cidr';
+import { bucketNameRefusal, generatedBucketName, securityGroupNameRefusal } from './aws-names';
+import { AVAILABILITY_ZONE_ID, DEFAULT_AVAILABILITY_ZONE_IDS, listZoneIdsCommand } from './availability-zones';
+import { cidrContains, cidrsOverlap, firstSubnets, parseIpv4Cidr } from './cidr';
+import { INSTANCE_TYPE, isNotX86Linux } from './instance-types';
 import {
   type Env,
   fail,
   readBoolean,
   readChoice,
   readInteger,
+  readOptionalInteger,
   readOptionalString,
   readPositiveNumber,
   readRaw,
@@ -27,11 +31,12 @@ export interface PipelineSettings {
   /** Tags the provider puts on every resource (and the orchestrator on workers). */
   readonly defaultTags: Readonly<Record<string, string>>;
   readonly vpcCidr: string;
-  /** Inside {@link vpcCidr}. */
-  readonly subnetCidr: string;
-  /** Availability zone of the subnet; undefined lets AWS choose. */
-  readonly availabilityZone?: string;
+  /** The workers' subnets, one per availability zone ID, in launch preference order; at least two. */
+  readonly subnets: readonly SubnetSettings[];
+  /** The instance type the orchestrator launches first. */
   readonly instanceType: string;
+  /** Tried in order when no subnet can launch {@link instanceType}; empty by default. */
+  readonly fallbackInstanceTypes: readonly string[];
   /** Idle minutes (decimals allowed) before a worker stops and its instance terminates. */
   readonly autoterminateMinutes: number;
   /** Most workers running at once. */
@@ -64,7 +69,19 @@ export interface PipelineSettings {
   readonly logRetentionDays: number;
   /** Worker logs under `logs/` in the bucket expire after this many days. */
   readonly workerLogExpirationDays: number;
+  /** Overwritten and deleted objects' old versions expire after this many days. */
+  readonly noncurrentVersionExpirationDays: number;
+  /** The orchestrator's reserved concurrency; undefined reserves none (new accounts cannot reserve any). */
+  readonly orchestratorReservedConcurrency?: number;
+  /** Seconds the first apply waits after the pipe's role policy before creating the pipe. */
+  readonly iamPropagationSeconds: number;
   readonly state: StateSettings;
+}
+
+/** One workers' subnet: its zone, by ID, and its block inside the VPC. */
+export interface SubnetSettings {
+  readonly availabilityZoneId: string;
+  readonly cidrBlock: string;
 }
 
 /** Terraform state: a local file by default, an S3 object with S3-native locking when a bucket is given. */
@@ -78,9 +95,10 @@ export const SettingName = {
   environment: 'PIPELINE_ENVIRONMENT',
   namePrefix: 'PIPELINE_NAME_PREFIX',
   vpcCidr: 'PIPELINE_VPC_CIDR',
-  subnetCidr: 'PIPELINE_SUBNET_CIDR',
-  availabilityZone: 'PIPELINE_AVAILABILITY_ZONE',
+  availabilityZoneIds: 'PIPELINE_AVAILABILITY_ZONE_IDS',
+  subnetCidrs: 'PIPELINE_SUBNET_CIDRS',
   instanceType: 'PIPELINE_INSTANCE_TYPE',
+  fallbackInstanceTypes: 'PIPELINE_FALLBACK_INSTANCE_TYPES',
   autoterminateMinutes: 'PIPELINE_AUTOTERMINATE_MINUTES',
   maxWorkers: 'PIPELINE_MAX_WORKERS',
   messagesPerWorker: 'PIPELINE_MESSAGES_PER_WORKER',
@@ -97,14 +115,37 @@ export const SettingName = {
   queueAgeAlarmSeconds: 'PIPELINE_QUEUE_AGE_ALARM_SECONDS',
   logRetentionDays: 'PIPELINE_LOG_RETENTION_DAYS',
   workerLogExpirationDays: 'PIPELINE_WORKER_LOG_EXPIRATION_DAYS',
+  noncurrentVersionExpirationDays: 'PIPELINE_NONCURRENT_VERSION_EXPIRATION_DAYS',
+  orchestratorReservedConcurrency: 'PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY',
+  iamPropagationSeconds: 'PIPELINE_IAM_PROPAGATION_SECONDS',
   stateBucket: 'PIPELINE_STATE_BUCKET',
   stateKey: 'PIPELINE_STATE_KEY',
   stateRegion: 'PIPELINE_STATE_REGION',
   statePath: 'PIPELINE_STATE_PATH',
 } as const;
 
+/** Settings that were replaced, and what replaced them: setting one fails synth with that advice. */
+export const REPLACED_SETTINGS: Readonly<Record<string, string>> = {
+  PIPELINE_SUBNET_CIDR: `${SettingName.subnetCidrs} (one block per zone of ${SettingName.availabilityZoneIds}; derived /24s by default)`,
+  PIPELINE_AVAILABILITY_ZONE: `${SettingName.availabilityZoneIds} (zone IDs such as use1-az1, the same in every account)`,
+};
+
 /** Canonical's public parameter for the current Ubuntu 24.04 LTS amd64 gp3 AMI. */
 export const UBUNTU_2404_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id';
+
+/**
+ * Canonical's Ubuntu Server amd64 parameters:
+ * `/aws/service/canonical/ubuntu/server/<release>/stable/<serial>/amd64/<virtualization>/<volume>/ami-id`.
+ * The bootstrap assumes that image (the `ubuntu` user, /dev/sda1, python3 and curl); the worker runtime is
+ * linux-x64. A pinned PIPELINE_AMI_ID cannot be checked offline: the orchestrator checks it at launch.
+ */
+const CANONICAL_UBUNTU_AMD64_PARAMETER = /^\/aws\/service\/canonical\/ubuntu\/server\/[\w.-]+\/stable\/[\w.-]+\/amd64\/[\w.-]+\/[\w.-]+\/ami-id$/;
+
+/**
+ * Published workarounds for hashicorp/terraform-provider-aws#40572 (a pipe created right after its role
+ * policy cannot read its stream yet) wait 90 s or more (CraftsmenLtd/BloodConnect#428).
+ */
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 90;
 
 /**
  * Lowest accepted visibility timeout. The worker extends a message's visibility every half timeout while
@@ -147,7 +188,10 @@ export function loadSettings(env: Env): PipelineSettings {
     );
   }
 
-  const { vpcCidr, subnetCidr } = readNetwork(env);
+  rejectReplacedSettings(env);
+  rejectRefusedNames(baseName);
+  const { vpcCidr, subnets } = readNetwork(env, region);
+  const instanceType = readInstanceType(SettingName.instanceType, readRaw(env, SettingName.instanceType) ?? 't3.micro');
   const queueVisibilityTimeoutSeconds = readInteger(env, SettingName.queueVisibilityTimeoutSeconds, 300, {
     min: MIN_VISIBILITY_TIMEOUT_SECONDS,
     max: MAX_VISIBILITY_TIMEOUT_SECONDS,
@@ -160,9 +204,9 @@ export function loadSettings(env: Env): PipelineSettings {
     baseName,
     defaultTags: { project: namePrefix, environment, 'managed-by': 'cdktf' },
     vpcCidr,
-    subnetCidr,
-    availabilityZone: readOptionalString(env, SettingName.availabilityZone, /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'an availability zone name such as us-east-1a'),
-    instanceType: readString(env, SettingName.instanceType, 't3.micro', /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t3.micro'),
+    subnets,
+    instanceType,
+    fallbackInstanceTypes: readFallbackInstanceTypes(env, instanceType),
     autoterminateMinutes: readPositiveNumber(env, SettingName.autoterminateMinutes, 5, 1440),
     maxWorkers: readInteger(env, SettingName.maxWorkers, 1, { min: 1, max: 100 }),
     messagesPerWorker: readInteger(env, SettingName.messagesPerWorker, 10, { min: 1, max: 10_000 }),
@@ -183,32 +227,109 @@ export function loadSettings(env: Env): PipelineSettings {
     queueAgeAlarmSeconds: readInteger(env, SettingName.queueAgeAlarmSeconds, 900, { min: 60, max: 1_209_600 }),
     logRetentionDays: readChoice(env, SettingName.logRetentionDays, 30, LOG_RETENTION_DAYS),
     workerLogExpirationDays: readInteger(env, SettingName.workerLogExpirationDays, 30, { min: 1, max: 3650 }),
+    noncurrentVersionExpirationDays: readInteger(env, SettingName.noncurrentVersionExpirationDays, 30, { min: 1, max: 3650 }),
+    orchestratorReservedConcurrency: readOptionalInteger(env, SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 }),
+    iamPropagationSeconds: readInteger(env, SettingName.iamPropagationSeconds, DEFAULT_IAM_PROPAGATION_SECONDS, { min: 0, max: 900 }),
     state: readState(env, region, baseName),
   };
 }
 
-function readNetwork(env: Env): { vpcCidr: string; subnetCidr: string } {
+function rejectReplacedSettings(env: Env): void {
+  for (const [name, replacement] of Object.entries(REPLACED_SETTINGS)) {
+    const raw = readRaw(env, name);
+    if (raw !== undefined) fail(name, `unset: it was replaced by ${replacement}`, raw);
+  }
+}
+
+/** Names the stack derives from `<prefix>-<environment>` that AWS would refuse at apply (see ./aws-names). */
+function rejectRefusedNames(baseName: string): void {
+  const names = `${SettingName.namePrefix} and ${SettingName.environment}`;
+  // The worker security group is `<base>-worker` (modules/vpc); the bucket is `<base>-` plus Terraform's suffix (modules/s3).
+  const securityGroup = securityGroupNameRefusal(`${baseName}-worker`);
+  if (securityGroup) fail(names, `names AWS accepts (${securityGroup})`, baseName);
+  const bucket = bucketNameRefusal(generatedBucketName(`${baseName}-`));
+  if (bucket) fail(names, `names AWS accepts (${bucket})`, baseName);
+}
+
+/** Comma-separated values, blanks dropped: `"a, b,,c"` → `["a", "b", "c"]`. */
+function readList(env: Env, name: string): string[] | undefined {
+  const raw = readRaw(env, name);
+  return raw === undefined ? undefined : raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function readNetwork(env: Env, region: string): { vpcCidr: string; subnets: SubnetSettings[] } {
   const vpcText = readRaw(env, SettingName.vpcCidr) ?? '10.42.0.0/16';
   const vpc = parseIpv4Cidr(vpcText);
   // AWS accepts VPC and subnet blocks from /16 to /28.
   if (!vpc || vpc.prefixLength < 16 || vpc.prefixLength > 28) {
     fail(SettingName.vpcCidr, 'an IPv4 network block from /16 to /28 such as 10.42.0.0/16', vpcText);
   }
-  const subnetText = readRaw(env, SettingName.subnetCidr) ?? defaultSubnet(vpc.text);
-  const subnet = parseIpv4Cidr(subnetText);
-  if (!subnet || subnet.prefixLength < 16 || subnet.prefixLength > 28) {
-    fail(SettingName.subnetCidr, 'an IPv4 network block from /16 to /28 such as 10.42.1.0/24', subnetText);
+  const zoneIds = readAvailabilityZoneIds(env, region);
+
+  const cidrTexts = readList(env, SettingName.subnetCidrs);
+  if (cidrTexts === undefined) {
+    const derived = firstSubnets(vpc, zoneIds.length, 28);
+    if (!derived) fail(SettingName.vpcCidr, `large enough for ${zoneIds.length} subnets of at least /28`, vpc.text);
+    return { vpcCidr: vpc.text, subnets: zoneIds.map((availabilityZoneId, index) => ({ availabilityZoneId, cidrBlock: derived[index].text })) };
   }
-  if (!cidrContains(vpc, subnet)) {
-    fail(SettingName.subnetCidr, `inside ${SettingName.vpcCidr} (${vpc.text})`, subnet.text);
+  const raw = readRaw(env, SettingName.subnetCidrs)!;
+  if (cidrTexts.length !== zoneIds.length) {
+    fail(SettingName.subnetCidrs, `one block per zone of ${SettingName.availabilityZoneIds} (${zoneIds.join(', ')})`, raw);
   }
-  return { vpcCidr: vpc.text, subnetCidr: subnet.text };
+  const subnets = cidrTexts.map((text) => {
+    const subnet = parseIpv4Cidr(text);
+    if (!subnet || subnet.prefixLength < 16 || subnet.prefixLength > 28) {
+      fail(SettingName.subnetCidrs, 'IPv4 network blocks from /16 to /28 such as 10.42.1.0/24', text);
+    }
+    if (!cidrContains(vpc, subnet)) fail(SettingName.subnetCidrs, `inside ${SettingName.vpcCidr} (${vpc.text})`, subnet.text);
+    return subnet;
+  });
+  subnets.forEach((subnet, index) => {
+    const overlapping = subnets.slice(index + 1).find((other) => cidrsOverlap(subnet, other));
+    if (overlapping) fail(SettingName.subnetCidrs, `blocks that do not overlap (${subnet.text} and ${overlapping.text} do)`, raw);
+  });
+  return { vpcCidr: vpc.text, subnets: zoneIds.map((availabilityZoneId, index) => ({ availabilityZoneId, cidrBlock: subnets[index].text })) };
 }
 
-/** The first /24 of the VPC, or the whole VPC when it is smaller than a /24. */
-function defaultSubnet(vpcCidr: string): string {
-  const [address, length] = vpcCidr.split('/');
-  return Number(length) >= 24 ? vpcCidr : `${address}/24`;
+/** At least two zones, so a worker still launches when one zone lacks the instance type or capacity. */
+function readAvailabilityZoneIds(env: Env, region: string): string[] {
+  const ids = readList(env, SettingName.availabilityZoneIds);
+  if (ids === undefined) {
+    const defaults = DEFAULT_AVAILABILITY_ZONE_IDS[region];
+    if (defaults) return [...defaults];
+    throw new Error(
+      `${SettingName.availabilityZoneIds} must be set for ${region}: no default zones are known for that region. ` +
+        `List its zone IDs with \`${listZoneIdsCommand(region)}\` and set two or more, comma-separated, of zones that offer your instance type.`,
+    );
+  }
+  const raw = readRaw(env, SettingName.availabilityZoneIds)!;
+  const invalid = ids.find((id) => !AVAILABILITY_ZONE_ID.test(id));
+  if (invalid !== undefined) {
+    fail(SettingName.availabilityZoneIds, `availability zone IDs such as use1-az1 (not names such as us-east-1a; list them with \`${listZoneIdsCommand(region)}\`)`, invalid);
+  }
+  if (ids.length < 2 || ids.length > 6 || new Set(ids).size !== ids.length) {
+    fail(SettingName.availabilityZoneIds, 'two to six distinct availability zone IDs, comma-separated', raw);
+  }
+  const regionCodes = new Set(ids.map((id) => id.split('-')[0]));
+  if (regionCodes.size > 1) fail(SettingName.availabilityZoneIds, 'zone IDs of one region', raw);
+  return ids;
+}
+
+function readInstanceType(name: string, value: string): string {
+  if (!INSTANCE_TYPE.test(value)) fail(name, 'an EC2 instance type such as t3.micro', value);
+  if (isNotX86Linux(value)) fail(name, 'an x86_64 instance type (the worker runtime is linux-x64; Graviton and Mac types cannot run it)', value);
+  return value;
+}
+
+function readFallbackInstanceTypes(env: Env, instanceType: string): string[] {
+  const types = (readList(env, SettingName.fallbackInstanceTypes) ?? []).map((type) =>
+    readInstanceType(SettingName.fallbackInstanceTypes, type),
+  );
+  const all = [instanceType, ...types];
+  if (new Set(all).size !== all.length) {
+    fail(SettingName.fallbackInstanceTypes, `instance types other than ${SettingName.instanceType} and each other`, readRaw(env, SettingName.fallbackInstanceTypes)!);
+  }
+  return types;
 }
 
 function readSchedule(env: Env): string {
@@ -241,8 +362,8 @@ function readAmi(env: Env): { amiId: string; amiSsmParameter?: string } {
     env,
     SettingName.amiSsmParameter,
     UBUNTU_2404_AMI_PARAMETER,
-    /^\/aws\/service\/[A-Za-z0-9_./-]+$/,
-    'a public SSM parameter path under /aws/service/',
+    CANONICAL_UBUNTU_AMD64_PARAMETER,
+    "Canonical's Ubuntu Server amd64 parameter (/aws/service/canonical/ubuntu/server/<release>/stable/current/amd64/hvm/<volume>/ami-id): the bootstrap needs Ubuntu, the worker runtime linux-x64",
   );
   if (pinned !== undefined) return { amiId: pinned };
   return { amiId: `resolve:ssm:${parameter}`, amiSsmParameter: parameter };

@@ -68,6 +68,8 @@ export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSetting
     PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: settings.visibilityTimeoutSeconds ?? LOCAL_DEFAULTS.visibilityTimeoutSeconds,
     PIPELINE_MAX_WORKERS: settings.maxWorkers,
     PIPELINE_MESSAGES_PER_WORKER: settings.messagesPerWorker,
+    // The emulator has no IAM propagation to wait for (hashicorp/terraform-provider-aws#40572 is AWS's).
+    PIPELINE_IAM_PROPAGATION_SECONDS: 0,
   };
   const result: NodeJS.ProcessEnv = { ...env, PIPELINE_REGION: EMULATOR_REGION };
   for (const [name, value] of Object.entries(chosen)) if (value !== undefined) result[name] = String(value);

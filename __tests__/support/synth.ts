@@ -23,6 +23,8 @@ export const EVERY_OPTIONAL_FEATURE: NodeJS.ProcessEnv = {
 };
 
 export interface SynthesizedStack {
+  /** The stack object, for what only the constructs know (e.g. the policies' registered statements). */
+  readonly stack: PipelineStack;
   /** The app's outdir (a fresh temp directory). */
   readonly outdir: string;
   /** `<outdir>/stacks/rag-pipeline`: cdk.tf.json and the assets. */
@@ -40,10 +42,10 @@ export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}): SynthesizedStac
   synthesizedDirs.push(outdir);
   const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
   const app = new App({ outdir });
-  new PipelineStack(app, STACK_NAME, settings);
+  const stack = new PipelineStack(app, STACK_NAME, settings);
   app.synth();
   const stackDir = path.join(outdir, 'stacks', STACK_NAME);
-  return { outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };
+  return { stack, outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };
 }
 
 const synthesizedDirs: string[] = [];
@@ -131,14 +133,32 @@ function hclObjectToJson(hcl: string): string {
       at += 3;
     } else if (/[A-Za-z_]/.test(char)) {
       const reference = /^[A-Za-z_][\w.-]*/.exec(hcl.slice(at))![0];
-      json += ['true', 'false', 'null'].includes(reference) ? reference : JSON.stringify(`\${${reference}}`);
-      at += reference.length;
+      // A function call (`element(split(":", aws_sqs_queue.x.arn), 4)`) runs to its closing parenthesis.
+      const expression = hcl[at + reference.length] === '(' ? reference + balancedCall(hcl, at + reference.length) : reference;
+      json += ['true', 'false', 'null'].includes(expression) ? expression : JSON.stringify(`\${${expression}}`);
+      at += expression.length;
     } else {
       json += char;
       at++;
     }
   }
   return json;
+}
+
+/** `(…)` from `start` to its matching parenthesis, skipping parentheses inside string literals. */
+function balancedCall(hcl: string, start: number): string {
+  let depth = 0;
+  let inString = false;
+  for (let at = start; at < hcl.length; at++) {
+    const char = hcl[at];
+    if (inString) {
+      if (char === '\\') at++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '(') depth++;
+    else if (char === ')' && --depth === 0) return hcl.slice(start, at + 1);
+  }
+  throw new Error(`unbalanced parentheses in ${hcl.slice(start)}`);
 }
 
 /** Parses an IAM policy document attribute (a role policy, a bucket or key policy) into its statements. */

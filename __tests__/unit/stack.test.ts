@@ -9,6 +9,7 @@ const json = defaults.json;
 const byName = (name: string) => (config: Record<string, unknown>) => config.name === name;
 const lambdaEnvironment = (stack: TerraformJson) =>
   (onlyResource(stack, 'aws_lambda_function').config.environment as { variables: Record<string, string> }).variables;
+const subnetId = (zone: string, stack: TerraformJson = json) => refTo(stack, 'aws_subnet', 'id', (subnet) => subnet.availability_zone_id === zone);
 const rolePolicy = (stack: TerraformJson, roleName: string) =>
   statementsOf(
     onlyResource(stack, 'aws_iam_role_policy', (config) => config.role === refTo(stack, 'aws_iam_role', 'id', byName(roleName))).config.policy,
@@ -51,8 +52,10 @@ describe('PipelineStack', () => {
       EC2_TAG_VALUE: 'rag-worker',
       EC2_AMI_ID: `resolve:ssm:${UBUNTU_2404_AMI_PARAMETER}`,
       EC2_INSTANCE_TYPE: 't3.micro',
+      EC2_FALLBACK_INSTANCE_TYPES: '',
       EC2_AUTOTERMINATE_MINUTES: '5',
-      EC2_SUBNET_ID: refTo(json, 'aws_subnet', 'id'),
+      EC2_SUBNET_ID: subnetId('use1-az1'),
+      EC2_FALLBACK_SUBNET_IDS: `${subnetId('use1-az2')},${subnetId('use1-az4')}`,
       EC2_SECURITY_GROUP_ID: refTo(json, 'aws_security_group', 'id'),
       S3_BUCKET_NAME: refTo(json, 'aws_s3_bucket', 'bucket'),
       EC2_KEY_NAME: '',
@@ -64,6 +67,7 @@ describe('PipelineStack', () => {
       WORKER_CODE_S3_KEY: WORKER_CODE_KEY,
       WORKER_CONCURRENCY: '10',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+      SQS_MAX_RECEIVE_COUNT: '5',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -76,6 +80,9 @@ describe('PipelineStack', () => {
       PIPELINE_AUTOTERMINATE_MINUTES: '2.5',
       PIPELINE_MAX_WORKERS: '3',
       PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '600',
+      PIPELINE_MAX_RECEIVE_COUNT: '3',
+      PIPELINE_AVAILABILITY_ZONE_IDS: 'use1-az6,use1-az5',
+      PIPELINE_FALLBACK_INSTANCE_TYPES: 't3a.micro,m5.large',
     }).json;
 
     expect(lambdaEnvironment(custom)).toMatchObject({
@@ -84,6 +91,10 @@ describe('PipelineStack', () => {
       EC2_AUTOTERMINATE_MINUTES: '2.5',
       MAX_WORKERS: '3',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '600',
+      SQS_MAX_RECEIVE_COUNT: '3',
+      EC2_SUBNET_ID: subnetId('use1-az6', custom),
+      EC2_FALLBACK_SUBNET_IDS: subnetId('use1-az5', custom),
+      EC2_FALLBACK_INSTANCE_TYPES: 't3a.micro,m5.large',
     });
     expect(onlyResource(custom, 'aws_sqs_queue', byName('rag-pipeline-dev-work')).config.visibility_timeout_seconds).toBe(600);
     expect(onlyResource(custom, 'aws_vpc_security_group_ingress_rule').config).toMatchObject({ cidr_ipv4: '203.0.113.7/32', from_port: 22 });
@@ -96,7 +107,8 @@ describe('PipelineStack', () => {
 
     expect(onlyResource(json, 'aws_pipes_pipe').config).toMatchObject({ source: streamArn, target: queueArn });
     expect(rolePolicy(json, 'rag-pipeline-dev-pipe').map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
-      { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], Resource: [streamArn] },
+      { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: [streamArn] },
+      { Action: ['dynamodb:ListStreams'], Resource: ['*'] },
       { Action: ['sqs:SendMessage'], Resource: [queueArn] },
       { Action: ['sqs:SendMessage'], Resource: [pipeDlqArn] },
     ]);
@@ -130,11 +142,12 @@ describe('PipelineStack', () => {
       'TagOnlyAtLaunch',
       'PassWorkerRoleToEc2',
       'FindRunningWorkers',
+      'InspectWorkerImage',
       'ResolveWorkerAmi',
       'WriteOwnLogs',
     ]);
     expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([
-      refTo(json, 'aws_subnet', 'arn'),
+      ...['use1-az1', 'use1-az2', 'use1-az4'].map((zone) => refTo(json, 'aws_subnet', 'arn', (subnet) => subnet.availability_zone_id === zone)),
       refTo(json, 'aws_security_group', 'arn'),
     ]);
     expect(statements.find(({ Sid }) => Sid === 'PassWorkerRoleToEc2')?.Resource).toEqual([
@@ -145,7 +158,7 @@ describe('PipelineStack', () => {
     ]);
   });
 
-  it('grants no wildcard action in any role, and "*" resources only to DescribeInstances and PutMetricData', () => {
+  it('grants no wildcard action in any role, and "*" resources only to actions that take no resource', () => {
     const statements = resourcesOf(json, 'aws_iam_role_policy').flatMap(([, policy]) => statementsOf(policy.policy));
 
     for (const { Action } of statements) {
@@ -153,6 +166,8 @@ describe('PipelineStack', () => {
     }
     expect(statements.filter(({ Resource }) => Resource.includes('*')).flatMap(({ Action }) => Action).sort()).toEqual([
       'cloudwatch:PutMetricData',
+      'dynamodb:ListStreams',
+      'ec2:DescribeImages',
       'ec2:DescribeInstances',
     ]);
   });
@@ -160,9 +175,11 @@ describe('PipelineStack', () => {
   it('outputs what operators and the local run read', () => {
     expect(Object.keys(json.output).sort()).toEqual([
       'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name',
-      'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region', 'schedule_rule_name', 'security_group_id', 'subnet_id',
+      'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region', 'schedule_rule_name', 'security_group_id', 'subnet_id', 'subnet_ids',
       'table_name', 'table_stream_arn', 'vpc_id', 'worker_code_key', 'worker_role_arn',
     ]);
+    expect(json.output.subnet_id.value).toBe(subnetId('use1-az1'));
+    expect(json.output.subnet_ids.value).toEqual([subnetId('use1-az1'), subnetId('use1-az2'), subnetId('use1-az4')]);
     expect(json.output.queue_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-work')));
     expect(json.output.dlq_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-work-dlq')));
     expect(synthStack({ PIPELINE_ALARM_EMAIL: 'ops@example.com' }).json.output.alarm_topic_arn.value).toMatch(/^\$\{aws_sns_topic\./);

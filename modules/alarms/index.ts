@@ -4,10 +4,19 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { LaunchDeferralKind, LaunchFailureKind, OrchestratorMetrics } from '../../contracts';
 import { policyDocument } from '../shared/iam';
+import type { AcceptedFinding } from '../shared/parliament';
 
-/** Alarms look at five-minute windows: fast enough to page, slow enough not to flap on a single tick. */
+/** Most alarms look at five-minute windows: fast enough to page, slow enough not to flap on a single tick. */
 const PERIOD_SECONDS = 300;
+/** Launch alarms look at single minutes, the orchestrator's tick: a refused launch pages within minutes. */
+const LAUNCH_PERIOD_SECONDS = 60;
+/**
+ * A just-created instance profile is refused until IAM propagates it, usually for seconds: only this many
+ * consecutive minutes of such refusals page anyone.
+ */
+const PROFILE_NOT_READY_MINUTES = 5;
 
 export interface PipelineAlarmsProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
@@ -34,12 +43,17 @@ interface AlarmSpec {
   readonly dimensions: Record<string, string>;
   readonly statistic: 'Maximum' | 'Sum';
   readonly threshold: number;
+  /** @default PERIOD_SECONDS */
+  readonly periodSeconds?: number;
+  /** @default 1 — consecutive breaching periods before the alarm fires */
+  readonly evaluationPeriods?: number;
 }
 
 /**
  * The pipeline's alarms, in one place so operators find them together (docs/infrastructure.md explains
- * each): a dead letter anywhere, work waiting too long, orchestrator errors, pipe failures. An encrypted
- * SNS topic with an e-mail subscription is added only when an address is configured.
+ * each): a dead letter anywhere, work waiting too long, orchestrator errors, pipe failures, and launches
+ * refused or deferred (the orchestrator's metrics, contracts/metrics.ts). An encrypted SNS topic with an
+ * e-mail subscription is added only when an address is configured.
  */
 export class PipelineAlarms extends Construct {
   /** Undefined when no e-mail address is configured. */
@@ -108,6 +122,7 @@ export class PipelineAlarms extends Construct {
         statistic: 'Sum',
         threshold: 0,
       },
+      ...launchAlarmSpecs(props.orchestratorFunctionName),
     ];
 
     const actions = this.topicArn === undefined ? [] : [this.topicArn];
@@ -119,11 +134,12 @@ export class PipelineAlarms extends Construct {
         metricName: spec.metricName,
         dimensions: spec.dimensions,
         statistic: spec.statistic,
-        period: PERIOD_SECONDS,
-        evaluationPeriods: 1,
+        period: spec.periodSeconds ?? PERIOD_SECONDS,
+        // Every evaluated period must breach (datapoints to alarm defaults to the evaluation periods).
+        evaluationPeriods: spec.evaluationPeriods ?? 1,
         threshold: spec.threshold,
         comparisonOperator: 'GreaterThanThreshold',
-        // No data means nothing happened (an idle queue, a pipe with nothing to do), not trouble.
+        // No data means nothing happened (an idle queue, a pipe with nothing to do, no launch), not trouble.
         treatMissingData: 'notBreaching',
         alarmActions: actions,
         okActions: actions,
@@ -138,6 +154,11 @@ export class PipelineAlarms extends Construct {
    * administering the key (the key administrators' actions, no kms:*); CloudWatch may only encrypt.
    */
   private topicKey(props: PipelineAlarmsProps): KmsKey {
+    const thisKeyOnly: AcceptedFinding = {
+      issue: 'RESOURCE_STAR',
+      reason:
+        'In a key policy, Resource "*" means the key the policy is attached to and nothing else (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).',
+    };
     const key = new KmsKey(this, 'topic-key', {
       description: `Encrypts the ${props.baseName} alarm topic`,
       enableKeyRotation: true,
@@ -152,16 +173,57 @@ export class PipelineAlarms extends Construct {
             'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion',
           ],
           resources: ['*'],
+          acceptedFindings: [thisKeyOnly],
         },
         {
           sid: 'CloudWatchPublishesAlarms',
           principal: { Service: 'cloudwatch.amazonaws.com' },
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
+          acceptedFindings: [thisKeyOnly],
         },
       ]),
     });
     new KmsAlias(this, 'topic-key-alias', { name: `alias/${props.baseName}-alarms`, targetKeyId: key.keyId });
     return key;
   }
+}
+
+/**
+ * Alarms on the orchestrator's launch metrics, by kind (contracts/metrics.ts). The orchestrator emits them
+ * as Embedded Metric Format lines with exactly the dimensions FunctionName and Kind, which an alarm must
+ * match in full.
+ */
+function launchAlarmSpecs(functionName: string): AlarmSpec[] {
+  const launchMetric = (metricName: string, kind: string) => ({
+    namespace: OrchestratorMetrics.namespace,
+    metricName,
+    dimensions: { [OrchestratorMetrics.functionDimension]: functionName, [OrchestratorMetrics.kindDimension]: kind },
+    statistic: 'Sum' as const,
+    threshold: 0,
+    periodSeconds: LAUNCH_PERIOD_SECONDS,
+  });
+  return [
+    {
+      id: 'launch-unauthorized',
+      description: 'RunInstances was refused for lack of permission (UnauthorizedOperation, AccessDenied): no worker can launch until a policy, SCP or grant is fixed.',
+      ...launchMetric(OrchestratorMetrics.launchFailures, LaunchFailureKind.unauthorized),
+    },
+    {
+      id: 'launch-unsupported-image',
+      description: 'The worker AMI is not an x86_64 Ubuntu image from Canonical, which the bootstrap needs: no worker will launch until PIPELINE_AMI_ID or PIPELINE_AMI_SSM_PARAMETER is fixed.',
+      ...launchMetric(OrchestratorMetrics.launchFailures, LaunchFailureKind.unsupportedImage),
+    },
+    {
+      id: 'launch-instance-profile-not-ready',
+      description: `EC2 has refused the worker instance profile for ${PROFILE_NOT_READY_MINUTES} minutes in a row: longer than IAM propagation takes, so the profile or its role is likely broken.`,
+      ...launchMetric(OrchestratorMetrics.launchFailures, LaunchFailureKind.instanceProfileNotReady),
+      evaluationPeriods: PROFILE_NOT_READY_MINUTES,
+    },
+    {
+      id: 'launches-deferred-boot-failures',
+      description: 'The orchestrator held back launches because recent workers failed to boot: read logs/boot-failures/ and the bootstrap-failure logs in the bucket.',
+      ...launchMetric(OrchestratorMetrics.launchesDeferred, LaunchDeferralKind.bootFailures),
+    },
+  ];
 }

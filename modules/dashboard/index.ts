@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
-import { WorkerMetrics } from '../../contracts';
+import { LaunchDeferralKind, LaunchFailureKind, OrchestratorMetrics, WorkerMetrics } from '../../contracts';
 
 export interface PipelineDashboardProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
@@ -23,7 +23,7 @@ const HEIGHT = 6;
 
 /**
  * One dashboard for the pipeline's health at a glance: queue depth and dead letters, workers running,
- * throughput and failures, copy duration, orchestrator errors. The body is `jsonencode(...)`, not a JSON
+ * throughput and failures, copy duration, orchestrator errors, launch failures and deferrals. The body is `jsonencode(...)`, not a JSON
  * string, because it holds references and `cdktf synth --hcl` mangles references inside JSON strings.
  */
 export class PipelineDashboard extends Construct {
@@ -39,6 +39,12 @@ export class PipelineDashboard extends Construct {
     ];
     const lambda = (metricName: string, label: string): MetricLine => [
       'AWS/Lambda', metricName, 'FunctionName', props.orchestratorFunctionName, { stat: 'Sum', label },
+    ];
+    const launch = (metricName: string, kind: string): MetricLine => [
+      OrchestratorMetrics.namespace, metricName,
+      OrchestratorMetrics.functionDimension, props.orchestratorFunctionName,
+      OrchestratorMetrics.kindDimension, kind,
+      { stat: 'Sum', label: metricName === OrchestratorMetrics.launchesDeferred ? `deferred: ${kind}` : kind },
     ];
     const metricWidget = (title: string, metrics: MetricLine[], extra: Record<string, unknown> = {}) => ({
       type: 'metric',
@@ -84,6 +90,10 @@ export class PipelineDashboard extends Construct {
       metricWidget('Orchestrator invocations and errors', [
         lambda('Invocations', 'invocations'),
         lambda('Errors', 'errors'),
+      ]),
+      metricWidget('Launch failures and deferrals by kind', [
+        ...Object.values(LaunchFailureKind).map((kind) => launch(OrchestratorMetrics.launchFailures, kind)),
+        ...Object.values(LaunchDeferralKind).map((kind) => launch(OrchestratorMetrics.launchesDeferred, kind)),
       ]),
     ];
 

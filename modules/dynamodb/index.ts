@@ -58,12 +58,20 @@ export class ItemsTable extends Construct {
     };
   }
 
-  /** What a stream consumer (the pipe) needs, on the stream only. */
-  streamReadStatement(): PolicyStatement {
-    return {
-      sid: 'ItemsStreamRead',
-      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-      resources: [this.tableStreamArn],
-    };
+  /**
+   * What a stream consumer (a pipe) needs: reads on the stream only, and ListStreams, which takes no
+   * resource (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+   * lists none for it), so it is granted on "*" in a statement of its own, as AWS CDK's
+   * `grantTableListStreams` does. Scoped to the stream ARN, it would grant nothing.
+   */
+  streamReadStatements(): PolicyStatement[] {
+    return [
+      {
+        sid: 'ItemsStreamRead',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [this.tableStreamArn],
+      },
+      { sid: 'ListTableStreams', actions: ['dynamodb:ListStreams'], resources: ['*'] },
+    ];
   }
 }

@@ -4,7 +4,9 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { PipesPipe } from '@cdktf/provider-aws/lib/pipes-pipe';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { PENDING_FILTER_PATTERNS } from '../../contracts';
+import { accountOf } from '../shared/arn';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
+import { iamPropagationWait } from '../shared/iam-propagation';
 import { DEAD_LETTER_RETENTION_SECONDS } from '../sqs';
 
 /** SQS targets accept at most 10 records per batch. */
@@ -14,8 +16,8 @@ export interface ItemsPipeProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
   readonly baseName: string;
   readonly tableStreamArn: string;
-  /** The table's grant for reading its stream. */
-  readonly streamReadStatement: PolicyStatement;
+  /** The table's grants for reading its stream. */
+  readonly streamReadStatements: readonly PolicyStatement[];
   readonly queueArn: string;
   /** The queue's grant for sending to it. */
   readonly queueSendStatement: PolicyStatement;
@@ -26,6 +28,14 @@ export interface ItemsPipeProps {
    * (AWS's default, -1, retries until the record expires after 24 hours)
    */
   readonly maximumRetryAttempts?: number;
+  /** AWS region and partition of the pipe, for its ARN in the role's trust policy. */
+  readonly region: string;
+  readonly partition: string;
+  /**
+   * @default 90 — seconds the pipe's creation waits after its role policy, on create only (see
+   * ../shared/iam-propagation); 0 for an emulator
+   */
+  readonly iamPropagationSeconds?: number;
 }
 
 /**
@@ -60,22 +70,39 @@ export class ItemsPipe extends Construct {
       sqsManagedSseEnabled: true,
     });
 
+    // Only this pipe, in this account, may use the role (confused-deputy protection). The pipe's ARN is
+    // built from its name because the pipe itself depends on the role; the account comes from the
+    // queue's ARN, so no plan-time lookup is needed. Shape of AWS's Pipes getting-started template
+    // (aws:SourceArn and aws:SourceAccount on pipes.amazonaws.com).
+    const pipeName = `${props.baseName}-items-to-queue`;
+    const account = accountOf(props.queueArn);
     const role = new IamRole(this, 'role', {
       name: `${props.baseName}-pipe`,
-      assumeRolePolicy: assumeRolePolicy('pipes.amazonaws.com'),
+      assumeRolePolicy: assumeRolePolicy('pipes.amazonaws.com', {
+        StringEquals: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:${props.partition}:pipes:${props.region}:${account}:pipe/${pipeName}`,
+        },
+      }),
     });
     const rolePolicy = new IamRolePolicy(this, 'role-policy', {
       name: 'stream-to-queue',
       role: role.id,
       policy: policyDocument([
-        props.streamReadStatement,
+        ...props.streamReadStatements,
         props.queueSendStatement,
         { sid: 'PipeDeadLetterSend', actions: ['sqs:SendMessage'], resources: [deadLetters.arn] },
       ]),
     });
+    // The first apply would otherwise create the pipe before IAM lets it read the stream.
+    const roleReady = iamPropagationWait(this, 'role-propagation', {
+      seconds: props.iamPropagationSeconds ?? 90,
+      after: [rolePolicy],
+      replacedWhen: { role: role.uniqueId, source: props.tableStreamArn },
+    });
 
     const pipe = new PipesPipe(this, 'pipe', {
-      name: `${props.baseName}-items-to-queue`,
+      name: pipeName,
       description: 'Forwards rows that became PENDING from the items table stream to the work queue',
       roleArn: role.arn,
       source: props.tableStreamArn,
@@ -93,8 +120,8 @@ export class ItemsPipe extends Construct {
         },
         filterCriteria: { filter: PENDING_FILTER_PATTERNS.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
       },
-      // The role's policy must exist before the pipe starts reading, or its first start fails.
-      dependsOn: [rolePolicy],
+      // The role's policy must exist, and have propagated, before the pipe is created.
+      dependsOn: [roleReady],
     });
 
     this.pipeArn = pipe.arn;

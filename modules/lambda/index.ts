@@ -5,6 +5,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
+import { accountOf } from '../shared/arn';
 import { skipCheckov } from '../shared/checkov';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
 
@@ -26,12 +27,21 @@ export interface OrchestratorProps {
   readonly logRetentionDays?: number;
   /** @default 60 — seconds one tick may take: a queue lookup, a describe and a few launches */
   readonly timeoutSeconds?: number;
+  /**
+   * @default undefined — no reservation. AWS refuses one that would leave the account fewer than 100
+   * unreserved executions, and new accounts often have 10 in all, so a reservation makes a first apply
+   * fail there. Overlapping ticks are safe without it (see below).
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
- * The orchestrator: a Node.js 22 Lambda function run by the schedule. Reserved concurrency 1 keeps two
- * ticks from deciding at once, and a failed or throttled tick is dropped rather than retried late. Its code is the tsup bundle, packaged as a TerraformAsset so a code change
- * appears in `cdktf diff`. Its log group is created first, with a retention.
+ * The orchestrator: a Node.js 22 Lambda function run by the schedule; a failed tick is dropped rather than
+ * retried late. Ticks may overlap (no reserved concurrency by default): overlapping ticks that see the same
+ * free worker slot launch it with the same RunInstances idempotency token and tag it with its slot
+ * (WORKER_SLOT_TAG_KEY in contracts/layout.ts), so they get one instance, not two. Its code is the tsup
+ * bundle, packaged as a TerraformAsset so a code change appears in `cdktf diff`. Its log group is created
+ * first, with a retention.
  */
 export class Orchestrator extends Construct {
   readonly functionName: string;
@@ -44,6 +54,10 @@ export class Orchestrator extends Construct {
     const timeout = props.timeoutSeconds ?? 60;
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
       throw new Error(`timeoutSeconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}, got ${timeout}`);
+    }
+    const reserved = props.reservedConcurrentExecutions;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+      throw new Error(`reservedConcurrentExecutions must be a positive integer or unset, got ${reserved}`);
     }
     const functionName = `${props.baseName}-orchestrator`;
 
@@ -65,9 +79,14 @@ export class Orchestrator extends Construct {
       },
     );
 
+    // Only Lambda acting for this account may assume the role (confused-deputy protection). No
+    // aws:SourceArn: the Lambda guide says that key "applies only to policies where your Lambda function
+    // is the target resource" (https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html),
+    // so nothing documents Lambda setting it when it assumes an execution role. The account comes from the
+    // log group's ARN: no plan-time lookup, no cycle (the group does not depend on the role).
     const role = new IamRole(this, 'role', {
       name: `${props.baseName}-orchestrator`,
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
+      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com', { StringEquals: { 'aws:SourceAccount': accountOf(logGroup.arn) } }),
     });
     new IamRolePolicy(this, 'role-policy', {
       name: 'orchestrator',
@@ -93,7 +112,7 @@ export class Orchestrator extends Construct {
       sourceCodeHash: code.assetHash,
       timeout,
       memorySize: 256,
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: { variables: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' } },
       dependsOn: [logGroup],
     });
@@ -117,8 +136,8 @@ export class Orchestrator extends Construct {
       },
     );
 
-    // A tick that failed, or was throttled because the previous one still runs (concurrency 1), is stale a
-    // minute later: the next scheduled tick decides from fresh state. So no retries, and no queued ticks.
+    // A tick that failed, or was throttled (account concurrency, or a reservation when one is set), is stale
+    // a minute later: the next scheduled tick decides from fresh state. So no retries, and no queued ticks.
     new LambdaFunctionEventInvokeConfig(this, 'async-invoke', {
       functionName: fn.functionName,
       maximumRetryAttempts: 0,

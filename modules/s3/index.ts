@@ -20,6 +20,11 @@ export interface PipelineBucketProps {
   /** @default 30 — days before worker logs under `logs/` expire */
   readonly workerLogExpirationDays?: number;
   /**
+   * @default 30 — days an overwritten or deleted object's old version is kept (every rerun that rewrites
+   * `data/output/…` and every worker-bundle upload leaves one)
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
    * @default false — `cdktf destroy` deletes the bucket with its objects; true keeps a non-empty bucket
    * (destroy then fails until it is emptied by hand)
    */
@@ -32,7 +37,7 @@ const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
 /**
  * The pipeline bucket: inputs under `data/input/`, outputs under `data/output/`, worker logs under `logs/`
  * and the worker bundle. Versioned, encrypted with S3-managed keys, closed to the public, owner-enforced
- * (no ACLs), TLS-only; worker logs expire. The worker bundle is uploaded with a hash of its content, so a
+ * (no ACLs), TLS-only; worker logs expire, and so do old versions and the delete markers they leave. The worker bundle is uploaded with a hash of its content, so a
  * code change shows in `cdktf diff` and replaces the object.
  */
 export class PipelineBucket extends Construct {
@@ -45,6 +50,10 @@ export class PipelineBucket extends Construct {
     const logExpirationDays = props.workerLogExpirationDays ?? 30;
     if (!Number.isInteger(logExpirationDays) || logExpirationDays < 1) {
       throw new Error(`workerLogExpirationDays must be a positive integer, got ${logExpirationDays}`);
+    }
+    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 30;
+    if (!Number.isInteger(noncurrentDays) || noncurrentDays < 1) {
+      throw new Error(`noncurrentVersionExpirationDays must be a positive integer, got ${noncurrentDays}`);
     }
 
     const bucket = new S3Bucket(this, 'bucket', {
@@ -92,6 +101,9 @@ export class PipelineBucket extends Construct {
       bucket: bucket.id,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
     });
+    // Rules overlap (the last one covers logs/ too): where two set the same kind of expiration, S3 applies
+    // the shorter, so old versions of logs still go after a day.
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-conflicts.html
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket: bucket.id,
       rule: [
@@ -107,6 +119,15 @@ export class PipelineBucket extends Construct {
           status: 'Enabled',
           filter: [{ prefix: '' }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: ABORT_INCOMPLETE_UPLOADS_DAYS }],
+        },
+        {
+          id: 'expire-noncurrent-versions',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          noncurrentVersionExpiration: [{ noncurrentDays }],
+          // A delete marker whose older versions have all expired serves no one; S3 forbids combining this
+          // with days in the same expiration, so this rule has no other expiration.
+          expiration: [{ expiredObjectDeleteMarker: true }],
         },
       ],
     });

@@ -1,4 +1,5 @@
 import { Fn } from 'cdktf';
+import { type AcceptedFinding, checkAcceptedFindings, registerPolicy } from './parliament';
 
 /**
  * IAM policy documents as typed values. Modules build their grants as statements next to the resource
@@ -10,6 +11,7 @@ export type ConditionValues = string | readonly string[];
 export type Conditions = Readonly<Record<string, Readonly<Record<string, ConditionValues>>>>;
 
 export interface PolicyStatement {
+  /** Unique within its policy: the security gate maps parliament's findings back to statements by it. */
   readonly sid: string;
   /** @default 'Allow' */
   readonly effect?: 'Allow' | 'Deny';
@@ -18,6 +20,8 @@ export interface PolicyStatement {
   readonly actions: readonly string[];
   readonly resources: readonly string[];
   readonly conditions?: Conditions;
+  /** @default [] — parliament findings this statement keeps on purpose, each with its reason */
+  readonly acceptedFindings?: readonly AcceptedFinding[];
 }
 
 /**
@@ -26,7 +30,12 @@ export interface PolicyStatement {
  * the exit path to plain Terraform.
  */
 export function policyDocument(statements: readonly PolicyStatement[]): string {
-  return Fn.jsonencode({
+  const sids = statements.map(({ sid }) => sid);
+  const repeated = sids.find((sid, index) => sids.indexOf(sid) !== index);
+  if (repeated !== undefined) throw new Error(`statement ids must be unique within a policy, "${repeated}" repeats`);
+  for (const statement of statements) checkAcceptedFindings(statement.sid, statement.acceptedFindings ?? []);
+
+  const document = Fn.jsonencode({
     Version: '2012-10-17',
     Statement: statements.map((statement) => ({
       Sid: statement.sid,
@@ -37,12 +46,34 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
       ...(statement.conditions === undefined ? {} : { Condition: statement.conditions }),
     })),
   });
+  registerPolicy(document, {
+    trust: false,
+    statements: statements.map(({ sid, acceptedFindings }) => ({ sid, acceptedFindings: acceptedFindings ?? [] })),
+  });
+  return document;
 }
 
-/** Trust policy letting one AWS service (`lambda.amazonaws.com`) assume a role. Plain JSON: it holds no reference. */
-export function assumeRolePolicy(service: string): string {
-  return JSON.stringify({
+/** Statement id of every trust policy's one statement. */
+export const TRUST_STATEMENT_SID = 'TrustedService';
+
+/**
+ * Trust policy letting one AWS service (`lambda.amazonaws.com`) assume a role, optionally only on behalf of
+ * this account or one resource: the confused-deputy conditions (`aws:SourceAccount`, `aws:SourceArn`)
+ * where the service documents them. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function assumeRolePolicy(service: string, conditions?: Conditions): string {
+  const document = Fn.jsonencode({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+    Statement: [
+      {
+        Sid: TRUST_STATEMENT_SID,
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        ...(conditions === undefined ? {} : { Condition: conditions }),
+      },
+    ],
   });
+  registerPolicy(document, { trust: true, statements: [{ sid: TRUST_STATEMENT_SID, acceptedFindings: [] }] });
+  return document;
 }

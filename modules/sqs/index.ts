@@ -32,6 +32,8 @@ export class WorkQueue extends Construct {
   readonly deadLetterQueueArn: string;
   readonly deadLetterQueueName: string;
   readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -39,7 +41,8 @@ export class WorkQueue extends Construct {
     if (!Number.isInteger(this.visibilityTimeoutSeconds) || this.visibilityTimeoutSeconds < 0 || this.visibilityTimeoutSeconds > 43_200) {
       throw new Error(`visibilityTimeoutSeconds must be an integer from 0 to 43200 (12 h), got ${this.visibilityTimeoutSeconds}`);
     }
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    this.maxReceiveCount = props.maxReceiveCount ?? 5;
+    const { maxReceiveCount } = this;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
     }

@@ -12,28 +12,39 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { skipCheckov } from '../shared/checkov';
 
+/** One workers' subnet. */
+export interface WorkerSubnet {
+  /** Availability zone ID (`use1-az1`): the same physical zone in every account, unlike a zone name. */
+  readonly availabilityZoneId: string;
+  /** Inside the VPC's block (checked by the settings). */
+  readonly cidrBlock: string;
+}
+
 export interface NetworkProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
   readonly baseName: string;
   readonly region: string;
   readonly vpcCidr: string;
-  /** Must lie inside {@link vpcCidr} (checked by the settings). */
-  readonly subnetCidr: string;
-  /** @default undefined — AWS picks the subnet's availability zone */
-  readonly availabilityZone?: string;
+  /**
+   * The workers' subnets, one per zone, in the orchestrator's preference order: it launches into the first
+   * and tries the next when a zone lacks the instance type or capacity.
+   */
+  readonly subnets: readonly WorkerSubnet[];
   /** @default undefined — no inbound rule at all; set it to allow SSH (tcp/22) from this block only */
   readonly sshCidr?: string;
 }
 
 /**
- * The workers' network: a dedicated VPC with one public subnet (an internet route, so a worker can install
- * Node.js at boot without a NAT gateway's hourly cost), free gateway endpoints that keep S3 and DynamoDB
- * traffic inside AWS, and the worker security group. Nothing is ever placed in the default VPC.
+ * The workers' network: a dedicated VPC with one public subnet per availability zone (an internet route, so
+ * a worker can install Node.js at boot without a NAT gateway's hourly cost), free gateway endpoints that
+ * keep S3 and DynamoDB traffic inside AWS, and the worker security group. Nothing is ever placed in the
+ * default VPC. Subnets are free; only running instances cost, so several zones cost nothing extra.
  */
 export class Network extends Construct {
   readonly vpcId: string;
-  readonly subnetId: string;
-  readonly subnetArn: string;
+  /** In the order of {@link NetworkProps.subnets}. */
+  readonly subnetIds: string[];
+  readonly subnetArns: string[];
   readonly securityGroupId: string;
   readonly securityGroupArn: string;
 
@@ -54,18 +65,10 @@ export class Network extends Construct {
     // The VPC's default group is never used; emptied so nothing can be launched into an open group by mistake.
     new DefaultSecurityGroup(this, 'default-sg', { vpcId: vpc.id });
 
-    const subnet = new Subnet(this, 'subnet', {
-      vpcId: vpc.id,
-      cidrBlock: props.subnetCidr,
-      availabilityZone: props.availabilityZone,
-      // Workers need a public address to reach the internet gateway; the security group admits nothing inbound.
-      mapPublicIpOnLaunch: true,
-      tags: { Name: `${props.baseName}-workers` },
-    });
-    skipCheckov(subnet, {
-      id: 'CKV_AWS_130',
-      comment: "Workers need a public address to reach nodejs.org and AWS APIs without a NAT gateway's hourly cost; their security group admits nothing inbound.",
-    });
+    const zones = props.subnets.map(({ availabilityZoneId }) => availabilityZoneId);
+    if (zones.length === 0 || new Set(zones).size !== zones.length) {
+      throw new Error(`subnets must name one or more distinct availability zone IDs, got [${zones.join(', ')}]`);
+    }
 
     const gateway = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: props.baseName } });
     const routes = new RouteTable(this, 'routes', { vpcId: vpc.id, tags: { Name: props.baseName } });
@@ -74,7 +77,25 @@ export class Network extends Construct {
       destinationCidrBlock: '0.0.0.0/0',
       gatewayId: gateway.id,
     });
-    new RouteTableAssociation(this, 'subnet-routes', { subnetId: subnet.id, routeTableId: routes.id });
+
+    // Construct IDs carry the zone ID, so adding or removing a zone leaves the other subnets in place.
+    const subnets = props.subnets.map(({ availabilityZoneId, cidrBlock }) => {
+      const subnet = new Subnet(this, `subnet-${availabilityZoneId}`, {
+        vpcId: vpc.id,
+        cidrBlock,
+        // By ID, not name: `us-east-1a` is a different physical zone in each account.
+        availabilityZoneId,
+        // Workers need a public address to reach the internet gateway; the security group admits nothing inbound.
+        mapPublicIpOnLaunch: true,
+        tags: { Name: `${props.baseName}-workers-${availabilityZoneId}` },
+      });
+      skipCheckov(subnet, {
+        id: 'CKV_AWS_130',
+        comment: "Workers need a public address to reach nodejs.org and AWS APIs without a NAT gateway's hourly cost; their security group admits nothing inbound.",
+      });
+      new RouteTableAssociation(this, `subnet-routes-${availabilityZoneId}`, { subnetId: subnet.id, routeTableId: routes.id });
+      return subnet;
+    });
 
     for (const service of ['s3', 'dynamodb']) {
       new VpcEndpoint(this, `${service}-endpoint`, {
@@ -116,8 +137,8 @@ export class Network extends Construct {
     }
 
     this.vpcId = vpc.id;
-    this.subnetId = subnet.id;
-    this.subnetArn = subnet.arn;
+    this.subnetIds = subnets.map((subnet) => subnet.id);
+    this.subnetArns = subnets.map((subnet) => subnet.arn);
     this.securityGroupId = workers.id;
     this.securityGroupArn = workers.arn;
   }

@@ -8,7 +8,7 @@ import { functionProcessEnv, scheduledEvent } from '../../../local/standins/sche
 import { summarizeDemo } from '../../../local/cli/demo';
 
 describe('settingsEnvFor', () => {
-  it('maps the local flags to PIPELINE_* settings over the caller environment, in the emulator region', () => {
+  it('maps the local flags to PIPELINE_* settings over the caller environment, in the emulator region, with no IAM wait', () => {
     const env = settingsEnvFor({ PIPELINE_ENVIRONMENT: 'qa', PIPELINE_REGION: 'eu-west-1' }, { maxWorkers: 2, autoterminateMinutes: 0.5 });
 
     expect(env).toEqual({
@@ -17,6 +17,7 @@ describe('settingsEnvFor', () => {
       PIPELINE_MAX_WORKERS: '2',
       PIPELINE_AUTOTERMINATE_MINUTES: '0.5',
       PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '60',
+      PIPELINE_IAM_PROPAGATION_SECONDS: '0',
     });
   });
 });

@@ -27,6 +27,10 @@ describe('PipelineAlarms', () => {
     const alarms = alarmsOf(synth({ queueAgeThresholdSeconds: 1200 }));
 
     expect(Object.keys(alarms).sort()).toEqual([
+      'rag-pipeline-dev-launch-instance-profile-not-ready',
+      'rag-pipeline-dev-launch-unauthorized',
+      'rag-pipeline-dev-launch-unsupported-image',
+      'rag-pipeline-dev-launches-deferred-boot-failures',
       'rag-pipeline-dev-orchestrator-errors',
       'rag-pipeline-dev-pipe-dlq-messages',
       'rag-pipeline-dev-pipe-failures',
@@ -57,9 +61,32 @@ describe('PipelineAlarms', () => {
       namespace: 'AWS/EventBridge/Pipes', metric_name: 'ExecutionFailed', dimensions: { PipeName: 'rag-pipeline-dev-items-to-queue' },
       statistic: 'Sum', threshold: 0, comparison_operator: 'GreaterThanThreshold',
     });
-    for (const alarm of Object.values(alarms)) {
-      expect(alarm).toMatchObject({ period: 300, evaluation_periods: 1, treat_missing_data: 'notBreaching' });
+    for (const name of ['work-dlq-messages', 'pipe-dlq-messages', 'work-queue-age', 'orchestrator-errors', 'pipe-failures']) {
+      expect(alarms[`rag-pipeline-dev-${name}`]).toMatchObject({ period: 300, evaluation_periods: 1, treat_missing_data: 'notBreaching' });
     }
+  });
+
+  it('pages on refused launches within minutes, on a refused instance profile only when it persists', () => {
+    const alarms = alarmsOf(synth());
+    const launch = (name: string) => {
+      const { namespace, metric_name, dimensions, statistic, threshold, comparison_operator, period, evaluation_periods, treat_missing_data } =
+        alarms[`rag-pipeline-dev-${name}`];
+      return { namespace, metric_name, dimensions, statistic, threshold, comparison_operator, period, evaluation_periods, treat_missing_data };
+    };
+    // The orchestrator's EMF metrics carry exactly FunctionName and Kind; an alarm must match them in full.
+    const failures = (kind: string) => ({
+      namespace: 'RagPipeline/Orchestrator', metric_name: 'LaunchFailures', dimensions: { FunctionName: 'rag-pipeline-dev-orchestrator', Kind: kind },
+      statistic: 'Sum', threshold: 0, comparison_operator: 'GreaterThanThreshold', period: 60, treat_missing_data: 'notBreaching',
+    });
+
+    expect(launch('launch-unauthorized')).toEqual({ ...failures('unauthorized'), evaluation_periods: 1 });
+    expect(launch('launch-unsupported-image')).toEqual({ ...failures('unsupported-image'), evaluation_periods: 1 });
+    expect(launch('launch-instance-profile-not-ready')).toEqual({ ...failures('instance-profile-not-ready'), evaluation_periods: 5 });
+    expect(launch('launches-deferred-boot-failures')).toEqual({
+      ...failures('boot-failures'),
+      metric_name: 'LaunchesDeferred',
+      evaluation_periods: 1,
+    });
   });
 
   it('creates no topic and notifies nobody when no address is configured', () => {

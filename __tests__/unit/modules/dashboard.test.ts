@@ -34,8 +34,10 @@ function metricsByTitle(widgets: Widget[]): Record<string, string[]> {
       .map((widget) => [
         widget.properties.title,
         (widget.properties.metrics ?? []).map((line) => {
-          const [namespace, metric, dimension, value, options] = line as [string, string, string, string, { stat: string }];
-          return `${namespace}/${metric} ${dimension}=${value} ${options.stat}`;
+          const [namespace, metric, ...rest] = line as string[];
+          const options = rest.pop() as unknown as { stat: string };
+          const dimensions = rest.map((part, index) => (index % 2 === 0 ? `${part}=${rest[index + 1]}` : '')).filter(Boolean);
+          return `${namespace}/${metric} ${dimensions.join(' ')} ${options.stat}`;
         }),
       ]),
   );
@@ -51,7 +53,7 @@ describe('PipelineDashboard', () => {
     expect(JSON.stringify(synthesize().widgets)).not.toContain('\\"');
   });
 
-  it('charts queue depth, dead letters, throughput, failures, copy duration and orchestrator errors', () => {
+  it('charts queue depth, dead letters, throughput, failures, copy duration, orchestrator errors and launch failures', () => {
     const { widgets } = synthesize();
 
     expect(metricsByTitle(widgets)).toEqual({
@@ -75,6 +77,13 @@ describe('PipelineDashboard', () => {
       'Orchestrator invocations and errors': [
         'AWS/Lambda/Invocations FunctionName=rag-pipeline-dev-orchestrator Sum',
         'AWS/Lambda/Errors FunctionName=rag-pipeline-dev-orchestrator Sum',
+      ],
+      // Exactly the dimensions the orchestrator emits (contracts/metrics.ts): a series matches only in full.
+      'Launch failures and deferrals by kind': [
+        ...['unauthorized', 'instance-profile-not-ready', 'unsupported-image', 'capacity', 'throttled'].map(
+          (kind) => `RagPipeline/Orchestrator/LaunchFailures FunctionName=rag-pipeline-dev-orchestrator Kind=${kind} Sum`,
+        ),
+        'RagPipeline/Orchestrator/LaunchesDeferred FunctionName=rag-pipeline-dev-orchestrator Kind=boot-failures Sum',
       ],
     });
     expect(new Set(widgets.map((widget) => widget.properties.region))).toEqual(new Set(['eu-west-1']));

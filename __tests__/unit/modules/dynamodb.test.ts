@@ -46,10 +46,14 @@ describe('ItemsTable', () => {
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       resources: [table.tableArn],
     });
-    expect(table.streamReadStatement()).toEqual({
-      sid: 'ItemsStreamRead',
-      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-      resources: [table.tableStreamArn],
-    });
+    expect(table.streamReadStatements()).toEqual([
+      {
+        sid: 'ItemsStreamRead',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [table.tableStreamArn],
+      },
+      // ListStreams takes no resource: scoped to the stream it would grant nothing.
+      { sid: 'ListTableStreams', actions: ['dynamodb:ListStreams'], resources: ['*'] },
+    ]);
   });
 });

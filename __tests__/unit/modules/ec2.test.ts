@@ -5,6 +5,7 @@ import { policyDocument, type PolicyStatement } from '../../../modules/shared/ia
 import { onlyResource, parseSynth, refTo, resourcesOf, statementsOf } from '../../support/synth';
 
 const SUBNET_ARN = 'arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0abc';
+const FALLBACK_SUBNET_ARN = 'arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0def';
 const SG_ARN = 'arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0abc';
 const AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id';
 const WORKER_GRANT: PolicyStatement = { sid: 'WorkQueueConsume', actions: ['sqs:ReceiveMessage'], resources: ['arn:aws:sqs:eu-west-1:111122223333:work'] };
@@ -12,10 +13,10 @@ const WORKER_GRANT: PolicyStatement = { sid: 'WorkQueueConsume', actions: ['sqs:
 const props: WorkerLaunchProps = {
   baseName: 'rag-pipeline-dev',
   amiId: `resolve:ssm:${AMI_PARAMETER}`,
-  instanceType: 't3.micro',
+  instanceTypes: ['t3.micro'],
   region: 'eu-west-1',
   partition: 'aws',
-  subnetArn: SUBNET_ARN,
+  subnetArns: [SUBNET_ARN],
   securityGroupArn: SG_ARN,
   workerStatements: [WORKER_GRANT],
 };
@@ -70,8 +71,9 @@ describe('WorkerLaunch', () => {
     const json = parseSynth(build().synthesized);
     const role = onlyResource(json, 'aws_iam_role').config;
 
-    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
-      { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    // No confused-deputy condition: AWS documents none for EC2 instance roles.
+    expect(statementsOf(role.assume_role_policy)).toEqual([
+      { Sid: 'TrustedService', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
     ]);
     expect(statementsOf(onlyResource(json, 'aws_iam_role_policy').config.policy)).toEqual([
       { Sid: 'WorkQueueConsume', Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: ['arn:aws:sqs:eu-west-1:111122223333:work'] },
@@ -103,7 +105,7 @@ describe('WorkerLaunch', () => {
         Effect: 'Allow',
         Action: ['ec2:RunInstances'],
         Resource: [ec2Arn('instance/*')],
-        Condition: { StringEquals: { 'ec2:InstanceType': 't3.micro', 'aws:RequestTag/Role': 'rag-worker', 'ec2:MetadataHttpTokens': 'required' } },
+        Condition: { StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:MetadataHttpTokens': 'required' } },
       },
       { Sid: 'LaunchIntoPipelineNetwork', Effect: 'Allow', Action: ['ec2:RunInstances'], Resource: [SUBNET_ARN, SG_ARN] },
       {
@@ -127,6 +129,7 @@ describe('WorkerLaunch', () => {
         Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
       },
       { Sid: 'FindRunningWorkers', Effect: 'Allow', Action: ['ec2:DescribeInstances'], Resource: ['*'] },
+      { Sid: 'InspectWorkerImage', Effect: 'Allow', Action: ['ec2:DescribeImages'], Resource: ['*'] },
       { Sid: 'ResolveWorkerAmi', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [`arn:aws:ssm:eu-west-1::parameter${AMI_PARAMETER}`] },
     ]);
   });
@@ -143,9 +146,38 @@ describe('WorkerLaunch', () => {
     expect(statements.map((statement) => statement.Sid)).not.toContain('ResolveWorkerAmi');
   });
 
+  it('lets the orchestrator fall back to every configured instance type and subnet, and no other', () => {
+    const { statements } = launchPolicy({ instanceTypes: ['t3.micro', 't3a.micro', 'm5.large'], subnetArns: [SUBNET_ARN, FALLBACK_SUBNET_ARN] });
+
+    expect(statements.find((statement) => statement.Sid === 'LaunchWorkerInstance')?.Condition?.StringEquals['ec2:InstanceType']).toEqual([
+      't3.micro',
+      't3a.micro',
+      'm5.large',
+    ]);
+    expect(statements.find((statement) => statement.Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([SUBNET_ARN, FALLBACK_SUBNET_ARN, SG_ARN]);
+  });
+
+  it('records why RunInstances is split by resource type and why the public parameter has no account', () => {
+    const { launch } = build();
+    const accepted = Object.fromEntries(launch.launchStatements().map(({ sid, acceptedFindings }) => [sid, (acceptedFindings ?? []).map(({ issue }) => issue)]));
+
+    expect(accepted).toEqual({
+      LaunchWorkerInstance: ['RESOURCE_MISMATCH'],
+      LaunchIntoPipelineNetwork: ['RESOURCE_MISMATCH'],
+      LaunchWithImageAndVolumes: ['RESOURCE_MISMATCH'],
+      TagOnlyAtLaunch: [],
+      PassWorkerRoleToEc2: [],
+      FindRunningWorkers: [],
+      InspectWorkerImage: [],
+      ResolveWorkerAmi: ['RESOURCE_MISMATCH'],
+    });
+  });
+
   it.each([
     { $case: 'AMI that is neither an ID nor an SSM reference', overrides: { amiId: 'ubuntu' }, message: 'amiId must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "ubuntu"' },
     { $case: 'worker without grants', overrides: { workerStatements: [] }, message: 'workerStatements must grant the worker something' },
+    { $case: 'launch without an instance type', overrides: { instanceTypes: [] }, message: 'instanceTypes must name at least one instance type' },
+    { $case: 'launch without a subnet', overrides: { subnetArns: [] }, message: 'subnetArns must name at least one subnet' },
   ])('rejects a $case', ({ overrides, message }) => {
     expect(() => build(overrides)).toThrow(message);
   });

@@ -9,9 +9,11 @@ const QUEUE_ARN = 'arn:aws:sqs:us-east-1:111122223333:work';
 const props: ItemsPipeProps = {
   baseName: 'rag-pipeline-dev',
   tableStreamArn: STREAM_ARN,
-  streamReadStatement: { sid: 'ItemsStreamRead', actions: ['dynamodb:GetRecords'], resources: [STREAM_ARN] },
+  streamReadStatements: [{ sid: 'ItemsStreamRead', actions: ['dynamodb:GetRecords'], resources: [STREAM_ARN] }],
   queueArn: QUEUE_ARN,
   queueSendStatement: { sid: 'WorkQueueSend', actions: ['sqs:SendMessage'], resources: [QUEUE_ARN] },
+  region: 'us-east-1',
+  partition: 'aws',
 };
 
 function synth(overrides: Partial<ItemsPipeProps> = {}): string {
@@ -64,9 +66,7 @@ describe('ItemsPipe', () => {
     const role = onlyResource(json, 'aws_iam_role').config;
     const policy = onlyResource(json, 'aws_iam_role_policy').config;
 
-    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
-      { Effect: 'Allow', Principal: { Service: 'pipes.amazonaws.com' }, Action: 'sts:AssumeRole' },
-    ]);
+    expect(statementsOf(role.assume_role_policy)[0]).toMatchObject({ Principal: { Service: 'pipes.amazonaws.com' }, Action: 'sts:AssumeRole' });
     expect(statementsOf(policy.policy)).toEqual([
       { Sid: 'ItemsStreamRead', Effect: 'Allow', Action: ['dynamodb:GetRecords'], Resource: [STREAM_ARN] },
       { Sid: 'WorkQueueSend', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [QUEUE_ARN] },
@@ -74,15 +74,48 @@ describe('ItemsPipe', () => {
     ]);
   });
 
-  it('starts the pipe only after its role policy exists', () => {
-    const json = parseSynth(synth());
+  it('lets only this pipe, in this account, assume its role', () => {
+    const account = '${element(split(":", "arn:aws:sqs:us-east-1:111122223333:work"), 4)}';
+    const role = onlyResource(parseSynth(synth()), 'aws_iam_role').config;
 
-    expect(onlyResource(json, 'aws_pipes_pipe').config.depends_on).toEqual([`aws_iam_role_policy.${onlyResource(json, 'aws_iam_role_policy').id}`]);
+    expect(statementsOf(role.assume_role_policy)).toEqual([
+      {
+        Sid: 'TrustedService',
+        Effect: 'Allow',
+        Principal: { Service: 'pipes.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': account,
+            'aws:SourceArn': `arn:aws:pipes:us-east-1:${account}:pipe/rag-pipeline-dev-items-to-queue`,
+          },
+        },
+      },
+    ]);
+  });
+
+  it('creates the pipe only after its role policy exists and a create-time wait for IAM has passed', () => {
+    const json = parseSynth(synth({ iamPropagationSeconds: 120 }));
+    const wait = onlyResource(json, 'terraform_data');
+
+    expect(onlyResource(json, 'aws_pipes_pipe').config.depends_on).toEqual([`terraform_data.${wait.id}`]);
+    expect(wait.config).toMatchObject({
+      depends_on: [`aws_iam_role_policy.${onlyResource(json, 'aws_iam_role_policy').id}`],
+      provisioner: [{ 'local-exec': { command: 'sleep 120' } }],
+      // Only a new role (unique_id changes even under the same name) or a new stream re-runs the wait.
+      triggers_replace: { role: refTo(json, 'aws_iam_role', 'unique_id'), source: STREAM_ARN },
+    });
+  });
+
+  it('waits 90 seconds by default, and keeps the wait without a command when told 0', () => {
+    expect(onlyResource(parseSynth(synth()), 'terraform_data').config.provisioner).toEqual([{ 'local-exec': { command: 'sleep 90' } }]);
+    expect(onlyResource(parseSynth(synth({ iamPropagationSeconds: 0 })), 'terraform_data').config).not.toHaveProperty('provisioner');
   });
 
   it.each([
     { $case: 'batch larger than an SQS target accepts', overrides: { batchSize: 11 }, message: 'batchSize must be an integer from 1 to 10 for an SQS target, got 11' },
     { $case: 'unbounded retries', overrides: { maximumRetryAttempts: -1 }, message: 'maximumRetryAttempts must be an integer from 0 to 10000, got -1' },
+    { $case: 'negative IAM wait', overrides: { iamPropagationSeconds: -1 }, message: 'seconds must be an integer from 0 to 900, got -1' },
   ])('rejects a $case', ({ overrides, message }) => {
     expect(() => synth(overrides)).toThrow(message);
   });

@@ -36,7 +36,7 @@ function synth(overrides: Partial<OrchestratorProps> = {}): string {
 }
 
 describe('Orchestrator', () => {
-  it('runs the zipped bundle on nodejs22.x with reserved concurrency 1 and a bounded timeout', () => {
+  it('runs the zipped bundle on nodejs22.x with a bounded timeout and no reserved concurrency', () => {
     const json = parseSynth(synth());
     const fn = onlyResource(json, 'aws_lambda_function').config;
 
@@ -45,13 +45,18 @@ describe('Orchestrator', () => {
       runtime: 'nodejs22.x',
       handler: 'index.handler',
       timeout: 60,
-      reserved_concurrent_executions: 1,
       role: refTo(json, 'aws_iam_role', 'arn'),
     });
+    // New accounts cannot reserve any concurrency: a reservation would fail the first apply.
+    expect(fn).not.toHaveProperty('reserved_concurrent_executions');
     expect(fn.filename).toMatch(/^assets\/lambda_code_[0-9A-F]+\/[0-9A-F]{32}\/archive\.zip$/);
     // The asset's content hash: a code change changes it, which `cdktf diff` shows as an update.
     expect(fn.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
     expect(fn.filename).toContain(String(fn.source_code_hash));
+  });
+
+  it('reserves concurrency only when asked', () => {
+    expect(onlyResource(parseSynth(synth({ reservedConcurrentExecutions: 2 })), 'aws_lambda_function').config.reserved_concurrent_executions).toBe(2);
   });
 
   it('passes the environment through, with source maps on', () => {
@@ -74,8 +79,15 @@ describe('Orchestrator', () => {
     const json = parseSynth(synth());
     const role = onlyResource(json, 'aws_iam_role').config;
 
-    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
-      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    expect(statementsOf(role.assume_role_policy)).toEqual([
+      {
+        Sid: 'TrustedService',
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        // Only Lambda acting for this account; the account is taken from the log group's ARN.
+        Condition: { StringEquals: { 'aws:SourceAccount': `\${element(split(":", ${refTo(json, 'aws_cloudwatch_log_group', 'arn').slice(2, -1)}), 4)}` } },
+      },
     ]);
     expect(statementsOf(onlyResource(json, 'aws_iam_role_policy').config.policy)).toEqual([
       { Sid: 'WorkQueueAttributes', Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [QUEUE_ARN] },
@@ -100,5 +112,9 @@ describe('Orchestrator', () => {
 
   it('rejects a timeout Lambda does not allow', () => {
     expect(() => synth({ timeoutSeconds: 901 })).toThrow('timeoutSeconds must be an integer from 1 to 900, got 901');
+  });
+
+  it('rejects a reservation of zero', () => {
+    expect(() => synth({ reservedConcurrentExecutions: 0 })).toThrow('reservedConcurrentExecutions must be a positive integer or unset, got 0');
   });
 });

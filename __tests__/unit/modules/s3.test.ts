@@ -79,8 +79,8 @@ describe('PipelineBucket', () => {
     ]);
   });
 
-  it('expires worker logs after the configured days and cleans up abandoned multipart copies', () => {
-    const json = parseSynth(build({ workerLogExpirationDays: 14 }).synthesized);
+  it('expires worker logs, abandoned multipart copies, old versions and orphaned delete markers', () => {
+    const json = parseSynth(build({ workerLogExpirationDays: 14, noncurrentVersionExpirationDays: 45 }).synthesized);
 
     expect(onlyResource(json, 'aws_s3_bucket_lifecycle_configuration').config.rule).toEqual([
       {
@@ -96,7 +96,20 @@ describe('PipelineBucket', () => {
         filter: [{ prefix: '' }],
         abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
       },
+      {
+        id: 'expire-noncurrent-versions',
+        status: 'Enabled',
+        filter: [{ prefix: '' }],
+        noncurrent_version_expiration: [{ noncurrent_days: 45 }],
+        expiration: [{ expired_object_delete_marker: true }],
+      },
     ]);
+  });
+
+  it('keeps old versions 30 days by default', () => {
+    const rules = onlyResource(parseSynth(build().synthesized), 'aws_s3_bucket_lifecycle_configuration').config.rule as Array<Record<string, unknown>>;
+
+    expect(rules.find(({ id }) => id === 'expire-noncurrent-versions')?.noncurrent_version_expiration).toEqual([{ noncurrent_days: 30 }]);
   });
 
   it('uploads the worker bundle with a hash that follows its content', () => {
@@ -143,5 +156,9 @@ describe('PipelineBucket', () => {
 
   it('rejects a log expiry of zero days', () => {
     expect(() => build({ workerLogExpirationDays: 0 })).toThrow('workerLogExpirationDays must be a positive integer, got 0');
+  });
+
+  it('rejects a noncurrent-version expiry of zero days', () => {
+    expect(() => build({ noncurrentVersionExpirationDays: 0 })).toThrow('noncurrentVersionExpirationDays must be a positive integer, got 0');
   });
 });

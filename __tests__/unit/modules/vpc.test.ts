@@ -1,8 +1,16 @@
-import { Testing } from 'cdktf';
+import { TerraformOutput, Testing } from 'cdktf';
 import { Network, type NetworkProps } from '../../../modules/vpc';
 import { parseSynth, resourcesOf, refTo } from '../../support/synth';
 
-const props: NetworkProps = { baseName: 'rag-pipeline-dev', region: 'eu-west-1', vpcCidr: '10.42.0.0/16', subnetCidr: '10.42.1.0/24' };
+const props: NetworkProps = {
+  baseName: 'rag-pipeline-dev',
+  region: 'eu-west-1',
+  vpcCidr: '10.42.0.0/16',
+  subnets: [
+    { availabilityZoneId: 'euw1-az1', cidrBlock: '10.42.0.0/24' },
+    { availabilityZoneId: 'euw1-az3', cidrBlock: '10.42.1.0/24' },
+  ],
+};
 
 function synth(overrides: Partial<NetworkProps> = {}): string {
   return Testing.synthScope((scope) => {
@@ -19,26 +27,45 @@ describe('Network', () => {
     });
   });
 
-  it('creates the workers subnet in the VPC with public addresses and the given zone', () => {
-    const json = parseSynth(synth({ availabilityZone: 'eu-west-1b' }));
+  it('creates one workers subnet per zone, by zone ID, in the VPC with public addresses', () => {
+    const json = parseSynth(synth());
 
-    expect(synth({ availabilityZone: 'eu-west-1b' })).toHaveResourceWithProperties({ tfResourceType: 'aws_subnet' }, {
-      vpc_id: refTo(json, 'aws_vpc', 'id'),
-      cidr_block: '10.42.1.0/24',
-      availability_zone: 'eu-west-1b',
-      map_public_ip_on_launch: true,
-    });
+    expect(resourcesOf(json, 'aws_subnet').map(([, subnet]) => subnet)).toEqual([
+      expect.objectContaining({ vpc_id: refTo(json, 'aws_vpc', 'id'), cidr_block: '10.42.0.0/24', availability_zone_id: 'euw1-az1', map_public_ip_on_launch: true }),
+      expect.objectContaining({ vpc_id: refTo(json, 'aws_vpc', 'id'), cidr_block: '10.42.1.0/24', availability_zone_id: 'euw1-az3', map_public_ip_on_launch: true }),
+    ]);
+    for (const [, subnet] of resourcesOf(json, 'aws_subnet')) expect(subnet).not.toHaveProperty('availability_zone');
   });
 
-  it('routes the subnet to the internet through a gateway', () => {
+  it('exposes the subnets in the given order, the preferred one first', () => {
+    const json = parseSynth(
+      Testing.synthScope((scope) => {
+        const network = new Network(scope, 'vpc', props);
+        new TerraformOutput(scope, 'subnet_ids', { value: network.subnetIds });
+      }),
+    );
+    const subnetId = (zone: string) => refTo(json, 'aws_subnet', 'id', (subnet) => subnet.availability_zone_id === zone);
+
+    expect(json.output.subnet_ids.value).toEqual([subnetId('euw1-az1'), subnetId('euw1-az3')]);
+  });
+
+  it('routes every subnet to the internet through one gateway', () => {
     const json = parseSynth(synth());
+    const subnetId = (zone: string) => refTo(json, 'aws_subnet', 'id', (subnet) => subnet.availability_zone_id === zone);
 
     expect(resourcesOf(json, 'aws_route').map(([, route]) => route)).toEqual([
       expect.objectContaining({ destination_cidr_block: '0.0.0.0/0', gateway_id: refTo(json, 'aws_internet_gateway', 'id') }),
     ]);
     expect(resourcesOf(json, 'aws_route_table_association').map(([, association]) => association)).toEqual([
-      { subnet_id: refTo(json, 'aws_subnet', 'id'), route_table_id: refTo(json, 'aws_route_table', 'id') },
+      { subnet_id: subnetId('euw1-az1'), route_table_id: refTo(json, 'aws_route_table', 'id') },
+      { subnet_id: subnetId('euw1-az3'), route_table_id: refTo(json, 'aws_route_table', 'id') },
     ]);
+  });
+
+  it('rejects a zone named twice', () => {
+    expect(() => synth({ subnets: [props.subnets[0], props.subnets[0]] })).toThrow(
+      'subnets must name one or more distinct availability zone IDs, got [euw1-az1, euw1-az1]',
+    );
   });
 
   it('adds free gateway endpoints for S3 and DynamoDB on the subnet route table', () => {

@@ -3,11 +3,13 @@ import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, statementsOf, synthSta
 /**
  * Actions AWS cannot scope to a resource, so `Resource: "*"` is the only way to grant them.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html — DescribeInstances
- * lists no resource types.
+ * and DescribeImages list no resource types.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html — PutMetricData
  * lists no resource types; the worker's grant is held to its namespace by the `cloudwatch:namespace` condition.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html — ListStreams
+ * lists no resource types.
  */
-const UNSCOPABLE_ACTIONS = ['ec2:DescribeInstances', 'cloudwatch:PutMetricData'];
+const UNSCOPABLE_ACTIONS = ['ec2:DescribeInstances', 'ec2:DescribeImages', 'cloudwatch:PutMetricData', 'dynamodb:ListStreams'];
 
 /** Resources whose policy is a resource policy: in a KMS key policy `"*"` means "this key", not "everything". */
 const KEY_POLICY_TYPES = new Set(['aws_kms_key']);
