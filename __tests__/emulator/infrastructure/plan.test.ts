@@ -12,7 +12,21 @@ interface PlannedChange {
   readonly change: { readonly actions: readonly string[] };
 }
 
+interface PlannedConfiguration {
+  readonly address: string;
+  readonly type: string;
+  readonly depends_on?: readonly string[];
+  readonly provisioners?: ReadonlyArray<{ type: string; when?: string; expressions: { command?: { constant_value?: string } } }>;
+  readonly expressions: Record<string, { references?: readonly string[] }>;
+}
+
+interface PlanJson {
+  readonly resource_changes: PlannedChange[];
+  readonly configuration: { readonly root_module: { readonly resources: PlannedConfiguration[] } };
+}
+
 let stack: SynthesizedStack;
+let plan: PlanJson;
 
 beforeAll(async () => {
   stack = synthStack();
@@ -32,8 +46,9 @@ it('plans offline to create every resource of the pipeline', async () => {
   const planFile = path.join(stack.outdir, 'pipeline.tfplan');
   await terraform(stack.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
   const { stdout } = await terraform(stack.stackDir, ['show', '-json', '-no-color', planFile]);
+  plan = JSON.parse(stdout) as PlanJson;
 
-  const changes = (JSON.parse(stdout) as { resource_changes: PlannedChange[] }).resource_changes.filter(({ mode }) => mode === 'managed');
+  const changes = plan.resource_changes.filter(({ mode }) => mode === 'managed');
   const created: Record<string, number> = {};
   for (const { type, change } of changes) {
     expect(change.actions).toEqual(['create']);
@@ -45,7 +60,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_cloudwatch_event_rule: 1,
     aws_cloudwatch_event_target: 1,
     aws_cloudwatch_log_group: 1,
-    aws_cloudwatch_metric_alarm: 5,
+    aws_cloudwatch_metric_alarm: 9,
     aws_default_security_group: 1,
     aws_dynamodb_table: 1,
     aws_iam_instance_profile: 1,
@@ -59,7 +74,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_pipes_pipe: 1,
     aws_route: 1,
     aws_route_table: 1,
-    aws_route_table_association: 1,
+    aws_route_table_association: 3,
     aws_s3_bucket: 1,
     aws_s3_bucket_lifecycle_configuration: 1,
     aws_s3_bucket_ownership_controls: 1,
@@ -70,12 +85,39 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_s3_object: 1,
     aws_security_group: 1,
     aws_sqs_queue: 3,
-    aws_subnet: 1,
+    aws_subnet: 3,
     aws_vpc: 1,
     aws_vpc_endpoint: 2,
     aws_vpc_security_group_egress_rule: 2,
+    terraform_data: 1,
   });
 }, TERRAFORM_TIMEOUT_MS);
+
+// hashicorp/terraform-provider-aws#40572: a pipe created in the same apply as its role policy cannot read
+// its stream yet. The plan Terraform will execute must order role policy → wait → pipe, and the wait must
+// run only at creation.
+it('plans the pipe after a create-time wait that follows the pipe role policy', () => {
+  const configured = (type: string, where: (resource: PlannedConfiguration) => boolean = () => true) => {
+    const matches = plan.configuration.root_module.resources.filter((resource) => resource.type === type && where(resource));
+    expect(matches).toHaveLength(1);
+    return matches[0];
+  };
+  const pipe = configured('aws_pipes_pipe');
+  const wait = configured('terraform_data');
+  const pipeRole = pipe.expressions.role_arn.references!.find((reference) => /^aws_iam_role\.[^.]+$/.test(reference))!;
+  const rolePolicy = configured('aws_iam_role_policy', (resource) => resource.expressions.role.references!.includes(pipeRole));
+
+  expect(pipe.depends_on).toEqual([wait.address]);
+  expect(wait.depends_on).toEqual([rolePolicy.address]);
+  // No `when`: a creation-time provisioner, which Terraform runs only when it creates the resource.
+  expect(wait.provisioners).toEqual([{ type: 'local-exec', expressions: { command: { constant_value: 'sleep 90' } } }]);
+  expect(wait.expressions.triggers_replace.references).toEqual([
+    `${pipeRole}.unique_id`,
+    pipeRole,
+    expect.stringMatching(/^aws_dynamodb_table\.[^.]+\.stream_arn$/),
+    expect.stringMatching(/^aws_dynamodb_table\.[^.]+$/),
+  ]);
+});
 
 describe('with every optional feature configured', () => {
   let full: SynthesizedStack;
@@ -106,6 +148,6 @@ describe('with every optional feature configured', () => {
         'aws_vpc_security_group_ingress_rule',
       ]),
     );
-    expect(planned).toHaveLength(51);
+    expect(planned).toHaveLength(60);
   }, TERRAFORM_TIMEOUT_MS);
 });

@@ -8,11 +8,11 @@ const REPO_ROOT = path.resolve(__dirname, '../../..');
 it('fails synth on a bad setting, naming the setting and the value', () => {
   const result = spawnSync('node', ['--import', 'tsx', 'main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PIPELINE_VPC_CIDR: '10.42.0.0/16', PIPELINE_SUBNET_CIDR: '10.99.0.0/24' },
+    env: { ...process.env, PIPELINE_VPC_CIDR: '10.42.0.0/16', PIPELINE_SUBNET_CIDRS: '10.42.0.0/24,10.99.0.0/24,10.42.2.0/24' },
     encoding: 'utf8',
     timeout: 60_000,
   });
 
   expect(result.status).not.toBe(0);
-  expect(result.stderr).toContain('PIPELINE_SUBNET_CIDR must be inside PIPELINE_VPC_CIDR (10.42.0.0/16), got "10.99.0.0/24"');
+  expect(result.stderr).toContain('PIPELINE_SUBNET_CIDRS must be inside PIPELINE_VPC_CIDR (10.42.0.0/16), got "10.99.0.0/24"');
 }, 60_000);
