@@ -10,6 +10,12 @@ export function readRaw(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** Comma-separated values, blanks dropped: `"a, b,,c"` → `["a", "b", "c"]`; undefined when unset. */
+export function readList(env: Env, name: string): string[] | undefined {
+  const raw = readRaw(env, name);
+  return raw === undefined ? undefined : raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
 export function fail(name: string, requirement: string, raw: string): never {
   throw new Error(`${name} must be ${requirement}, got "${raw}"`);
 }

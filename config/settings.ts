@@ -8,6 +8,7 @@ import {
   readBoolean,
   readChoice,
   readInteger,
+  readList,
   readOptionalInteger,
   readOptionalString,
   readPositiveNumber,
@@ -249,12 +250,6 @@ function rejectRefusedNames(baseName: string): void {
   if (securityGroup) fail(names, `names AWS accepts (${securityGroup})`, baseName);
   const bucket = bucketNameRefusal(generatedBucketName(`${baseName}-`));
   if (bucket) fail(names, `names AWS accepts (${bucket})`, baseName);
-}
-
-/** Comma-separated values, blanks dropped: `"a, b,,c"` → `["a", "b", "c"]`. */
-function readList(env: Env, name: string): string[] | undefined {
-  const raw = readRaw(env, name);
-  return raw === undefined ? undefined : raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
 function readNetwork(env: Env, region: string): { vpcCidr: string; subnets: SubnetSettings[] } {
