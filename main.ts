@@ -98,6 +98,7 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.workerCodeKey]: bucket.workerCodeKey,
         [OrchestratorEnv.workerConcurrency]: String(settings.workerConcurrency),
         [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
+        [OrchestratorEnv.maxReceiveCount]: String(settings.maxReceiveCount),
       },
     });
     const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {

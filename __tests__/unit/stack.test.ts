@@ -64,6 +64,7 @@ describe('PipelineStack', () => {
       WORKER_CODE_S3_KEY: WORKER_CODE_KEY,
       WORKER_CONCURRENCY: '10',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+      SQS_MAX_RECEIVE_COUNT: '5',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -76,6 +77,7 @@ describe('PipelineStack', () => {
       PIPELINE_AUTOTERMINATE_MINUTES: '2.5',
       PIPELINE_MAX_WORKERS: '3',
       PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '600',
+      PIPELINE_MAX_RECEIVE_COUNT: '3',
     }).json;
 
     expect(lambdaEnvironment(custom)).toMatchObject({
@@ -84,6 +86,7 @@ describe('PipelineStack', () => {
       EC2_AUTOTERMINATE_MINUTES: '2.5',
       MAX_WORKERS: '3',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '600',
+      SQS_MAX_RECEIVE_COUNT: '3',
     });
     expect(onlyResource(custom, 'aws_sqs_queue', byName('rag-pipeline-dev-work')).config.visibility_timeout_seconds).toBe(600);
     expect(onlyResource(custom, 'aws_vpc_security_group_ingress_rule').config).toMatchObject({ cidr_ipv4: '203.0.113.7/32', from_port: 22 });
