@@ -37,15 +37,24 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   const { sqs, queueUrl, message, receivedAtMs, visibilityTimeoutSeconds, job, logger } = options;
   const log = { message_id: message.MessageId };
   let ended = false;
+  /** Until when the message is known to be invisible: the receive's timeout, then each successful extension. */
+  let visibleAgainAtMs = receivedAtMs + visibilityTimeoutSeconds * 1000;
   const timer = setInterval(() => void beat(), heartbeatIntervalMs(visibilityTimeoutSeconds));
 
+  // From the cap on nothing keeps the message hidden: another receive may take it when the current timeout
+  // ends. The job goes on; its outcome write is conditional, so a second worker on the same row changes nothing.
+  let capped = false;
+  function capReached(): void {
+    clearInterval(timer);
+    if (capped) return;
+    capped = true;
+    logger.warn({ event: 'visibility_cap_reached', ...log, visible_again_at: new Date(visibleAgainAtMs).toISOString() });
+  }
+
   async function beat(): Promise<void> {
-    const plan = planExtension(receivedAtMs, Date.now(), visibilityTimeoutSeconds);
-    if (plan.kind === 'capped') {
-      clearInterval(timer);
-      return;
-    }
-    if (plan.final) clearInterval(timer);
+    const startedAtMs = Date.now();
+    const plan = planExtension(receivedAtMs, startedAtMs, visibilityTimeoutSeconds);
+    if (plan.kind === 'capped') return capReached();
     try {
       await sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: plan.seconds }),
@@ -62,16 +71,11 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
       logger.warn({ event: 'heartbeat_failed', ...log, error: describeError(error) });
       return;
     }
+    if (ended) return;
+    visibleAgainAtMs = startedAtMs + plan.seconds * 1000;
     logger.info({ event: 'visibility_extended', ...log, visibility_timeout_s: plan.seconds });
-    if (plan.final) {
-      // From here nothing can keep the message hidden: another receive may take it when this timeout ends.
-      // The job goes on; its outcome write is conditional, so a second worker on the same row changes nothing.
-      logger.warn({
-        event: 'visibility_cap_reached',
-        ...log,
-        visible_again_at: new Date(Date.now() + plan.seconds * 1000).toISOString(),
-      });
-    }
+    // A final extension that failed is tried again by the next beat, with what is left by then.
+    if (plan.final) capReached();
   }
 
   return {

@@ -240,6 +240,25 @@ describe('Consumer', () => {
     );
   });
 
+  it('tries a final extension that failed again at the next beat, with what is left by then', async () => {
+    scriptReceives([[message(1)]]);
+    let calls = 0;
+    sqsMock.on(ChangeMessageVisibilityCommand).callsFake(async () => {
+      calls += 1;
+      if (calls === 9) throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
+      return {};
+    });
+    const { handle } = controlledHandler();
+    const { events } = consumer({ handle, visibilityTimeoutSeconds: 3 * 3600 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(12 * 3600 * 1000);
+
+    const timeouts = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
+    expect(timeouts.slice(8)).toEqual([3 * 3600 - 60, 2 * 3600 - 60]);
+    expect(events.filter((event) => event.event === 'visibility_cap_reached')).toHaveLength(1);
+  });
+
   it('never holds more messages than its concurrency', async () => {
     scriptReceives([[message(1), message(2)], [message(3)]]);
     const { handle, job } = controlledHandler();
