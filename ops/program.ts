@@ -32,6 +32,7 @@ export interface CliDeps {
   readonly cwd: string;
   readonly createClients?: (options: ClientOptions) => OpsClients;
   readonly newId?: () => string;
+  readonly newRequestToken?: () => string;
 }
 
 interface GlobalOptions {
@@ -104,6 +105,7 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           overwrite: options.overwrite,
           concurrency,
           newId: deps.newId ?? randomUUID,
+          newRequestToken: deps.newRequestToken ?? randomUUID,
         };
         await preflight(targets, submitDeps);
         const progress = startProgress(targets.length, io.interactive);

@@ -11,6 +11,11 @@ export interface WorkerConfig {
   readonly idleTimeoutMs: number;
   readonly concurrency: number;
   readonly visibilityTimeoutSeconds: number;
+  /**
+   * The work queue's maxReceiveCount. On the receive that reaches it, a transient failure records FAILED
+   * instead of leaving the message for the dead-letter queue; undefined (not set) turns that rule off.
+   */
+  readonly maxReceiveCount: number | undefined;
   readonly multipartThresholdBytes: number;
   readonly logPath: string;
   /** The emulator's endpoint in local runs; undefined in AWS. */
@@ -32,6 +37,8 @@ const MAX_CONCURRENCY = 100;
 /** The SQS default; the infrastructure passes the queue's real value. */
 export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** SQS's own bounds on a redrive policy's maxReceiveCount. */
+const MAX_RECEIVE_COUNT_LIMIT = 1_000;
 const MIB = 1024 * 1024;
 /** CopyObject's own limit: one request copies up to 5 GiB. */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 * MIB;
@@ -52,10 +59,11 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       env,
       WorkerEnv.visibilityTimeoutSeconds,
       DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-      // Below 2 s the heartbeat (at half the timeout) would have to fire more often than once a second.
+      // The heartbeat fires at a third of the timeout, at least 1 s apart: 2 s still leaves two beats per timeout.
       2,
       MAX_VISIBILITY_TIMEOUT_SECONDS,
     ),
+    maxReceiveCount: optionalIntegerInRange(env, WorkerEnv.maxReceiveCount, 1, MAX_RECEIVE_COUNT_LIMIT),
     multipartThresholdBytes: integerInRange(
       env,
       WorkerEnv.multipartThresholdBytes,
@@ -111,8 +119,12 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
 }
 
 function integerInRange(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  return optionalIntegerInRange(env, name, min, max) ?? fallback;
+}
+
+function optionalIntegerInRange(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
   const raw = optional(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);

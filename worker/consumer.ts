@@ -1,12 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import {
   ChangeMessageVisibilityBatchCommand,
-  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { describeError } from './describe-error';
+import { MessageLostError, startHeartbeat } from './heartbeat';
 import type { Disposition } from './job';
 import type { WorkerLogger } from './logger';
 
@@ -16,13 +17,6 @@ const MAX_BATCH = 10;
 /** Receive errors (no credentials yet, no network) back off from 1 s, doubling, to at most 30 s. */
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
-/** The heartbeat fires at this fraction of the visibility timeout and extends it by a full timeout. */
-const HEARTBEAT_FRACTION = 0.5;
-/**
- * Every request a job has in flight (up to 4 part copies, plus the heartbeat) listens on the shared job signal
- * until it completes; Node warns of a leak past 10 listeners, which one full batch of jobs already reaches.
- */
-const SIGNAL_LISTENERS_PER_JOB = 6;
 /** On SIGTERM, in-flight jobs get this long to finish before their messages are released. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
@@ -33,13 +27,19 @@ export interface ConsumerOptions {
   readonly queueUrl: string;
   /** Messages handled at once; never more are received than there are free slots. */
   readonly concurrency: number;
-  /** The queue's visibility timeout: sets the heartbeat interval and the extension. */
+  /**
+   * Asked for on every receive (so the timing never rests on the queue's default matching it), and the
+   * heartbeat's interval (a third of it) and extension.
+   */
   readonly visibilityTimeoutSeconds: number;
   /** Stop after this long with no message received and nothing in flight. */
   readonly idleTimeoutMs: number;
   /** @default DEFAULT_SHUTDOWN_GRACE_MS */
   readonly shutdownGraceMs?: number;
-  /** Handles one message; a throw means "transient, leave it for redelivery". */
+  /**
+   * Handles one message; a throw means "transient, leave it for redelivery". The signal is the job's own:
+   * aborted on a stop after the grace period, or when the heartbeat finds the message taken by another receive.
+   */
   readonly handle: (message: Message, abortSignal: AbortSignal) => Promise<Disposition>;
   readonly logger: WorkerLogger;
 }
@@ -59,7 +59,8 @@ export class Consumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.deleter = new DeleteBatcher(options.sqs, options.queueUrl, options.logger);
-    setMaxListeners(Math.max(10, options.concurrency * SIGNAL_LISTENERS_PER_JOB), this.jobs.signal);
+    // Each running job links its own controller to the shared one with one listener; Node warns past 10.
+    setMaxListeners(Math.max(10, options.concurrency + 1), this.jobs.signal);
   }
 
   /** Asks the loop to stop (SIGTERM): no more receives; in-flight jobs finish or are released. */
@@ -91,12 +92,15 @@ export class Consumer {
       const idleLeftMs = this.inFlight.size > 0 ? idleTimeoutMs : idleTimeoutMs - idleForMs;
       const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.ceil(idleLeftMs / 1000));
       let messages: Message[];
+      // Taken before the request: never later than SQS's receive, so the 12-hour cap counted from it is safe.
+      const receivedAtMs = Date.now();
       try {
         const received = await this.options.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: Math.min(MAX_BATCH, concurrency - this.inFlight.size),
             WaitTimeSeconds: waitSeconds,
+            VisibilityTimeout: this.options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: this.receiving.signal },
@@ -112,52 +116,39 @@ export class Consumer {
         continue;
       }
       if (messages.length > 0) this.lastActivity = Date.now();
-      for (const message of messages) this.start(message);
+      for (const message of messages) this.start(message, receivedAtMs);
     }
     await this.drain();
     return 'signal';
   }
 
-  private start(message: Message): void {
+  private start(message: Message, receivedAtMs: number): void {
     const receiptHandle = message.ReceiptHandle;
     if (receiptHandle === undefined) return;
-    const heartbeatMs = Math.max(1_000, Math.floor(this.options.visibilityTimeoutSeconds * 1000 * HEARTBEAT_FRACTION));
-    const heartbeat = setInterval(() => void this.extend(message), heartbeatMs);
+    const { sqs, queueUrl, visibilityTimeoutSeconds, logger } = this.options;
+    // The job's own controller: a stop aborts every job, a lost message only its own.
+    const job = new AbortController();
+    const abortJob = (): void => job.abort(this.jobs.signal.reason);
+    this.jobs.signal.addEventListener('abort', abortJob, { once: true });
+    const heartbeat = startHeartbeat({ sqs, queueUrl, message, receivedAtMs, visibilityTimeoutSeconds, job, logger });
     const done = (async () => {
       try {
-        const disposition = await this.options.handle(message, this.jobs.signal);
+        const disposition = await this.options.handle(message, job.signal);
         if (disposition === 'delete') await this.deleter.delete(message);
       } catch (error) {
-        this.options.logger.warn({ event: 'message_retry', message_id: message.MessageId, error: describeError(error) });
+        // A lost message was logged by the heartbeat (message_lost); its new holder carries on.
+        if (!(job.signal.reason instanceof MessageLostError)) {
+          logger.warn({ event: 'message_retry', message_id: message.MessageId, error: describeError(error) });
+        }
       } finally {
-        clearInterval(heartbeat);
+        heartbeat.stop();
+        this.jobs.signal.removeEventListener('abort', abortJob);
         this.inFlight.delete(receiptHandle);
         this.lastActivity = Date.now();
         this.notify();
       }
     })();
     this.inFlight.set(receiptHandle, { message, done });
-  }
-
-  private async extend(message: Message): Promise<void> {
-    const { sqs, queueUrl, visibilityTimeoutSeconds, logger } = this.options;
-    try {
-      await sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: message.ReceiptHandle,
-          VisibilityTimeout: visibilityTimeoutSeconds,
-        }),
-        { abortSignal: this.jobs.signal },
-      );
-      logger.info({
-        event: 'visibility_extended',
-        message_id: message.MessageId,
-        visibility_timeout_s: visibilityTimeoutSeconds,
-      });
-    } catch (error) {
-      logger.warn({ event: 'heartbeat_failed', message_id: message.MessageId, error: describeError(error) });
-    }
   }
 
   /** After a stop: wait for in-flight jobs up to the grace period, then release the rest and abort them. */
@@ -281,9 +272,4 @@ function sleep(ms: number, abortSignal: AbortSignal): Promise<void> {
     const timer = setTimeout(finish, ms);
     abortSignal.addEventListener('abort', finish, { once: true });
   });
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -1,12 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
 import { copyObject } from './copy';
+import { describeError } from './describe-error';
 import { classifyCopyError } from './failures';
 import type { WorkerLogger } from './logger';
 import { MessageParseError, parseMessage } from './message';
 import type { CopyMetrics } from './metrics';
-import { decide } from './outcome';
-import { AlreadyRecordedError, readItem, recordFailed, recordFinished, type TableTarget } from './table';
+import { decide, givingUpReason, isLastReceive } from './outcome';
+import { submissionOf, type Submission } from './submission';
+import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError, type TableTarget } from './table';
 
 /** What the consumer does with a message once its handler returns. */
 export type Disposition =
@@ -20,6 +22,8 @@ export interface JobDependencies {
   readonly table: TableTarget;
   readonly bucketName: string;
   readonly multipartThresholdBytes: number;
+  /** The queue's maxReceiveCount; undefined: no last-receive rule (transient failures always go back). */
+  readonly maxReceiveCount: number | undefined;
   readonly instanceId: string;
   readonly logger: WorkerLogger;
   readonly metrics: CopyMetrics;
@@ -27,8 +31,28 @@ export interface JobDependencies {
 }
 
 /**
+ * Reads of one row within one job. A row resubmitted while it was copied is read again and processed as it
+ * now is; a row resubmitted over and over is left for the next receive.
+ */
+const MAX_ROW_READS = 3;
+
+/** The row kept being resubmitted while this job processed it. */
+export class RowKeepsChangingError extends Error {
+  override readonly name = 'RowKeepsChangingError';
+  constructor(readonly itemId: string) {
+    super(`item ${JSON.stringify(itemId)} was resubmitted ${MAX_ROW_READS} times while it was processed`);
+  }
+}
+
+type LogFields = Record<string, unknown>;
+/** A row's processing ends in a disposition, or finds the row resubmitted and must start over. */
+type RowResult = Disposition | 'resubmitted';
+
+/**
  * Handles one message end to end: parse, read the row, decide, copy, record. Returns 'delete' only once
- * the row holds its outcome; throws on transient errors so the message is redelivered.
+ * the row holds its outcome; throws on transient errors so the message is redelivered, except on the last
+ * allowed receive, where the row is FAILED with the error instead (the DLQ then only ever holds messages
+ * whose worker died holding them, and bodies that name no row).
  */
 export async function handleMessage(deps: JobDependencies, message: Message, abortSignal?: AbortSignal): Promise<Disposition> {
   const messageId = message.MessageId;
@@ -49,7 +73,36 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
   const log = { message_id: messageId, item_id: itemId, receive_count: receiveCount };
   deps.logger.info({ event: 'message_received', ...log });
 
-  const decision = decide(await readItem(deps.table, itemId, abortSignal), deps.bucketName);
+  let submission: Submission | undefined;
+  try {
+    for (let read = 1; ; read++) {
+      const row = await readItem(deps.table, itemId, abortSignal);
+      submission = row === undefined ? undefined : submissionOf(row);
+      const result = await processRow(deps, log, itemId, row, abortSignal);
+      if (result !== 'resubmitted') return result;
+      deps.logger.info({ event: 'item_resubmitted', ...log, read });
+      if (read >= MAX_ROW_READS) throw new RowKeepsChangingError(itemId);
+    }
+  } catch (error) {
+    // A job aborted (stop, or the message taken by another receive) is not a failure of the row; and a row
+    // never read has no submission to pin the write to: both go back to the queue.
+    if (!isLastReceive(receiveCount, deps.maxReceiveCount) || abortSignal?.aborted || submission === undefined) throw error;
+    const reason = givingUpReason(receiveCount, describeError(error));
+    const disposition = await fail(deps, { ...log, last_receive: true }, itemId, submission, reason, abortSignal);
+    // Resubmitted at this very moment: the new submission gets its chance on the next receive, or the DLQ.
+    if (disposition === 'resubmitted') throw error;
+    return disposition;
+  }
+}
+
+async function processRow(
+  deps: JobDependencies,
+  log: LogFields,
+  itemId: string,
+  row: Record<string, unknown> | undefined,
+  abortSignal?: AbortSignal,
+): Promise<RowResult> {
+  const decision = decide(row, deps.bucketName);
   switch (decision.action) {
     case 'drop':
       deps.logger.warn({ event: 'item_missing', ...log, reason: decision.reason });
@@ -58,11 +111,12 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
       deps.logger.info({ event: 'item_skipped', ...log, reason: decision.reason });
       return 'delete';
     case 'fail':
-      return fail(deps, log, itemId, decision.reason, abortSignal);
+      return fail(deps, log, itemId, submissionOf(row!), decision.reason, abortSignal);
     case 'copy':
       break;
   }
 
+  const submission = submissionOf(row!);
   const { plan } = decision;
   const keys = { source_key: plan.sourceKey, destination_key: plan.destinationKey };
   deps.logger.info({ event: 'copy_started', ...log, ...keys });
@@ -77,7 +131,7 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
         destinationKey: plan.destinationKey,
         multipartThresholdBytes: deps.multipartThresholdBytes,
       },
-      abortSignal,
+      { abortSignal, logger: deps.logger },
     );
   } catch (error) {
     const classification = classifyCopyError(error);
@@ -86,6 +140,7 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
       deps,
       { ...log, ...keys },
       itemId,
+      submission,
       `${classification.reason}: s3://${deps.bucketName}/${plan.sourceKey}`,
       abortSignal,
     );
@@ -104,10 +159,11 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
   try {
     await recordFinished(
       deps.table,
-      { itemId, outputPath: plan.outputPath, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      { itemId, submission, outputPath: plan.outputPath, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
       abortSignal,
     );
   } catch (error) {
+    if (error instanceof ResubmittedError) return 'resubmitted';
     if (!(error instanceof AlreadyRecordedError)) throw error;
     deps.logger.info({ event: 'item_skipped', ...copyLog, reason: error.message });
     return 'delete';
@@ -119,18 +175,20 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
 
 async function fail(
   deps: JobDependencies,
-  log: Record<string, unknown>,
+  log: LogFields,
   itemId: string,
+  submission: Submission,
   reason: string,
   abortSignal?: AbortSignal,
-): Promise<Disposition> {
+): Promise<RowResult> {
   try {
     await recordFailed(
       deps.table,
-      { itemId, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      { itemId, submission, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
       abortSignal,
     );
   } catch (error) {
+    if (error instanceof ResubmittedError) return 'resubmitted';
     if (!(error instanceof AlreadyRecordedError)) throw error;
     deps.logger.info({ event: 'item_skipped', ...log, reason: error.message });
     return 'delete';

@@ -2,7 +2,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { WorkerEnv } from '../contracts';
 import { createClients, destroyClients, type WorkerClients } from './clients';
 import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
-import { Consumer, describeError } from './consumer';
+import { Consumer } from './consumer';
+import { describeError } from './describe-error';
 import { handleMessage, type JobDependencies } from './job';
 import { uploadLog } from './log-upload';
 import { createFileLogger, type WorkerLogger } from './logger';
@@ -43,6 +44,7 @@ export async function runWorker(
     table: { documentClient: clients.documentClient, tableName: config.tableName },
     bucketName: config.bucketName,
     multipartThresholdBytes: config.multipartThresholdBytes,
+    maxReceiveCount: config.maxReceiveCount,
     instanceId: config.instanceId,
     logger,
     metrics,
@@ -57,13 +59,20 @@ export async function runWorker(
     logger,
     handle: (message, abortSignal) => handleMessage(jobDependencies, message, abortSignal),
   });
+  // `on`, not `once`: with a listener installed Node never ends the process on these signals, so a repeated
+  // SIGTERM (a second `systemctl stop`, an impatient Ctrl-C) is logged and the drain goes on to the log upload.
+  let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ event: 'signal_repeated', signal, signals });
+      return;
+    }
     logger.info({ event: 'signal_received', signal });
     consumer.stop();
   };
-  // `once`: a second signal gets Node's default behaviour and ends the process at once.
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   let reason: string;
   let exitCode: number;
@@ -74,24 +83,28 @@ export async function runWorker(
     bucket_name: config.bucketName,
     concurrency: config.concurrency,
     visibility_timeout_s: config.visibilityTimeoutSeconds,
+    max_receive_count: config.maxReceiveCount ?? null,
     idle_timeout_ms: config.idleTimeoutMs,
     multipart_threshold_bytes: config.multipartThresholdBytes,
   });
   publisher?.start();
   try {
-    reason = await consumer.run();
-    exitCode = ExitCode.STOPPED;
-  } catch (error) {
-    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
-    reason = 'crash';
-    exitCode = ExitCode.CRASHED;
+    try {
+      reason = await consumer.run();
+      exitCode = ExitCode.STOPPED;
+    } catch (error) {
+      logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+      reason = 'crash';
+      exitCode = ExitCode.CRASHED;
+    }
+    await publisher?.stop();
+    logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
+    await shipLog(config, clients, logger, reason);
   } finally {
+    // Only now: a signal during the metrics flush or the log upload must not cut them short either.
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-  await publisher?.stop();
-  logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
-  await shipLog(config, clients, logger, reason);
   return exitCode;
 }
 

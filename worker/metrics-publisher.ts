@@ -1,6 +1,6 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { WorkerMetrics } from '../contracts';
-import { describeError } from './consumer';
+import { describeError } from './describe-error';
 import type { WorkerLogger } from './logger';
 import { MetricsAggregator, metricData, type CopyMetrics } from './metrics';
 

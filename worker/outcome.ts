@@ -26,3 +26,20 @@ export function decide(row: Readonly<Record<string, unknown>> | undefined, bucke
   const check = planCopy(s3Path, bucketName);
   return check.ok ? { action: 'copy', plan: check.plan } : { action: 'fail', reason: check.reason };
 }
+
+/** Reasons quoting an error are cut to this length so a row stays small. */
+const GIVING_UP_REASON_LIMIT = 500;
+
+/**
+ * True on the receive that reaches the queue's maxReceiveCount: SQS moves the message to the dead-letter queue
+ * on the next receive, so this is the last chance to record an outcome on the row.
+ */
+export function isLastReceive(receiveCount: number, maxReceiveCount: number | undefined): boolean {
+  return maxReceiveCount !== undefined && Number.isFinite(receiveCount) && receiveCount >= maxReceiveCount;
+}
+
+/** The FAILED reason written on the last receive: how many receives, and the last error. */
+export function givingUpReason(receiveCount: number, lastError: string): string {
+  const reason = `gave up after ${receiveCount} receives, last error: ${lastError}`;
+  return reason.length > GIVING_UP_REASON_LIMIT ? `${reason.slice(0, GIVING_UP_REASON_LIMIT)}…` : reason;
+}

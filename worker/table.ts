@@ -1,12 +1,24 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus } from '../contracts';
+import { pinCondition, type Submission } from './submission';
 
 /** The row was no longer PENDING when the worker tried to record its outcome: someone else recorded one. */
 export class AlreadyRecordedError extends Error {
   override readonly name = 'AlreadyRecordedError';
   constructor(readonly itemId: string, readonly currentStatus: string | undefined) {
     super(`item ${JSON.stringify(itemId)} is no longer ${ItemStatus.PENDING} (status ${currentStatus ?? 'unknown'})`);
+  }
+}
+
+/**
+ * The row is still PENDING but no longer the submission the worker read (another s3_path or request_token):
+ * it was resubmitted meanwhile. Its outcome is still to be decided, from the row as it is now.
+ */
+export class ResubmittedError extends Error {
+  override readonly name = 'ResubmittedError';
+  constructor(readonly itemId: string) {
+    super(`item ${JSON.stringify(itemId)} was resubmitted while it was being processed`);
   }
 }
 
@@ -30,6 +42,8 @@ export async function readItem(
 
 export interface FinishedRecord {
   readonly itemId: string;
+  /** The submission that was copied: the write lands only while the row still holds it. */
+  readonly submission: Submission;
   readonly outputPath: string;
   readonly finishedAt: string;
   readonly workerInstanceId: string;
@@ -37,9 +51,9 @@ export interface FinishedRecord {
 
 /** PENDING → FINISHED with the output path; clears a failure reason left by an earlier attempt. */
 export async function recordFinished(table: TableTarget, record: FinishedRecord, abortSignal?: AbortSignal): Promise<void> {
-  await updateIfPending(
+  await updateIfStillSubmitted(
     table,
-    record.itemId,
+    record,
     {
       UpdateExpression:
         'SET #status = :finished, #finishedAt = :finishedAt, #outputPath = :outputPath, #instance = :instance REMOVE #reason',
@@ -62,6 +76,8 @@ export async function recordFinished(table: TableTarget, record: FinishedRecord,
 
 export interface FailedRecord {
   readonly itemId: string;
+  /** The submission that failed: the write lands only while the row still holds it. */
+  readonly submission: Submission;
   readonly reason: string;
   readonly finishedAt: string;
   readonly workerInstanceId: string;
@@ -69,9 +85,9 @@ export interface FailedRecord {
 
 /** PENDING → FAILED with a short reason. */
 export async function recordFailed(table: TableTarget, record: FailedRecord, abortSignal?: AbortSignal): Promise<void> {
-  await updateIfPending(
+  await updateIfStillSubmitted(
     table,
-    record.itemId,
+    record,
     {
       UpdateExpression: 'SET #status = :failed, #finishedAt = :finishedAt, #reason = :reason, #instance = :instance',
       ExpressionAttributeNames: {
@@ -93,38 +109,53 @@ export async function recordFailed(table: TableTarget, record: FailedRecord, abo
 interface StatusUpdate {
   readonly UpdateExpression: string;
   readonly ExpressionAttributeNames: Record<string, string>;
-  readonly ExpressionAttributeValues: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
 }
 
-async function updateIfPending(
+async function updateIfStillSubmitted(
   table: TableTarget,
-  itemId: string,
+  record: { readonly itemId: string; readonly submission: Submission },
   update: StatusUpdate,
   abortSignal?: AbortSignal,
 ): Promise<void> {
+  // Only a PENDING row takes an outcome (a FINISHED row is never turned back, whoever writes second), and only
+  // while it is the submission the worker read: a resubmission meanwhile must not inherit an older outcome.
+  const path = pinCondition('#s3Path', ':s3Path', ':s3PathType', record.submission.s3Path);
+  const token = pinCondition('#token', ':token', ':tokenType', record.submission.requestToken);
   try {
     await table.documentClient.send(
       new UpdateCommand({
         TableName: table.tableName,
-        Key: { [ItemAttribute.id]: itemId },
+        Key: { [ItemAttribute.id]: record.itemId },
         UpdateExpression: update.UpdateExpression,
-        // Only a PENDING row takes an outcome: a FINISHED row is never turned back, whoever writes second.
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#status': ItemAttribute.status },
-        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':pending': ItemStatus.PENDING },
+        ConditionExpression: `#status = :pending AND ${path.expression} AND ${token.expression}`,
+        ExpressionAttributeNames: {
+          ...update.ExpressionAttributeNames,
+          '#status': ItemAttribute.status,
+          '#s3Path': ItemAttribute.s3Path,
+          '#token': ItemAttribute.requestToken,
+        },
+        ExpressionAttributeValues: {
+          ...update.ExpressionAttributeValues,
+          ':pending': ItemStatus.PENDING,
+          ...path.values,
+          ...token.values,
+        },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
       { abortSignal },
     );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-      throw new AlreadyRecordedError(itemId, currentStatus(error));
+      const status = currentStatus(error);
+      if (status === ItemStatus.PENDING) throw new ResubmittedError(record.itemId);
+      throw new AlreadyRecordedError(record.itemId, status);
     }
     throw error;
   }
 }
 
-/** The status the conflicting row had, from the failed write's ALL_OLD item (DynamoDB JSON). */
+/** The status the conflicting row had, from the failed write's ALL_OLD item (DynamoDB JSON); undefined if gone. */
 function currentStatus(error: unknown): string | undefined {
   const item = (error as { Item?: Record<string, { S?: unknown }> }).Item;
   const status = item?.[ItemAttribute.status]?.S;

@@ -28,6 +28,8 @@ export interface OrchestratorConfig {
   readonly workerConcurrency: number | undefined;
   /** Passed through to the worker; undefined leaves the worker's own default. */
   readonly visibilityTimeoutSeconds: number | undefined;
+  /** The work queue's maxReceiveCount, passed through to the worker; undefined leaves its last-receive rule off. */
+  readonly maxReceiveCount: number | undefined;
   /** S3 key of the worker bundle in {@link bucketName}. */
   readonly workerCodeKey: string;
 }
@@ -82,6 +84,7 @@ export function loadConfig(env: Env): OrchestratorConfig {
     autoterminateMinutes: read.positiveNumber(N.autoterminateMinutes, DEFAULT_AUTOTERMINATE_MINUTES),
     workerConcurrency: read.optionalInteger(N.workerConcurrency, 1, 100),
     visibilityTimeoutSeconds: read.optionalInteger(N.visibilityTimeoutSeconds, 1, 43_200),
+    maxReceiveCount: read.optionalInteger(N.maxReceiveCount, 1, 1_000),
     workerCodeKey:
       read.optional(N.workerCodeKey, /^[A-Za-z0-9!_.*'()/-]{1,1024}$/, 'an S3 key of letters, digits and !_.*\'()/-') ??
       WORKER_CODE_KEY,

@@ -67,6 +67,7 @@ export function createHandler({ config, clients, logger }: HandlerDependencies):
       autoterminateMinutes: config.autoterminateMinutes,
       concurrency: config.workerConcurrency,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: config.maxReceiveCount,
     }),
     'utf8',
   ).toString('base64');

@@ -17,6 +17,11 @@ export interface SubmitDeps {
   /** Items written at once. */
   readonly concurrency: number;
   readonly newId: () => string;
+  /**
+   * A fresh `request_token` for each row: the worker records an outcome only while the row still carries the
+   * token it read, so a later resubmission of the row is never mistaken for this one.
+   */
+  readonly newRequestToken: () => string;
   /** Called after each item, written or not, for the progress bar. */
   readonly onItemDone?: () => void;
 }
@@ -119,6 +124,7 @@ async function submitOne(target: SubmitTarget, deps: SubmitDeps): Promise<string
           [ItemAttribute.id]: id,
           [ItemAttribute.status]: ItemStatus.PENDING,
           [ItemAttribute.s3Path]: target.s3Path,
+          [ItemAttribute.requestToken]: deps.newRequestToken(),
         },
         ConditionExpression: 'attribute_not_exists(#id)',
         ExpressionAttributeNames: { '#id': ItemAttribute.id },

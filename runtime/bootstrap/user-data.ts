@@ -14,6 +14,8 @@ export interface UserDataParams {
   readonly concurrency?: number;
   /** undefined leaves the worker's default. */
   readonly visibilityTimeoutSeconds?: number;
+  /** The work queue's maxReceiveCount (the worker's last-receive rule); undefined leaves the rule off. */
+  readonly maxReceiveCount?: number;
   /** undefined leaves the worker's default. */
   readonly multipartThresholdBytes?: number;
   /** @default WORKER_LOG_PATH — where the bootstrap appends the worker's output and the worker logs. */
@@ -43,6 +45,7 @@ export function renderUserData(params: UserDataParams): string {
     [WorkerEnv.autoterminateMinutes, params.autoterminateMinutes],
     [WorkerEnv.concurrency, params.concurrency],
     [WorkerEnv.visibilityTimeoutSeconds, params.visibilityTimeoutSeconds],
+    [WorkerEnv.maxReceiveCount, params.maxReceiveCount],
     [WorkerEnv.multipartThresholdBytes, params.multipartThresholdBytes],
     [WorkerEnv.logPath, params.logPath ?? WORKER_LOG_PATH],
   ];

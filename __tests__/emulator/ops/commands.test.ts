@@ -44,6 +44,10 @@ describe('submit', () => {
     const written = await rows();
     expect(written.map((row) => row[ItemAttribute.s3Path]).sort()).toEqual(s3Paths);
     expect(written.every((row) => row[ItemAttribute.status] === ItemStatus.PENDING)).toBe(true);
+    // Each submission carries its own request token (what makes a later resubmission unambiguous to the worker).
+    const tokens = written.map((row) => row[ItemAttribute.requestToken]);
+    expect(tokens).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    expect(new Set(tokens).size).toBe(tokens.length);
     // The printed ids are the rows' ids.
     for (const row of written) expect(result.stdout).toContain(`PENDING ${row[ItemAttribute.id]} ${row[ItemAttribute.s3Path]}`);
     expect(result.stdout).toContain('submitted 2 of 2');

@@ -1,89 +1,30 @@
-import { Readable } from 'node:stream';
-import { writeFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { randomBytes } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
-import type { WorkerClients } from '../../../worker/clients';
-import type { WorkerConfig } from '../../../worker/config';
-import { runWorker } from '../../../worker/main';
+import { startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { readQueueDepth } from '../../../runtime/queue-depth';
+import { createTestPipeline, destroyTestPipeline, inputPath, submitRow, type TestPipeline } from '../../support/worker-fixtures';
 import {
-  createTestPipeline,
-  destroyTestPipeline,
-  inputPath,
-  submitRow,
-  temporaryLogPath,
-  type TestPipeline,
-} from '../../support/worker-fixtures';
-import { recordingLogger } from '../../support/worker-logger';
+  DYNAMODB_THROTTLED,
+  isCompleteMultipartUpload,
+  isCopyObject,
+  isUpdateItem,
+  runWorkerWithFaults,
+  S3_NO_SUCH_UPLOAD,
+  S3_SLOW_DOWN,
+} from '../../support/worker-in-process';
 
 jest.setTimeout(120_000);
 
-/**
- * Faults injected between the worker's real SDK clients and moto: a request matching `matches` gets a canned
- * error response instead of reaching the emulator, `times` times. Everything else (the SDK's retries, the
- * worker's classification, SQS redelivery) is the real thing.
- */
-interface Fault {
-  readonly matches: (request: { method: string; headers: Record<string, string> }) => boolean;
-  readonly times: number;
-  readonly response: { readonly statusCode: number; readonly headers: Record<string, string>; readonly body: string };
-}
-
-function faultyHandler(faults: Fault[]) {
-  const inner = new NodeHttpHandler();
-  const injected = faults.map(() => 0);
-  return {
-    injected,
-    handler: {
-      handle(request: { method: string; headers: Record<string, string> }, options?: unknown) {
-        const index = faults.findIndex((fault, i) => injected[i] < fault.times && fault.matches(request));
-        if (index === -1) return inner.handle(request as never, options as never);
-        injected[index] += 1;
-        const { statusCode, headers, body } = faults[index].response;
-        return Promise.resolve({ response: { statusCode, headers, body: Readable.from([Buffer.from(body)]) } });
-      },
-      updateHttpClientConfig: () => undefined,
-      httpHandlerConfigs: () => ({}),
-      destroy: () => inner.destroy(),
-    },
-  };
-}
-
-const S3_SLOW_DOWN: Fault['response'] = {
-  statusCode: 503,
-  headers: { 'content-type': 'application/xml' },
-  body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
-};
-const DYNAMODB_THROTTLED: Fault['response'] = {
-  statusCode: 400,
-  headers: { 'content-type': 'application/x-amz-json-1.0' },
-  body: JSON.stringify({
-    __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-    message: 'The level of configured provisioned throughput for the table was exceeded.',
-  }),
-};
-const isCopyObject = (request: { method: string; headers: Record<string, string> }) =>
-  request.method === 'PUT' && 'x-amz-copy-source' in request.headers;
-const isUpdateItem = (request: { headers: Record<string, string> }) =>
-  request.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem';
-
 let emulator: Emulator;
 let pipeline: TestPipeline | undefined;
-let clients: WorkerClients | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulator();
 });
 
 afterEach(async () => {
-  clients?.s3.destroy();
-  clients?.sqs.destroy();
-  clients?.documentClient.destroy();
-  clients = undefined;
   destroyTestPipeline(pipeline);
   pipeline = undefined;
   await emulator.reset();
@@ -93,56 +34,21 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-/** Runs the worker in-process against moto with faults injected, until it stops on its own when idle. */
-async function runWithFaults(p: TestPipeline, faults: { s3?: Fault[]; dynamodb?: Fault[] }, visibilityTimeoutSeconds = 30) {
-  const s3Faults = faultyHandler(faults.s3 ?? []);
-  const dynamodbFaults = faultyHandler(faults.dynamodb ?? []);
-  const common = {
-    endpoint: p.endpoint,
-    region: EMULATOR_REGION,
-    credentials: {
-      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-    },
-    // As in worker/clients.ts: the standard retry mode with 5 attempts.
-    maxAttempts: 5,
-  };
-  clients = {
-    s3: new S3Client({ ...common, forcePathStyle: true, requestHandler: s3Faults.handler }),
-    sqs: new SQSClient(common),
-    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: dynamodbFaults.handler })),
-  };
-  const logPath = temporaryLogPath();
-  writeFileSync(logPath, '');
-  const config: WorkerConfig = {
-    queueUrl: p.queueUrl,
-    tableName: p.tableName,
-    bucketName: p.bucketName,
-    region: EMULATOR_REGION,
-    instanceId: 'i-0123456789abcdef0',
-    idleTimeoutMs: 4_000,
-    concurrency: 4,
-    visibilityTimeoutSeconds,
-    multipartThresholdBytes: 5 * 1024 ** 3,
-    logPath,
-    endpoint: p.endpoint,
-  };
-  const { logger, events } = recordingLogger();
-  const exitCode = await runWorker(config, clients, logger);
-  return { exitCode, events, s3Injected: s3Faults.injected, dynamodbInjected: dynamodbFaults.injected };
-}
-
-async function prepareRow(p: TestPipeline, id: string) {
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}${id}.txt`, Body: `contents of ${id}` }));
+async function prepareRow(p: TestPipeline, id: string, body: string | Buffer = `contents of ${id}`) {
+  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}${id}.txt`, Body: body }));
   await submitRow(p, id, inputPath(p, `${id}.txt`));
 }
 
-async function status(p: TestPipeline, id: string) {
+async function readRow(p: TestPipeline, id: string) {
   const { Item } = await p.documents.send(
     new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }),
   );
-  return Item?.[ItemAttribute.status];
+  return Item;
+}
+
+async function readOutput(p: TestPipeline, rest: string): Promise<Buffer> {
+  const { Body } = await p.s3.send(new GetObjectCommand({ Bucket: p.bucketName, Key: `${OUTPUT_PREFIX}${rest}` }));
+  return Buffer.from(await Body!.transformToByteArray());
 }
 
 describe('worker under injected faults (emulator)', () => {
@@ -150,46 +56,83 @@ describe('worker under injected faults (emulator)', () => {
     pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
     await prepareRow(pipeline, 'slow-1');
 
-    const { exitCode, events, s3Injected } = await runWithFaults(pipeline, {
+    const { exitCode, events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCopyObject, times: 2, response: S3_SLOW_DOWN }],
     });
 
     expect(exitCode).toBe(0);
     expect(s3Injected).toEqual([2]);
-    expect(await status(pipeline, 'slow-1')).toBe(ItemStatus.FINISHED);
+    expect((await readRow(pipeline, 'slow-1'))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
     expect(events.map((event) => event.event)).not.toContain('message_retry');
-    const { Body } = await pipeline.s3.send(
-      new GetObjectCommand({ Bucket: pipeline.bucketName, Key: `${OUTPUT_PREFIX}slow-1.txt` }),
-    );
-    expect(await Body!.transformToString()).toBe('contents of slow-1');
+    expect((await readOutput(pipeline, 'slow-1.txt')).toString()).toBe('contents of slow-1');
   });
 
   it('an S3 copy that outlasts the SDK retries is left for redelivery, then succeeds on the next receive', async () => {
     pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 2 });
     await prepareRow(pipeline, 'slow-2');
 
-    const { events, s3Injected } = await runWithFaults(
-      pipeline,
-      { s3: [{ matches: isCopyObject, times: 5, response: S3_SLOW_DOWN }] },
-      2,
-    );
+    const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
+      s3: [{ matches: isCopyObject, times: 5, response: S3_SLOW_DOWN }],
+      visibilityTimeoutSeconds: 2,
+      maxReceiveCount: 5,
+    });
 
     expect(s3Injected).toEqual([5]);
     expect(events.filter((event) => event.event === 'message_retry')).toHaveLength(1);
     expect(events.filter((event) => event.event === 'message_received').map((event) => event.receive_count)).toEqual([1, 2]);
-    expect(await status(pipeline, 'slow-2')).toBe(ItemStatus.FINISHED);
+    expect((await readRow(pipeline, 'slow-2'))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+  });
+
+  it('on the last allowed receive a transient failure is recorded as FAILED with the last error, and no message reaches the DLQ', async () => {
+    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 });
+    await prepareRow(pipeline, 'hopeless');
+
+    // Every attempt of both receives answers SlowDown: 5 SDK attempts per receive.
+    const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
+      s3: [{ matches: isCopyObject, times: 100, response: S3_SLOW_DOWN }],
+      visibilityTimeoutSeconds: 2,
+      maxReceiveCount: 2,
+    });
+
+    expect(s3Injected).toEqual([10]);
+    const row = await readRow(pipeline, 'hopeless');
+    expect(row?.[ItemAttribute.status]).toBe(ItemStatus.FAILED);
+    expect(row?.[ItemAttribute.failureReason]).toBe(
+      'gave up after 2 receives, last error: SlowDown: Please reduce your request rate.',
+    );
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', item_id: 'hopeless', last_receive: true }));
+    expect(await readQueueDepth(pipeline.sqs, pipeline.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await readQueueDepth(pipeline.sqs, pipeline.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('a CompleteMultipartUpload whose success was lost (NoSuchUpload on the answer) is recognised as done by its destination', async () => {
+    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+    const body = randomBytes(12 * 1024 * 1024);
+    await prepareRow(pipeline, 'completed', body);
+
+    // moto completes the upload; the worker is told NoSuchUpload, as S3 answers a retry of a completed upload.
+    const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
+      s3: [{ matches: isCompleteMultipartUpload, times: 1, passThrough: true, response: S3_NO_SUCH_UPLOAD }],
+      multipartThresholdBytes: 5 * 1024 * 1024,
+    });
+
+    expect(s3Injected).toEqual([1]);
+    expect((await readRow(pipeline, 'completed'))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+    expect((await readOutput(pipeline, 'completed.txt')).equals(body)).toBe(true);
+    expect(events.map((event) => event.event)).not.toContain('message_retry');
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_finished', item_id: 'completed', parts: 3 }));
   });
 
   it('DynamoDB throttling on the status write is retried and the row ends FINISHED once', async () => {
     pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
     await prepareRow(pipeline, 'throttled');
 
-    const { events, dynamodbInjected } = await runWithFaults(pipeline, {
+    const { events, dynamodbInjected } = await runWorkerWithFaults(pipeline, {
       dynamodb: [{ matches: isUpdateItem, times: 2, response: DYNAMODB_THROTTLED }],
     });
 
     expect(dynamodbInjected).toEqual([2]);
-    expect(await status(pipeline, 'throttled')).toBe(ItemStatus.FINISHED);
+    expect((await readRow(pipeline, 'throttled'))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
     expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(1);
   });
 });

@@ -88,6 +88,7 @@ describe('worker metrics (emulator)', () => {
       idleTimeoutMs: 3_000,
       concurrency: 2,
       visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 5,
       multipartThresholdBytes: 5 * 1024 ** 3,
       logPath,
       endpoint: emulator.endpoint,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX, INPUT_PREFIX } from '../../../contracts';
+import { ENDPOINT_ENV, ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX, INPUT_PREFIX } from '../../../contracts';
 import { startEmulator, type Emulator } from '../../../local/emulator/moto';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import {
@@ -25,6 +26,7 @@ import {
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
+import { startHoldingProxy, type HoldingProxy } from '../../support/holding-proxy';
 import { streamRecordBody } from '../../support/worker-records';
 
 jest.setTimeout(120_000);
@@ -37,6 +39,7 @@ const INSTANCE_ID = 'i-0123456789abcdef0';
 let emulator: Emulator;
 let pipeline: TestPipeline | undefined;
 const workers: WorkerProcess[] = [];
+let proxy: HoldingProxy | undefined;
 
 beforeAll(async () => {
   [emulator] = await Promise.all([startEmulator(), ensureWorkerBundle()]);
@@ -44,6 +47,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+  await proxy?.close();
+  proxy = undefined;
   destroyTestPipeline(pipeline);
   pipeline = undefined;
   await emulator.reset();
@@ -91,6 +96,7 @@ async function putInput(
   body: Buffer,
   contentType = 'text/plain',
   metadata: Record<string, string> = {},
+  extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {},
 ) {
   await p.s3.send(
     new PutObjectCommand({
@@ -99,6 +105,7 @@ async function putInput(
       Body: body,
       ContentType: contentType,
       Metadata: metadata,
+      ...extra,
     }),
   );
 }
@@ -194,9 +201,17 @@ describe('worker process against the emulator', () => {
     expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', item_id: 'bad-row' }));
   });
 
-  it('records FAILED when the row has no s3_path', async () => {
+  it.each([
+    { case: 'no s3_path', attributes: {}, reason: 's3_path is missing' },
+    { case: 'a numeric s3_path', attributes: { [ItemAttribute.s3Path]: 42 }, reason: 's3_path must be a string, got number' },
+    {
+      case: 'a list as s3_path (the write pinned by type)',
+      attributes: { [ItemAttribute.s3Path]: ['s3://x/data/input/a'] },
+      reason: 's3_path must be a string, got object',
+    },
+  ])('records FAILED when the row has $case', async ({ attributes, reason }) => {
     const p = await setUp();
-    const row = { [ItemAttribute.id]: 'no-path', [ItemAttribute.status]: ItemStatus.PENDING };
+    const row = { [ItemAttribute.id]: 'no-path', [ItemAttribute.status]: ItemStatus.PENDING, ...attributes };
     await p.documents.send(new PutCommand({ TableName: p.tableName, Item: row }));
     await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
 
@@ -204,7 +219,7 @@ describe('worker process against the emulator', () => {
 
     expect(await readRow(p, 'no-path')).toMatchObject({
       [ItemAttribute.status]: ItemStatus.FAILED,
-      [ItemAttribute.failureReason]: 's3_path is missing',
+      [ItemAttribute.failureReason]: reason,
     });
     expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
@@ -249,6 +264,34 @@ describe('worker process against the emulator', () => {
     expect(head.ContentType).toBe('application/octet-stream');
     expect(head.Metadata).toEqual({ size: 'large' });
     expect(events).toContainEqual(expect.objectContaining({ event: 'item_finished', item_id: 'big', multipart: true, parts: 3 }));
+  });
+
+  it('keeps the SSE-KMS key of single and multipart copies, and the tags of multipart ones', async () => {
+    const p = await setUp();
+    // moto accepts any key ARN for SSE-KMS and reports it back; it does not encrypt.
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const protectedInput = { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: key, Tagging: 'team=data%20science&tier=1' };
+    await putInput(p, 'kms/small.txt', randomBytes(1024), 'text/plain', {}, protectedInput);
+    await putInput(p, 'kms/large.bin', randomBytes(12 * 1024 * 1024), 'application/octet-stream', {}, protectedInput);
+    await submitRow(p, 'kms-small', inputPath(p, 'kms/small.txt'));
+    await submitRow(p, 'kms-large', inputPath(p, 'kms/large.bin'));
+
+    const { events } = await runUntilIdle(p, { multipartThresholdBytes: String(5 * 1024 * 1024) });
+
+    expect(events.filter((event) => event.event === 'item_finished').map((event) => event.multipart).sort()).toEqual([false, true]);
+    for (const rest of ['kms/small.txt', 'kms/large.bin']) {
+      const outputKey = `${OUTPUT_PREFIX}${rest}`;
+      const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: outputKey }));
+      expect({ rest, sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }).toEqual({ rest, sse: 'aws:kms', key });
+      const { TagSet } = await p.s3.send(new GetObjectTaggingCommand({ Bucket: p.bucketName, Key: outputKey }));
+      expect({ rest, tags: TagSet }).toEqual({
+        rest,
+        tags: [
+          { Key: 'team', Value: 'data science' },
+          { Key: 'tier', Value: '1' },
+        ],
+      });
+    }
   });
 
   it('leaves a body that does not parse for the redrive: it ends in the DLQ, logged with its message ID', async () => {
@@ -306,6 +349,41 @@ describe('worker process against the emulator', () => {
     expect(events).toEqual(expect.arrayContaining(['signal_received', 'worker_stopping', 'worker_stopped', 'log_uploaded']));
     const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
     expect(listed.Contents?.[0].Key).toMatch(/-signal\.log$/);
+  });
+
+  it('a second SIGTERM while a copy is in flight changes nothing: the drain releases the message, uploads the log and exits 0', async () => {
+    const p = await setUp();
+    await putInput(p, 'held/file.txt', Buffer.from('held'));
+    await submitRow(p, 'held', inputPath(p, 'held/file.txt'));
+    // The copy request never gets an answer: the job is still running when the grace period ends.
+    proxy = await startHoldingProxy(p.endpoint, (request) => request.method === 'PUT' && 'x-amz-copy-source' in request.headers);
+    const logPath = temporaryLogPath();
+    const env = workerEnvironment(p, { instanceId: INSTANCE_ID, logPath });
+    env[ENDPOINT_ENV] = proxy.endpoint;
+    const worker = startWorker(env);
+    workers.push(worker);
+    await proxy.firstHeld;
+
+    worker.child.kill('SIGTERM');
+    await eventually(
+      async () => (readFileSafe(logPath).includes('"event":"signal_received"') ? true : undefined),
+      20_000,
+      'the first signal to be handled',
+    );
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    const events = readEvents(logPath);
+    expect(events.map((event) => event.event)).toEqual(
+      expect.arrayContaining(['signal_received', 'signal_repeated', 'worker_stopping', 'message_released', 'worker_stopped']),
+    );
+    expect(events).toContainEqual(expect.objectContaining({ event: 'signal_repeated', signal: 'SIGTERM', signals: 2 }));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    expect(listed.Contents?.map((object) => object.Key)).toEqual([expect.stringMatching(/-signal\.log$/)]);
+    // Released: visible again at once for the next worker, the row untouched.
+    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    expect((await readRow(p, 'held'))?.[ItemAttribute.status]).toBe(ItemStatus.PENDING);
   });
 
   it('after a worker is killed mid-batch, its messages return after the visibility timeout and a new worker finishes them', async () => {

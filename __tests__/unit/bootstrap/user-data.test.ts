@@ -21,6 +21,7 @@ const params: UserDataParams = {
   autoterminateMinutes: 2.5,
   concurrency: 4,
   visibilityTimeoutSeconds: 300,
+  maxReceiveCount: 5,
 };
 
 let dir: string;
@@ -96,14 +97,16 @@ describe('renderUserData', () => {
       EC2_AUTOTERMINATE_MINUTES: '2.5',
       WORKER_CONCURRENCY: '4',
       SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+      SQS_MAX_RECEIVE_COUNT: '5',
       WORKER_LOG_PATH,
     });
   });
 
   it('leaves out the optional values that are not given, so the worker uses its defaults', () => {
     const environment = parseWorkerEnvironment(
-      renderUserData({ ...params, concurrency: undefined, visibilityTimeoutSeconds: undefined }),
+      renderUserData({ ...params, concurrency: undefined, visibilityTimeoutSeconds: undefined, maxReceiveCount: undefined }),
     );
+    expect(Object.keys(environment)).not.toContain('SQS_MAX_RECEIVE_COUNT');
     expect(Object.keys(environment)).not.toContain('WORKER_CONCURRENCY');
     expect(Object.keys(environment)).not.toContain('SQS_VISIBILITY_TIMEOUT_SECONDS');
     expect(Object.keys(environment)).not.toContain('S3_MULTIPART_THRESHOLD_BYTES');

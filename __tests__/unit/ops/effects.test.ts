@@ -45,6 +45,7 @@ describe('submitTargets', () => {
       overwrite: false,
       concurrency: 1,
       newId: () => `id-${++n}`,
+      newRequestToken: () => `token-${n}`,
       ...overrides,
     };
   };
@@ -58,7 +59,7 @@ describe('submitTargets', () => {
     expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'b', Key: 'data/input/a.txt', IfNoneMatch: '*' });
     expect(documentsMock).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'items',
-      Item: { id: 'id-1', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/a.txt' },
+      Item: { id: 'id-1', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/a.txt', request_token: 'token-1' },
       ConditionExpression: 'attribute_not_exists(#id)',
     });
   });

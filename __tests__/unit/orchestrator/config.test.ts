@@ -22,6 +22,7 @@ const validEnv: Record<string, string> = {
   WORKER_CODE_S3_KEY: 'worker/worker.js',
   WORKER_CONCURRENCY: '4',
   SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+  SQS_MAX_RECEIVE_COUNT: '5',
 };
 
 function errorOf(env: Record<string, string | undefined>): string {
@@ -55,6 +56,7 @@ describe('loadConfig', () => {
       autoterminateMinutes: 2.5,
       workerConcurrency: 4,
       visibilityTimeoutSeconds: 300,
+      maxReceiveCount: 5,
       workerCodeKey: 'worker/worker.js',
     });
   });
@@ -70,6 +72,7 @@ describe('loadConfig', () => {
       'WORKER_CODE_S3_KEY',
       'WORKER_CONCURRENCY',
       'SQS_VISIBILITY_TIMEOUT_SECONDS',
+      'SQS_MAX_RECEIVE_COUNT',
       'EC2_AUTOTERMINATE_MINUTES',
     ]) {
       delete minimal[name];
@@ -83,6 +86,7 @@ describe('loadConfig', () => {
       workerCodeKey: WORKER_CODE_KEY,
       workerConcurrency: undefined,
       visibilityTimeoutSeconds: undefined,
+      maxReceiveCount: undefined,
       autoterminateMinutes: 5,
     });
   });
@@ -112,6 +116,12 @@ describe('loadConfig', () => {
       message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"',
     },
     { case: 'a zero cap', name: 'MAX_WORKERS', value: '0', message: 'MAX_WORKERS must be an integer from 1 to 100, got "0"' },
+    {
+      case: 'a receive count of 0',
+      name: 'SQS_MAX_RECEIVE_COUNT',
+      value: '0',
+      message: 'SQS_MAX_RECEIVE_COUNT must be an integer from 1 to 1000, got "0"',
+    },
     { case: 'a fractional cap', name: 'MAX_WORKERS', value: '1.5', message: 'MAX_WORKERS must be an integer from 1 to 100, got "1.5"' },
     {
       case: 'a negative share per worker',

@@ -37,6 +37,7 @@ const env: Record<string, string> = {
   WORKER_CODE_S3_KEY: 'worker/worker.js',
   WORKER_CONCURRENCY: '4',
   SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+  SQS_MAX_RECEIVE_COUNT: '5',
 };
 
 const EVENT = { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', time: '2026-11-25T16:00:00Z' };
@@ -200,6 +201,7 @@ describe('orchestrator handler', () => {
           autoterminateMinutes: 5,
           concurrency: 4,
           visibilityTimeoutSeconds: 300,
+          maxReceiveCount: 5,
         }),
       ).toString('base64'),
     };

@@ -136,6 +136,7 @@ async function endState(input: Case): Promise<string> {
       table: { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' },
       bucketName: BUCKET,
       multipartThresholdBytes: 5 * 1024 ** 3,
+      maxReceiveCount: 5,
       instanceId: 'i-1',
       logger,
       metrics: { recordCopy: () => undefined, recordFailure: () => undefined },

@@ -10,6 +10,7 @@ const config: WorkerConfig = {
   idleTimeoutMs: 300_000,
   concurrency: 10,
   visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
   multipartThresholdBytes: 5 * 1024 ** 3,
   logPath: '/tmp/worker.log',
   endpoint: undefined,

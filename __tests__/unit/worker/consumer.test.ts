@@ -77,16 +77,18 @@ afterEach(() => {
 });
 
 describe('Consumer', () => {
-  it('long-polls 20 s for up to 10 messages, asking for the receive count', async () => {
+  it('long-polls 20 s for up to 10 messages, asking for the receive count and its own visibility timeout', async () => {
     scriptReceives([[message(1)]]);
     const { handle } = controlledHandler();
-    consumer({ handle });
+    consumer({ handle, visibilityTimeoutSeconds: 45 });
     await settle();
 
     expect(sqsMock).toHaveReceivedCommandWith(ReceiveMessageCommand, {
       QueueUrl: QUEUE_URL,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 20,
+      // The heartbeat's timing is the worker's own, whatever the queue's default is.
+      VisibilityTimeout: 45,
       MessageSystemAttributeNames: ['ApproximateReceiveCount'],
     });
     expect((sqsMock.commandCalls(ReceiveMessageCommand)[0].args as unknown[])[1]).toEqual({
@@ -145,28 +147,116 @@ describe('Consumer', () => {
     if (event) expect(names()).toContain(event);
   });
 
-  it('extends the visibility at half the timeout while a job runs, and stops once it ends', async () => {
+  it('extends the visibility at a third of the timeout while a job runs, and stops once it ends', async () => {
     scriptReceives([[message(1)]]);
     const { handle, job } = controlledHandler();
-    consumer({ handle, visibilityTimeoutSeconds: 10 });
+    consumer({ handle, visibilityTimeoutSeconds: 30 });
     await settle();
 
-    await jest.advanceTimersByTimeAsync(4_999);
+    await jest.advanceTimersByTimeAsync(9_999);
     expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
     await jest.advanceTimersByTimeAsync(1);
     expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
       QueueUrl: QUEUE_URL,
       ReceiptHandle: 'rh-1',
-      VisibilityTimeout: 10,
+      VisibilityTimeout: 30,
     });
-    await jest.advanceTimersByTimeAsync(5_000);
+    await jest.advanceTimersByTimeAsync(10_000);
     expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
 
     job('m-1').resolve('delete');
     await settle();
-    await jest.advanceTimersByTimeAsync(30_000);
+    await jest.advanceTimersByTimeAsync(60_000);
 
     expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
+  });
+
+  it('keeps beating after a transient extension failure: one lost beat never loses the message', async () => {
+    scriptReceives([[message(1)]]);
+    sqsMock
+      .on(ChangeMessageVisibilityCommand)
+      .rejectsOnce(Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' }))
+      .resolves({});
+    const { handle, job } = controlledHandler();
+    const { names } = consumer({ handle, visibilityTimeoutSeconds: 30 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(20_000);
+
+    expect(sqsMock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
+    expect(names()).toEqual(expect.arrayContaining(['heartbeat_failed', 'visibility_extended']));
+    expect(job('m-1').signal!.aborted).toBe(false);
+  });
+
+  it.each([
+    {
+      case: 'ReceiptHandleIsInvalid',
+      error: Object.assign(new Error('The input receipt handle is invalid.'), { name: 'ReceiptHandleIsInvalid' }),
+    },
+    {
+      // What SQS answers for a handle that was valid once (aws/aws-sdk-java#1628).
+      case: 'InvalidParameterValue "The receipt handle has expired."',
+      error: Object.assign(
+        new Error('Value AQEB4Th3 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.'),
+        { name: 'InvalidParameterValue' },
+      ),
+    },
+  ])('aborts only that job when an extension fails with $case: another receive owns the message', async ({ error }) => {
+    scriptReceives([[message(1), message(2)]]);
+    sqsMock.on(ChangeMessageVisibilityCommand, { ReceiptHandle: 'rh-1' }).rejects(error);
+    const { handle, job } = controlledHandler();
+    const { names, events } = consumer({ handle, visibilityTimeoutSeconds: 30 });
+    await settle();
+    const lost = job('m-1').signal!;
+    lost.addEventListener('abort', () => job('m-1').reject(new Error('aborted')));
+
+    await jest.advanceTimersByTimeAsync(10_000);
+
+    expect(lost.aborted).toBe(true);
+    expect(job('m-2').signal!.aborted).toBe(false);
+    expect(events).toContainEqual(expect.objectContaining({ event: 'message_lost', message_id: 'm-1' }));
+    expect(names()).not.toContain('message_retry');
+    // Nothing more is asked of SQS for the lost message; the other one is still kept invisible.
+    await jest.advanceTimersByTimeAsync(10_000);
+    const extended = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.ReceiptHandle);
+    expect(extended.filter((handle) => handle === 'rh-1')).toHaveLength(1);
+    expect(extended.filter((handle) => handle === 'rh-2')).toHaveLength(2);
+    expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageBatchCommand);
+  });
+
+  it('never asks for visibility past 12 hours from the receive, and says when the message can no longer be kept', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle } = controlledHandler();
+    const { events } = consumer({ handle, visibilityTimeoutSeconds: 3 * 3600 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(12 * 3600 * 1000);
+
+    // Beats every hour; at 9 h only 3 h less the safety minute are left, and nothing after that.
+    const timeouts = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
+    expect(timeouts).toEqual([...Array.from({ length: 8 }, () => 3 * 3600), 3 * 3600 - 60]);
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: 'visibility_cap_reached', message_id: 'm-1', visible_again_at: expect.any(String) }),
+    );
+  });
+
+  it('tries a final extension that failed again at the next beat, with what is left by then', async () => {
+    scriptReceives([[message(1)]]);
+    let calls = 0;
+    sqsMock.on(ChangeMessageVisibilityCommand).callsFake(async () => {
+      calls += 1;
+      if (calls === 9) throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
+      return {};
+    });
+    const { handle } = controlledHandler();
+    const { events } = consumer({ handle, visibilityTimeoutSeconds: 3 * 3600 });
+    await settle();
+
+    await jest.advanceTimersByTimeAsync(12 * 3600 * 1000);
+
+    const timeouts = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
+    expect(timeouts.slice(8)).toEqual([3 * 3600 - 60, 2 * 3600 - 60]);
+    expect(events.filter((event) => event.event === 'visibility_cap_reached')).toHaveLength(1);
   });
 
   it('never holds more messages than its concurrency', async () => {

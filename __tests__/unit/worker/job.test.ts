@@ -12,14 +12,19 @@ const s3Mock = mockClient(S3Client);
 const documentMock = mockClient(DynamoDBDocumentClient);
 const row = (attributes: Record<string, unknown>) => ({ [ItemAttribute.id]: 'item-1', ...attributes });
 const pendingRow = (s3Path: unknown) => row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: s3Path });
-const message = (body = streamRecordBody(pendingRow(`s3://${BUCKET}/data/input/a.txt`))) => ({
+const message = (body = streamRecordBody(pendingRow(`s3://${BUCKET}/data/input/a.txt`)), receiveCount = 2) => ({
   MessageId: 'message-1',
   ReceiptHandle: 'rh',
   Body: body,
-  Attributes: { ApproximateReceiveCount: '2' },
+  Attributes: { ApproximateReceiveCount: String(receiveCount) },
 });
+const MAX_RECEIVE_COUNT = 5;
+const slowDown = () =>
+  Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+const stillPending = () =>
+  new ConditionalCheckFailedException({ message: 'conditional', $metadata: {}, Item: { status: { S: ItemStatus.PENDING } } });
 
-function dependencies() {
+function dependencies(overrides: Partial<JobDependencies> = {}) {
   const { logger, events, names } = recordingLogger();
   const metrics = { recordCopy: jest.fn(), recordFailure: jest.fn() };
   const deps: JobDependencies = {
@@ -27,10 +32,12 @@ function dependencies() {
     table: { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' },
     bucketName: BUCKET,
     multipartThresholdBytes: 5 * 1024 ** 3,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
     instanceId: 'i-1',
     logger,
     metrics,
     now: () => new Date('2026-11-25T16:00:00.000Z'),
+    ...overrides,
   };
   return { deps, events, names, metrics };
 }
@@ -143,16 +150,120 @@ describe('handleMessage', () => {
   it('throws on a transient copy error, recording nothing, so the message is redelivered', async () => {
     documentMock.on(GetCommand).resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/a.txt`) });
     s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 1, ETag: '"e"' });
-    s3Mock
-      .on(CopyObjectCommand)
-      .rejects(
-        Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }),
-      );
+    s3Mock.on(CopyObjectCommand).rejects(slowDown());
     const { deps } = dependencies();
 
-    await expect(handleMessage(deps, message())).rejects.toThrow('Please reduce your request rate.');
+    await expect(handleMessage(deps, message(undefined, MAX_RECEIVE_COUNT - 1))).rejects.toThrow(
+      'Please reduce your request rate.',
+    );
 
     expect(documentMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  describe('on the last allowed receive (ApproximateReceiveCount ≥ maxReceiveCount)', () => {
+    beforeEach(() => {
+      documentMock.on(GetCommand).resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/a.txt`) });
+      s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 1, ETag: '"e"' });
+      s3Mock.on(CopyObjectCommand).rejects(slowDown());
+    });
+
+    it('records FAILED with the last error and asks for the delete, instead of leaving the row to the DLQ', async () => {
+      const { deps, events, metrics } = dependencies();
+
+      await expect(handleMessage(deps, message(undefined, MAX_RECEIVE_COUNT))).resolves.toBe('delete');
+
+      const update = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
+      expect(recordedStatus()).toBe(ItemStatus.FAILED);
+      expect(Object.values(update.ExpressionAttributeValues!)).toContain(
+        'gave up after 5 receives, last error: SlowDown: Please reduce your request rate.',
+      );
+      // Pinned to the submission that was read, like every outcome.
+      expect(update.ConditionExpression).toContain('#s3Path = :s3Path');
+      expect(metrics.recordFailure).toHaveBeenCalledTimes(1);
+      expect(events).toContainEqual(
+        expect.objectContaining({ event: 'item_failed', item_id: 'item-1', last_receive: true, receive_count: 5 }),
+      );
+    });
+
+    it.each([
+      { case: 'the job was aborted (a stop, or the message taken by another receive)', aborted: true, max: MAX_RECEIVE_COUNT },
+      { case: 'no maxReceiveCount is configured', aborted: false, max: undefined },
+    ])('still leaves the message when $case', async ({ aborted, max }) => {
+      const { deps } = dependencies({ maxReceiveCount: max });
+      const controller = new AbortController();
+      if (aborted) controller.abort();
+
+      await expect(handleMessage(deps, message(undefined, MAX_RECEIVE_COUNT), controller.signal)).rejects.toThrow();
+
+      expect(documentMock).not.toHaveReceivedCommand(UpdateCommand);
+    });
+
+    it('leaves the message when the row itself cannot be read: there is no submission to pin a write to', async () => {
+      documentMock.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+      const { deps } = dependencies();
+
+      await expect(handleMessage(deps, message(undefined, MAX_RECEIVE_COUNT))).rejects.toThrow('throttled');
+
+      expect(documentMock).not.toHaveReceivedCommand(UpdateCommand);
+    });
+  });
+
+  it('reads a row resubmitted during the copy again and processes its new submission, keeping the message meanwhile', async () => {
+    // The row was P1 when read; by the time of the write it is P2, still PENDING (a PENDING → PENDING update the
+    // pipe does not enqueue again: this message is the only one that will ever carry it).
+    documentMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: pendingRow(`s3://${BUCKET}/data/input/p1.txt`) })
+      .resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/p2.txt`) });
+    documentMock.on(UpdateCommand).rejectsOnce(stillPending()).resolves({});
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ETag: '"e"' });
+    s3Mock.on(CopyObjectCommand).resolves({});
+    const { deps, events, metrics } = dependencies();
+
+    await expect(handleMessage(deps, message())).resolves.toBe('delete');
+
+    expect(s3Mock.commandCalls(CopyObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
+      'data/output/p1.txt',
+      'data/output/p2.txt',
+    ]);
+    const writes = documentMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues!);
+    expect(writes.map((values) => values[':s3Path'])).toEqual([
+      `s3://${BUCKET}/data/input/p1.txt`,
+      `s3://${BUCKET}/data/input/p2.txt`,
+    ]);
+    expect(writes[1][':outputPath']).toBe(`s3://${BUCKET}/data/output/p2.txt`);
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_resubmitted', item_id: 'item-1', read: 1 }));
+    expect(metrics.recordCopy).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves a row resubmitted again and again to the next receive', async () => {
+    documentMock.on(GetCommand).resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/a.txt`) });
+    documentMock.on(UpdateCommand).rejects(stillPending());
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ETag: '"e"' });
+    s3Mock.on(CopyObjectCommand).resolves({});
+    const { deps } = dependencies();
+
+    await expect(handleMessage(deps, message())).rejects.toMatchObject({ name: 'RowKeepsChangingError' });
+
+    expect(documentMock).toHaveReceivedCommandTimes(GetCommand, 3);
+  });
+
+  it('reads a bad row resubmitted before its FAILED write again, and copies the good path it now has', async () => {
+    documentMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: pendingRow('s3://elsewhere/data/input/a.txt') })
+      .resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/fixed.txt`) });
+    documentMock.on(UpdateCommand).rejectsOnce(stillPending()).resolves({});
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ETag: '"e"' });
+    s3Mock.on(CopyObjectCommand).resolves({});
+    const { deps } = dependencies();
+
+    await expect(handleMessage(deps, message())).resolves.toBe('delete');
+
+    expect(s3Mock).toHaveReceivedCommandWith(CopyObjectCommand, { Key: 'data/output/fixed.txt' });
+    expect(documentMock.commandCalls(UpdateCommand)[1].args[0].input.ExpressionAttributeValues![':finished']).toBe(
+      ItemStatus.FINISHED,
+    );
   });
 
   it('treats losing the race to another worker as done: logged, deleted, not counted', async () => {

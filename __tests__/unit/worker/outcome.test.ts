@@ -1,5 +1,5 @@
 import { ItemAttribute, ItemStatus } from '../../../contracts';
-import { decide } from '../../../worker/outcome';
+import { decide, givingUpReason, isLastReceive } from '../../../worker/outcome';
 
 const BUCKET = 'pipeline-bucket';
 const row = (attributes: Record<string, unknown>) => ({ [ItemAttribute.id]: 'item-1', ...attributes });
@@ -51,5 +51,32 @@ describe('decide', () => {
     },
   ])('$case → $expected.action', ({ item, expected }) => {
     expect(decide(item, BUCKET)).toEqual(expected);
+  });
+});
+
+describe('isLastReceive', () => {
+  it.each([
+    { case: 'a receive below the count', receiveCount: 4, maxReceiveCount: 5, expected: false },
+    { case: 'the receive that reaches the count', receiveCount: 5, maxReceiveCount: 5, expected: true },
+    { case: 'a receive past the count (an approximate count, or a lowered redrive)', receiveCount: 7, maxReceiveCount: 5, expected: true },
+    { case: 'no configured count', receiveCount: 99, maxReceiveCount: undefined, expected: false },
+    { case: 'an unreadable receive count', receiveCount: Number.NaN, maxReceiveCount: 1, expected: false },
+  ])('$case → $expected', ({ receiveCount, maxReceiveCount, expected }) => {
+    expect(isLastReceive(receiveCount, maxReceiveCount)).toBe(expected);
+  });
+});
+
+describe('givingUpReason', () => {
+  it('names the receives and the last error', () => {
+    expect(givingUpReason(5, 'SlowDown: Please reduce your request rate.')).toBe(
+      'gave up after 5 receives, last error: SlowDown: Please reduce your request rate.',
+    );
+  });
+
+  it('keeps a long error short', () => {
+    const reason = givingUpReason(5, 'x'.repeat(2_000));
+
+    expect(reason.length).toBeLessThanOrEqual(501);
+    expect(reason.endsWith('…')).toBe(true);
   });
 });

@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import { writeFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
+import type { WorkerClients } from '../../worker/clients';
+import type { WorkerConfig } from '../../worker/config';
+import { runWorker } from '../../worker/main';
+import { temporaryLogPath, type TestPipeline } from './worker-fixtures';
+import { recordingLogger } from './worker-logger';
+
+/** The parts of a signed request a fault looks at. */
+export interface FaultRequest {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly query?: Record<string, unknown>;
+}
+
+export interface CannedResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * Something done to a request between the worker's real SDK client and moto, the first `times` times a request
+ * `matches`:
+ *  - `before` runs first (another party's write at exactly that moment);
+ *  - `response` replaces moto's answer: without `passThrough` the request never reaches moto; with it, moto
+ *    carries the request out and its answer is lost on the way back.
+ * Everything else (the SDK's retries, the worker's decisions, SQS redelivery) is the real thing.
+ */
+export interface Fault {
+  readonly matches: (request: FaultRequest) => boolean;
+  readonly times: number;
+  readonly before?: () => Promise<void>;
+  readonly response?: CannedResponse;
+  readonly passThrough?: boolean;
+}
+
+export function faultyHandler(faults: readonly Fault[]) {
+  const inner = new NodeHttpHandler();
+  const injected = faults.map(() => 0);
+  return {
+    injected,
+    handler: {
+      async handle(request: FaultRequest, options?: unknown) {
+        const index = faults.findIndex((fault, i) => injected[i] < fault.times && fault.matches(request));
+        const forward = () => inner.handle(request as never, options as never);
+        if (index === -1) return forward();
+        injected[index] += 1;
+        const fault = faults[index];
+        await fault.before?.();
+        if (fault.response === undefined) return forward();
+        if (fault.passThrough) await drain(await forward());
+        const { statusCode, headers, body } = fault.response;
+        return { response: { statusCode, headers, body: Readable.from([Buffer.from(body)]) } };
+      },
+      updateHttpClientConfig: () => undefined,
+      httpHandlerConfigs: () => ({}),
+      destroy: () => inner.destroy(),
+    },
+  };
+}
+
+async function drain(result: { response: { body?: unknown } }): Promise<void> {
+  const body = result.response.body as AsyncIterable<unknown> | undefined;
+  if (body && Symbol.asyncIterator in Object(body)) for await (const chunk of body) void chunk;
+}
+
+export const isCopyObject = (request: FaultRequest) => request.method === 'PUT' && 'x-amz-copy-source' in request.headers;
+export const isCompleteMultipartUpload = (request: FaultRequest) =>
+  request.method === 'POST' && request.query !== undefined && 'uploadId' in request.query;
+export const isUpdateItem = (request: FaultRequest) => request.headers['x-amz-target'] === 'DynamoDB_20120810.UpdateItem';
+
+export const S3_SLOW_DOWN: CannedResponse = {
+  statusCode: 503,
+  headers: { 'content-type': 'application/xml' },
+  body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+};
+/** CompleteMultipartUpload's answer for an upload that was aborted or already completed (S3 API reference). */
+export const S3_NO_SUCH_UPLOAD: CannedResponse = {
+  statusCode: 404,
+  headers: { 'content-type': 'application/xml' },
+  body:
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist. ' +
+    'The upload ID may be invalid, or the upload may have been aborted or completed.</Message></Error>',
+};
+export const DYNAMODB_THROTTLED: CannedResponse = {
+  statusCode: 400,
+  headers: { 'content-type': 'application/x-amz-json-1.0' },
+  body: JSON.stringify({
+    __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+    message: 'The level of configured provisioned throughput for the table was exceeded.',
+  }),
+};
+
+export interface InProcessOptions {
+  readonly s3?: readonly Fault[];
+  readonly dynamodb?: readonly Fault[];
+  /** @default 30 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default undefined — no last-receive rule */
+  readonly maxReceiveCount?: number;
+  /** @default 5 GiB */
+  readonly multipartThresholdBytes?: number;
+}
+
+/**
+ * Runs the worker in-process against moto, its S3 and DynamoDB requests going through the faults, until it
+ * stops on its own when idle (4 s). The caller destroys the returned clients.
+ */
+export async function runWorkerWithFaults(p: TestPipeline, options: InProcessOptions = {}) {
+  const s3Faults = faultyHandler(options.s3 ?? []);
+  const dynamodbFaults = faultyHandler(options.dynamodb ?? []);
+  const common = {
+    endpoint: p.endpoint,
+    region: EMULATOR_REGION,
+    credentials: {
+      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
+    },
+    // As in worker/clients.ts: the standard retry mode with 5 attempts.
+    maxAttempts: 5,
+  };
+  const clients: WorkerClients = {
+    s3: new S3Client({ ...common, forcePathStyle: true, requestHandler: s3Faults.handler }),
+    sqs: new SQSClient(common),
+    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: dynamodbFaults.handler })),
+  };
+  const logPath = temporaryLogPath();
+  writeFileSync(logPath, '');
+  const config: WorkerConfig = {
+    queueUrl: p.queueUrl,
+    tableName: p.tableName,
+    bucketName: p.bucketName,
+    region: EMULATOR_REGION,
+    instanceId: 'i-0123456789abcdef0',
+    idleTimeoutMs: 4_000,
+    concurrency: 4,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+    maxReceiveCount: options.maxReceiveCount,
+    multipartThresholdBytes: options.multipartThresholdBytes ?? 5 * 1024 ** 3,
+    logPath,
+    endpoint: p.endpoint,
+  };
+  const { logger, events } = recordingLogger();
+  try {
+    const exitCode = await runWorker(config, clients, logger);
+    return { exitCode, events, s3Injected: s3Faults.injected, dynamodbInjected: dynamodbFaults.injected };
+  } finally {
+    clients.s3.destroy();
+    clients.sqs.destroy();
+    clients.documentClient.destroy();
+  }
+}
