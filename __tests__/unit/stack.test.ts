@@ -123,6 +123,7 @@ describe('PipelineStack', () => {
       { Action: ['s3:ListBucket'], Resource: [bucketArn] },
       { Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: [`${bucketArn}/data/input/*`, `${bucketArn}/${WORKER_CODE_KEY}`] },
       { Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], Resource: [`${bucketArn}/data/output/*`] },
+      { Action: ['s3:GetObject', 's3:ListMultipartUploadParts'], Resource: [`${bucketArn}/data/output/*`] },
       { Action: ['s3:PutObject'], Resource: [`${bucketArn}/logs/*`] },
       { Action: ['cloudwatch:PutMetricData'], Resource: ['*'] },
     ]);

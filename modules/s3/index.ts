@@ -186,6 +186,13 @@ export class PipelineBucket extends Construct {
         resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
       },
       {
+        // After NoSuchUpload on Complete the worker checks whether its copy landed (HeadObject), and after an
+        // abort it lists the parts left behind: both only ever on its own outputs.
+        sid: 'BucketVerifyOutputs',
+        actions: ['s3:GetObject', 's3:ListMultipartUploadParts'],
+        resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
+      },
+      {
         sid: 'BucketWriteLogs',
         actions: ['s3:PutObject'],
         resources: [`${this.bucketArn}/${LOGS_PREFIX}*`],

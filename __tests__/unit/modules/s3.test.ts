@@ -150,6 +150,11 @@ describe('PipelineBucket', () => {
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
         resources: [`${bucket.bucketArn}/data/output/*`],
       },
+      {
+        sid: 'BucketVerifyOutputs',
+        actions: ['s3:GetObject', 's3:ListMultipartUploadParts'],
+        resources: [`${bucket.bucketArn}/data/output/*`],
+      },
       { sid: 'BucketWriteLogs', actions: ['s3:PutObject'], resources: [`${bucket.bucketArn}/logs/*`] },
     ]);
   });
