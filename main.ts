@@ -77,7 +77,7 @@ export class PipelineStack extends TerraformStack {
       baseName,
       codeDirectory: ORCHESTRATOR_CODE_DIR,
       logRetentionDays: settings.logRetentionDays,
-      statements: [queue.readAttributesStatement(), ...workers.launchStatements()],
+      statements: [queue.readAttributesStatement(), ...workers.launchStatements(), bucket.bootFailureListStatement()],
       environment: {
         [OrchestratorEnv.queueUrl]: queue.queueUrl,
         [OrchestratorEnv.tableName]: table.tableName,
