@@ -24,8 +24,8 @@ import type { AwsStub } from 'aws-sdk-client-mock';
  *   subnet: the same token in another availability zone launches another instance (AWS, "Ensuring
  *   idempotency in Amazon EC2 API requests", RunInstances idempotency). A refused request binds its token to
  *   its parameters too: reused with other parameters it gives IdempotentParameterMismatch
- *   (ubicloud/ubicloud#5898); with the same parameters EC2 evaluates it again, as the SDKs' own retries of
- *   InsufficientInstanceCapacity rely on (aws/aws-sdk-ruby#2786).
+ *   (ubicloud/ubicloud#5898); with the same parameters EC2 evaluates it again (inferred: EC2 asked the SDKs
+ *   to retry InsufficientInstanceCapacity, aws/aws-sdk-ruby#2786, and an SDK retry resends the token).
  * - DescribeInstances is eventually consistent: an instance is listed only `visibilityLagMs` after its
  *   launch, by the test's clock.
  * - Refusals by subnet and instance type (Unsupported, InsufficientInstanceCapacity, …), set by the test.

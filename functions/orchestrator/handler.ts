@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { LaunchDeferralKind, LaunchFailureKind } from '../../contracts';
 import { renderUserData } from '../../runtime/bootstrap/user-data';
 import { readQueueDepth } from '../../runtime/queue-depth';
@@ -183,7 +184,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       windowStartMs: launchWindowStart(nowMs),
       usedTokens: new Set(listed.flatMap((worker) => (worker.clientToken ? [worker.clientToken] : []))),
       unavailable: new UnavailableCandidates(),
-      launch: (input: Parameters<typeof launchInstance>[1]) => launchInstance(clients.ec2, input),
+      launch: (input: RunInstancesCommandInput) => launchInstance(clients.ec2, input),
     };
     for (const slot of freeSlots(listed, config.maxWorkers, count)) {
       const outcome = await launchSlot(slot, context);

@@ -10,8 +10,11 @@ import { isActive } from './slots';
 
 /** Far more launches in one slot than one window can hold: the search stops here rather than loop. */
 const MAX_GENERATION = 100;
-/** Times one slot moves to the next generation in a tick, on tokens EC2 reports as used up. */
-const MAX_GENERATION_STEPS = 3;
+/**
+ * Times one slot moves to the next generation in a tick, on tokens EC2 reports as used up: terminated
+ * workers that DescribeInstances no longer lists. A slot rarely has more than two workers in one window.
+ */
+const MAX_GENERATION_STEPS = 5;
 
 /** Subnets and subnet/type pairs this tick found unable to launch; every slot of the tick skips them. */
 export class UnavailableCandidates {

@@ -4,9 +4,10 @@ import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 /**
  * The length of a token window. Runs that decide within one window and see the same free slot send the
  * same token, so EC2 launches one instance for all of them. Longer windows make a run straddling a
- * boundary (docs/orchestrator.md, "What remains") rarer; 10 minutes keeps every instance launched in a
- * window visible to DescribeInstances after it terminates (terminated instances stay listed for about an
- * hour), so the generation count below starts from what the runs can see.
+ * boundary (docs/orchestrator.md, "What remains") rarer; shorter ones keep the instances launched in a
+ * window listed after they terminate ("Recently terminated instances might appear in the returned
+ * results. This interval is usually less than one hour.": DescribeInstances API reference), so the
+ * generation search below starts from what the runs can see.
  */
 export const LAUNCH_WINDOW_MS = 10 * 60_000;
 
