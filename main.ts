@@ -81,7 +81,7 @@ export class PipelineStack extends TerraformStack {
       codeDirectory: ORCHESTRATOR_CODE_DIR,
       logRetentionDays: settings.logRetentionDays,
       reservedConcurrentExecutions: settings.orchestratorReservedConcurrency,
-      statements: [queue.readAttributesStatement(), ...workers.launchStatements()],
+      statements: [queue.readAttributesStatement(), ...workers.launchStatements(), bucket.bootFailureListStatement()],
       environment: {
         [OrchestratorEnv.queueUrl]: queue.queueUrl,
         [OrchestratorEnv.tableName]: table.tableName,

@@ -61,9 +61,18 @@ export interface LocalPipeline {
 
 export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: 60, tickSeconds: 2 } as const;
 
+/**
+ * moto's built-in Canonical Ubuntu 16.04 image (owner 099720109477, x86_64, /dev/sda1). The orchestrator
+ * checks the image before it launches (docs/orchestrator.md), and moto has none of Canonical's
+ * /aws/service/canonical SSM parameters, so the local run pins this one: any other AMI ID would not exist
+ * on the emulator.
+ */
+export const LOCAL_AMI_ID = 'ami-785db401';
+
 /** The `PIPELINE_*` environment for synth: the caller's, with the local run's settings on top. */
 export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSettings = {}): NodeJS.ProcessEnv {
-  const chosen: Record<string, number | undefined> = {
+  const chosen: Record<string, string | number | undefined> = {
+    PIPELINE_AMI_ID: LOCAL_AMI_ID,
     PIPELINE_AUTOTERMINATE_MINUTES: settings.autoterminateMinutes ?? LOCAL_DEFAULTS.autoterminateMinutes,
     PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: settings.visibilityTimeoutSeconds ?? LOCAL_DEFAULTS.visibilityTimeoutSeconds,
     PIPELINE_MAX_WORKERS: settings.maxWorkers,

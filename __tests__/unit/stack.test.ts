@@ -145,6 +145,7 @@ describe('PipelineStack', () => {
       'FindRunningWorkers',
       'InspectWorkerImage',
       'ResolveWorkerAmi',
+      'ListBootFailureMarkers',
       'WriteOwnLogs',
     ]);
     expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([
@@ -157,6 +158,10 @@ describe('PipelineStack', () => {
     expect(statements.find(({ Sid }) => Sid === 'ResolveWorkerAmi')?.Resource).toEqual([
       `arn:\${data.aws_partition.partition.partition}:ssm:us-east-1::parameter${UBUNTU_2404_AMI_PARAMETER}`,
     ]);
+    expect(statements.find(({ Sid }) => Sid === 'ListBootFailureMarkers')).toMatchObject({
+      Resource: [refTo(json, 'aws_s3_bucket', 'arn')],
+      Condition: { StringEquals: { 's3:prefix': 'logs/boot-failures/' } },
+    });
   });
 
   it('grants no wildcard action in any role, and "*" resources only to actions that take no resource', () => {

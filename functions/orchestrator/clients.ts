@@ -1,10 +1,16 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface OrchestratorClients {
   readonly sqs: SQSClient;
   readonly ec2: EC2Client;
+  /** Lists the boot-failure markers in the pipeline bucket. */
+  readonly s3: S3Client;
+  /** Resolves a `resolve:ssm:` AMI setting. */
+  readonly ssm: SSMClient;
 }
 
 export interface ClientOptions {
@@ -16,6 +22,8 @@ export interface ClientOptions {
   readonly endpoint?: string;
   /** @default the SDK's default chain (the Lambda role's credentials in AWS) */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** @default true when `endpoint` is given — path-style S3 requests, as the emulator on 127.0.0.1 needs */
+  readonly forcePathStyle?: boolean;
 }
 
 /**
@@ -38,5 +46,10 @@ export function createClients(options: ClientOptions): OrchestratorClients {
       retryMode: 'standard',
       requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }),
     }) as const;
-  return { sqs: new SQSClient(shared()), ec2: new EC2Client(shared()) };
+  return {
+    sqs: new SQSClient(shared()),
+    ec2: new EC2Client(shared()),
+    s3: new S3Client({ ...shared(), forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined }),
+    ssm: new SSMClient(shared()),
+  };
 }

@@ -1,8 +1,11 @@
-import { OrchestratorEnv, WORKER_CODE_KEY } from '../../contracts';
+import { OrchestratorEnv, WORKER_CODE_KEY, WORKER_SLOT_TAG_KEY } from '../../contracts';
+import { DEFAULT_BOOT_BACKOFF, type BootBackoffSettings } from './boot-backoff';
 
 /** Everything the orchestrator reads from its environment, validated once per cold start. */
 export interface OrchestratorConfig {
   readonly region: string;
+  /** The function's own name: the FunctionName dimension of its metrics, which the alarms watch. */
+  readonly functionName: string;
   readonly queueUrl: string;
   readonly tableName: string;
   readonly bucketName: string;
@@ -15,7 +18,12 @@ export interface OrchestratorConfig {
   /** `ami-…` or `resolve:ssm:<parameter>`. */
   readonly imageId: string;
   readonly instanceType: string;
+  /** Tried in order when no subnet can launch {@link instanceType}; empty when none are configured. */
+  readonly fallbackInstanceTypes: readonly string[];
+  /** The preferred subnet: every launch tries it first. */
   readonly subnetId: string;
+  /** Subnets in other availability zones, tried in order after {@link subnetId}; empty when none are configured. */
+  readonly fallbackSubnetIds: readonly string[];
   readonly securityGroupId: string;
   readonly instanceProfileName: string;
   /** undefined when no key pair is configured (EC2_KEY_NAME empty or unset). */
@@ -32,17 +40,27 @@ export interface OrchestratorConfig {
   readonly maxReceiveCount: number | undefined;
   /** S3 key of the worker bundle in {@link bucketName}. */
   readonly workerCodeKey: string;
+  /** How long launches wait after recent boot failures (not an environment variable: docs/orchestrator.md). */
+  readonly bootBackoff: BootBackoffSettings;
 }
 
 /** The AWS Lambda runtime sets it; local runs set it themselves. */
 export const REGION_ENV = 'AWS_REGION';
+/** The AWS Lambda runtime sets it; the local run sets it to the emulated function's name. */
+export const FUNCTION_NAME_ENV = 'AWS_LAMBDA_FUNCTION_NAME';
 
 export const DEFAULT_MAX_WORKERS = 1;
 export const DEFAULT_MESSAGES_PER_WORKER = 10;
 export const DEFAULT_AUTOTERMINATE_MINUTES = 5;
 const MAX_WORKERS_LIMIT = 100;
-/** EC2 allows 50 tags per resource; the worker tag and `Name` take two. */
-const MAX_EXTRA_TAGS = 48;
+/** EC2 allows 50 tags per resource; the worker tag, `Name` and the slot tag take three. */
+const MAX_EXTRA_TAGS = 47;
+/** Up to six availability zones per region (us-east-1 has six): the preferred subnet and five more. */
+const MAX_FALLBACK_SUBNETS = 5;
+/** Every fallback type multiplies the RunInstances calls a tick can make when nothing has room. */
+const MAX_FALLBACK_INSTANCE_TYPES = 4;
+const SUBNET_ID = /^subnet-[0-9a-f]+$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 /** One or more configuration values are missing or invalid; the message names each variable and value. */
 export class ConfigError extends Error {
@@ -64,8 +82,9 @@ export function loadConfig(env: Env): OrchestratorConfig {
     key: read.string(N.tagKey, TAG_KEY, 'a tag key (1-128 characters, not starting with "aws:")'),
     value: read.string(N.tagValue, TAG_VALUE, 'a tag value (1-256 characters)'),
   };
-  const config: OrchestratorConfig = {
+  const scalars = {
     region: read.string(REGION_ENV, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
+    functionName: read.string(FUNCTION_NAME_ENV, /^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name'),
     queueUrl: read.string(N.queueUrl, /^https?:\/\/\S+$/, 'an SQS queue URL'),
     tableName: read.string(N.tableName, /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
     // No dots: the bootstrap fetches the worker bundle with a virtual-hosted-style HTTPS URL.
@@ -74,8 +93,8 @@ export function loadConfig(env: Env): OrchestratorConfig {
     workerName: read.optional(N.workerName, TAG_VALUE, 'a tag value (1-256 characters)') ?? workerTag.value,
     workerTags: read.tags(N.workerTags, workerTag.key),
     imageId: read.string(N.amiId, /^(ami-[0-9a-f]{8,17}|resolve:ssm:\/?[A-Za-z0-9_.\-/:]+)$/, 'an AMI ID (ami-…) or resolve:ssm:<parameter>'),
-    instanceType: read.string(N.instanceType, /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t3.micro'),
-    subnetId: read.string(N.subnetId, /^subnet-[0-9a-f]+$/, 'a subnet ID (subnet-…)'),
+    instanceType: read.string(N.instanceType, INSTANCE_TYPE, 'an EC2 instance type such as t3.micro'),
+    subnetId: read.string(N.subnetId, SUBNET_ID, 'a subnet ID (subnet-…)'),
     securityGroupId: read.string(N.securityGroupId, /^sg-[0-9a-f]+$/, 'a security group ID (sg-…)'),
     instanceProfileName: read.string(N.instanceProfileName, /^[\w+=,.@-]{1,128}$/, 'an IAM instance profile name'),
     keyName: read.optional(N.keyName, /^[\x20-\x7e]{1,255}$/, 'an EC2 key pair name or empty'),
@@ -88,6 +107,20 @@ export function loadConfig(env: Env): OrchestratorConfig {
     workerCodeKey:
       read.optional(N.workerCodeKey, /^[A-Za-z0-9!_.*'()/-]{1,1024}$/, 'an S3 key of letters, digits and !_.*\'()/-') ??
       WORKER_CODE_KEY,
+    bootBackoff: DEFAULT_BOOT_BACKOFF,
+  };
+  const config: OrchestratorConfig = {
+    ...scalars,
+    fallbackInstanceTypes: read.list(N.fallbackInstanceTypes, INSTANCE_TYPE, {
+      item: 'instance types',
+      max: MAX_FALLBACK_INSTANCE_TYPES,
+      primary: [N.instanceType, scalars.instanceType],
+    }),
+    fallbackSubnetIds: read.list(N.fallbackSubnetIds, SUBNET_ID, {
+      item: 'subnet IDs (subnet-…)',
+      max: MAX_FALLBACK_SUBNETS,
+      primary: [N.subnetId, scalars.subnetId],
+    }),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return config;
@@ -136,7 +169,24 @@ class Reader {
     return this.check(name, raw, value > 0, 'a positive number') === undefined ? fallback : value;
   }
 
-  /** A JSON object of string values; must not redefine the worker tag or `Name`, which the launch sets. */
+  /**
+   * A comma-separated list of distinct values, each matching `pattern`, none equal to the primary value it
+   * falls back from. Unset or blank is an empty list.
+   */
+  list(name: string, pattern: RegExp, rule: { item: string; max: number; primary: [string, string] }): string[] {
+    const raw = this.raw(name);
+    if (raw === undefined) return [];
+    const items = raw.split(',').map((item) => item.trim());
+    const [primaryName, primaryValue] = rule.primary;
+    const ok =
+      items.length <= rule.max &&
+      items.every((item) => pattern.test(item) && item !== primaryValue) &&
+      new Set(items).size === items.length;
+    const requirement = `a comma-separated list of at most ${rule.max} ${rule.item}, without ${primaryName} or repeats`;
+    return this.check(name, raw, ok, requirement) === undefined ? [] : items;
+  }
+
+  /** A JSON object of string values; must not redefine the worker tag, the slot tag or `Name`, which the launch sets. */
   tags(name: string, workerTagKey: string): Readonly<Record<string, string>> {
     const raw = this.raw(name);
     if (raw === undefined) return {};
@@ -146,7 +196,7 @@ class Reader {
     } catch {
       parsed = undefined;
     }
-    const requirement = `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name" or "${workerTagKey}"`;
+    const requirement = `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name", "${workerTagKey}" or "${WORKER_SLOT_TAG_KEY}"`;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       this.check(name, raw, false, requirement);
       return {};
@@ -156,7 +206,10 @@ class Reader {
       entries.length <= MAX_EXTRA_TAGS &&
       entries.every(
         ([key, value]) =>
-          TAG_KEY.test(key) && typeof value === 'string' && (value === '' || TAG_VALUE.test(value)) && key !== 'Name' && key !== workerTagKey,
+          TAG_KEY.test(key) &&
+          typeof value === 'string' &&
+          (value === '' || TAG_VALUE.test(value)) &&
+          !['Name', workerTagKey, WORKER_SLOT_TAG_KEY].includes(key),
       );
     return this.check(name, raw, ok, requirement) === undefined ? {} : (parsed as Record<string, string>);
   }

@@ -1,33 +1,50 @@
 import { randomUUID } from 'node:crypto';
+import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { LaunchDeferralKind, LaunchFailureKind } from '../../contracts';
 import { renderUserData } from '../../runtime/bootstrap/user-data';
+import { readQueueDepth } from '../../runtime/queue-depth';
+import { decideBootBackoff } from './boot-backoff';
 import type { OrchestratorClients } from './clients';
 import type { OrchestratorConfig } from './config';
 import { decide, type DecisionReason } from './decide';
-import { readQueueDepth } from '../../runtime/queue-depth';
-import { launchInstance, listActiveWorkers } from './effects';
-import { classifyLaunchError, type LaunchFailureKind } from './launch-errors';
-import { clientToken, runInstancesInput } from './launch-request';
+import { launchInstance, listBootFailures, listWorkers } from './effects';
+import { createImageResolver } from './image-resolver';
+import { classifyLaunchError } from './launch-errors';
+import { launchSlot, UnavailableCandidates, type LaunchAttempt } from './launch-slot';
+import { launchWindowStart } from './launch-token';
 import type { Logger } from './logger';
+import type { LaunchMetrics } from './metrics';
+import { freeSlots, isActive, type WorkerInstance } from './slots';
 
-/** The parts of an EventBridge scheduled event the orchestrator uses. */
+/** The parts of an invoking event the orchestrator uses: a scheduled event's ID names the tick in the logs. */
 export interface ScheduledEvent {
-  /** Unique per scheduled delivery; a retried delivery keeps it. */
   readonly id?: string;
   readonly time?: string;
 }
 
 /** The part of the Lambda context the orchestrator uses. */
 export interface InvocationContext {
-  /** Lambda keeps it across the retries of one asynchronous invocation. */
   readonly awsRequestId?: string;
 }
 
+/** A launch the tick wanted and could not make; each is also a LaunchFailures datum. */
 export interface LaunchFailure {
-  readonly slot: number;
-  readonly clientToken: string;
-  readonly errorName: string;
   readonly kind: LaunchFailureKind;
+  readonly errorName: string;
   readonly message: string;
+  /** The worker slot; absent when the tick failed before trying one (the image check, the marker listing). */
+  readonly slot?: number;
+  /** Each RunInstances call of the slot that did not launch, in order. */
+  readonly attempts: readonly LaunchAttempt[];
+}
+
+/** Launches held back on purpose; also a LaunchesDeferred datum. */
+export interface LaunchDeferral {
+  readonly kind: LaunchDeferralKind;
+  readonly launches: number;
+  readonly recentFailures: number;
+  readonly latestFailureAt: string;
+  readonly retryAt: string;
 }
 
 /** What one tick saw, decided and did; returned and logged as `orchestrator.tick.completed`. */
@@ -42,6 +59,8 @@ export interface TickSummary {
   readonly launchRequested: number;
   readonly launchedInstanceIds: readonly string[];
   readonly failures: readonly LaunchFailure[];
+  /** Present only when the tick held its launches back. */
+  readonly deferred?: LaunchDeferral;
 }
 
 export type OrchestratorHandler = (event: ScheduledEvent, context?: InvocationContext) => Promise<TickSummary>;
@@ -50,14 +69,19 @@ export interface HandlerDependencies {
   readonly config: OrchestratorConfig;
   readonly clients: OrchestratorClients;
   readonly logger: Logger;
+  readonly metrics: LaunchMetrics;
+  /** @default Date.now — the clock that picks the client tokens' window and dates the backoff */
+  readonly now?: () => number;
 }
 
 /**
- * One tick: read the queue's counts and the active workers, decide, launch. The user data is rendered
- * once here, so a bad value fails the cold start rather than a launch.
+ * One tick: read the queue's counts and the workers, decide; when the decision wants workers, check the
+ * recent boot failures and the image, then launch into the lowest free slots. Overlapping ticks that see
+ * the same state send the same client tokens (docs/orchestrator.md). The user data is rendered once here,
+ * so a bad value fails the cold start rather than a launch.
  */
-export function createHandler({ config, clients, logger }: HandlerDependencies): OrchestratorHandler {
-  const userData = Buffer.from(
+export function createHandler({ config, clients, logger, metrics, now = Date.now }: HandlerDependencies): OrchestratorHandler {
+  const userDataBase64 = Buffer.from(
     renderUserData({
       region: config.region,
       queueUrl: config.queueUrl,
@@ -71,54 +95,33 @@ export function createHandler({ config, clients, logger }: HandlerDependencies):
     }),
     'utf8',
   ).toString('base64');
+  // One per container: the image check is cached for the container's life.
+  const images = createImageResolver(clients, config.region);
 
   return async (event, context) => {
-    const tickId = tickIdOf(event, context, logger);
+    const tickId = tickIdOf(event, context);
     const log = logger.child({ tickId });
-    let summary: TickSummary | undefined;
+    const nowMs = now();
+    let summary: Mutable<TickSummary> | undefined;
     try {
       const depth = await readQueueDepth(clients.sqs, config.queueUrl);
-      const workerIds = await listActiveWorkers(clients.ec2, config.workerTag);
-      const decision = decide(
-        { visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers: workerIds.length },
-        config,
-      );
-      const launchedInstanceIds: string[] = [];
-      const failures: LaunchFailure[] = [];
+      const listed = await listWorkers(clients.ec2, config.workerTag);
+      const workers = listed.filter(isActive).length;
+      const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers }, config);
       summary = {
         tickId,
         visibleMessages: depth.visible,
         inFlightMessages: depth.inFlight,
-        workers: workerIds.length,
+        workers,
         reason: decision.reason,
         targetWorkers: decision.targetWorkers,
         launchRequested: decision.launch,
-        launchedInstanceIds,
-        failures,
+        launchedInstanceIds: [],
+        failures: [],
       };
+      if (decision.launch > 0) await launchWorkers(decision.launch, listed, nowMs, summary, log);
 
-      for (let i = 0; i < decision.launch; i++) {
-        // Slots count from the workers already there, so a retried tick asks again for the same slots.
-        const slot = workerIds.length + i;
-        const token = clientToken(tickId, slot);
-        try {
-          const instanceId = await launchInstance(clients.ec2, runInstancesInput(config, userData, token));
-          launchedInstanceIds.push(instanceId);
-          log.info({ event: 'orchestrator.worker.launched', slot, clientToken: token, instanceId }, 'worker launched');
-        } catch (error) {
-          const failure = recoverableFailure(error, slot, token);
-          if (!failure) throw error;
-          failures.push(failure);
-          log[failure.kind === 'unauthorized' ? 'error' : 'warn'](
-            { event: 'orchestrator.worker.launch_failed', ...failure },
-            'worker launch failed; the next tick retries',
-          );
-          // The remaining slots would meet the same capacity, rate or permission wall.
-          break;
-        }
-      }
-
-      const level = failures.length > 0 || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
+      const level = summary.failures.length > 0 || summary.deferred || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
       log[level]({ event: 'orchestrator.tick.completed', ...withoutTickId(summary) }, `tick: ${decision.reason}`);
       return summary;
     } catch (error) {
@@ -126,6 +129,94 @@ export function createHandler({ config, clients, logger }: HandlerDependencies):
       throw error;
     }
   };
+
+  async function launchWorkers(count: number, listed: readonly WorkerInstance[], nowMs: number, summary: Mutable<TickSummary>, log: Logger) {
+    const fail = (failure: LaunchFailure) => {
+      summary.failures = [...summary.failures, failure];
+      metrics.launchFailed(failure.kind);
+      const needsPerson = failure.kind === LaunchFailureKind.unauthorized || failure.kind === LaunchFailureKind.unsupportedImage;
+      log[needsPerson ? 'error' : 'warn']({ event: 'orchestrator.worker.launch_failed', ...failure }, launchFailedMessage(failure.kind));
+    };
+    // Errors from the marker listing and the image lookups are classified like RunInstances': a missing
+    // grant is `unauthorized`, anything not understood is rethrown.
+    const orFail = async <T>(step: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await step();
+      } catch (error) {
+        const classified = classifyLaunchError(error);
+        if (classified?.action !== 'stop') throw error;
+        fail({ kind: classified.kind, errorName: (error as Error).name, message: (error as Error).message, attempts: [] });
+        return undefined;
+      }
+    };
+
+    const bootFailures = await orFail(() => listBootFailures(clients.s3, config.bucketName, nowMs - config.bootBackoff.lookbackMs));
+    if (!bootFailures) return;
+    const backoff = decideBootBackoff(bootFailures, nowMs, config.bootBackoff);
+    if (backoff.action === 'back-off') {
+      summary.deferred = {
+        kind: LaunchDeferralKind.bootFailures,
+        launches: count,
+        recentFailures: backoff.recentFailures,
+        latestFailureAt: new Date(backoff.latestFailureAtMs).toISOString(),
+        retryAt: new Date(backoff.retryAtMs).toISOString(),
+      };
+      metrics.launchesDeferred(LaunchDeferralKind.bootFailures, count);
+      log.warn({ event: 'orchestrator.launch.deferred', ...summary.deferred }, 'recent worker boots failed: launches wait');
+      return;
+    }
+
+    const verdict = await orFail(() => images.resolve(config.imageId));
+    if (!verdict) return;
+    if (verdict.verdict === 'refused') {
+      fail({
+        kind: LaunchFailureKind.unsupportedImage,
+        errorName: 'UnsupportedImage',
+        message: `EC2_AMI_ID ${config.imageId}${verdict.imageId === config.imageId ? '' : ` (${verdict.imageId})`}: ${verdict.problems.join('; ')}`,
+        attempts: [],
+      });
+      return;
+    }
+
+    const context = {
+      config,
+      userDataBase64,
+      image: verdict.image,
+      windowStartMs: launchWindowStart(nowMs),
+      usedTokens: new Set(listed.flatMap((worker) => (worker.clientToken ? [worker.clientToken] : []))),
+      unavailable: new UnavailableCandidates(),
+      launch: (input: RunInstancesCommandInput) => launchInstance(clients.ec2, input),
+    };
+    for (const slot of freeSlots(listed, config.maxWorkers, count)) {
+      const outcome = await launchSlot(slot, context);
+      if (outcome.outcome === 'failed') {
+        fail(withoutOutcome(outcome));
+        // The remaining slots would meet the same capacity, rate or permission wall.
+        break;
+      }
+      summary.launchedInstanceIds = [...summary.launchedInstanceIds, outcome.instanceId];
+      log.info({ event: 'orchestrator.worker.launched', imageId: verdict.image.imageId, ...withoutOutcome(outcome) }, 'worker launched');
+    }
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function launchFailedMessage(kind: LaunchFailureKind): string {
+  switch (kind) {
+    case LaunchFailureKind.unauthorized:
+      return 'the orchestrator may not launch workers: fix its role or the SCPs';
+    case LaunchFailureKind.unsupportedImage:
+      return 'the worker image is not an x86_64 Ubuntu image from Canonical: nothing is launched';
+    case LaunchFailureKind.instanceProfileNotReady:
+      return 'EC2 does not see the worker instance profile yet: the next tick retries';
+    default:
+      return 'worker launch failed; the next tick retries';
+  }
+}
+
+function withoutOutcome<T extends { outcome: string }>({ outcome: _outcome, ...rest }: T): Omit<T, 'outcome'> {
+  return rest;
 }
 
 /** The child logger already carries the tick ID. */
@@ -133,24 +224,11 @@ function withoutTickId({ tickId: _tickId, ...rest }: TickSummary): Omit<TickSumm
   return rest;
 }
 
-function recoverableFailure(error: unknown, slot: number, token: string): LaunchFailure | undefined {
-  const errorName = error instanceof Error ? error.name : '';
-  const kind = classifyLaunchError(errorName);
-  if (!kind) return undefined;
-  return { slot, clientToken: token, errorName, kind, message: (error as Error).message };
-}
-
 /**
- * The scheduled event's ID identifies the tick (EventBridge keeps it when it retries a delivery); a manual
- * invocation without one falls back to the Lambda request ID, which Lambda keeps across its own retries.
+ * A name for the tick in the logs: the scheduled event's ID, else the Lambda request ID, else a fresh one.
+ * It no longer keys the client tokens: overlapping runs from any trigger must share those.
  */
-function tickIdOf(event: ScheduledEvent, context: InvocationContext | undefined, logger: Logger): string {
+function tickIdOf(event: ScheduledEvent, context: InvocationContext | undefined): string {
   if (typeof event?.id === 'string' && event.id !== '') return event.id;
-  if (context?.awsRequestId) return context.awsRequestId;
-  const generated = randomUUID();
-  logger.warn(
-    { event: 'orchestrator.tick.unidentified', tickId: generated },
-    'the event has no id and there is no request id: launches of this tick are not idempotent',
-  );
-  return generated;
+  return context?.awsRequestId || randomUUID();
 }

@@ -1,7 +1,9 @@
+import { ENDPOINT_ENV } from '../../contracts';
 import { createClients } from './clients';
 import { loadConfig } from './config';
 import { createHandler, type InvocationContext, type OrchestratorHandler, type ScheduledEvent, type TickSummary } from './handler';
 import { createLogger } from './logger';
+import { createLaunchMetrics } from './metrics';
 
 export type { ScheduledEvent, TickSummary } from './handler';
 
@@ -23,7 +25,9 @@ function coldStart(): OrchestratorHandler {
   const logger = createLogger();
   try {
     const config = loadConfig(process.env);
-    return createHandler({ config, clients: createClients({ region: config.region }), logger });
+    // The emulator serves S3 on 127.0.0.1, where bucket subdomains do not resolve.
+    const clients = createClients({ region: config.region, forcePathStyle: Boolean(process.env[ENDPOINT_ENV]) });
+    return createHandler({ config, clients, logger, metrics: createLaunchMetrics(config.functionName) });
   } catch (error) {
     logger.fatal({ event: 'orchestrator.cold_start.failed', err: error }, (error as Error).message);
     throw error;

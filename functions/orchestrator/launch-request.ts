@@ -1,15 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { _InstanceType, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import { WORKER_SLOT_TAG_KEY } from '../../contracts';
 import type { OrchestratorConfig } from './config';
-
-/** Ubuntu AMIs boot from /dev/sda1; mapping it here replaces the root volume's settings. */
-export const ROOT_DEVICE_NAME = '/dev/sda1';
-
-/**
- * The size of Canonical's Ubuntu 24.04 root snapshot. The worker needs only Node.js, one bundle and its
- * log; an AMI with a larger snapshot would need this raised (RunInstances refuses a smaller volume).
- */
-export const ROOT_VOLUME_GIB = 8;
+import type { LaunchImage } from './image';
 
 /**
  * IMDS answers only the instance itself (one network hop). The worker runs directly on the host, not in
@@ -18,22 +10,24 @@ export const ROOT_VOLUME_GIB = 8;
  */
 export const METADATA_HOP_LIMIT = 1;
 
-/** EC2 accepts client tokens of up to 64 ASCII characters. */
-const MAX_CLIENT_TOKEN_LENGTH = 64;
-
-/**
- * The idempotency token of one launch: the same scheduled event and the same worker slot always give the
- * same token, so a retried or duplicated invocation of one tick gets the instance it already launched
- * back from EC2 instead of a second one. The event ID is hashed so any ID fits the 64-character limit.
- */
-export function clientToken(eventId: string, slot: number): string {
-  const digest = createHash('sha256').update(eventId).digest('hex').slice(0, 48);
-  const token = `tick-${digest}-${slot}`;
-  if (token.length > MAX_CLIENT_TOKEN_LENGTH) throw new RangeError(`worker slot ${slot} makes the client token too long`);
-  return token;
+/** Where one launch attempt goes: a subnet (so an availability zone) and an instance type. */
+export interface LaunchCandidate {
+  readonly subnetId: string;
+  readonly instanceType: string;
 }
 
-/** The tags of a worker and of its root volume: the worker tag, `Name`, then the project's tags. */
+/**
+ * Every subnet and instance type a launch may try, in order: the preferred subnet, then the fallback
+ * subnets (other availability zones), first with the configured type, then with each fallback type.
+ */
+export function launchCandidates(config: Pick<OrchestratorConfig, 'subnetId' | 'fallbackSubnetIds' | 'instanceType' | 'fallbackInstanceTypes'>): LaunchCandidate[] {
+  const subnets = [config.subnetId, ...config.fallbackSubnetIds];
+  return [config.instanceType, ...config.fallbackInstanceTypes].flatMap((instanceType) =>
+    subnets.map((subnetId) => ({ subnetId, instanceType })),
+  );
+}
+
+/** The tags of every worker and its root volume: the worker tag, `Name`, then the project's tags. */
 export function workerTags(config: OrchestratorConfig): Tag[] {
   return [
     { Key: config.workerTag.key, Value: config.workerTag.value },
@@ -42,22 +36,26 @@ export function workerTags(config: OrchestratorConfig): Tag[] {
   ];
 }
 
-/** The RunInstances request for one worker slot of one tick. */
-export function runInstancesInput(
-  config: OrchestratorConfig,
-  userDataBase64: string,
-  token: string,
-): RunInstancesCommandInput {
+/** The parts of one launch that vary between its attempts. */
+export interface LaunchTarget {
+  readonly slot: number;
+  readonly candidate: LaunchCandidate;
+  readonly image: LaunchImage;
+}
+
+/** The RunInstances request for one slot and candidate, without its client token (launch-token.ts adds it). */
+export function runInstancesInput(config: OrchestratorConfig, userDataBase64: string, target: LaunchTarget): RunInstancesCommandInput {
   const tags = workerTags(config);
   return {
     MinCount: 1,
     MaxCount: 1,
-    ClientToken: token,
-    ImageId: config.imageId,
+    // The checked image's ID, never `resolve:ssm:`: the image launched is the image checked, and the
+    // parameters, so the client token, stay the same while the parameter is unchanged.
+    ImageId: target.image.imageId,
     // Validated as a type name; EC2 itself knows which types exist in the region.
-    InstanceType: config.instanceType as _InstanceType,
-    // The subnet maps public IPs on launch: the worker reaches nodejs.org and the AWS APIs without a NAT.
-    SubnetId: config.subnetId,
+    InstanceType: target.candidate.instanceType as _InstanceType,
+    // The subnet maps public IPs on launch: the worker reaches the AWS APIs without a NAT.
+    SubnetId: target.candidate.subnetId,
     SecurityGroupIds: [config.securityGroupId],
     IamInstanceProfile: { Name: config.instanceProfileName },
     ...(config.keyName === undefined ? {} : { KeyName: config.keyName }),
@@ -66,12 +64,13 @@ export function runInstancesInput(
     InstanceInitiatedShutdownBehavior: 'terminate',
     BlockDeviceMappings: [
       {
-        DeviceName: ROOT_DEVICE_NAME,
-        Ebs: { VolumeType: 'gp3', VolumeSize: ROOT_VOLUME_GIB, Encrypted: true, DeleteOnTermination: true },
+        DeviceName: target.image.rootDeviceName,
+        Ebs: { VolumeType: 'gp3', VolumeSize: target.image.rootVolumeGib, Encrypted: true, DeleteOnTermination: true },
       },
     ],
     TagSpecifications: [
-      { ResourceType: 'instance', Tags: tags },
+      // The slot tag tells the next runs which slot this worker holds (slots.ts).
+      { ResourceType: 'instance', Tags: [...tags, { Key: WORKER_SLOT_TAG_KEY, Value: String(target.slot) }] },
       { ResourceType: 'volume', Tags: tags },
     ],
     UserData: userDataBase64,

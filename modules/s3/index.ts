@@ -8,7 +8,7 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
-import { INPUT_PREFIX, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_CODE_KEY } from '../../contracts';
+import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_CODE_KEY } from '../../contracts';
 import { skipCheckov } from '../shared/checkov';
 import { policyDocument, type PolicyStatement } from '../shared/iam';
 
@@ -198,5 +198,19 @@ export class PipelineBucket extends Construct {
         resources: [`${this.bucketArn}/${LOGS_PREFIX}*`],
       },
     ];
+  }
+
+  /**
+   * What the orchestrator needs to back off from failing boots: list the boot-failure markers and nothing
+   * else. It reads only their keys (time and instance ID), never their content, and always lists with
+   * exactly this prefix.
+   */
+  bootFailureListStatement(): PolicyStatement {
+    return {
+      sid: 'ListBootFailureMarkers',
+      actions: ['s3:ListBucket'],
+      resources: [this.bucketArn],
+      conditions: { StringEquals: { 's3:prefix': BOOT_FAILURES_PREFIX } },
+    };
   }
 }

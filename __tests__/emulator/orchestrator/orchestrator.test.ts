@@ -7,7 +7,9 @@ import {
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   type Instance,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
 import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
@@ -17,11 +19,12 @@ import { createLogger } from '../../../functions/orchestrator/logger';
 import { renderUserData } from '../../../runtime/bootstrap/user-data';
 
 /**
- * The orchestrator against moto on 127.0.0.1: the queue, network and instance profile are made with the
- * SDK (IAM through its query API, as no IAM client is installed), not terraform. moto does not implement
+ * The orchestrator against moto on 127.0.0.1: the queue, bucket, network and instance profile are made with
+ * the SDK (IAM through its query API, as no IAM client is installed), not terraform. moto does not implement
  * RunInstances' ClientToken, so "the same tick twice" here is the sequential case, which DescribeInstances
- * settles; the concurrent case, which only the client token settles, is proven with the mocked client in
- * __tests__/unit/orchestrator/handler.test.ts.
+ * settles; the concurrent case, which only the client token settles, is proven against a fake EC2 in
+ * __tests__/unit/orchestrator/concurrency.test.ts. The image is moto's built-in Canonical Ubuntu 16.04 AMI
+ * (owner 099720109477, x86_64, /dev/sda1, a 15 GiB root snapshot): the launch-time image check passes on it.
  */
 
 const credentials = {
@@ -29,7 +32,11 @@ const credentials = {
   secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
   sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
 };
-const AMI = 'ami-0123456789abcdef0';
+/** moto's Canonical Ubuntu xenial image; ami-03cf127a is one of its Windows images. */
+const AMI = 'ami-785db401';
+const WINDOWS_AMI = 'ami-03cf127a';
+/** moto's image describes a 15 GiB root snapshot; the launch never maps less. */
+const ROOT_SNAPSHOT_GIB = 15;
 const PROFILE = 'rag-pipeline-test-worker';
 const BUCKET = 'rag-pipeline-test-bucket';
 
@@ -69,6 +76,7 @@ async function createPipeline(): Promise<Pipeline> {
   await iam({ Action: 'CreateInstanceProfile', InstanceProfileName: PROFILE });
   await iam({ Action: 'AddRoleToInstanceProfile', InstanceProfileName: PROFILE, RoleName: PROFILE });
   const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'rag-pipeline-test-work' }));
+  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   return { queueUrl: QueueUrl ?? '', subnetId: Subnet?.SubnetId ?? '', securityGroupId: GroupId ?? '' };
 }
 
@@ -105,6 +113,7 @@ async function enqueue(queueUrl: string, count: number): Promise<void> {
 function orchestrator(pipeline: Pipeline, overrides: Record<string, string> = {}) {
   const env = {
     AWS_REGION: EMULATOR_REGION,
+    AWS_LAMBDA_FUNCTION_NAME: 'rag-pipeline-test-orchestrator',
     SQS_QUEUE_URL: pipeline.queueUrl,
     DYNAMODB_TABLE_NAME: 'rag-pipeline-test-items',
     EC2_TAG_KEY: 'Role',
@@ -127,7 +136,8 @@ function orchestrator(pipeline: Pipeline, overrides: Record<string, string> = {}
     ...overrides,
   };
   const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-  return createHandler({ config: loadConfig(env), clients, logger: createLogger(silent) });
+  const metrics = { launchFailed: () => undefined, launchesDeferred: () => undefined };
+  return createHandler({ config: loadConfig(env), clients, logger: createLogger(silent), metrics });
 }
 
 let eventCount = 0;
@@ -178,14 +188,17 @@ describe('orchestrator against the emulator', () => {
         { Key: 'Name', Value: 'rag-pipeline-test-worker' },
         { Key: 'project', Value: 'rag-pipeline' },
         { Key: 'environment', Value: 'test' },
+        { Key: 'rag-worker-slot', Value: '0' },
       ]),
     );
+    // moto keeps the client token, as DescribeInstances in AWS does: the next runs read it.
+    expect(instance.ClientToken).toMatch(/^rag-s0-g0-[0-9a-f]{40}$/);
 
     const { Volumes = [] } = await clients.ec2.send(
       new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instance.InstanceId ?? ''] }] }),
     );
     expect(Volumes).toHaveLength(1);
-    expect(Volumes[0]).toMatchObject({ VolumeType: 'gp3', Encrypted: true, Size: 8 });
+    expect(Volumes[0]).toMatchObject({ VolumeType: 'gp3', Encrypted: true, Size: ROOT_SNAPSHOT_GIB });
     expect(Volumes[0].Tags).toEqual(expect.arrayContaining([{ Key: 'Role', Value: 'rag-worker' }, { Key: 'project', Value: 'rag-pipeline' }]));
 
     const shutdown = await clients.ec2.send(
@@ -245,5 +258,43 @@ describe('orchestrator against the emulator', () => {
     expect(first.launchedInstanceIds).toHaveLength(1);
     expect(duplicate).toMatchObject({ workers: 1, launchedInstanceIds: [] });
     expect(await workers()).toHaveLength(1);
+  });
+
+  it('launches the next generation of a slot whose worker has terminated', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+    const tick = orchestrator(pipeline);
+    const first = await tick(scheduledEvent());
+    await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [...first.launchedInstanceIds] }));
+
+    const second = await tick(scheduledEvent());
+
+    const tokens = (await workers()).map((instance) => instance.ClientToken?.slice(0, 9)).sort();
+    expect(second.launchedInstanceIds).toHaveLength(1);
+    expect(tokens).toEqual(['rag-s0-g0', 'rag-s0-g1']);
+  });
+
+  it('refuses an image that is not Canonical Ubuntu, and launches nothing', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+
+    const summary = await orchestrator(pipeline, { EC2_AMI_ID: WINDOWS_AMI })(scheduledEvent());
+
+    expect(summary.failures).toEqual([
+      expect.objectContaining({ kind: 'unsupported-image', message: expect.stringContaining('it is a Windows image') }),
+    ]);
+    expect(await workers()).toHaveLength(0);
+  });
+
+  it('holds launches back while a recent boot-failure marker is in the bucket', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+    const failedAt = new Date(Date.now() - 10_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `logs/boot-failures/${failedAt}-i-0123456789abcdef0.json`, Body: '{}' }));
+
+    const summary = await orchestrator(pipeline)(scheduledEvent());
+
+    expect(summary.deferred).toMatchObject({ kind: 'boot-failures', launches: 1, recentFailures: 1 });
+    expect(await workers()).toHaveLength(0);
   });
 });

@@ -159,6 +159,17 @@ describe('PipelineBucket', () => {
     ]);
   });
 
+  it('lets the orchestrator list the boot-failure markers and nothing else', () => {
+    const { bucket } = build();
+
+    expect(bucket.bootFailureListStatement()).toEqual({
+      sid: 'ListBootFailureMarkers',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringEquals: { 's3:prefix': 'logs/boot-failures/' } },
+    });
+  });
+
   it('rejects a log expiry of zero days', () => {
     expect(() => build({ workerLogExpirationDays: 0 })).toThrow('workerLogExpirationDays must be a positive integer, got 0');
   });

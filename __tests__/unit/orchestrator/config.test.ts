@@ -1,16 +1,20 @@
 import { WORKER_CODE_KEY } from '../../../contracts';
+import { DEFAULT_BOOT_BACKOFF } from '../../../functions/orchestrator/boot-backoff';
 import { ConfigError, loadConfig } from '../../../functions/orchestrator/config';
 
 const validEnv: Record<string, string> = {
   AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'rag-pipeline-dev-orchestrator',
   SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/rag-pipeline-dev-work',
   DYNAMODB_TABLE_NAME: 'rag-pipeline-dev-items',
   EC2_TAG_KEY: 'Role',
   EC2_TAG_VALUE: 'rag-worker',
   EC2_AMI_ID: 'resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
   EC2_INSTANCE_TYPE: 't3.micro',
+  EC2_FALLBACK_INSTANCE_TYPES: 't3a.micro, t2.micro',
   EC2_AUTOTERMINATE_MINUTES: '2.5',
   EC2_SUBNET_ID: 'subnet-0abc1234',
+  EC2_FALLBACK_SUBNET_IDS: 'subnet-0def5678,subnet-0aaa9999',
   EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
   S3_BUCKET_NAME: 'rag-pipeline-dev-20260101abcdef',
   EC2_KEY_NAME: '',
@@ -39,6 +43,7 @@ describe('loadConfig', () => {
   it('reads every variable of a complete environment', () => {
     expect(loadConfig(validEnv)).toEqual({
       region: 'us-east-1',
+      functionName: 'rag-pipeline-dev-orchestrator',
       queueUrl: validEnv.SQS_QUEUE_URL,
       tableName: 'rag-pipeline-dev-items',
       bucketName: 'rag-pipeline-dev-20260101abcdef',
@@ -47,7 +52,9 @@ describe('loadConfig', () => {
       workerTags: { project: 'rag-pipeline', environment: 'dev', 'managed-by': 'cdktf' },
       imageId: validEnv.EC2_AMI_ID,
       instanceType: 't3.micro',
+      fallbackInstanceTypes: ['t3a.micro', 't2.micro'],
       subnetId: 'subnet-0abc1234',
+      fallbackSubnetIds: ['subnet-0def5678', 'subnet-0aaa9999'],
       securityGroupId: 'sg-0abc1234',
       instanceProfileName: 'rag-pipeline-dev-worker',
       keyName: undefined,
@@ -58,6 +65,7 @@ describe('loadConfig', () => {
       visibilityTimeoutSeconds: 300,
       maxReceiveCount: 5,
       workerCodeKey: 'worker/worker.js',
+      bootBackoff: DEFAULT_BOOT_BACKOFF,
     });
   });
 
@@ -74,6 +82,8 @@ describe('loadConfig', () => {
       'SQS_VISIBILITY_TIMEOUT_SECONDS',
       'SQS_MAX_RECEIVE_COUNT',
       'EC2_AUTOTERMINATE_MINUTES',
+      'EC2_FALLBACK_INSTANCE_TYPES',
+      'EC2_FALLBACK_SUBNET_IDS',
     ]) {
       delete minimal[name];
     }
@@ -88,6 +98,8 @@ describe('loadConfig', () => {
       visibilityTimeoutSeconds: undefined,
       maxReceiveCount: undefined,
       autoterminateMinutes: 5,
+      fallbackInstanceTypes: [],
+      fallbackSubnetIds: [],
     });
   });
 
@@ -151,25 +163,71 @@ describe('loadConfig', () => {
       case: 'tags that are not JSON',
       name: 'EC2_WORKER_TAGS',
       value: 'project=rag',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "project=rag"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "project=rag"',
     },
     {
       case: 'tags with a number value',
       name: 'EC2_WORKER_TAGS',
       value: '{"cost-center":42}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"cost-center":42}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"cost-center":42}"',
     },
     {
       case: 'tags that redefine the worker tag',
       name: 'EC2_WORKER_TAGS',
       value: '{"Role":"other"}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"Role":"other"}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"Role":"other"}"',
     },
     {
       case: 'tags that redefine Name',
       name: 'EC2_WORKER_TAGS',
       value: '{"Name":"x"}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 48 string tags, without "Name" or "Role", got "{"Name":"x"}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"Name":"x"}"',
+    },
+    {
+      case: 'tags that redefine the slot tag',
+      name: 'EC2_WORKER_TAGS',
+      value: '{"rag-worker-slot":"0"}',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"rag-worker-slot":"0"}"',
+    },
+    { case: 'a missing function name', name: 'AWS_LAMBDA_FUNCTION_NAME', value: undefined, message: 'AWS_LAMBDA_FUNCTION_NAME must be set' },
+    {
+      case: 'a fallback subnet that is not a subnet ID',
+      name: 'EC2_FALLBACK_SUBNET_IDS',
+      value: 'subnet-0def5678,us-east-1b',
+      message:
+        'EC2_FALLBACK_SUBNET_IDS must be a comma-separated list of at most 5 subnet IDs (subnet-…), without EC2_SUBNET_ID or repeats, got "subnet-0def5678,us-east-1b"',
+    },
+    {
+      case: 'the preferred subnet among the fallbacks',
+      name: 'EC2_FALLBACK_SUBNET_IDS',
+      value: 'subnet-0abc1234',
+      message: 'EC2_FALLBACK_SUBNET_IDS must be a comma-separated list of at most 5 subnet IDs (subnet-…), without EC2_SUBNET_ID or repeats, got "subnet-0abc1234"',
+    },
+    {
+      case: 'a repeated fallback subnet',
+      name: 'EC2_FALLBACK_SUBNET_IDS',
+      value: 'subnet-0def5678, subnet-0def5678',
+      message:
+        'EC2_FALLBACK_SUBNET_IDS must be a comma-separated list of at most 5 subnet IDs (subnet-…), without EC2_SUBNET_ID or repeats, got "subnet-0def5678, subnet-0def5678"',
+    },
+    {
+      case: 'six fallback subnets',
+      name: 'EC2_FALLBACK_SUBNET_IDS',
+      value: 'subnet-1,subnet-2,subnet-3,subnet-4,subnet-5,subnet-6',
+      message:
+        'EC2_FALLBACK_SUBNET_IDS must be a comma-separated list of at most 5 subnet IDs (subnet-…), without EC2_SUBNET_ID or repeats, got "subnet-1,subnet-2,subnet-3,subnet-4,subnet-5,subnet-6"',
+    },
+    {
+      case: 'an empty entry among the fallback types',
+      name: 'EC2_FALLBACK_INSTANCE_TYPES',
+      value: 't3a.micro,,t2.micro',
+      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,,t2.micro"',
+    },
+    {
+      case: 'the configured type among the fallback types',
+      name: 'EC2_FALLBACK_INSTANCE_TYPES',
+      value: 't3a.micro,t3.micro',
+      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,t3.micro"',
     },
     {
       case: 'a worker code key that would need URL encoding',
@@ -182,11 +240,12 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once', () => {
-    const message = errorOf({ ...validEnv, SQS_QUEUE_URL: undefined, MAX_WORKERS: 'many', EC2_SUBNET_ID: 'vpc-1' });
+    const message = errorOf({ ...validEnv, SQS_QUEUE_URL: undefined, MAX_WORKERS: 'many', EC2_SUBNET_ID: 'vpc-1', EC2_FALLBACK_INSTANCE_TYPES: 'big' });
     expect(message.split('; ')).toEqual([
       'SQS_QUEUE_URL must be set',
       'EC2_SUBNET_ID must be a subnet ID (subnet-…), got "vpc-1"',
       'MAX_WORKERS must be an integer from 1 to 100, got "many"',
+      'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "big"',
     ]);
   });
 });

@@ -1,158 +1,116 @@
-import { Writable } from 'node:stream';
 import {
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
-  EC2Client,
-  EC2ServiceException,
+  type Instance,
   RunInstancesCommand,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { createClients } from '../../../functions/orchestrator/clients';
-import { loadConfig } from '../../../functions/orchestrator/config';
-import { createHandler } from '../../../functions/orchestrator/handler';
-import { clientToken } from '../../../functions/orchestrator/launch-request';
-import { createLogger } from '../../../functions/orchestrator/logger';
+import { ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetParametersCommand } from '@aws-sdk/client-ssm';
+import { clientToken, launchWindowStart } from '../../../functions/orchestrator/launch-token';
 import { renderUserData } from '../../../runtime/bootstrap/user-data';
+import { ec2Error, FakeEc2 } from '../../support/fake-ec2';
+import {
+  AMI_ID,
+  AMI_PARAMETER,
+  type Clock,
+  createClock,
+  ENV,
+  mocks,
+  orchestrator,
+  PREFERRED_SUBNET,
+  queueHas,
+  resetMocks,
+  START_MS,
+  SUBNET_ZONES,
+  UBUNTU_IMAGE,
+} from '../../support/orchestrator-kit';
 
-const env: Record<string, string> = {
-  AWS_REGION: 'us-east-1',
-  SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/rag-pipeline-dev-work',
-  DYNAMODB_TABLE_NAME: 'rag-pipeline-dev-items',
-  EC2_TAG_KEY: 'Role',
-  EC2_TAG_VALUE: 'rag-worker',
-  EC2_AMI_ID: 'resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
-  EC2_INSTANCE_TYPE: 't3.micro',
-  EC2_AUTOTERMINATE_MINUTES: '5',
-  EC2_SUBNET_ID: 'subnet-0abc1234',
-  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
-  S3_BUCKET_NAME: 'rag-pipeline-dev-bucket',
-  EC2_KEY_NAME: '',
-  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
-  MAX_WORKERS: '1',
-  MESSAGES_PER_WORKER: '10',
-  EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
-  EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"dev"}',
-  WORKER_CODE_S3_KEY: 'worker/worker.js',
-  WORKER_CONCURRENCY: '4',
-  SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
-  SQS_MAX_RECEIVE_COUNT: '5',
-};
+const EVENT = { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', time: '2026-11-25T16:03:00Z' };
 
-const EVENT = { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', time: '2026-11-25T16:00:00Z' };
-
-const sqsMock = mockClient(SQSClient);
-const ec2Mock = mockClient(EC2Client);
-
-/** A handler wired to mocked clients and a logger whose JSON lines the test reads back. */
-function setup(overrides: Record<string, string> = {}) {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const config = loadConfig({ ...env, ...overrides });
-  const clients = createClients({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const tick = createHandler({ config, clients, logger: createLogger(sink) });
-  return { tick, config, lines, events: () => lines.map((line) => line.event) };
-}
-
-function queueHas(visible: number, inFlight: number): void {
-  sqsMock.on(GetQueueAttributesCommand).resolves({
-    Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(inFlight) },
-  });
-}
-
-function workersRunning(...ids: string[]): void {
-  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: ids.map((id) => ({ Instances: [{ InstanceId: id }] })) });
-}
-
-/** RunInstances answers with a new instance per client token and the same instance for a repeated token, as EC2 does. */
-function ec2LaunchesIdempotently(): void {
-  const byToken = new Map<string, string>();
-  ec2Mock.on(RunInstancesCommand).callsFake((input: RunInstancesCommandInput) => {
-    const token = input.ClientToken ?? '';
-    if (!byToken.has(token)) byToken.set(token, `i-${String(byToken.size + 1).padStart(17, '0')}`);
-    return { Instances: [{ InstanceId: byToken.get(token) }] };
-  });
-}
-
-function ec2Error(name: string): EC2ServiceException {
-  return new EC2ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 400 }, message: `${name}: simulated` });
-}
-
-function runInstancesInputs(): RunInstancesCommandInput[] {
-  return ec2Mock.commandCalls(RunInstancesCommand).map((call) => call.args[0].input);
-}
-
-const expectedTags = [
+const workerTags = [
   { Key: 'Role', Value: 'rag-worker' },
   { Key: 'Name', Value: 'rag-pipeline-dev-worker' },
   { Key: 'project', Value: 'rag-pipeline' },
   { Key: 'environment', Value: 'dev' },
 ];
 
+/** DescribeInstances lists these workers (all visible at once). */
+function listed(...instances: Instance[]): void {
+  mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: instances.map((instance) => ({ Instances: [instance] })) });
+}
+
+function worker(id: string, state: string, slot?: number, token?: string): Instance {
+  return {
+    InstanceId: id,
+    State: { Name: state as NonNullable<Instance['State']>['Name'] },
+    ClientToken: token,
+    Tags: [{ Key: 'Role', Value: 'rag-worker' }, ...(slot === undefined ? [] : [{ Key: 'rag-worker-slot', Value: String(slot) }])],
+  };
+}
+
+let fake: FakeEc2;
+let clock: Clock;
+
 beforeEach(() => {
-  sqsMock.reset();
-  ec2Mock.reset();
-  ec2LaunchesIdempotently();
+  resetMocks();
+  clock = createClock();
+  fake = new FakeEc2({ subnets: SUBNET_ZONES, clock, images: [UBUNTU_IMAGE] });
+  fake.install(mocks.ec2);
 });
+
+function runInstancesInputs(): RunInstancesCommandInput[] {
+  return mocks.ec2.commandCalls(RunInstancesCommand).map((call) => call.args[0].input);
+}
 
 describe('orchestrator handler', () => {
   it('reads the counts with GetQueueAttributes and never receives a message', async () => {
-    const { tick } = setup();
+    const { tick } = orchestrator();
     queueHas(0, 0);
-    workersRunning();
 
     await tick(EVENT);
 
-    expect(sqsMock).toHaveReceivedCommandTimes(GetQueueAttributesCommand, 1);
-    expect(sqsMock.commandCalls(GetQueueAttributesCommand)[0].args[0].input).toStrictEqual({
-      QueueUrl: env.SQS_QUEUE_URL,
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)[0].args[0].input).toStrictEqual({
+      QueueUrl: ENV.SQS_QUEUE_URL,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     });
-    expect(sqsMock).not.toHaveReceivedCommand(ReceiveMessageCommand);
+    expect(mocks.sqs).not.toHaveReceivedCommand(ReceiveMessageCommand);
   });
 
-  it('counts pending and running workers by tag, across every page', async () => {
-    const { tick } = setup({ MAX_WORKERS: '3' });
-    queueHas(100, 0);
+  it('lists the worker-tagged instances in every state, across every page', async () => {
+    const { tick } = orchestrator({ MAX_WORKERS: '3' });
+    queueHas(100);
     const pages = [
-      { Reservations: [{ Instances: [{ InstanceId: 'i-1' }] }], NextToken: 'page-2' },
-      { Reservations: [{ Instances: [{ InstanceId: 'i-2' }] }] },
+      { Reservations: [{ Instances: [worker('i-1', 'running', 0), worker('i-old', 'terminated', 1)] }], NextToken: 'page-2' },
+      { Reservations: [{ Instances: [worker('i-2', 'pending', 2)] }] },
     ];
     // Copies, because the SDK's paginator reuses one input object for every page.
     const requests: DescribeInstancesCommandInput[] = [];
-    ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+    mocks.ec2.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
       requests.push(structuredClone(input));
       return pages[requests.length - 1];
     });
 
     const summary = await tick(EVENT);
 
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2);
-    const [first, second] = requests;
-    const filters = [
-      { Name: 'tag:Role', Values: ['rag-worker'] },
-      { Name: 'instance-state-name', Values: ['pending', 'running'] },
-    ];
     // toEqual: the paginator sends NextToken: undefined on the first page, which serializes to nothing.
-    expect(first).toEqual({ Filters: filters, MaxResults: 100 });
-    expect(second).toEqual({ Filters: filters, MaxResults: 100, NextToken: 'page-2' });
+    expect(requests).toEqual([
+      { Filters: [{ Name: 'tag:Role', Values: ['rag-worker'] }], MaxResults: 100 },
+      { Filters: [{ Name: 'tag:Role', Values: ['rag-worker'] }], MaxResults: 100, NextToken: 'page-2' },
+    ]);
+    // The terminated one neither counts nor holds its slot.
     expect(summary).toMatchObject({ workers: 2, launchRequested: 1 });
+    expect(runInstancesInputs().map((input) => tagValue(input, 'rag-worker-slot'))).toEqual(['1']);
   });
 
-  it('launches nothing when the queue is empty', async () => {
-    const { tick } = setup();
+  it('launches nothing, and reads neither markers nor the image, when the queue is empty', async () => {
+    const { tick } = orchestrator();
     queueHas(0, 0);
-    workersRunning();
 
     const summary = await tick(EVENT);
 
-    expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(summary).toStrictEqual({
       tickId: EVENT.id,
       visibleMessages: 0,
@@ -164,22 +122,23 @@ describe('orchestrator handler', () => {
       launchedInstanceIds: [],
       failures: [],
     });
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(DescribeImagesCommand);
+    expect(mocks.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
+    expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
   });
 
   it('launches one worker with exactly the documented request when work waits and none runs', async () => {
-    const { tick, config } = setup();
-    queueHas(3, 0);
-    workersRunning();
+    const { tick } = orchestrator();
 
     const summary = await tick(EVENT);
 
-    const expected: RunInstancesCommandInput = {
+    const withoutToken: RunInstancesCommandInput = {
       MinCount: 1,
       MaxCount: 1,
-      ClientToken: clientToken(EVENT.id, 0),
-      ImageId: env.EC2_AMI_ID,
+      ImageId: AMI_ID,
       InstanceType: 't3.micro',
-      SubnetId: 'subnet-0abc1234',
+      SubnetId: PREFERRED_SUBNET,
       SecurityGroupIds: ['sg-0abc1234'],
       IamInstanceProfile: { Name: 'rag-pipeline-dev-worker' },
       MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
@@ -188,15 +147,15 @@ describe('orchestrator handler', () => {
         { DeviceName: '/dev/sda1', Ebs: { VolumeType: 'gp3', VolumeSize: 8, Encrypted: true, DeleteOnTermination: true } },
       ],
       TagSpecifications: [
-        { ResourceType: 'instance', Tags: expectedTags },
-        { ResourceType: 'volume', Tags: expectedTags },
+        { ResourceType: 'instance', Tags: [...workerTags, { Key: 'rag-worker-slot', Value: '0' }] },
+        { ResourceType: 'volume', Tags: workerTags },
       ],
       UserData: Buffer.from(
         renderUserData({
           region: 'us-east-1',
-          queueUrl: env.SQS_QUEUE_URL,
-          tableName: env.DYNAMODB_TABLE_NAME,
-          bucketName: env.S3_BUCKET_NAME,
+          queueUrl: ENV.SQS_QUEUE_URL,
+          tableName: ENV.DYNAMODB_TABLE_NAME,
+          bucketName: ENV.S3_BUCKET_NAME,
           workerCodeKey: 'worker/worker.js',
           autoterminateMinutes: 5,
           concurrency: 4,
@@ -205,17 +164,16 @@ describe('orchestrator handler', () => {
         }),
       ).toString('base64'),
     };
-    expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandWith(RunInstancesCommand, expected);
-    expect(runInstancesInputs()[0]).toStrictEqual(expected);
-    expect(config.keyName).toBeUndefined();
-    expect(summary).toMatchObject({ reason: 'scale-out', launchRequested: 1, launchedInstanceIds: ['i-00000000000000001'] });
+    const token = clientToken(withoutToken, { slot: 0, windowStartMs: launchWindowStart(START_MS), generation: 0 });
+    expect(token).toMatch(/^rag-s0-g0-[0-9a-f]{40}$/);
+    expect(runInstancesInputs()).toStrictEqual([{ ...withoutToken, ClientToken: token }]);
+    expect(mocks.ssm.commandCalls(GetParametersCommand)[0].args[0].input).toStrictEqual({ Names: [AMI_PARAMETER] });
+    expect(mocks.ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toStrictEqual({ ImageIds: [AMI_ID] });
+    expect(summary).toMatchObject({ reason: 'scale-out', launchRequested: 1, launchedInstanceIds: [fake.instances[0].instanceId] });
   });
 
   it('passes the key name only when one is set', async () => {
-    const { tick } = setup({ EC2_KEY_NAME: 'ops-key' });
-    queueHas(1, 0);
-    workersRunning();
+    const { tick } = orchestrator({ EC2_KEY_NAME: 'ops-key' });
 
     await tick(EVENT);
 
@@ -223,92 +181,109 @@ describe('orchestrator handler', () => {
   });
 
   it.each([
-    { case: 'running', instanceIds: ['i-running'] },
-    { case: 'pending', instanceIds: ['i-pending'] },
-  ])('launches nothing while a worker is $case (MAX_WORKERS=1)', async ({ instanceIds }) => {
-    const { tick } = setup();
+    { case: 'running', state: 'running' },
+    { case: 'pending', state: 'pending' },
+  ])('launches nothing while a worker is $case (MAX_WORKERS=1)', async ({ state }) => {
+    const { tick } = orchestrator();
     queueHas(40, 10);
-    workersRunning(...instanceIds);
+    listed(worker('i-busy', state, 0));
 
     const summary = await tick(EVENT);
 
-    expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(summary).toMatchObject({ workers: 1, reason: 'at-capacity', launchRequested: 0 });
   });
 
-  it('fills the missing slots up to the cap, one request and one client token per slot', async () => {
-    const { tick } = setup({ MAX_WORKERS: '3' });
-    queueHas(25, 0);
-    workersRunning('i-existing');
+  it('launches into the lowest free slots, one request and one client token per slot', async () => {
+    const { tick } = orchestrator({ MAX_WORKERS: '3' });
+    queueHas(25);
+    listed(worker('i-existing', 'running', 1));
 
     const summary = await tick(EVENT);
 
     const inputs = runInstancesInputs();
-    expect(inputs.map((input) => [input.MinCount, input.MaxCount, input.ClientToken])).toStrictEqual([
-      [1, 1, clientToken(EVENT.id, 1)],
-      [1, 1, clientToken(EVENT.id, 2)],
+    expect(inputs.map((input) => [input.MinCount, input.MaxCount, tagValue(input, 'rag-worker-slot')])).toEqual([
+      [1, 1, '0'],
+      [1, 1, '2'],
     ]);
-    expect(summary).toMatchObject({ workers: 1, targetWorkers: 3, launchedInstanceIds: ['i-00000000000000001', 'i-00000000000000002'] });
+    expect(inputs[0].ClientToken).toMatch(/^rag-s0-g0-/);
+    expect(inputs[1].ClientToken).toMatch(/^rag-s2-g0-/);
+    expect(summary).toMatchObject({ workers: 1, targetWorkers: 3, launchedInstanceIds: fake.instances.map((instance) => instance.instanceId) });
   });
 
-  it('launches once when the same tick is delivered twice before the first launch is visible', async () => {
-    const { tick } = setup();
-    queueHas(5, 0);
-    // The duplicate runs before DescribeInstances shows the first launch: only the client token protects.
-    workersRunning();
+  it('launches once when the same tick runs twice before the first launch is listed', async () => {
+    const { tick } = orchestrator();
 
     const first = await tick(EVENT);
     const duplicate = await tick(EVENT);
-    const nextTick = await tick({ ...EVENT, id: 'a-later-scheduled-event' });
+    const anotherTrigger = await tick({}, { awsRequestId: 'event-triggered-run' });
 
-    const [firstToken, duplicateToken, nextToken] = runInstancesInputs().map((input) => input.ClientToken);
+    const [firstToken, duplicateToken, anotherToken] = runInstancesInputs().map((input) => input.ClientToken);
     expect(duplicateToken).toBe(firstToken);
-    expect(nextToken).not.toBe(firstToken);
+    expect(anotherToken).toBe(firstToken);
+    expect(fake.instances).toHaveLength(1);
     expect(duplicate.launchedInstanceIds).toStrictEqual(first.launchedInstanceIds);
-    expect(nextTick.launchedInstanceIds).not.toStrictEqual(first.launchedInstanceIds);
+    expect(anotherTrigger.launchedInstanceIds).toStrictEqual(first.launchedInstanceIds);
   });
 
-  it('identifies a tick without an event id by the Lambda request id', async () => {
-    const { tick } = setup();
-    queueHas(1, 0);
-    workersRunning();
+  it('names a tick without an event id by the Lambda request id', async () => {
+    const { tick } = orchestrator();
 
     const summary = await tick({}, { awsRequestId: 'request-1' });
 
     expect(summary.tickId).toBe('request-1');
-    expect(runInstancesInputs()[0].ClientToken).toBe(clientToken('request-1', 0));
   });
 
   it.each([
-    { case: 'no capacity', errorName: 'InsufficientInstanceCapacity', kind: 'capacity', level: 'warn' },
-    { case: 'throttling', errorName: 'RequestLimitExceeded', kind: 'throttled', level: 'warn' },
-    { case: 'a missing permission', errorName: 'UnauthorizedOperation', kind: 'unauthorized', level: 'error' },
-  ])('logs $case with its context, stops launching and ends the tick normally', async ({ errorName, kind, level }) => {
-    const { tick, lines } = setup({ MAX_WORKERS: '3' });
-    queueHas(30, 0);
-    workersRunning();
-    ec2Mock.on(RunInstancesCommand).rejects(ec2Error(errorName));
+    {
+      case: 'throttling',
+      error: ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503),
+      kind: 'throttled',
+      level: 'warn',
+    },
+    {
+      case: 'a missing permission',
+      error: ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: x', 403),
+      kind: 'unauthorized',
+      level: 'error',
+    },
+    {
+      case: 'an account quota',
+      error: ec2Error('VcpuLimitExceeded', 'You have requested more vCPU capacity than your current vCPU limit of 1 allows.'),
+      kind: 'capacity',
+      level: 'warn',
+    },
+  ])('records $case as one failure of its kind, stops launching and ends the tick normally', async ({ error, kind, level }) => {
+    const { tick, line, metrics } = orchestrator({ MAX_WORKERS: '3', EC2_FALLBACK_SUBNET_IDS: 'subnet-0bbb0002' });
+    queueHas(30);
+    fake.refuse({}, () => error);
 
     const summary = await tick(EVENT);
 
-    expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
-    const failure = { slot: 0, clientToken: clientToken(EVENT.id, 0), errorName, kind, message: `${errorName}: simulated` };
+    // No failover: another subnet meets the same quota, rate or permission.
+    expect(runInstancesInputs()).toHaveLength(1);
+    const failure = {
+      slot: 0,
+      kind,
+      errorName: error.name,
+      message: error.message,
+      attempts: [{ subnetId: PREFERRED_SUBNET, instanceType: 't3.micro', generation: 0, clientToken: runInstancesInputs()[0].ClientToken, errorName: error.name }],
+    };
     expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [failure] });
-    expect(lines.find((line) => line.event === 'orchestrator.worker.launch_failed')).toMatchObject({
-      level,
-      tickId: EVENT.id,
-      ...failure,
-    });
+    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level, tickId: EVENT.id, ...failure });
+    expect(line('orchestrator.tick.completed')).toMatchObject({ level: 'warn' });
+    expect(metrics).toEqual([{ metric: 'LaunchFailures', kind, count: 1 }]);
   });
 
-  it('keeps the instances launched before a recoverable failure in the summary', async () => {
-    const { tick } = setup({ MAX_WORKERS: '3' });
-    queueHas(30, 0);
-    workersRunning();
-    ec2Mock
-      .on(RunInstancesCommand)
-      .resolvesOnce({ Instances: [{ InstanceId: 'i-first' }] })
-      .rejectsOnce(ec2Error('InsufficientInstanceCapacity'));
+  it('keeps the instances launched before a failure in the summary', async () => {
+    const { tick } = orchestrator({ MAX_WORKERS: '3' });
+    queueHas(30);
+    let launches = 0;
+    mocks.ec2.on(RunInstancesCommand).callsFake(async () => {
+      launches += 1;
+      if (launches === 1) return { Instances: [{ InstanceId: 'i-first', State: { Name: 'pending' } }] };
+      throw ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+    });
 
     const summary = await tick(EVENT);
 
@@ -317,51 +292,62 @@ describe('orchestrator handler', () => {
   });
 
   it('rethrows an unknown launch error after logging what the tick did', async () => {
-    const { tick, lines } = setup({ MAX_WORKERS: '2' });
-    queueHas(30, 0);
-    workersRunning();
-    ec2Mock
-      .on(RunInstancesCommand)
-      .resolvesOnce({ Instances: [{ InstanceId: 'i-first' }] })
-      .rejectsOnce(ec2Error('InvalidParameterValue'));
+    const { tick, line, metrics } = orchestrator({ MAX_WORKERS: '2' });
+    queueHas(30);
+    let launches = 0;
+    mocks.ec2.on(RunInstancesCommand).callsFake(async () => {
+      launches += 1;
+      if (launches === 1) return { Instances: [{ InstanceId: 'i-first', State: { Name: 'pending' } }] };
+      throw ec2Error('InvalidParameterCombination', 'The parameter iops is not supported for gp2 volumes.');
+    });
 
-    await expect(tick(EVENT)).rejects.toThrow('InvalidParameterValue: simulated');
+    await expect(tick(EVENT)).rejects.toThrow('The parameter iops is not supported for gp2 volumes.');
 
-    expect(lines.find((line) => line.event === 'orchestrator.tick.failed')).toMatchObject({
+    expect(line('orchestrator.tick.failed')).toMatchObject({
       level: 'error',
       tickId: EVENT.id,
       launchedInstanceIds: ['i-first'],
-      err: expect.objectContaining({ type: 'EC2ServiceException', message: 'InvalidParameterValue: simulated' }),
+      err: expect.objectContaining({ type: 'EC2ServiceException', message: 'The parameter iops is not supported for gp2 volumes.' }),
     });
+    expect(metrics).toEqual([]);
   });
 
   it('fails the tick when the queue cannot be read', async () => {
-    const { tick, events } = setup();
-    sqsMock.on(GetQueueAttributesCommand).rejects(new Error('connect ECONNREFUSED'));
+    const { tick, events } = orchestrator();
+    mocks.sqs.on(GetQueueAttributesCommand).rejects(new Error('connect ECONNREFUSED'));
 
     await expect(tick(EVENT)).rejects.toThrow('connect ECONNREFUSED');
 
-    expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(events()).toStrictEqual(['orchestrator.tick.failed']);
   });
 
   it('fails the tick when the queue answers without counts', async () => {
-    const { tick } = setup();
-    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3' } });
+    const { tick } = orchestrator();
+    mocks.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3' } });
 
-    await expect(tick(EVENT)).rejects.toThrow(
-      'GetQueueAttributes returned ApproximateNumberOfMessagesNotVisible = undefined, not a count',
-    );
+    await expect(tick(EVENT)).rejects.toThrow('GetQueueAttributes returned ApproximateNumberOfMessagesNotVisible = undefined, not a count');
   });
 
-  it('logs one summary line per tick with the decision and the launched instances', async () => {
-    const { tick, lines, events } = setup();
+  it('logs each launch and one summary line per tick', async () => {
+    const { tick, lines, events } = orchestrator();
     queueHas(2, 1);
-    workersRunning();
 
     await tick(EVENT);
 
     expect(events()).toStrictEqual(['orchestrator.worker.launched', 'orchestrator.tick.completed']);
+    const instanceId = fake.instances[0].instanceId;
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      slot: 0,
+      instanceId,
+      imageId: AMI_ID,
+      subnetId: PREFERRED_SUBNET,
+      instanceType: 't3.micro',
+      generation: 0,
+      clientToken: expect.stringMatching(/^rag-s0-g0-/),
+      attempts: [],
+    });
     expect(lines[1]).toMatchObject({
       level: 'info',
       service: 'orchestrator',
@@ -371,21 +357,167 @@ describe('orchestrator handler', () => {
       workers: 0,
       reason: 'scale-out',
       launchRequested: 1,
-      launchedInstanceIds: ['i-00000000000000001'],
+      launchedInstanceIds: [instanceId],
       failures: [],
     });
     expect(typeof lines[1].time).toBe('string');
   });
 
   it('warns when messages are in flight and no worker is left to hold them', async () => {
-    const { tick, lines } = setup();
+    const { tick, lines } = orchestrator();
     queueHas(0, 4);
-    workersRunning();
 
     const summary = await tick(EVENT);
 
     expect(summary.reason).toBe('in-flight-awaiting-redelivery');
-    expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(lines.at(-1)).toMatchObject({ event: 'orchestrator.tick.completed', level: 'warn' });
   });
 });
+
+describe('boot-failure backoff', () => {
+  const marker = (iso: string, instanceId = 'i-0123456789abcdef0') => ({ Key: `logs/boot-failures/${iso}-${instanceId}.json` });
+
+  it('reads the markers of the lookback only, with StartAfter, when a launch is wanted', async () => {
+    const { tick } = orchestrator();
+
+    await tick(EVENT);
+
+    expect(mocks.s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
+      { Bucket: ENV.S3_BUCKET_NAME, Prefix: 'logs/boot-failures/', StartAfter: 'logs/boot-failures/2026-11-25T13:03:00.000Z' },
+    ]);
+  });
+
+  it('holds every launch back after recent boot failures, logs it and counts the deferred launches', async () => {
+    const { tick, line, metrics } = orchestrator({ MAX_WORKERS: '3' });
+    queueHas(30);
+    // Three failures in the lookback: wait 4 minutes after the latest (16:01), so until 16:05; it is 16:03.
+    mocks.s3.on(ListObjectsV2Command).resolves({
+      Contents: [marker('2026-11-25T15:00:00Z'), marker('2026-11-25T15:30:00Z'), marker('2026-11-25T16:01:00Z'), { Key: 'logs/boot-failures/notes.txt' }],
+    });
+
+    const summary = await tick(EVENT);
+
+    const deferred = { kind: 'boot-failures', launches: 3, recentFailures: 3, latestFailureAt: '2026-11-25T16:01:00.000Z', retryAt: '2026-11-25T16:05:00.000Z' };
+    expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [], deferred });
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
+    expect(line('orchestrator.launch.deferred')).toMatchObject({ level: 'warn', ...deferred });
+    expect(line('orchestrator.tick.completed')).toMatchObject({ level: 'warn', deferred });
+    expect(metrics).toEqual([{ metric: 'LaunchesDeferred', kind: 'boot-failures', count: 3 }]);
+  });
+
+  it('launches again once the wait after the latest failure is over', async () => {
+    const clock = createClock(Date.parse('2026-11-25T16:05:00Z'));
+    const { tick, metrics } = orchestrator({}, clock);
+    mocks.s3.on(ListObjectsV2Command).resolves({
+      Contents: [marker('2026-11-25T15:00:00Z'), marker('2026-11-25T15:30:00Z'), marker('2026-11-25T16:01:00Z')],
+    });
+
+    const summary = await tick(EVENT);
+
+    expect(summary.launchedInstanceIds).toHaveLength(1);
+    expect(summary.deferred).toBeUndefined();
+    expect(metrics).toEqual([]);
+  });
+
+  it('treats a refused listing as a missing grant: nothing is launched and the failure is counted', async () => {
+    const { tick, metrics, line } = orchestrator();
+    mocks.s3.on(ListObjectsV2Command).rejects(
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+    );
+
+    const summary = await tick(EVENT);
+
+    expect(summary.failures).toEqual([{ kind: 'unauthorized', errorName: 'AccessDenied', message: 'Access Denied', attempts: [] }]);
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
+    expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unauthorized', count: 1 }]);
+  });
+});
+
+describe('the image at launch', () => {
+  it('launches a pinned AMI without SSM, and checks each image once per container', async () => {
+    const { tick } = orchestrator({ EC2_AMI_ID: AMI_ID, MAX_WORKERS: '3' }, clock);
+    queueHas(10);
+
+    await tick(EVENT);
+    clock.advance(60_000);
+    queueHas(20);
+    await tick(EVENT);
+
+    expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
+    expect(mocks.ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
+    expect(runInstancesInputs().map((input) => input.ImageId)).toEqual([AMI_ID, AMI_ID]);
+  });
+
+  it('resolves the SSM parameter on every launching tick, so a new image is picked up at once', async () => {
+    const { tick } = orchestrator({ MAX_WORKERS: '3' }, clock);
+    const newer = { ...UBUNTU_IMAGE, ImageId: 'ami-0fedcba9876543210' };
+    fake = new FakeEc2({ subnets: SUBNET_ZONES, clock, images: [UBUNTU_IMAGE, newer] });
+    fake.install(mocks.ec2);
+    queueHas(10);
+
+    await tick(EVENT);
+    clock.advance(60_000);
+    mocks.ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: AMI_PARAMETER, Value: newer.ImageId }] });
+    queueHas(20);
+    await tick(EVENT);
+
+    expect(runInstancesInputs().map((input) => input.ImageId)).toEqual([AMI_ID, newer.ImageId]);
+  });
+
+  it('maps the root volume on the device the image names, at least as large as its snapshot', async () => {
+    fake = new FakeEc2({
+      subnets: SUBNET_ZONES,
+      clock,
+      images: [{ ...UBUNTU_IMAGE, RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 20 } }] }],
+    });
+    fake.install(mocks.ec2);
+    const { tick } = orchestrator();
+
+    await tick(EVENT);
+
+    expect(runInstancesInputs()[0].BlockDeviceMappings).toEqual([
+      { DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } },
+    ]);
+  });
+
+  it('refuses a parameter that does not exist, naming it', async () => {
+    const { tick, metrics } = orchestrator();
+    mocks.ssm.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: [AMI_PARAMETER] });
+
+    const summary = await tick(EVENT);
+
+    expect(summary.failures).toEqual([
+      {
+        kind: 'unsupported-image',
+        errorName: 'UnsupportedImage',
+        message: `EC2_AMI_ID resolve:ssm:${AMI_PARAMETER}: the SSM parameter ${AMI_PARAMETER} does not exist in us-east-1`,
+        attempts: [],
+      },
+    ]);
+    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unsupported-image', count: 1 }]);
+  });
+
+  it('checks an image again after DescribeImages did not list it, as a newly shared image appears later', async () => {
+    const { tick } = orchestrator({ EC2_AMI_ID: AMI_ID });
+    let describes = 0;
+    mocks.ec2.on(DescribeImagesCommand).callsFake(async () => {
+      describes += 1;
+      if (describes === 1) throw ec2Error('InvalidAMIID.NotFound', `The image id '[${AMI_ID}]' does not exist`);
+      return { Images: [UBUNTU_IMAGE] };
+    });
+
+    const first = await tick(EVENT);
+    const second = await tick(EVENT);
+
+    expect(first.failures.map((failure) => failure.kind)).toEqual(['unsupported-image']);
+    expect(second.launchedInstanceIds).toHaveLength(1);
+  });
+});
+
+function tagValue(input: RunInstancesCommandInput, key: string): string | undefined {
+  return input.TagSpecifications?.find((spec) => spec.ResourceType === 'instance')?.Tags?.find((tag) => tag.Key === key)?.Value;
+}

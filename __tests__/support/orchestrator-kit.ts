@@ -1,0 +1,143 @@
+import { Writable } from 'node:stream';
+import { EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { LaunchDeferralKind, LaunchFailureKind } from '../../contracts';
+import { createClients } from '../../functions/orchestrator/clients';
+import { loadConfig } from '../../functions/orchestrator/config';
+import { createHandler } from '../../functions/orchestrator/handler';
+import { createLogger } from '../../functions/orchestrator/logger';
+import type { LaunchMetrics } from '../../functions/orchestrator/metrics';
+
+/**
+ * One kit for the orchestrator's unit suites: a complete environment, mocked SQS/EC2/S3/SSM clients, a
+ * logger whose JSON lines the test reads back, recorded metrics and a settable clock.
+ */
+
+export const AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id';
+export const AMI_ID = 'ami-0abcdef1234567890';
+export const PREFERRED_SUBNET = 'subnet-0aaa0001';
+export const FALLBACK_SUBNET = 'subnet-0bbb0002';
+export const THIRD_SUBNET = 'subnet-0ccc0003';
+/** Where the kit's subnets are; us-east-1e is the zone without t3 in the Unsupported message. */
+export const SUBNET_ZONES: Readonly<Record<string, string>> = {
+  [PREFERRED_SUBNET]: 'us-east-1e',
+  [FALLBACK_SUBNET]: 'us-east-1a',
+  [THIRD_SUBNET]: 'us-east-1b',
+};
+
+export const ENV: Readonly<Record<string, string>> = {
+  AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'rag-pipeline-dev-orchestrator',
+  SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/rag-pipeline-dev-work',
+  DYNAMODB_TABLE_NAME: 'rag-pipeline-dev-items',
+  EC2_TAG_KEY: 'Role',
+  EC2_TAG_VALUE: 'rag-worker',
+  EC2_AMI_ID: `resolve:ssm:${AMI_PARAMETER}`,
+  EC2_INSTANCE_TYPE: 't3.micro',
+  EC2_AUTOTERMINATE_MINUTES: '5',
+  EC2_SUBNET_ID: PREFERRED_SUBNET,
+  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
+  S3_BUCKET_NAME: 'rag-pipeline-dev-bucket',
+  EC2_KEY_NAME: '',
+  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
+  MAX_WORKERS: '1',
+  MESSAGES_PER_WORKER: '10',
+  EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
+  EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"dev"}',
+  WORKER_CODE_S3_KEY: 'worker/worker.js',
+  WORKER_CONCURRENCY: '4',
+  SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
+  SQS_MAX_RECEIVE_COUNT: '5',
+};
+
+/** Canonical's Ubuntu 24.04 amd64 image, as DescribeImages describes it. */
+export const UBUNTU_IMAGE: Image = {
+  ImageId: AMI_ID,
+  OwnerId: '099720109477',
+  Architecture: 'x86_64',
+  PlatformDetails: 'Linux/UNIX',
+  RootDeviceType: 'ebs',
+  RootDeviceName: '/dev/sda1',
+  State: 'available',
+  Name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101',
+  BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { SnapshotId: 'snap-0123456789abcdef0', VolumeSize: 8, VolumeType: 'gp3' } }],
+};
+
+/** 2026-11-25T16:03:00Z: three minutes into a ten-minute token window. */
+export const START_MS = Date.parse('2026-11-25T16:03:00Z');
+
+export const mocks = {
+  sqs: mockClient(SQSClient),
+  ec2: mockClient(EC2Client),
+  s3: mockClient(S3Client),
+  ssm: mockClient(SSMClient),
+};
+
+export interface RecordedMetric {
+  readonly metric: 'LaunchFailures' | 'LaunchesDeferred';
+  readonly kind: LaunchFailureKind | LaunchDeferralKind;
+  readonly count: number;
+}
+
+/** A settable clock shared by the handler and the fake EC2. */
+export interface Clock {
+  (): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function createClock(startMs = START_MS): Clock {
+  let now = startMs;
+  const clock = (() => now) as Clock;
+  clock.set = (ms) => (now = ms);
+  clock.advance = (ms) => (now += ms);
+  return clock;
+}
+
+/**
+ * Resets the mocks to a healthy account: the queue holds `visible` messages, the SSM parameter names the
+ * Ubuntu image, no boot failed. EC2 is left to the test (FakeEc2.install or its own answers).
+ */
+export function resetMocks({ visible = 3, inFlight = 0 }: { visible?: number; inFlight?: number } = {}): void {
+  for (const mock of Object.values(mocks)) mock.reset();
+  queueHas(visible, inFlight);
+  mocks.ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: AMI_PARAMETER, Value: AMI_ID, Type: 'String' }], InvalidParameters: [] });
+  mocks.s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
+}
+
+export function queueHas(visible: number, inFlight = 0): void {
+  mocks.sqs.on(GetQueueAttributesCommand).resolves({
+    Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(inFlight) },
+  });
+}
+
+/** A handler wired to the mocked clients, a readable logger, recorded metrics and `clock`. */
+export function orchestrator(overrides: Record<string, string | undefined> = {}, clock: Clock = createClock()) {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const recorded: RecordedMetric[] = [];
+  const metrics: LaunchMetrics = {
+    launchFailed: (kind) => recorded.push({ metric: 'LaunchFailures', kind, count: 1 }),
+    launchesDeferred: (kind, count) => recorded.push({ metric: 'LaunchesDeferred', kind, count }),
+  };
+  const config = loadConfig({ ...ENV, ...overrides });
+  const clients = createClients({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const tick = createHandler({ config, clients, logger: createLogger(sink), metrics, now: clock });
+  return {
+    tick,
+    config,
+    clock,
+    lines,
+    metrics: recorded,
+    events: () => lines.map((line) => line.event),
+    line: (event: string) => lines.find((line) => line.event === event),
+  };
+}
