@@ -91,7 +91,8 @@ export function functionProcessEnv(deployed: DeployedFunction, endpoint: string,
 /**
  * The local stand-in for the EventBridge schedule rule: every tick it invokes the real orchestrator
  * handler in a long-lived child process (a warm Lambda), with the environment read back from the
- * emulated function. Ticks never overlap, as the function's reserved concurrency of 1 ensures in AWS.
+ * emulated function. Its own ticks run one after another; runs may still overlap with other triggers, which
+ * the orchestrator's slot tokens make safe (docs/orchestrator.md).
  */
 export async function startSchedule(options: ScheduleOptions): Promise<RunningSchedule> {
   const deployed = await readDeployedFunction(options.lambda, options.functionName);
