@@ -166,12 +166,12 @@ export class PipelineBucket extends Construct {
     if (!existsSync(archivePath)) {
       throw new Error(`nodeRuntimeArchivePath ${archivePath} does not exist: "npm run build" packs the pinned Node.js runtime there`);
     }
-    const archive = new TerraformAsset(this, 'node-runtime', {
+    const archive = new TerraformAsset(this, 'node-runtime-archive', {
       path: archivePath,
       type: AssetType.FILE,
       assetHash: nodeRuntimeSha512Hex(),
     });
-    return new S3Object(this, 'node-runtime-object', {
+    return new S3Object(this, 'node-runtime', {
       bucket: bucketId,
       key: NODE_RUNTIME_KEY,
       source: archive.path,

