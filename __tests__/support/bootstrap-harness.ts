@@ -104,10 +104,13 @@ export interface BootstrapRun {
 
 export class BootstrapHarness {
   readonly root = mkdtempSync(path.join(tmpdir(), 'bootstrap-run-'));
-  private runs = 0;
+  private readonly runs: BootstrapRun[] = [];
 
-  /** Removes every run's directory; stops any unit still running first. */
-  dispose(): void {
+  /** Waits for every unit a run started to end (stopping it), then removes every run's directory. */
+  async dispose(): Promise<void> {
+    for (const run of this.runs) {
+      if (run.record(`systemd/${WORKER_SERVICE}.supervisor`) !== undefined) await this.systemctl(run, 'stop', WORKER_SERVICE);
+    }
     rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -124,7 +127,7 @@ export class BootstrapHarness {
 
   /** Prepares a run directory with the stand-ins and the rendered, relocated script. */
   prepare(name: string, options: BootstrapRunOptions): BootstrapRun {
-    const dir = path.join(this.root, `${++this.runs}-${name}`);
+    const dir = path.join(this.root, `${this.runs.length + 1}-${name}`);
     const bin = path.join(dir, 'bin');
     const recordDir = path.join(dir, 'record');
     const optDir = path.join(dir, 'opt');
@@ -176,7 +179,7 @@ export class BootstrapHarness {
       const recorded = path.join(recordDir, name);
       return existsSync(recorded) ? readFileSync(recorded, 'utf8') : undefined;
     };
-    return {
+    const run: BootstrapRun = {
       dir,
       optDir,
       unitDir,
@@ -190,6 +193,8 @@ export class BootstrapHarness {
       bootEnv: { PATH: `${bin}:${process.env.PATH}` },
       script: file,
     };
+    this.runs.push(run);
+    return run;
   }
 
   /** Runs the boot as cloud-init would, and waits for the script (not the service it starts) to end. */

@@ -51,8 +51,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await harness?.dispose();
   await emulator?.stop();
-  harness?.dispose();
 });
 
 it('stopping the service during a copy releases the message and uploads the log before node exits; the unit reports success', async () => {

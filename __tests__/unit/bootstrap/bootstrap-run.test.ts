@@ -72,6 +72,7 @@ beforeAll(() => {
 
 afterAll(() => harness.dispose());
 
+/** `worker` is the fake worker's behaviour; `drain` keeps it running (until the harness stops it at the end). */
 function prepare(name: string, worker = 'exit 0', options: Partial<BootstrapRunOptions> = {}): BootstrapRun {
   const run = harness.prepare(name, { nodeArchive, workerBundle, params: PARAMS, ...options });
   writeFileSync(path.join(run.recordDir, 'worker-behaviour'), worker);
@@ -89,7 +90,7 @@ function curlCalls(run: BootstrapRun): string[] {
 
 describe('the boot, as cloud-init runs it', () => {
   it('fetches Node.js and the worker from the bucket, then hands the worker to its systemd unit and leaves the instance on', () => {
-    const run = prepare('happy');
+    const run = prepare('happy', 'drain');
 
     const boot = harness.boot(run);
 
@@ -107,7 +108,7 @@ describe('the boot, as cloud-init runs it', () => {
   });
 
   it('creates a system user without a login shell or home for the worker', () => {
-    const run = prepare('user');
+    const run = prepare('user', 'drain');
 
     harness.boot(run);
 
@@ -120,7 +121,7 @@ describe('the boot, as cloud-init runs it', () => {
   });
 
   it('keeps the log at its address: a symlink to a file the worker user owns, readable by group adm', () => {
-    const run = prepare('log');
+    const run = prepare('log', 'drain');
 
     harness.boot(run);
 
@@ -136,7 +137,7 @@ describe('the boot, as cloud-init runs it', () => {
   });
 
   it('signs the S3 requests with the instance credentials without putting them on a command line', () => {
-    const run = prepare('signing');
+    const run = prepare('signing', 'drain');
 
     harness.boot(run);
 
@@ -152,7 +153,7 @@ describe('the boot, as cloud-init runs it', () => {
   });
 
   it('uses IMDSv2: every metadata read carries the session token', () => {
-    const run = prepare('imdsv2');
+    const run = prepare('imdsv2', 'drain');
 
     harness.boot(run);
 
@@ -163,16 +164,19 @@ describe('the boot, as cloud-init runs it', () => {
     }
   });
 
-  it('bounds every network step by total time: each curl has --max-time, and a retrying one --retry-max-time', () => {
+  it('bounds every network step by total time: each curl has --max-time, and a retrying one --retry-max-time', async () => {
     const run = prepare('bounds', 'exit 3');
 
     harness.boot(run);
+    // The failed worker's report too: its uploads.
+    await harness.serviceResult(run);
 
     const optionOf = (call: string, name: string) => {
       const match = new RegExp(`${name} (\\d+)`).exec(call);
       return match ? Number(match[1]) : undefined;
     };
     const calls = curlCalls(run);
+    expect(calls.filter((call) => call.includes(' -T '))).toHaveLength(2);
     for (const call of calls) {
       expect(optionOf(call, '--max-time')).toBeDefined();
       if (optionOf(call, '--retry') !== undefined) expect(optionOf(call, '--retry-max-time')).toBeDefined();
@@ -192,7 +196,7 @@ describe('a boot that fails before the worker runs', () => {
 
     expect(boot.status).not.toBe(0);
     expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(false);
-    expect(run.record('systemctl.args')).not.toContain('start');
+    expect(run.record('systemctl.args') ?? '').not.toContain('start');
     expect(curlCalls(run).join('\n')).not.toContain('worker/worker.js');
     expect(markerOf(run)).toMatchObject({ instance_id: INSTANCE_ID, stage: 'node', status: 1 });
     expect(run.sequence().map((entry) => entry.split(' ')[0])).toEqual(['upload', 'marker', 'shutdown']);
@@ -356,7 +360,7 @@ describe('the worker’s unit', () => {
   let unit: string;
   let unitFile: string;
   beforeAll(() => {
-    const run = prepare('unit');
+    const run = prepare('unit', 'drain');
     harness.boot(run);
     unitFile = path.join(run.unitDir, WORKER_SERVICE);
     unit = readFileSync(unitFile, 'utf8');
