@@ -21,6 +21,9 @@
 const { spawn } = require('node:child_process');
 const { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
+const { clearTimeout, setTimeout } = require('node:timers');
+
+const SELF = path.join(__dirname, 'systemd-standin.js');
 
 const RECORD = process.env.RECORD;
 const STATE = path.join(RECORD, 'systemd');
@@ -65,7 +68,7 @@ async function main(argv) {
 
 function start(unit) {
   record('sequence', `start ${unit}`);
-  const supervisor = spawn(process.execPath, [__filename, 'supervise', unit], {
+  const supervisor = spawn(process.execPath, [SELF, 'supervise', unit], {
     detached: true,
     stdio: 'ignore',
     env: process.env,
