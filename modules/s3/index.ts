@@ -150,7 +150,7 @@ export class PipelineBucket extends Construct {
           conditions: { Bool: { 'aws:SecureTransport': 'false' } },
         },
       ]),
-      // After the public access block, which S3 wants in place first; and after the worker bundle: the
+      // After the public access block, which S3 wants in place first; and after the uploaded objects: the
       // local emulator (moto) treats this conditional Deny as unconditional, so any upload after it would
       // be refused there. AWS itself is indifferent to the order.
       dependsOn: [publicAccess, workerCode, nodeRuntime],
