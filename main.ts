@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { OrchestratorEnv, WORKER_TAG } from './contracts';
+import { NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME, OrchestratorEnv, WORKER_TAG } from './contracts';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -22,6 +22,8 @@ export const STACK_NAME = 'rag-pipeline';
 /** The built bundles the stack packages; `npm run build` writes them. */
 export const ORCHESTRATOR_CODE_DIR = path.join(__dirname, 'dist', 'orchestrator');
 export const WORKER_BUNDLE_PATH = path.join(__dirname, 'dist', 'worker', 'worker.js');
+/** The pinned Node.js runtime the workers boot with; `npm run build` packs it. */
+export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME);
 
 /**
  * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → scheduled Lambda orchestrator → EC2 worker,
@@ -51,6 +53,7 @@ export class PipelineStack extends TerraformStack {
     const bucket = new PipelineBucket(this, 's3', {
       baseName,
       workerBundlePath: WORKER_BUNDLE_PATH,
+      nodeRuntimeArchivePath: NODE_RUNTIME_ARCHIVE_PATH,
       workerLogExpirationDays: settings.workerLogExpirationDays,
       noncurrentVersionExpirationDays: settings.noncurrentVersionExpirationDays,
       retainObjects: settings.deletionProtection,

@@ -5,3 +5,5 @@ export * from './message';
 export * from './environment';
 export * from './outputs';
 export * from './metrics';
+export * from './node-runtime';
+export * from './boot-failure';

@@ -2,6 +2,7 @@
 # Installs what the tests and the local run need beyond npm, idempotently:
 #   .venv/              moto (the AWS emulator), checkov and parliament (the security gate), pinned in requirements.txt
 #   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
+# (npm run build packs the workers' Node.js runtime into .tools/node-runtime/: scripts/fetch-node-runtime.ts.)
 # Each missing prerequisite gets one line naming it and how to get it.
 set -euo pipefail
 
@@ -26,6 +27,17 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   else
     # Only the user-data tests need it; the local run does not.
     echo "setup-tools: shellcheck not found, so the user-data tests will fail: install it (Debian/Ubuntu: sudo apt-get install shellcheck)." >&2
+  fi
+fi
+
+# The bootstrap tests check the worker's systemd unit with systemd-analyze (Debian's systemd package).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup-tools: installing systemd-analyze (Debian package systemd)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd; } >/dev/null 2>&1 ||
+      fail "apt-get could not install systemd: install the systemd package (it has systemd-analyze)."
+  else
+    echo "setup-tools: systemd-analyze not found, so a bootstrap test will fail: install it (Debian/Ubuntu: sudo apt-get install systemd)." >&2
   fi
 fi
 

@@ -1,4 +1,4 @@
-import { OrchestratorEnv, WORKER_CODE_KEY } from '../../contracts';
+import { NODE_RUNTIME_KEY, OrchestratorEnv, WORKER_CODE_KEY } from '../../contracts';
 import { UBUNTU_2404_AMI_PARAMETER } from '../../config/settings';
 import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../support/synth';
 
@@ -122,6 +122,7 @@ describe('PipelineStack', () => {
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [refTo(json, 'aws_dynamodb_table', 'arn')] },
       { Action: ['s3:ListBucket'], Resource: [bucketArn] },
       { Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: [`${bucketArn}/data/input/*`, `${bucketArn}/${WORKER_CODE_KEY}`] },
+      { Action: ['s3:GetObject'], Resource: [`${bucketArn}/${NODE_RUNTIME_KEY}`] },
       { Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], Resource: [`${bucketArn}/data/output/*`] },
       { Action: ['s3:GetObject', 's3:ListMultipartUploadParts'], Resource: [`${bucketArn}/data/output/*`] },
       { Action: ['s3:PutObject'], Resource: [`${bucketArn}/logs/*`] },
@@ -195,13 +196,14 @@ describe('PipelineStack', () => {
     const addresses = Object.entries(json.resource).flatMap(([type, resources]) => Object.keys(resources).map((id) => `${type}.${id}`));
     const assets = {
       lambda: onlyResource(json, 'aws_lambda_function').config.filename,
-      worker: onlyResource(json, 'aws_s3_object').config.source,
+      worker: onlyResource(json, 'aws_s3_object', (config) => config.key === WORKER_CODE_KEY).config.source,
+      nodeRuntime: onlyResource(json, 'aws_s3_object', (config) => config.key === NODE_RUNTIME_KEY).config.source,
     };
-    const maskHashes = (value: unknown) => String(value).replace(/[0-9A-F]{32}/g, '<content-hash>');
+    const maskHashes = (value: unknown) => String(value).replace(/[0-9A-F]{32}/g, '<content-hash>').replace(/[0-9a-f]{128}/g, '<pinned-sha512>');
 
     expect({
       addresses: addresses.sort(),
-      assets: { lambda: maskHashes(assets.lambda), worker: maskHashes(assets.worker) },
+      assets: { lambda: maskHashes(assets.lambda), worker: maskHashes(assets.worker), nodeRuntime: maskHashes(assets.nodeRuntime) },
     }).toMatchSnapshot();
   });
 });

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Construct } from 'constructs';
-import { TerraformAsset, AssetType } from 'cdktf';
+import { TerraformAsset, AssetType, type ITerraformDependable } from 'cdktf';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
@@ -8,7 +9,16 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
-import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_CODE_KEY } from '../../contracts';
+import {
+  BOOT_FAILURES_PREFIX,
+  INPUT_PREFIX,
+  LOGS_PREFIX,
+  NODE_RUNTIME,
+  NODE_RUNTIME_KEY,
+  nodeRuntimeSha512Hex,
+  OUTPUT_PREFIX,
+  WORKER_CODE_KEY,
+} from '../../contracts';
 import { skipCheckov } from '../shared/checkov';
 import { policyDocument, type PolicyStatement } from '../shared/iam';
 
@@ -17,6 +27,11 @@ export interface PipelineBucketProps {
   readonly baseName: string;
   /** Path of the built worker bundle (`dist/worker/worker.js`); it must exist at synth. */
   readonly workerBundlePath: string;
+  /**
+   * Path of the packed Node.js runtime the workers boot with: the archive contracts/node-runtime.ts pins
+   * (`npm run build` puts it in `.tools/node-runtime/`); it must exist at synth.
+   */
+  readonly nodeRuntimeArchivePath: string;
   /** @default 30 — days before worker logs under `logs/` expire */
   readonly workerLogExpirationDays?: number;
   /**
@@ -35,10 +50,11 @@ export interface PipelineBucketProps {
 const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
 
 /**
- * The pipeline bucket: inputs under `data/input/`, outputs under `data/output/`, worker logs under `logs/`
- * and the worker bundle. Versioned, encrypted with S3-managed keys, closed to the public, owner-enforced
- * (no ACLs), TLS-only; worker logs expire, and so do old versions and the delete markers they leave. The worker bundle is uploaded with a hash of its content, so a
- * code change shows in `cdktf diff` and replaces the object.
+ * The pipeline bucket: inputs under `data/input/`, outputs under `data/output/`, worker logs under `logs/`,
+ * the worker bundle and the Node.js runtime the workers boot with. Versioned, encrypted with S3-managed keys,
+ * closed to the public, owner-enforced (no ACLs), TLS-only; worker logs expire, and so do old versions and
+ * the delete markers they leave. The worker bundle is uploaded with a hash of its content, so a code change
+ * shows in `cdktf diff` and replaces the object.
  */
 export class PipelineBucket extends Construct {
   readonly bucketName: string;
@@ -143,6 +159,8 @@ export class PipelineBucket extends Construct {
       dependsOn: [versioning, encryption],
     });
 
+    const nodeRuntime = this.uploadNodeRuntime(bucket.id, props.nodeRuntimeArchivePath, [versioning, encryption]);
+
     new S3BucketPolicy(this, 'policy', {
       bucket: bucket.id,
       policy: policyDocument([
@@ -155,15 +173,39 @@ export class PipelineBucket extends Construct {
           conditions: { Bool: { 'aws:SecureTransport': 'false' } },
         },
       ]),
-      // After the public access block, which S3 wants in place first; and after the worker bundle: the
+      // After the public access block, which S3 wants in place first; and after the uploaded objects: the
       // local emulator (moto) treats this conditional Deny as unconditional, so any upload after it would
       // be refused there. AWS itself is indifferent to the order.
-      dependsOn: [publicAccess, workerCode],
+      dependsOn: [publicAccess, workerCode, nodeRuntime],
     });
   }
 
   /**
-   * What a worker needs: read inputs and its own code, write outputs and logs. Listing is limited to the
+   * The runtime archive, tens of MB, as an object whose hash is the pinned integrity. The asset is given
+   * that hash, so a synth copies the archive into the stack directory (the `source` then resolves from there,
+   * on any machine and after `cdktf synth --hcl`) but never reads it to hash it.
+   */
+  private uploadNodeRuntime(bucketId: string, archivePath: string, dependsOn: ITerraformDependable[]): S3Object {
+    if (!existsSync(archivePath)) {
+      throw new Error(`nodeRuntimeArchivePath ${archivePath} does not exist: "npm run build" packs the pinned Node.js runtime there`);
+    }
+    const archive = new TerraformAsset(this, 'node-runtime-archive', {
+      path: archivePath,
+      type: AssetType.FILE,
+      assetHash: nodeRuntimeSha512Hex(),
+    });
+    return new S3Object(this, 'node-runtime', {
+      bucket: bucketId,
+      key: NODE_RUNTIME_KEY,
+      source: archive.path,
+      sourceHash: NODE_RUNTIME.integrity,
+      contentType: 'application/gzip',
+      dependsOn,
+    });
+  }
+
+  /**
+   * What a worker needs: read inputs, its own code and its Node.js runtime, write outputs and logs. Listing is limited to the
    * input prefix so a missing input reads as "not found" rather than "access denied". Tagging actions
    * let CopyObject carry an input's tags to its output.
    */
@@ -179,6 +221,11 @@ export class PipelineBucket extends Construct {
         sid: 'BucketReadInputsAndCode',
         actions: ['s3:GetObject', 's3:GetObjectTagging'],
         resources: [`${this.bucketArn}/${INPUT_PREFIX}*`, `${this.bucketArn}/${WORKER_CODE_KEY}`],
+      },
+      {
+        sid: 'BucketReadNodeRuntime',
+        actions: ['s3:GetObject'],
+        resources: [`${this.bucketArn}/${NODE_RUNTIME_KEY}`],
       },
       {
         sid: 'BucketWriteOutputs',

@@ -18,7 +18,10 @@ export interface UserDataParams {
   readonly maxReceiveCount?: number;
   /** undefined leaves the worker's default. */
   readonly multipartThresholdBytes?: number;
-  /** @default WORKER_LOG_PATH — where the bootstrap appends the worker's output and the worker logs. */
+  /**
+   * @default WORKER_LOG_PATH — the worker log's address. On an instance it is a symlink to the file the
+   * bootstrap, the worker and the worker's output append to (in a directory the worker's own user may write).
+   */
   readonly logPath?: string;
 }
 

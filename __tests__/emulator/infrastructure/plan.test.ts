@@ -82,7 +82,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_s3_bucket_public_access_block: 1,
     aws_s3_bucket_server_side_encryption_configuration: 1,
     aws_s3_bucket_versioning: 1,
-    aws_s3_object: 1,
+    aws_s3_object: 2,
     aws_security_group: 1,
     aws_sqs_queue: 3,
     aws_subnet: 3,
@@ -148,6 +148,6 @@ describe('with every optional feature configured', () => {
         'aws_vpc_security_group_ingress_rule',
       ]),
     );
-    expect(planned).toHaveLength(60);
+    expect(planned).toHaveLength(61);
   }, TERRAFORM_TIMEOUT_MS);
 });

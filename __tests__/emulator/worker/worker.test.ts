@@ -26,7 +26,7 @@ import {
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
-import { startHoldingProxy, type HoldingProxy } from '../../support/holding-proxy';
+import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
 import { streamRecordBody } from '../../support/worker-records';
 
 jest.setTimeout(120_000);
@@ -356,13 +356,13 @@ describe('worker process against the emulator', () => {
     await putInput(p, 'held/file.txt', Buffer.from('held'));
     await submitRow(p, 'held', inputPath(p, 'held/file.txt'));
     // The copy request never gets an answer: the job is still running when the grace period ends.
-    proxy = await startHoldingProxy(p.endpoint, (request) => request.method === 'PUT' && 'x-amz-copy-source' in request.headers);
+    proxy = await startHoldingProxy(p.endpoint);
     const logPath = temporaryLogPath();
     const env = workerEnvironment(p, { instanceId: INSTANCE_ID, logPath });
     env[ENDPOINT_ENV] = proxy.endpoint;
     const worker = startWorker(env);
     workers.push(worker);
-    await proxy.firstHeld;
+    await proxy.copyHeld;
 
     worker.child.kill('SIGTERM');
     await eventually(

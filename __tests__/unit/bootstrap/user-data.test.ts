@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { WORKER_LOG_PATH } from '../../../contracts';
-import { NODE_SHA256, NODE_VERSION } from '../../../runtime/bootstrap/user-data-template';
+import { createHash } from 'node:crypto';
+import { NODE_RUNTIME, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex, WORKER_LOG_PATH } from '../../../contracts';
 import {
   MAX_USER_DATA_BYTES,
   parseWorkerEnvironment,
@@ -66,25 +66,32 @@ describe('renderUserData', () => {
     expect(result.status).toBe(0);
   });
 
-  it('starts with a bash shebang, fails fast and powers off on every exit', () => {
+  it('starts with a bash shebang, fails fast, and a failed boot powers off', () => {
     const script = renderUserData(params);
     const lines = script.split('\n');
     expect(lines[0]).toBe('#!/bin/bash');
     expect(lines).toContain('set -euo pipefail');
-    expect(lines).toContain('trap power_off EXIT');
-    expect(script).toMatch(/power_off\(\) \{[^}]*shutdown -h now/);
+    expect(lines).toContain('  trap finish_boot EXIT');
+    expect(script).toMatch(/finish_boot\(\) \{[^}]*shutdown -h now/);
     expect(script).not.toMatch(/^\s*halt\b/m);
   });
 
-  it('installs the pinned Node.js 22 release and verifies its SHA-256 before unpacking it', () => {
+  it('installs the pinned Node.js 22 runtime from the bucket and verifies its SHA-512 before unpacking it', () => {
     const script = renderUserData(params);
-    expect(NODE_VERSION).toMatch(/^22\.\d+\.\d+$/);
-    expect(NODE_SHA256).toMatch(/^[0-9a-f]{64}$/);
-    expect(script).toContain(`readonly NODE_VERSION='${NODE_VERSION}'`);
-    expect(script).toContain(`readonly NODE_SHA256='${NODE_SHA256}'`);
-    expect(script).toContain('https://nodejs.org/dist/v$NODE_VERSION/$archive');
-    expect(script.indexOf('sha256sum --check')).toBeGreaterThan(-1);
-    expect(script.indexOf('sha256sum --check')).toBeLessThan(script.indexOf('tar -xJf'));
+    expect(NODE_RUNTIME.version).toMatch(/^22\.\d+\.\d+$/);
+    expect(script).toContain(`readonly NODE_RUNTIME_KEY='${NODE_RUNTIME_KEY}'`);
+    expect(script).toContain(`readonly NODE_RUNTIME_SHA512='${nodeRuntimeSha512Hex()}'`);
+    expect(script).not.toContain('nodejs.org');
+    expect(script.indexOf('sha512sum --check')).toBeGreaterThan(-1);
+    expect(script.indexOf('sha512sum --check')).toBeLessThan(script.indexOf('tar -xzf'));
+  });
+
+  it('renders the pinned integrity as the hex digest sha512sum prints', () => {
+    const data = Buffer.from('any archive');
+    const integrity = `sha512-${createHash('sha512').update(data).digest('base64')}`;
+    expect(nodeRuntimeSha512Hex(integrity)).toBe(createHash('sha512').update(data).digest('hex'));
+    expect(nodeRuntimeSha512Hex()).toMatch(/^[0-9a-f]{128}$/);
+    expect(() => nodeRuntimeSha512Hex('sha256-abc')).toThrow('NODE_RUNTIME.integrity must be an SRI sha512 value ("sha512-<base64>"), got "sha256-abc"');
   });
 
   it('exports the worker environment under the contract names', () => {

