@@ -91,7 +91,7 @@ export class Network extends Construct {
       });
       skipCheckov(subnet, {
         id: 'CKV_AWS_130',
-        comment: "Workers need a public address to reach nodejs.org and AWS APIs without a NAT gateway's hourly cost; their security group admits nothing inbound.",
+        comment: "Workers need a public address to reach the SQS and CloudWatch APIs without a NAT gateway's hourly cost; their security group admits nothing inbound.",
       });
       new RouteTableAssociation(this, `subnet-routes-${availabilityZoneId}`, { subnetId: subnet.id, routeTableId: routes.id });
       return subnet;
@@ -109,22 +109,21 @@ export class Network extends Construct {
 
     const workers = new SecurityGroup(this, 'worker-sg', {
       name: `${props.baseName}-worker`,
-      description: 'Pipeline workers: outbound HTTPS/HTTP only; inbound SSH only from the configured CIDR',
+      description: 'Pipeline workers: outbound HTTPS only; inbound SSH only from the configured CIDR',
       vpcId: vpc.id,
       tags: { Name: `${props.baseName}-worker` },
     });
-    // HTTPS reaches AWS APIs and the Node.js download; HTTP reaches Ubuntu's apt mirrors. DNS and NTP go to
-    // the VPC's own link-local services, which security groups do not filter.
-    for (const port of [443, 80]) {
-      new VpcSecurityGroupEgressRule(this, `egress-${port}`, {
-        securityGroupId: workers.id,
-        description: port === 443 ? 'HTTPS: AWS APIs and the Node.js download' : "HTTP: Ubuntu's apt mirrors",
-        ipProtocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        cidrIpv4: '0.0.0.0/0',
-      });
-    }
+    // HTTPS reaches the SQS and CloudWatch APIs (S3 and DynamoDB go through the gateway endpoints, and the
+    // Node.js runtime comes from the pipeline bucket). Nothing else: a worker installs no packages. DNS and
+    // NTP go to the VPC's own link-local services, which security groups do not filter.
+    new VpcSecurityGroupEgressRule(this, 'egress-443', {
+      securityGroupId: workers.id,
+      description: 'HTTPS: AWS APIs',
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: '0.0.0.0/0',
+    });
     if (props.sshCidr !== undefined) {
       new VpcSecurityGroupIngressRule(this, 'ssh-ingress', {
         securityGroupId: workers.id,

@@ -148,6 +148,6 @@ describe('with every optional feature configured', () => {
         'aws_vpc_security_group_ingress_rule',
       ]),
     );
-    expect(planned).toHaveLength(61);
+    expect(planned).toHaveLength(60);
   }, TERRAFORM_TIMEOUT_MS);
 });

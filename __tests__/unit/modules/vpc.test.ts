@@ -82,7 +82,7 @@ describe('Network', () => {
     }
   });
 
-  it('gives the worker security group no inbound rule by default, only HTTPS and HTTP out', () => {
+  it('gives the worker security group no inbound rule by default, only HTTPS out', () => {
     const json = parseSynth(synth());
 
     expect(resourcesOf(json, 'aws_vpc_security_group_ingress_rule')).toEqual([]);
@@ -91,7 +91,6 @@ describe('Network', () => {
     expect(group).not.toHaveProperty('ingress');
     expect(resourcesOf(json, 'aws_vpc_security_group_egress_rule').map(([, rule]) => rule)).toEqual([
       expect.objectContaining({ ip_protocol: 'tcp', from_port: 443, to_port: 443, cidr_ipv4: '0.0.0.0/0' }),
-      expect.objectContaining({ ip_protocol: 'tcp', from_port: 80, to_port: 80, cidr_ipv4: '0.0.0.0/0' }),
     ]);
   });
 
