@@ -88,7 +88,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_subnet: 3,
     aws_vpc: 1,
     aws_vpc_endpoint: 2,
-    aws_vpc_security_group_egress_rule: 2,
+    aws_vpc_security_group_egress_rule: 1,
     terraform_data: 1,
   });
 }, TERRAFORM_TIMEOUT_MS);
