@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local run need beyond npm, idempotently:
-#   .venv/              moto (the AWS emulator) and checkov (the security scanner), pinned in requirements.txt
+#   .venv/              moto (the AWS emulator), checkov (the security scanner) and zizmor (the workflow
+#                       linter), pinned in requirements.txt
 #   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
 # Each missing prerequisite gets one line naming it and how to get it.
 set -euo pipefail
@@ -33,7 +34,7 @@ fi
 stamp="$root/.venv/.requirements.sha256"
 wanted=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
 if [ ! -x "$root/.venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "setup-tools: installing moto and checkov into .venv (about a minute)" >&2
+  echo "setup-tools: installing moto, checkov and zizmor into .venv (about a minute)" >&2
   "$python" -m venv "$root/.venv" || fail "could not create .venv: install the python3-venv package."
   "$root/.venv/bin/pip" install --quiet -r "$root/requirements.txt" >"$root/.venv/pip-install.log" 2>&1 ||
     fail "pip could not install requirements.txt into .venv: see .venv/pip-install.log."
