@@ -5,7 +5,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ENDPOINT_ENV } from '../../contracts';
 import { EMULATOR_CREDENTIALS } from '../emulator/moto';
-import type { InvokeRequest, InvokeResponse } from './lambda-host';
+import type { InvokeRequest, InvokeResponse, InvokeStarted } from './lambda-host';
 import { lambdaLogGroupName, lambdaLogStreamName } from './log-events';
 import { startLogShipper, type LogShipper } from './log-shipper';
 import type { LocalLog } from '../log';
@@ -110,6 +110,9 @@ export function functionProcessEnv(
   };
 }
 
+/** Lambda's limit on the init phase of an execution environment. */
+const INIT_LIMIT_MS = 10_000;
+
 /** One execution environment: the host process and the log stream its output goes to. */
 interface Host {
   readonly child: ChildProcess;
@@ -168,15 +171,24 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
         child.off('exit', onExit);
         resolve(response);
       };
-      const onMessage = (response: InvokeResponse) => response.id === request.id && finish(response);
-      const onExit = (code: number | null) => finish({ id: request.id, error: { message: `the function's process exited (code ${code})` } });
       // Lambda stops an invocation at the function's timeout and discards its environment.
-      const timer = setTimeout(() => {
+      const timedOut = () => {
         shipper.add(`${new Date().toISOString()} ${request.requestId} Task timed out after ${deployed.timeoutSeconds.toFixed(2)} seconds`);
         if (host?.child === child) host = undefined;
         child.kill('SIGKILL');
         finish({ id: request.id, error: { message: `timed out after ${deployed.timeoutSeconds} s` } });
-      }, request.timeoutMs);
+      };
+      // The timeout counts from the handler's start. Before it, the init phase (a cold start) gets
+      // Lambda's 10 s init limit, then the function's timeout again, as Lambda retries a slow init
+      // within the invocation (Lambda execution environment lifecycle, "Init phase").
+      let timer = setTimeout(timedOut, INIT_LIMIT_MS + request.timeoutMs);
+      const onMessage = (message: InvokeResponse | InvokeStarted) => {
+        if (message.id !== request.id) return;
+        if (!('started' in message)) return finish(message);
+        clearTimeout(timer);
+        timer = setTimeout(timedOut, request.timeoutMs);
+      };
+      const onExit = (code: number | null) => finish({ id: request.id, error: { message: `the function's process exited (code ${code})` } });
       child.on('message', onMessage);
       child.once('exit', onExit);
       child.send(request, (error) => error && finish({ id: request.id, error: { message: `could not reach the function's process: ${error.message}` } }));
