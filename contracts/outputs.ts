@@ -8,6 +8,7 @@ export const StackOutput = {
   dlqUrl: 'dlq_url',
   bucketName: 'bucket_name',
   region: 'region',
+  lambdaLogGroupName: 'lambda_log_group_name',
 } as const;
 
 /**

@@ -45,7 +45,7 @@ export interface LocalPipeline {
   /** `http://127.0.0.1:<port>`: use as `--endpoint-url` or AWS_ENDPOINT_URL. */
   readonly endpoint: string;
   readonly region: string;
-  /** Where the orchestrator's and the workers' log files are while the run lasts. */
+  /** Where the workers' log files are while the run lasts (the orchestrator's lines go to CloudWatch Logs). */
   readonly workDir: string;
   /** Every Terraform output of the stack. */
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -152,19 +152,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => instances.stop());
 
-    const functionLogPath = path.join(workDir, 'orchestrator.log');
-    options.progress?.(`orchestrator logs (its CloudWatch Logs): ${functionLogPath}`);
+    const functionName = requiredOutput(deployment.outputs, 'lambda_function_name');
     const schedule = await startSchedule({
       lambda: clients.lambda,
-      functionName: requiredOutput(deployment.outputs, 'lambda_function_name'),
+      logs: clients.logs,
+      functionName,
       codeDir: ORCHESTRATOR_CODE_DIR,
       endpoint: emulator.endpoint,
       region,
       ruleName: optionalOutput(deployment.outputs, 'schedule_rule_name') ?? 'local-schedule',
       tickMs: (options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds) * 1000,
-      functionLogPath,
       log: options.log,
     });
+    options.progress?.(
+      `orchestrator logs: CloudWatch Logs group ${schedule.logGroupName} (aws --endpoint-url ${emulator.endpoint} logs tail ${schedule.logGroupName} --follow)`,
+    );
     // Stopped first, so no tick launches a worker while the instances are being stopped.
     stops.push(() => schedule.stop());
 

@@ -8,6 +8,19 @@ export function parseInstanceId(value: string): string {
   return value;
 }
 
+const DURATION = /^(\d+)([smhdw])$/;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A duration such as `30s`, `10m`, `2h`, `1d` or `1w` (as `aws logs tail --since` takes it), in milliseconds. */
+export function parseDuration(option: string, value: string): number {
+  const match = DURATION.exec(value);
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2]] : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new UsageError(`${option} must be a duration such as 30s, 10m, 2h or 1d, got "${value}"`);
+  }
+  return ms;
+}
+
 /** For option values such as --limit and --concurrency. */
 export function parsePositiveInteger(option: string, value: string, max: number): number {
   const number = /^\d+$/.test(value) ? Number(value) : NaN;

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -7,6 +8,7 @@ export interface OpsClients {
   readonly s3: S3Client;
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  readonly logs: CloudWatchLogsClient;
 }
 
 export interface ClientOptions {
@@ -28,6 +30,7 @@ export function createClients(options: ClientOptions): OpsClients {
       marshallOptions: { removeUndefinedValues: true },
     }),
     sqs: new SQSClient(shared),
+    logs: new CloudWatchLogsClient(shared),
   };
 }
 
@@ -35,4 +38,5 @@ export function destroyClients(clients: OpsClients): void {
   clients.s3.destroy();
   clients.documents.destroy();
   clients.sqs.destroy();
+  clients.logs.destroy();
 }

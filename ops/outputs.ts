@@ -7,6 +7,8 @@ export interface StackOutputs {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly bucketName: string;
+  /** The orchestrator's CloudWatch Logs group; absent from outputs files written before the output existed. */
+  readonly lambdaLogGroupName?: string;
   /** Absent when neither the stack nor the file gives it; the SDK's region chain then decides. */
   readonly region?: string;
   /** The emulator's URL, which the local run's outputs file records next to the stack. */
@@ -47,6 +49,7 @@ export function parseStackOutputs(text: string, source: string, stackName?: stri
     queueUrl: read('queueUrl') as string,
     dlqUrl: read('dlqUrl') as string,
     bucketName: read('bucketName') as string,
+    lambdaLogGroupName: read('lambdaLogGroupName'),
     region: read('region') ?? topLevelString(parsed, 'region'),
     endpoint: topLevelString(parsed, 'endpoint'),
   };

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ENDPOINT_ENV } from '../contracts';
-import { STACK_OUTPUTS_FILE } from '../contracts/outputs';
-import { parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
+import { STACK_OUTPUTS_FILE, StackOutput } from '../contracts/outputs';
+import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
 import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
-import { listLogInstances, readInstanceLogs } from './effects/logs';
+import { listLogInstances, readInstanceLogs, readLogGroupEvents } from './effects/logs';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
 import { readQueueDepth } from '../runtime/queue-depth';
@@ -44,6 +44,8 @@ interface GlobalOptions {
 
 const MAX_CONCURRENCY = 64;
 const MAX_LIMIT = 1000;
+/** How far back `logs --orchestrator` reads by default, as `aws logs tail` does. */
+const DEFAULT_LOGS_SINCE = '10m';
 
 /** Runs `pipeline <args>` and resolves to the process exit code. */
 export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
@@ -63,7 +65,7 @@ export async function runCli(args: readonly string[], deps: CliDeps): Promise<nu
 function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Command {
   const { io } = deps;
   const program = new Command('pipeline')
-    .description('Operate the file pipeline: submit files, watch progress, retry failures, read worker logs.')
+    .description('Operate the file pipeline: submit files, watch progress, retry failures, read worker and orchestrator logs.')
     .option('--outputs <file>', 'stack outputs file (cdktf output --outputs-file, or the local run)', STACK_OUTPUTS_FILE)
     .option('--stack <name>', 'stack to read from an outputs file holding several')
     .option('--endpoint-url <url>', `AWS endpoint, e.g. the local emulator (default: $${ENDPOINT_ENV}, then the outputs file's "endpoint")`)
@@ -164,9 +166,34 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('logs')
-    .description('list instances with worker logs, or print one instance\'s logs')
+    .description("list instances with worker logs, print one instance's logs, or print the orchestrator's recent lines")
     .argument('[instance-id]', 'EC2 instance id, e.g. i-0123456789abcdef0')
-    .action(async (instanceId: string | undefined, _options: unknown, command: Command) => {
+    .option('--orchestrator', "the orchestrator's lines, from its CloudWatch Logs group", false)
+    .option('--since <duration>', `with --orchestrator: how far back, e.g. 30s, 10m, 2h, 1d (default: ${DEFAULT_LOGS_SINCE})`)
+    .action(async (instanceId: string | undefined, options: { orchestrator: boolean; since?: string }, command: Command) => {
+      if (options.orchestrator) {
+        if (instanceId !== undefined) throw new UsageError('logs takes an instance id or --orchestrator, not both');
+        const sinceMs = parseDuration('--since', options.since ?? DEFAULT_LOGS_SINCE);
+        await withContext(command, async (outputs, { logs }) => {
+          const logGroupName = outputs.lambdaLogGroupName;
+          if (logGroupName === undefined) {
+            throw new UsageError(
+              `the outputs file has no ${StackOutput.lambdaLogGroupName} output: write it again with "npx cdktf output --outputs-file ${STACK_OUTPUTS_FILE}"`,
+            );
+          }
+          const since = new Date(Date.now() - sinceMs);
+          const events = await readLogGroupEvents(logs, logGroupName, since.getTime());
+          if (events.length === 0) io.out(`no orchestrator log lines in ${logGroupName} since ${since.toISOString()}\n`);
+          let stream: string | undefined;
+          for (const event of events) {
+            // Headers go to stderr so stdout stays the function's own lines (pipe it to jq).
+            if (event.logStreamName !== stream) io.err(`==> ${logGroupName} ${(stream = event.logStreamName)} <==\n`);
+            io.out(`${event.message}\n`);
+          }
+        });
+        return;
+      }
+      if (options.since !== undefined) throw new UsageError('--since applies to --orchestrator only');
       const id = instanceId === undefined ? undefined : parseInstanceId(instanceId);
       await withContext(command, async (outputs, { s3 }) => {
         if (id === undefined) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local run need beyond npm, idempotently:
-#   .venv/              moto (the AWS emulator), checkov and parliament (the security gate), pinned in requirements.txt
+#   .venv/              moto (the AWS emulator), checkov and parliament (the security gate) and zizmor (the
+#                       workflow linter), pinned in requirements.txt
 #   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
 # (npm run build packs the workers' Node.js runtime into .tools/node-runtime/: scripts/fetch-node-runtime.ts.)
 # Each missing prerequisite gets one line naming it and how to get it.
@@ -45,7 +46,7 @@ fi
 stamp="$root/.venv/.requirements.sha256"
 wanted=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
 if [ ! -x "$root/.venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "setup-tools: installing moto, checkov and parliament into .venv (about a minute)" >&2
+  echo "setup-tools: installing moto, checkov, parliament and zizmor into .venv (about a minute)" >&2
   "$python" -m venv "$root/.venv" || fail "could not create .venv: install the python3-venv package."
   "$root/.venv/bin/pip" install --quiet -r "$root/requirements.txt" >"$root/.venv/pip-install.log" 2>&1 ||
     fail "pip could not install requirements.txt into .venv: see .venv/pip-install.log."

@@ -55,11 +55,26 @@ describe('GitHub workflows', () => {
     expect(validateWorkflow(broken).errors).not.toEqual([]);
   });
 
-  it.each(workflowFiles)('%s pins every action to at least a major version', (file) => {
-    const uses = Object.values(workflow(file).jobs).flatMap((job) => allSteps(job).map((step) => step.uses));
-    for (const action of uses.filter((value): value is string => value !== undefined)) {
-      expect(action).toMatch(/^[\w.-]+\/[\w.-]+@v\d+(\.\d+)*$/);
+  // js-yaml drops comments, so the pins are read from the source lines.
+  const usesLines = (file: string): string[] =>
+    source(file)
+      .split('\n')
+      .map((line) => /^\s*(?:- )?uses: (.*)$/.exec(line)?.[1])
+      .filter((value): value is string => value !== undefined);
+
+  it.each(workflowFiles)('%s pins every action to a full commit SHA, with the tag in a comment', (file) => {
+    const actions = usesLines(file).filter((uses) => !uses.startsWith('$/'));
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  it('pins each action to the same commit in every workflow', () => {
+    const pins = new Map<string, Set<string>>();
+    for (const uses of workflowFiles.flatMap(usesLines).filter((value) => !value.startsWith('$/'))) {
+      const [action, pin] = uses.split('@');
+      pins.set(action, (pins.get(action) ?? new Set()).add(pin));
     }
+    expect([...pins].filter(([, pinned]) => pinned.size > 1)).toEqual([]);
   });
 
   it.each(workflowFiles)('%s never reads AWS keys from secrets', (file) => {
@@ -110,7 +125,8 @@ describe('GitHub workflows', () => {
     const job = definition.jobs[jobName];
 
     it('runs the shared checks first', () => {
-      expect(definition.jobs.checks.uses).toBe('./.github/workflows/checks.yml');
+      // The self-repository form resolves to the running commit, never to files an earlier step wrote.
+      expect(definition.jobs.checks.uses).toBe('$/.github/workflows/checks.yml');
       expect(job.needs).toBe('checks');
     });
 

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -12,6 +13,7 @@ export interface EmulatorClients {
   readonly streams: DynamoDBStreamsClient;
   readonly ec2: EC2Client;
   readonly lambda: LambdaClient;
+  readonly logs: CloudWatchLogsClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
 }
@@ -31,6 +33,7 @@ export function emulatorClients(endpoint: string, region: string): EmulatorClien
     streams: new DynamoDBStreamsClient(config),
     ec2: new EC2Client(config),
     lambda: new LambdaClient(config),
+    logs: new CloudWatchLogsClient(config),
     s3: new S3Client({ ...config, forcePathStyle: true }),
     sqs: new SQSClient(config),
   };

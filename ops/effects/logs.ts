@@ -1,5 +1,6 @@
+import { paginateFilterLogEvents, ResourceNotFoundException, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { LOGS_PREFIX } from '../../contracts';
+import { BOOT_FAILURES_PREFIX, LOGS_PREFIX } from '../../contracts';
 import { UsageError } from '../errors';
 
 /** Instance ids that have logs, from the `logs/<instance-id>/` prefixes. */
@@ -7,7 +8,8 @@ export async function listLogInstances(s3: S3Client, bucketName: string): Promis
   const ids: string[] = [];
   for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucketName, Prefix: LOGS_PREFIX, Delimiter: '/' })) {
     for (const prefix of page.CommonPrefixes ?? []) {
-      if (prefix.Prefix) ids.push(prefix.Prefix.slice(LOGS_PREFIX.length).replace(/\/$/, ''));
+      // logs/boot-failures/ holds the bootstraps' failure markers, not an instance's logs.
+      if (prefix.Prefix && prefix.Prefix !== BOOT_FAILURES_PREFIX) ids.push(prefix.Prefix.slice(LOGS_PREFIX.length).replace(/\/$/, ''));
     }
   }
   return ids;
@@ -32,4 +34,30 @@ export async function readInstanceLogs(s3: S3Client, bucketName: string, instanc
     logs.push({ key, body: body ? await body.transformToString() : '' });
   }
   return logs;
+}
+
+export interface FunctionLogEvent {
+  readonly timestamp: number;
+  readonly logStreamName: string;
+  readonly message: string;
+}
+
+/**
+ * Every event of a log group from `startTime` on, oldest first, across its streams (FilterLogEvents,
+ * paginated). Throws UsageError when the group does not exist.
+ */
+export async function readLogGroupEvents(logs: CloudWatchLogsClient, logGroupName: string, startTime: number): Promise<FunctionLogEvent[]> {
+  const events: FunctionLogEvent[] = [];
+  try {
+    for await (const page of paginateFilterLogEvents({ client: logs }, { logGroupName, startTime })) {
+      for (const event of page.events ?? []) {
+        events.push({ timestamp: event.timestamp ?? 0, logStreamName: event.logStreamName ?? '', message: event.message ?? '' });
+      }
+    }
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) throw new UsageError(`no log group ${logGroupName}: ${error.message}`);
+    throw error;
+  }
+  // Stable: events of one millisecond keep the order the service gave them.
+  return events.sort((a, b) => a.timestamp - b.timestamp);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
@@ -67,6 +68,18 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
   expect(logKeys.length).toBeGreaterThan(0);
   const log = await p.clients.s3.send(new GetObjectCommand({ Bucket: output(p, 'bucket_name'), Key: logKeys[0] }));
   expect(await log.Body!.transformToString()).toContain('test1');
+
+  // The original design's "Check Logs": the orchestrator's launch is in its CloudWatch Logs group.
+  const logGroupName = output(p, 'lambda_log_group_name');
+  const launched = await waitFor(
+    "the orchestrator's launch in its log group",
+    async () => {
+      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: '"orchestrator.worker.launched"' }));
+      return events.find((event) => event.message?.includes(worker.instanceId));
+    },
+    30_000,
+  );
+  expect(launched.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
 });
 
 it('fails bad rows with a reason, and never enqueues a lowercase status', async () => {

@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
+import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator/moto';
 import { runInProcess, useOpsEmulator } from './ops-fixture';
 
@@ -228,9 +229,10 @@ describe('logs', () => {
   const first = 'i-0123456789abcdef0';
   const second = 'i-0fedcba9876543210';
 
-  it('lists the instances that have logs', async () => {
+  it('lists the instances that have logs, not the boot-failure markers beside them', async () => {
     await putObject(`${LOGS_PREFIX}${first}/sqs_worker.logs`, '{"event":"a"}\n');
     await putObject(`${LOGS_PREFIX}${second}/sqs_worker.logs`, '{"event":"b"}\n');
+    await putObject(`${BOOT_FAILURES_PREFIX}2026-11-27T12-00-00-000Z-${second}.json`, '{"status":1}');
 
     const result = await cli('logs');
 
@@ -254,5 +256,79 @@ describe('logs', () => {
     const result = await cli('logs', second);
 
     expect(result).toMatchObject({ code: 1, stderr: `pipeline: no logs for instance ${second} under s3://${ctx.resources.bucketName}/logs/${second}/\n` });
+  });
+});
+
+describe('logs --orchestrator', () => {
+  const minutesAgo = (minutes: number) => Date.now() - minutes * 60_000;
+  const streamA = '2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef';
+  const streamB = '2026/11/27/[$LATEST]fedcba9876543210fedcba9876543210';
+  const putEvents = async (logStreamName: string, events: { timestamp: number; message: string }[]) => {
+    await ctx.clients.logs.send(new CreateLogStreamCommand({ logGroupName: ctx.resources.logGroupName, logStreamName })).catch(() => undefined);
+    await ctx.clients.logs.send(new PutLogEventsCommand({ logGroupName: ctx.resources.logGroupName, logStreamName, logEvents: events }));
+  };
+  const header = (stream: string) => `==> ${ctx.resources.logGroupName} ${stream} <==\n`;
+
+  beforeEach(async () => {
+    await putEvents(streamA, [
+      { timestamp: minutesAgo(20), message: 'START RequestId: old Version: $LATEST' },
+      { timestamp: minutesAgo(5), message: '{"event":"orchestrator.queue.empty"}' },
+      { timestamp: minutesAgo(5) + 1, message: 'END RequestId: r1' },
+    ]);
+    await putEvents(streamB, [{ timestamp: minutesAgo(2), message: '{"event":"orchestrator.worker.launched"}' }]);
+  });
+
+  it('prints the last 10 minutes of the log group, oldest first, naming each stream on stderr', async () => {
+    const result = await cli('logs', '--orchestrator');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('{"event":"orchestrator.queue.empty"}\nEND RequestId: r1\n{"event":"orchestrator.worker.launched"}\n');
+    expect(result.stderr).toBe(`${header(streamA)}${header(streamB)}`);
+  });
+
+  it('--since reaches further back', async () => {
+    const result = await cli('logs', '--orchestrator', '--since', '30m');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe('START RequestId: old Version: $LATEST');
+    expect(result.stdout.split('\n')).toHaveLength(5);
+  });
+
+  it('says so when the window holds no line', async () => {
+    const result = await cli('logs', '--orchestrator', '--since', '1m');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^no orchestrator log lines in ${ctx.resources.logGroupName} since \\d{4}-\\d{2}-\\d{2}T\\S+Z\n$`));
+  });
+
+  it('names a log group that does not exist', async () => {
+    const file = path.join(ctx.dir, 'other.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'))['rag-pipeline'], lambda_log_group_name: '/aws/lambda/gone' }));
+
+    const result = await cli('--outputs', file, 'logs', '--orchestrator');
+
+    expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'pipeline: no log group /aws/lambda/gone: The specified log group does not exist.\n' });
+  });
+
+  it('names the missing output in an outputs file written before it existed', async () => {
+    const file = path.join(ctx.dir, 'older.json');
+    const older = JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'))['rag-pipeline'];
+    delete older.lambda_log_group_name;
+    writeFileSync(file, JSON.stringify(older));
+
+    const result = await cli('--outputs', file, 'logs', '--orchestrator');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'pipeline: the outputs file has no lambda_log_group_name output: write it again with "npx cdktf output --outputs-file outputs.json"\n',
+    );
+  });
+
+  it.each([
+    { case: 'an instance id with --orchestrator', args: ['logs', 'i-0123456789abcdef0', '--orchestrator'], error: 'logs takes an instance id or --orchestrator, not both' },
+    { case: 'a --since that is not a duration', args: ['logs', '--orchestrator', '--since', 'yesterday'], error: '--since must be a duration such as 30s, 10m, 2h or 1d, got "yesterday"' },
+    { case: '--since without --orchestrator', args: ['logs', '--since', '10m'], error: '--since applies to --orchestrator only' },
+  ])('refuses $case', async ({ args, error }) => {
+    expect(await cli(...args)).toMatchObject({ code: 1, stdout: '', stderr: `pipeline: ${error}\n` });
   });
 });

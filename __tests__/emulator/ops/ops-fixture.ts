@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ItemAttribute, STATUS_INDEX_NAME } from '../../../contracts';
 import { StackOutput } from '../../../contracts/outputs';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
-import { createClients, type OpsClients } from '../../../ops/clients';
+import { createClients, destroyClients, type OpsClients } from '../../../ops/clients';
 import { runCli } from '../../../ops/program';
 
 /** Helpers for the ops CLI emulator suites (not a suite itself). */
@@ -30,11 +31,13 @@ export interface Resources {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly bucketName: string;
+  /** The orchestrator's log group, as Lambda names it. */
+  readonly logGroupName: string;
 }
 
-/** The table with its status index, the work queue with its dead-letter queue, and the bucket, as the stack makes them. */
+/** The table with its status index, the work queue with its dead-letter queue, the bucket and the orchestrator's log group, as the stack makes them. */
 export async function createResources(endpoint: string, clients: OpsClients): Promise<Resources> {
-  const names = { tableName: 'ops-items', queue: 'ops-work', dlq: 'ops-work-dlq', bucketName: 'ops-bucket' };
+  const names = { tableName: 'ops-items', queue: 'ops-work', dlq: 'ops-work-dlq', bucketName: 'ops-bucket', logGroupName: '/aws/lambda/ops-orchestrator' };
   const dynamodb = new DynamoDBClient({ endpoint, region: EMULATOR_REGION, credentials });
   await dynamodb.send(
     new CreateTableCommand({
@@ -66,7 +69,14 @@ export async function createResources(endpoint: string, clients: OpsClients): Pr
     }),
   );
   await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucketName }));
-  return { tableName: names.tableName, queueUrl: queueUrl as string, dlqUrl: dlqUrl as string, bucketName: names.bucketName };
+  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: names.logGroupName }));
+  return {
+    tableName: names.tableName,
+    queueUrl: queueUrl as string,
+    dlqUrl: dlqUrl as string,
+    bucketName: names.bucketName,
+    logGroupName: names.logGroupName,
+  };
 }
 
 /** The outputs file as `cdktf output --outputs-file` writes it. */
@@ -78,6 +88,7 @@ export function outputsFileText(resources: Resources): string {
       [StackOutput.dlqUrl]: resources.dlqUrl,
       [StackOutput.bucketName]: resources.bucketName,
       [StackOutput.region]: EMULATOR_REGION,
+      [StackOutput.lambdaLogGroupName]: resources.logGroupName,
     },
   });
 }
@@ -146,9 +157,7 @@ export function useOpsEmulator(outputsFile: string): OpsEmulatorContext {
     context.clients = emulatorClients(context.emulator.endpoint);
   });
   afterAll(async () => {
-    context.clients?.s3.destroy();
-    context.clients?.documents.destroy();
-    context.clients?.sqs.destroy();
+    if (context.clients) destroyClients(context.clients);
     await context.emulator?.stop();
   });
   beforeEach(async () => {

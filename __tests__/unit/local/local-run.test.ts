@@ -113,10 +113,19 @@ describe('scheduledEvent', () => {
 describe('functionProcessEnv', () => {
   it('is the deployed environment plus what Lambda provides, with only the endpoint pointed at the emulator', () => {
     const env = functionProcessEnv(
-      { functionName: 'orch', handler: 'index.handler', timeoutSeconds: 60, accountId: '1', environment: { SQS_QUEUE_URL: 'q', AWS_ENDPOINT_URL: 'x' } },
+      {
+        functionName: 'orch',
+        handler: 'index.handler',
+        timeoutSeconds: 60,
+        memorySizeMb: 256,
+        logGroupName: '/aws/lambda/orch',
+        accountId: '1',
+        environment: { SQS_QUEUE_URL: 'q', AWS_ENDPOINT_URL: 'x' },
+      },
       'http://127.0.0.1:5000',
       'us-east-1',
       '/tmp/home',
+      '2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef',
     );
 
     expect(env).toMatchObject({
@@ -124,6 +133,10 @@ describe('functionProcessEnv', () => {
       AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
       AWS_REGION: 'us-east-1',
       AWS_LAMBDA_FUNCTION_NAME: 'orch',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/orch',
+      AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef',
       AWS_ACCESS_KEY_ID: 'testing',
       HOME: '/tmp/home',
     });

@@ -1,4 +1,4 @@
-import { parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from '../../../ops/arguments';
+import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from '../../../ops/arguments';
 import { UsageError } from '../../../ops/errors';
 
 describe('parseInstanceId', () => {
@@ -42,5 +42,21 @@ describe('parseKeyPrefix', () => {
 
   it.each(['../escape', 'a/../b', '/absolute', 'a//b', './a'])('refuses "%s"', (value) => {
     expect(() => parseKeyPrefix(value)).toThrow(`--prefix must be a relative path such as "batch-7/" without empty, "." or ".." parts, got "${value}"`);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    { value: '30s', expected: 30_000 },
+    { value: '10m', expected: 600_000 },
+    { value: '2h', expected: 7_200_000 },
+    { value: '1d', expected: 86_400_000 },
+    { value: '1w', expected: 604_800_000 },
+  ])('reads $value as $expected ms', ({ value, expected }) => {
+    expect(parseDuration('--since', value)).toBe(expected);
+  });
+
+  it.each(['', '10', 'm', '0m', '-5m', '1.5h', '10 m', '3y', '99999999999999999w'])('refuses "%s", naming the option', (value) => {
+    expect(() => parseDuration('--since', value)).toThrow(new UsageError(`--since must be a duration such as 30s, 10m, 2h or 1d, got "${value}"`));
   });
 });

@@ -29,6 +29,13 @@ describe('parseStackOutputs', () => {
     expect(parseStackOutputs(JSON.stringify(file), 'outputs.json', stack)).toEqual(EXPECTED);
   });
 
+  it("reads the orchestrator's log group when the stack outputs it, and leaves it undefined in older files", () => {
+    const withLogGroup = { ...OUTPUTS, [StackOutput.lambdaLogGroupName]: '/aws/lambda/rag-pipeline-dev-orchestrator' };
+
+    expect(parseStackOutputs(JSON.stringify(withLogGroup), 'f.json').lambdaLogGroupName).toBe('/aws/lambda/rag-pipeline-dev-orchestrator');
+    expect(parseStackOutputs(JSON.stringify(OUTPUTS), 'f.json').lambdaLogGroupName).toBeUndefined();
+  });
+
   it('leaves the region undefined when the stack does not output it', () => {
     expect(parseStackOutputs(JSON.stringify(WITHOUT_REGION), 'f.json').region).toBeUndefined();
   });
