@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local run need beyond npm, idempotently:
+#   .tools/node/        Node.js 22, only when this machine's Node is older than package.json's engines:
+#                       the workers' pinned runtime, unpacked (scripts/provision-node.ts)
 #   .venv/              moto (the AWS emulator), checkov and parliament (the security gate) and zizmor (the
 #                       workflow linter), pinned in requirements.txt
 #   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
@@ -41,6 +43,11 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
     echo "setup-tools: systemd-analyze not found, so a bootstrap test will fail: install it (Debian/Ubuntu: sudo apt-get install systemd)." >&2
   fi
 fi
+
+# 0. Node.js. On an older Node, provision-node.ts unpacks the pinned one and says how to put it on PATH;
+#    where it cannot (not linux-x64), it says what to install, and the setup stops.
+[ -x "$root/node_modules/.bin/tsx" ] || fail "node_modules/.bin/tsx not found: run npm ci first."
+"$root/node_modules/.bin/tsx" "$root/scripts/provision-node.ts" >/dev/null || exit 1
 
 # 1. Python tools, reinstalled only when requirements.txt changes.
 stamp="$root/.venv/.requirements.sha256"

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
+import { minimumNodeMajor } from '../../scripts/provision-node';
 
 // js-yaml comes with eslint's dependencies and ships no types; only `load` is used.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,6 +25,7 @@ interface Job {
   readonly needs?: string | string[];
   readonly if?: string;
   readonly permissions?: Record<string, string>;
+  readonly strategy?: Record<string, unknown>;
   readonly steps?: Step[];
 }
 interface Workflow {
@@ -32,6 +34,9 @@ interface Workflow {
   readonly concurrency?: { group: string; 'cancel-in-progress'?: boolean };
   readonly jobs: Record<string, Job>;
 }
+
+const packageJson = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { engines: { node: string } };
+const ENGINES_MINIMUM = minimumNodeMajor(packageJson.engines.node);
 
 const workflowFiles = readdirSync(WORKFLOWS_DIR).filter((file) => /\.ya?ml$/.test(file));
 const source = (file: string): string => readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8');
@@ -91,8 +96,12 @@ describe('GitHub workflows', () => {
       expect(checks.permissions).toEqual({ contents: 'read' });
     });
 
-    it('sets up Node 20 with the npm cache, Python 3.11 and Terraform 1.11 without the wrapper', () => {
-      expect(stepUsing(job, 'actions/setup-node')?.with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+    it("runs on Node 22, package.json's baseline, and on Node 24, each leg to the end", () => {
+      expect(job.strategy).toEqual({ 'fail-fast': false, matrix: { 'node-version': [ENGINES_MINIMUM, 24] } });
+      expect(stepUsing(job, 'actions/setup-node')?.with).toMatchObject({ 'node-version': '${{ matrix.node-version }}', cache: 'npm' });
+    });
+
+    it('sets up Python 3.11 and Terraform 1.11 without the wrapper', () => {
       expect(stepUsing(job, 'actions/setup-python')?.with).toMatchObject({ 'python-version': '3.11' });
       const terraform = stepUsing(job, 'hashicorp/setup-terraform')?.with;
       expect(String(terraform?.terraform_version)).toMatch(/^1\.11\./);
@@ -136,6 +145,10 @@ describe('GitHub workflows', () => {
       const credentials = stepUsing(job, 'aws-actions/configure-aws-credentials');
       expect(credentials?.with?.['role-to-assume']).toBe(`\${{ vars.${roleVariable} }}`);
       expect(Object.keys(credentials?.with ?? {})).not.toEqual(expect.arrayContaining(['aws-access-key-id']));
+    });
+
+    it("synthesizes on Node 22, package.json's baseline and the Lambda's runtime", () => {
+      expect(stepUsing(job, 'actions/setup-node')?.with).toMatchObject({ 'node-version': ENGINES_MINIMUM, cache: 'npm' });
     });
 
     it('builds the bundles before cdktf synthesizes (assets are hashed at synth)', () => {
