@@ -15,12 +15,9 @@ import { launchWindowStart } from './launch-token';
 import type { Logger } from './logger';
 import type { LaunchMetrics } from './metrics';
 import { freeSlots, isActive, type WorkerInstance } from './slots';
+import { describeTrigger, type OrchestratorEvent, type Trigger } from './trigger';
 
-/** The parts of an invoking event the orchestrator uses: a scheduled event's ID names the tick in the logs. */
-export interface ScheduledEvent {
-  readonly id?: string;
-  readonly time?: string;
-}
+export type { OrchestratorEvent, QueueBatchEvent, ScheduledEvent } from './trigger';
 
 /** The part of the Lambda context the orchestrator uses. */
 export interface InvocationContext {
@@ -48,7 +45,9 @@ export interface LaunchDeferral {
 }
 
 /** What one tick saw, decided and did; returned and logged as `orchestrator.tick.completed`. */
-export interface TickSummary {
+export type TickSummary = TickOutcome & Trigger;
+
+interface TickOutcome {
   readonly tickId: string;
   readonly visibleMessages: number;
   readonly inFlightMessages: number;
@@ -63,7 +62,12 @@ export interface TickSummary {
   readonly deferred?: LaunchDeferral;
 }
 
-export type OrchestratorHandler = (event: ScheduledEvent, context?: InvocationContext) => Promise<TickSummary>;
+/**
+ * One run, whatever invoked it: the schedule or a batch from the wake queue (docs/orchestrator.md). It returns
+ * normally when the tick is done, so an event source mapping deletes the batch; it throws when the tick
+ * failed, so the batch is received again after the wake queue's visibility timeout.
+ */
+export type OrchestratorHandler = (event: OrchestratorEvent, context?: InvocationContext) => Promise<TickSummary>;
 
 export interface HandlerDependencies {
   readonly config: OrchestratorConfig;
@@ -100,6 +104,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
 
   return async (event, context) => {
     const tickId = tickIdOf(event, context);
+    const trigger = describeTrigger(event);
     const log = logger.child({ tickId });
     const nowMs = now();
     let summary: Mutable<TickSummary> | undefined;
@@ -110,6 +115,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers }, config);
       summary = {
         tickId,
+        ...trigger,
         visibleMessages: depth.visible,
         inFlightMessages: depth.inFlight,
         workers,
@@ -228,7 +234,7 @@ function withoutTickId({ tickId: _tickId, ...rest }: TickSummary): Omit<TickSumm
  * A name for the tick in the logs: the scheduled event's ID, else the Lambda request ID, else a fresh one.
  * It no longer keys the client tokens: overlapping runs from any trigger must share those.
  */
-function tickIdOf(event: ScheduledEvent, context: InvocationContext | undefined): string {
-  if (typeof event?.id === 'string' && event.id !== '') return event.id;
+function tickIdOf(event: OrchestratorEvent, context: InvocationContext | undefined): string {
+  if ('id' in event && typeof event.id === 'string' && event.id !== '') return event.id;
   return context?.awsRequestId || randomUUID();
 }
