@@ -9,6 +9,10 @@ export interface StackOutputs {
   readonly bucketName: string;
   /** The orchestrator's CloudWatch Logs group; absent from outputs files written before the output existed. */
   readonly lambdaLogGroupName?: string;
+  /** The item events' bus; absent from outputs files written before the output existed. */
+  readonly eventBusName?: string;
+  /** The outcome queue; only with PIPELINE_EVENTS_QUEUE=true. */
+  readonly eventsQueueUrl?: string;
   /** Absent when neither the stack nor the file gives it; the SDK's region chain then decides. */
   readonly region?: string;
   /** The emulator's URL, which the local run's outputs file records next to the stack. */
@@ -50,6 +54,8 @@ export function parseStackOutputs(text: string, source: string, stackName?: stri
     dlqUrl: read('dlqUrl') as string,
     bucketName: read('bucketName') as string,
     lambdaLogGroupName: read('lambdaLogGroupName'),
+    eventBusName: read('eventBusName'),
+    eventsQueueUrl: read('eventsQueueUrl'),
     region: read('region') ?? topLevelString(parsed, 'region'),
     endpoint: topLevelString(parsed, 'endpoint'),
   };

@@ -36,6 +36,13 @@ describe('parseStackOutputs', () => {
     expect(parseStackOutputs(JSON.stringify(OUTPUTS), 'f.json').lambdaLogGroupName).toBeUndefined();
   });
 
+  it('reads the event bus and the outcome queue when the stack has them', () => {
+    const withEvents = { ...OUTPUTS, [StackOutput.eventBusName]: 'default', [StackOutput.eventsQueueUrl]: 'https://sqs/outcomes' };
+
+    expect(parseStackOutputs(JSON.stringify(withEvents), 'f.json')).toMatchObject({ eventBusName: 'default', eventsQueueUrl: 'https://sqs/outcomes' });
+    expect(parseStackOutputs(JSON.stringify(OUTPUTS), 'f.json').eventsQueueUrl).toBeUndefined();
+  });
+
   it('leaves the region undefined when the stack does not output it', () => {
     expect(parseStackOutputs(JSON.stringify(WITHOUT_REGION), 'f.json').region).toBeUndefined();
   });
