@@ -48,7 +48,11 @@ export class PipelineStack extends TerraformStack {
       subnets: settings.subnets,
       sshCidr: settings.sshCidr,
     });
-    const table = new ItemsTable(this, 'dynamodb', { baseName, deletionProtection: settings.deletionProtection });
+    const table = new ItemsTable(this, 'dynamodb', {
+      baseName,
+      deletionProtection: settings.deletionProtection,
+      statusIndex: settings.statusIndex,
+    });
     const queue = new WorkQueue(this, 'sqs', {
       baseName,
       visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
@@ -182,6 +186,8 @@ export class PipelineStack extends TerraformStack {
       region: settings.region,
       table_name: table.tableName,
       table_stream_arn: table.tableStreamArn,
+      // Empty without the index: the ops CLI then scans (docs/scale.md §4).
+      status_index_name: table.statusIndexName ?? '',
       queue_url: queue.queueUrl,
       dlq_url: queue.deadLetterQueueUrl,
       pipe_dlq_url: pipe.deadLetterQueueUrl,

@@ -82,6 +82,8 @@ export interface PipelineSettings {
   readonly eventTrigger: boolean;
   /** Whether to create a subscriber queue of outcome events (FINISHED, FAILED), with its dead-letter queue and alarms. */
   readonly eventsQueue: boolean;
+  /** Whether the table has its GSI on `status` (the ops CLI's; its PENDING key caps writes near 500 rows/s). */
+  readonly statusIndex: boolean;
   readonly state: StateSettings;
 }
 
@@ -132,6 +134,7 @@ export const SettingName = {
   eventBus: 'PIPELINE_EVENT_BUS',
   eventTrigger: 'PIPELINE_EVENT_TRIGGER',
   eventsQueue: 'PIPELINE_EVENTS_QUEUE',
+  statusIndex: 'PIPELINE_STATUS_INDEX',
   stateBucket: 'PIPELINE_STATE_BUCKET',
   stateKey: 'PIPELINE_STATE_KEY',
   stateRegion: 'PIPELINE_STATE_REGION',
@@ -247,6 +250,7 @@ export function loadSettings(env: Env): PipelineSettings {
     eventBus: readChoice<EventBusChoice>(env, SettingName.eventBus, 'default', EVENT_BUS_CHOICES),
     eventTrigger: readBoolean(env, SettingName.eventTrigger, true),
     eventsQueue: readBoolean(env, SettingName.eventsQueue, false),
+    statusIndex: readBoolean(env, SettingName.statusIndex, true),
     state: readState(env, region, baseName),
   };
 }

@@ -13,6 +13,8 @@ export const StackOutput = {
   eventBusName: 'event_bus_name',
   /** The outcome queue; only with PIPELINE_EVENTS_QUEUE=true. */
   eventsQueueUrl: 'events_queue_url',
+  /** The table's status index; empty with PIPELINE_STATUS_INDEX=false. */
+  statusIndexName: 'status_index_name',
 } as const;
 
 /**

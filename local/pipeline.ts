@@ -11,6 +11,7 @@ import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator/moto';
 import { usablePort } from './emulator/usable-port';
 import { startInstanceRunner, type RunningInstanceRunner } from './standins/instance-runner';
 import type { LocalLog } from './log';
+import { startClientTokenProxy } from './standins/client-tokens';
 import { eventBusTarget } from './standins/event-bus-target';
 import { startFunctionHost, type FunctionHost } from './standins/function-host';
 import { queueTarget, startPipe, type PipeTarget, type RunningPipe } from './standins/pipe';
@@ -160,12 +161,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => instances.stop());
 
+    // The orchestrator's runs overlap and count on EC2's client-token idempotency, which moto lacks.
+    const clientTokens = await startClientTokenProxy(emulator.endpoint, clients.ec2);
+    stops.push(() => clientTokens.close());
     const host = await startFunctionHost({
       lambda: clients.lambda,
       logs: clients.logs,
       functionName,
       codeDir: ORCHESTRATOR_CODE_DIR,
       endpoint: emulator.endpoint,
+      ec2Endpoint: clientTokens.endpoint,
       region,
       log: options.log,
     });

@@ -128,14 +128,14 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('status')
-    .description('rows per status (from the status index), queue depths, and the most recent FAILED rows')
+    .description('rows per status (from the status index, or a scan when the stack has none), queue depths, and the most recent FAILED rows')
     .option('--failed-limit <n>', 'FAILED rows to show', '10')
     .action(async (options: { failedLimit: string }, command: Command) => {
       const limit = parsePositiveInteger('--failed-limit', options.failedLimit, MAX_LIMIT);
       await withContext(command, async (outputs, { documents, sqs }) => {
         const [counts, failedRows, queue, deadLetterQueue] = await Promise.all([
-          countByStatus(documents, outputs.tableName),
-          listFailedRows(documents, outputs.tableName),
+          countByStatus(documents, outputs),
+          listFailedRows(documents, outputs),
           readQueueDepth(sqs, outputs.queueUrl),
           readQueueDepth(sqs, outputs.dlqUrl),
         ]);
@@ -155,7 +155,7 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           await retryRow(documents, outputs.tableName, id);
           io.out(`PENDING ${id}\n`);
         } else {
-          io.out(`${formatRetryAll(await retryAllFailed(documents, outputs.tableName))}\n`);
+          io.out(`${formatRetryAll(await retryAllFailed(documents, outputs))}\n`);
         }
       });
     });

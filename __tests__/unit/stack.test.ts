@@ -204,9 +204,10 @@ describe('PipelineStack', () => {
     expect(Object.keys(json.output).sort()).toEqual([
       'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'event_bus_name', 'events_pipe_arn', 'events_pipe_dlq_url',
       'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name', 'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region',
-      'schedule_rule_name', 'security_group_id', 'subnet_id', 'subnet_ids', 'table_name', 'table_stream_arn', 'vpc_id',
-      'wake_queue_url', 'worker_code_key', 'worker_role_arn',
+      'schedule_rule_name', 'security_group_id', 'status_index_name', 'subnet_id', 'subnet_ids', 'table_name', 'table_stream_arn',
+      'vpc_id', 'wake_queue_url', 'worker_code_key', 'worker_role_arn',
     ]);
+    expect(json.output.status_index_name.value).toBe('status-index');
     expect(json.output.event_bus_name.value).toBe('default');
     expect(json.output.wake_queue_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-wake')));
     expect(json.output.subnet_id.value).toBe(subnetId('use1-az1'));
@@ -387,6 +388,20 @@ describe('PipelineStack: item events, the wake queue and the outcome queue', () 
       namespace: 'AWS/EventBridge/Pipes',
       dimensions: { PipeName: refTo(json, 'aws_pipes_pipe', 'name', byName('rag-pipeline-dev-items-to-events')) },
     });
+  });
+
+  // docs/scale.md §4: the status index caps PENDING writes near 500 rows/s; the setting removes it and the
+  // ops CLI scans instead (it reads the empty output).
+  it('has no status index with PIPELINE_STATUS_INDEX=false, and says so in an empty output', () => {
+    const withoutIndex = synthStack({ PIPELINE_STATUS_INDEX: 'false' }).json;
+    const table = onlyResource(withoutIndex, 'aws_dynamodb_table').config;
+
+    expect(table.global_secondary_index).toEqual([]);
+    expect(table.attribute).toEqual([{ name: 'id', type: 'S' }]);
+    expect(withoutIndex.output.status_index_name.value).toBe('');
+    expect(onlyResource(json, 'aws_dynamodb_table').config.global_secondary_index).toEqual([
+      expect.objectContaining({ name: 'status-index', hash_key: 'status', projection_type: 'ALL' }),
+    ]);
   });
 
   it("sends the bucket's object events to EventBridge", () => {

@@ -47,7 +47,7 @@ export async function readDeployedFunction(lambda: LambdaClient, functionName: s
 /**
  * The environment of the function's execution environment: the deployed variables, plus what Lambda
  * itself provides (region, function name, version, memory, log group and stream, credentials), with only
- * the endpoint pointed at the emulator.
+ * the endpoint pointed at the emulator (and EC2's at `ec2Endpoint`, when given).
  */
 export function functionProcessEnv(
   deployed: DeployedFunction,
@@ -55,6 +55,7 @@ export function functionProcessEnv(
   region: string,
   home: string,
   logStreamName: string,
+  ec2Endpoint?: string,
 ): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
@@ -69,8 +70,13 @@ export function functionProcessEnv(
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
     ...EMULATOR_CREDENTIALS,
     [ENDPOINT_ENV]: endpoint,
+    // The SDK's service-specific endpoint variable wins over AWS_ENDPOINT_URL.
+    ...(ec2Endpoint === undefined ? {} : { [EC2_ENDPOINT_ENV]: ec2Endpoint }),
   };
 }
+
+/** The AWS SDK's endpoint override for EC2 alone. */
+export const EC2_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_EC2';
 
 export interface FunctionHostOptions {
   readonly lambda: LambdaClient;
@@ -78,6 +84,8 @@ export interface FunctionHostOptions {
   /** Directory holding the function's code, as zipped into the deployment (dist/orchestrator). */
   readonly codeDir: string;
   readonly endpoint: string;
+  /** @default the emulator's endpoint — where the function's EC2 client goes (the client-token stand-in, ./client-tokens.ts) */
+  readonly ec2Endpoint?: string;
   readonly region: string;
   /** The function's stdout and stderr go to its log group here, one stream per execution environment, as Lambda sends them. */
   readonly logs: CloudWatchLogsClient;
@@ -135,7 +143,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     });
     const child = fork(path.join(__dirname, 'lambda-host.ts'), [path.join(options.codeDir, `${moduleName}.js`), exportName], {
       cwd: options.codeDir,
-      env: functionProcessEnv(deployed, options.endpoint, options.region, options.codeDir, logStreamName),
+      env: functionProcessEnv(deployed, options.endpoint, options.region, options.codeDir, logStreamName, options.ec2Endpoint),
       execArgv: ['--require', require.resolve('tsx/cjs')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

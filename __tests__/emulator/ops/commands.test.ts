@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -148,6 +148,42 @@ describe('status', () => {
       '  f-new  2026-02-01T00:00:00.000Z  s3://b/data/input/f2  AccessDenied',
       '',
     ]);
+  });
+});
+
+describe('status and retry --failed without a status index (PIPELINE_STATUS_INDEX=false)', () => {
+  // A table as the stack makes it with the setting off: no GSI; the outputs file says so with an empty output.
+  beforeEach(async () => {
+    const dynamodb = new DynamoDBClient({ endpoint: ctx.emulator.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
+    await dynamodb.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: ctx.resources.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: ItemAttribute.id, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
+      }),
+    );
+    dynamodb.destroy();
+    const outputs = JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'));
+    outputs['rag-pipeline'].status_index_name = '';
+    writeFileSync(path.join(ctx.dir, 'outputs.json'), JSON.stringify(outputs));
+  });
+
+  it('counts and lists by scanning the table, and retries every FAILED row', async () => {
+    await putRow({ id: 'p1', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/p1' });
+    await putRow({ id: 'ok', status: ItemStatus.FINISHED, s3_path: 's3://b/data/input/ok' });
+    for (const id of ['f1', 'f2']) {
+      await putRow({ id, status: ItemStatus.FAILED, s3_path: `s3://b/data/input/${id}`, failure_reason: 'NoSuchKey', finished_at: '2026-01-01T00:00:00.000Z' });
+    }
+
+    const status = await cli('status');
+    const retried = await cli('retry', '--failed');
+
+    expect(status.code).toBe(0);
+    expect(status.stdout.split('\n').slice(0, 3)).toEqual(['PENDING   1', 'FINISHED  1', 'FAILED    2']);
+    expect(retried.stdout).toContain('set 2 FAILED rows back to PENDING');
+    expect((await rows()).filter((row) => row[ItemAttribute.status] === ItemStatus.PENDING)).toHaveLength(3);
   });
 });
 

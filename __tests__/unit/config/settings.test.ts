@@ -43,6 +43,7 @@ describe('loadSettings', () => {
       eventBus: 'default',
       eventTrigger: true,
       eventsQueue: false,
+      statusIndex: true,
       state: { backend: 'local', path: undefined },
     });
   });
@@ -78,6 +79,7 @@ describe('loadSettings', () => {
       PIPELINE_EVENT_BUS: 'pipeline',
       PIPELINE_EVENT_TRIGGER: 'false',
       PIPELINE_EVENTS_QUEUE: 'true',
+      PIPELINE_STATUS_INDEX: 'false',
     });
 
     expect(settings).toMatchObject({
@@ -112,6 +114,7 @@ describe('loadSettings', () => {
       eventBus: 'pipeline',
       eventTrigger: false,
       eventsQueue: true,
+      statusIndex: false,
     });
     expect(settings.amiSsmParameter).toBeUndefined();
   });
@@ -239,6 +242,7 @@ describe('loadSettings', () => {
     { $case: 'max receive count of zero', env: { PIPELINE_MAX_RECEIVE_COUNT: '0' }, message: 'PIPELINE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000, got "0"' },
     { $case: 'an event bus that is neither choice', env: { PIPELINE_EVENT_BUS: 'mine' }, message: 'PIPELINE_EVENT_BUS must be one of default, pipeline, got "mine"' },
     { $case: 'event trigger not a boolean', env: { PIPELINE_EVENT_TRIGGER: 'off' }, message: 'PIPELINE_EVENT_TRIGGER must be "true" or "false", got "off"' },
+    { $case: 'status index not a boolean', env: { PIPELINE_STATUS_INDEX: 'no' }, message: 'PIPELINE_STATUS_INDEX must be "true" or "false", got "no"' },
     { $case: 'events queue not a boolean', env: { PIPELINE_EVENTS_QUEUE: '1' }, message: 'PIPELINE_EVENTS_QUEUE must be "true" or "false", got "1"' },
     { $case: 'deletion protection not a boolean', env: { PIPELINE_DELETION_PROTECTION: 'yes' }, message: 'PIPELINE_DELETION_PROTECTION must be "true" or "false", got "yes"' },
     { $case: 'alarm e-mail without a domain', env: { PIPELINE_ALARM_EMAIL: 'ops' }, message: 'PIPELINE_ALARM_EMAIL must be an e-mail address, got "ops"' },

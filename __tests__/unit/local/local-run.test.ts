@@ -175,6 +175,15 @@ describe('functionProcessEnv', () => {
       AWS_ACCESS_KEY_ID: 'testing',
       HOME: '/tmp/home',
     });
+    expect(env).not.toHaveProperty('AWS_ENDPOINT_URL_EC2');
+  });
+
+  it("points EC2 alone at the client-token stand-in when given", () => {
+    const deployed = { functionName: 'orch', functionArn: 'arn', handler: 'index.handler', timeoutSeconds: 60, memorySizeMb: 256, logGroupName: '/g', accountId: '1', environment: {} };
+
+    const env = functionProcessEnv(deployed, 'http://127.0.0.1:5000', 'us-east-1', '/tmp/home', 'stream', 'http://127.0.0.1:6000');
+
+    expect(env).toMatchObject({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:6000' });
   });
 });
 
