@@ -15,7 +15,7 @@ import { launchWindowStart } from './launch-token';
 import type { Logger } from './logger';
 import type { LaunchMetrics } from './metrics';
 import { freeSlots, isActive, type WorkerInstance } from './slots';
-import { describeTrigger, type OrchestratorEvent, type Trigger } from './trigger';
+import { describeTrigger, shouldRecheckQueue, WAKE_RECHECK_MS, type OrchestratorEvent, type Trigger } from './trigger';
 
 export type { OrchestratorEvent, QueueBatchEvent, ScheduledEvent } from './trigger';
 
@@ -76,6 +76,8 @@ export interface HandlerDependencies {
   readonly metrics: LaunchMetrics;
   /** @default Date.now — the clock that picks the client tokens' window and dates the backoff */
   readonly now?: () => number;
+  /** @default a timer — waits before a wake run looks at an empty queue again */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -84,7 +86,7 @@ export interface HandlerDependencies {
  * the same state send the same client tokens (docs/orchestrator.md). The user data is rendered once here,
  * so a bad value fails the cold start rather than a launch.
  */
-export function createHandler({ config, clients, logger, metrics, now = Date.now }: HandlerDependencies): OrchestratorHandler {
+export function createHandler({ config, clients, logger, metrics, now = Date.now, sleep = wait }: HandlerDependencies): OrchestratorHandler {
   const userDataBase64 = Buffer.from(
     renderUserData({
       region: config.region,
@@ -109,7 +111,12 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
     const nowMs = now();
     let summary: Mutable<TickSummary> | undefined;
     try {
-      const depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      let depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      if (shouldRecheckQueue(trigger, depth)) {
+        log.info({ event: 'orchestrator.queue.recheck', waitMs: WAKE_RECHECK_MS }, 'woken with an empty queue: looking again');
+        await sleep(WAKE_RECHECK_MS);
+        depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      }
       const listed = await listWorkers(clients.ec2, config.workerTag);
       const workers = listed.filter(isActive).length;
       const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers }, config);
@@ -207,6 +214,10 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function launchFailedMessage(kind: LaunchFailureKind): string {
   switch (kind) {

@@ -35,3 +35,19 @@ export function describeTrigger(event: unknown): Trigger {
   if (scheduled.source === 'aws.events' && scheduled['detail-type'] === 'Scheduled Event') return { trigger: 'schedule' };
   return { trigger: 'direct' };
 }
+
+/**
+ * How long a wake run waits before it looks at an empty work queue again. The events pipe and the work
+ * queue's pipe read the stream independently, and SQS's counts are approximate: a wake run can read the
+ * queue before its rows' messages show there. One second is the mapping's batching window again.
+ */
+export const WAKE_RECHECK_MS = 1_000;
+
+/**
+ * Pure: whether a run should read the queue once more before deciding. Only a wake run, and only when the
+ * queue showed nothing at all: its batch says rows became PENDING, so their messages are on their way (or a
+ * warm worker already finished them, and the second look costs a second).
+ */
+export function shouldRecheckQueue(trigger: Trigger, depth: { readonly visible: number; readonly inFlight: number }): boolean {
+  return trigger.trigger === 'wake' && depth.visible === 0 && depth.inFlight === 0;
+}

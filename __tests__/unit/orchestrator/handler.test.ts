@@ -101,6 +101,35 @@ describe('orchestrator handler', () => {
     expect(mocks.sqs.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetQueueAttributesCommand']);
   });
 
+  it('looks at an empty queue once more, a second later, when woken: the work queue pipe may not have delivered yet', async () => {
+    const { tick, sleeps, line } = orchestrator();
+    mocks.sqs
+      .on(GetQueueAttributesCommand)
+      .resolvesOnce({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' } });
+
+    const summary = await tick(WAKE_BATCH, { awsRequestId: 'request-9' });
+
+    expect(sleeps).toEqual([1000]);
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(2);
+    expect(summary).toMatchObject({ visibleMessages: 1, reason: 'scale-out', launchRequested: 1 });
+    expect(line('orchestrator.queue.recheck')).toMatchObject({ waitMs: 1000 });
+  });
+
+  it.each([
+    { case: 'a scheduled run with an empty queue', event: EVENT, visible: '0', inFlight: '0' },
+    { case: 'a wake run that sees work', event: WAKE_BATCH, visible: '2', inFlight: '0' },
+    { case: 'a wake run that sees a worker holding the work', event: WAKE_BATCH, visible: '0', inFlight: '1' },
+  ])('reads the queue once for $case', async ({ event, visible, inFlight }) => {
+    const { tick, sleeps } = orchestrator();
+    queueHas(Number(visible), Number(inFlight));
+
+    await tick(event, { awsRequestId: 'request-10' });
+
+    expect(sleeps).toEqual([]);
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(1);
+  });
+
   it('fails a wake batch whose tick fails, so the mapping lets the batch come back', async () => {
     const { tick } = orchestrator();
     mocks.sqs.on(GetQueueAttributesCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
