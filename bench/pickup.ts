@@ -61,10 +61,14 @@ export async function measurePickup(benchCase: PickupCase): Promise<PickupFigure
   try {
     const toLaunch: number[] = [];
     const toFinished: number[] = [];
+    const tickMs = benchCase.tickSeconds * 1000;
     for (let index = 0; index < benchCase.rows; index++) {
       await noWorkerRunning(pipeline);
-      // A little jitter, so the rows do not fall into step with the schedule's ticks.
-      await sleep(Math.random() * 2000);
+      // A cold sample takes about one tick, so back-to-back rows would fall into step with the schedule and
+      // all wait about as long. Rows are written at spread phases of the tick instead: row i at
+      // (i + 0.5) / rows of the period after a tick, the latest phases first (each then fits the next period).
+      if (benchCase.trigger === 'schedule') await untilTickPhase(pipeline, ((benchCase.rows - index - 0.5) / benchCase.rows) * tickMs, tickMs);
+      else await sleep(Math.random() * 2000);
       const sample = await coldSample(pipeline, `cold-${benchCase.trigger}-${index}`);
       toLaunch.push(sample.toLaunchMs / 1000);
       toFinished.push(sample.toFinishedMs / 1000);
@@ -158,6 +162,15 @@ async function launchTime(pipeline: LocalPipeline, instanceId: string): Promise<
     if (Date.now() > deadline) throw new Error(`no orchestrator.worker.launched line for ${instanceId} in ${logGroupName}`);
     await sleep(500);
   }
+}
+
+/** Waits until `offsetMs` after a scheduled tick (the latest one, or the next ones when that moment has passed). */
+async function untilTickPhase(pipeline: LocalPipeline, offsetMs: number, tickMs: number): Promise<void> {
+  const lastTick = pipeline.schedule.lastTickAt();
+  if (lastTick === undefined) throw new Error('the schedule has not ticked yet');
+  let target = lastTick + offsetMs;
+  while (target < Date.now() + 100) target += tickMs;
+  await sleep(target - Date.now());
 }
 
 async function noWorkerRunning(pipeline: LocalPipeline): Promise<void> {

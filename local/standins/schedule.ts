@@ -33,6 +33,8 @@ export interface ScheduleOptions {
 
 export interface RunningSchedule {
   readonly ticks: () => number;
+  /** When the latest scheduled invocation started (ms since the epoch); undefined before the first. */
+  readonly lastTickAt: () => number | undefined;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
   stop(): Promise<void>;
@@ -63,9 +65,11 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   const { deployed } = host;
   const controller = new AbortController();
   let ticks = 0;
+  let lastTickAt: number | undefined;
 
   const loop = (async () => {
     while (!controller.signal.aborted) {
+      lastTickAt = Date.now();
       const response = await host.invoke(scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date()));
       if (controller.signal.aborted) break; // an invocation cut short by stop() is not a failure
       ticks++;
@@ -82,6 +86,7 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
 
   return {
     ticks: () => ticks,
+    lastTickAt: () => lastTickAt,
     logGroupName: host.logGroupName,
     async stop() {
       controller.abort();
