@@ -174,6 +174,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       region,
       log: options.log,
     });
+    stops.push(() => host.stop());
     const schedule = await startSchedule({
       lambda: clients.lambda,
       logs: clients.logs,
@@ -196,7 +197,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         : `orchestrator trigger: the schedule every ${options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds} s (PIPELINE_EVENT_TRIGGER=false: no wake queue)`,
     );
     // Stopped first, so no run launches a worker while the instances are being stopped; stopping the host
-    // ends an invocation in flight.
+    // ends an invocation in flight (a second stop of the host, later, finds nothing left to do).
     stops.push(async () => {
       const triggers = [schedule.stop(), wake?.stop()];
       await host.stop();
