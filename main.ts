@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME, OrchestratorEnv, WORKER_TAG } from './contracts';
+import { ItemStatus, NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME, OrchestratorEnv, OUTCOME_STATUSES, WORKER_TAG } from './contracts';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -11,11 +11,14 @@ import { ItemsTable } from './modules/dynamodb';
 import { WorkerLaunch } from './modules/ec2';
 import { ItemsPipe } from './modules/eventbridge';
 import { OrchestratorSchedule } from './modules/eventbridge_lambda';
-import { Orchestrator } from './modules/lambda';
+import { ItemEvents } from './modules/events';
+import { ORCHESTRATOR_TIMEOUT_SECONDS, Orchestrator } from './modules/lambda';
 import { PipelineBucket } from './modules/s3';
 import { accountOf } from './modules/shared/arn';
 import { WorkQueue } from './modules/sqs';
+import { OutcomeSubscriber } from './modules/subscriber';
 import { Network } from './modules/vpc';
+import { WakeQueue } from './modules/wake';
 
 export const STACK_NAME = 'rag-pipeline';
 
@@ -26,8 +29,9 @@ export const WORKER_BUNDLE_PATH = path.join(__dirname, 'dist', 'worker', 'worker
 export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME);
 
 /**
- * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → scheduled Lambda orchestrator → EC2 worker,
- * with the bucket the worker copies in, the network it runs in and the alarms that watch it all.
+ * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → Lambda orchestrator (on a schedule, and woken by the
+ * item events) → EC2 worker, with the bucket the worker copies in, the network it runs in and the alarms that
+ * watch it all. The table's stream has two readers: the pipe to the queue and the pipe to the event bus.
  */
 export class PipelineStack extends TerraformStack {
   constructor(scope: Construct, id: string, settings: PipelineSettings) {
@@ -44,7 +48,11 @@ export class PipelineStack extends TerraformStack {
       subnets: settings.subnets,
       sshCidr: settings.sshCidr,
     });
-    const table = new ItemsTable(this, 'dynamodb', { baseName, deletionProtection: settings.deletionProtection });
+    const table = new ItemsTable(this, 'dynamodb', {
+      baseName,
+      deletionProtection: settings.deletionProtection,
+      statusIndex: settings.statusIndex,
+    });
     const queue = new WorkQueue(this, 'sqs', {
       baseName,
       visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
@@ -68,6 +76,31 @@ export class PipelineStack extends TerraformStack {
       partition,
       iamPropagationSeconds: settings.iamPropagationSeconds,
     });
+    const events = new ItemEvents(this, 'events', {
+      baseName,
+      bus: settings.eventBus,
+      tableArn: table.tableArn,
+      tableStreamArn: table.tableStreamArn,
+      streamReadStatements: table.streamReadStatements(),
+      region: settings.region,
+      partition,
+      iamPropagationSeconds: settings.iamPropagationSeconds,
+    });
+    const wake = settings.eventTrigger
+      ? new WakeQueue(this, 'wake', {
+          baseName,
+          eventBusName: events.eventBusName,
+          eventPattern: events.eventPattern([ItemStatus.PENDING]),
+          visibilityTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+        })
+      : undefined;
+    const outcomes = settings.eventsQueue
+      ? new OutcomeSubscriber(this, 'subscriber', {
+          baseName,
+          eventBusName: events.eventBusName,
+          eventPattern: events.eventPattern(OUTCOME_STATUSES),
+        })
+      : undefined;
     const workers = new WorkerLaunch(this, 'ec2', {
       baseName,
       amiId: settings.amiId,
@@ -84,7 +117,13 @@ export class PipelineStack extends TerraformStack {
       codeDirectory: ORCHESTRATOR_CODE_DIR,
       logRetentionDays: settings.logRetentionDays,
       reservedConcurrentExecutions: settings.orchestratorReservedConcurrency,
-      statements: [queue.readAttributesStatement(), ...workers.launchStatements(), bucket.bootFailureListStatement()],
+      statements: [
+        queue.readAttributesStatement(),
+        ...workers.launchStatements(),
+        bucket.bootFailureListStatement(),
+        ...(wake ? [wake.consumeStatement()] : []),
+      ],
+      queueTrigger: wake && { queueArn: wake.queueArn, visibilityTimeoutSeconds: wake.visibilityTimeoutSeconds },
       environment: {
         [OrchestratorEnv.queueUrl]: queue.queueUrl,
         [OrchestratorEnv.tableName]: table.tableName,
@@ -124,6 +163,9 @@ export class PipelineStack extends TerraformStack {
       workDeadLetterQueueName: queue.deadLetterQueueName,
       pipeDeadLetterQueueName: pipe.deadLetterQueueName,
       pipeName: pipe.pipeName,
+      eventsPipeName: events.pipeName,
+      eventsPipeDeadLetterQueueName: events.deadLetterQueueName,
+      outcomeQueue: outcomes && { queueName: outcomes.queueName, deadLetterQueueName: outcomes.deadLetterQueueName },
       orchestratorFunctionName: orchestrator.functionName,
       queueAgeThresholdSeconds: settings.queueAgeAlarmSeconds,
       alarmEmail: settings.alarmEmail,
@@ -134,6 +176,8 @@ export class PipelineStack extends TerraformStack {
       workQueueName: queue.queueName,
       workDeadLetterQueueName: queue.deadLetterQueueName,
       pipeDeadLetterQueueName: pipe.deadLetterQueueName,
+      eventsPipeDeadLetterQueueName: events.deadLetterQueueName,
+      outcomeDeadLetterQueueName: outcomes?.deadLetterQueueName,
       orchestratorFunctionName: orchestrator.functionName,
       orchestratorLogGroupName: orchestrator.logGroupName,
     });
@@ -142,6 +186,8 @@ export class PipelineStack extends TerraformStack {
       region: settings.region,
       table_name: table.tableName,
       table_stream_arn: table.tableStreamArn,
+      // Empty without the index: the ops CLI then scans (docs/scale.md §4).
+      status_index_name: table.statusIndexName ?? '',
       queue_url: queue.queueUrl,
       dlq_url: queue.deadLetterQueueUrl,
       pipe_dlq_url: pipe.deadLetterQueueUrl,
@@ -151,6 +197,11 @@ export class PipelineStack extends TerraformStack {
       lambda_log_group_name: orchestrator.logGroupName,
       schedule_rule_name: schedule.ruleName,
       pipe_arn: pipe.pipeArn,
+      event_bus_name: events.eventBusName,
+      events_pipe_arn: events.pipeArn,
+      events_pipe_dlq_url: events.deadLetterQueueUrl,
+      ...(wake === undefined ? {} : { wake_queue_url: wake.queueUrl }),
+      ...(outcomes === undefined ? {} : { events_queue_url: outcomes.queueUrl, events_dlq_url: outcomes.deadLetterQueueUrl }),
       vpc_id: network.vpcId,
       // The preferred subnet, as before several zones; subnet_ids lists them all in preference order.
       subnet_id: network.subnetIds[0],

@@ -5,7 +5,8 @@ import { startEmulator } from '../local/emulator/moto';
 import { REPO_ROOT } from '../local/emulator/paths';
 import { measureBundles } from './bundles';
 import { describeMachine } from './machine';
-import { checkTargets, formatReport, type BenchResults } from './report';
+import { measurePickup, type PickupFigures } from './pickup';
+import { checkTargets, formatPickup, formatReport, type BenchResults } from './report';
 import { measureRequestCosts, type RequestCosts } from './request-costs';
 import { MIB } from './stats';
 import { createIndexImportCopy, measureSynth } from './synth';
@@ -14,6 +15,10 @@ import { measureThroughput, type ThroughputFigures } from './throughput';
 
 interface BenchOptions {
   readonly skipTests: boolean;
+  readonly skipPickup: boolean;
+  readonly pickupOnly: boolean;
+  readonly pickupRows: number;
+  readonly pickupTickSeconds: number;
   readonly output: string;
   readonly synthRuns: number;
   readonly smallObjects: number;
@@ -72,6 +77,8 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     await emulator.stop();
   }
 
+  const pickup: BenchResults['pickup'] = options.skipPickup ? 'skipped' : await measurePickupCases(options, log);
+
   let testSuite: BenchResults['testSuite'] = 'skipped';
   if (!options.skipTests) {
     log('test suite (npx jest, all projects)');
@@ -86,9 +93,19 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     requestCosts,
     throughput,
     bundles,
+    pickup,
     testSuite,
   };
   return { ...results, targets: checkTargets(results) };
+}
+
+/** Issue 13's before and after, in one run: the schedule alone, then the event trigger, each on its own local pipeline. */
+async function measurePickupCases(options: BenchOptions, log: (line: string) => void): Promise<PickupFigures[]> {
+  const figures: PickupFigures[] = [];
+  for (const trigger of ['schedule', 'event'] as const) {
+    figures.push(await measurePickup({ trigger, rows: options.pickupRows, tickSeconds: options.pickupTickSeconds, log }));
+  }
+  return figures;
 }
 
 async function main(): Promise<void> {
@@ -99,8 +116,23 @@ async function main(): Promise<void> {
     .option('--synth-runs <n>', 'synth runs per variant (median)', positiveInteger, 5)
     .option('--small-objects <n>', 'small (1 KiB) objects to copy', positiveInteger, 2000)
     .option('--large-objects <n>', 'large (50 MiB) objects to copy', positiveInteger, 20)
+    .option('--skip-pickup', 'do not measure pickup on the local pipeline (two deployments, about 20 minutes)', false)
+    .option('--pickup-only', 'measure pickup only (writes bench-results/pickup.json unless --output is given)', false)
+    .option('--pickup-rows <n>', 'rows per pickup series (cold and warm, per trigger)', positiveInteger, 20)
+    .option('--pickup-tick-seconds <n>', "seconds between the schedule's runs in the pickup section", positiveInteger, 60)
     .parse();
   const options = program.opts<BenchOptions>();
+  if (options.pickupOnly) {
+    const started = new Date().toISOString();
+    const startedMs = Date.now();
+    const pickup = await measurePickupCases(options, (line) => void process.stderr.write(`bench: ${line}\n`));
+    const output = program.getOptionValueSource('output') === 'default' ? path.join(RESULTS_DIR, 'pickup.json') : options.output;
+    const results = { startedAt: started, wallSeconds: (Date.now() - startedMs) / 1000, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), pickup };
+    mkdirSync(path.dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${formatPickup(pickup)}\n\npickup section: ${Math.round(results.wallSeconds)} s\nJSON: ${path.relative(process.cwd(), output)}\n`);
+    return;
+  }
   const results = await bench(options);
   mkdirSync(path.dirname(options.output), { recursive: true });
   writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import type { BundleFigures } from './bundles';
 import type { MachineFigures } from './machine';
+import type { PickupFigures, SeriesFigures } from './pickup';
 import { MIB, round } from './stats';
 import type { SynthFigures } from './synth';
 import type { TestSuiteFigures } from './test-suite';
@@ -14,6 +15,7 @@ export interface BenchResults {
   readonly requestCosts: RequestCosts;
   readonly throughput: readonly ThroughputFigures[];
   readonly bundles: BundleFigures;
+  readonly pickup: readonly PickupFigures[] | 'skipped';
   readonly testSuite: TestSuiteFigures | 'skipped';
   readonly targets: readonly TargetResult[];
 }
@@ -113,6 +115,8 @@ export function formatReport(results: BenchResults): string {
       ],
     ),
     '',
+    results.pickup === 'skipped' ? 'pickup: skipped (--skip-pickup)' : formatPickup(results.pickup),
+    '',
     testSuite === 'skipped'
       ? 'test suite: skipped (--skip-tests)'
       : `test suite (${testSuite.command}): ${round(testSuite.wallSeconds, 0)} s, exit ${testSuite.exitCode}; ${testSuite.summary.join('; ')}`,
@@ -123,6 +127,20 @@ export function formatReport(results: BenchResults): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** Issue 13's table: pickup with the schedule alone and with the event trigger, median / p95 in seconds. */
+export function formatPickup(pickup: readonly PickupFigures[]): string {
+  const cell = (figures: SeriesFigures) => `${figures.medianSeconds.toFixed(2)} / ${figures.p95Seconds.toFixed(2)} (n=${figures.samples})`;
+  return table(
+    ['pickup on the local pipeline (s, median / p95)', 'cold: PutItem → RunInstances', 'cold: PutItem → FINISHED', 'warm: PutItem → FINISHED'],
+    pickup.map((figures) => [
+      figures.trigger === 'schedule' ? `schedule alone (every ${figures.tickSeconds} s)` : `event trigger + schedule (every ${figures.tickSeconds} s)`,
+      cell(figures.cold.putToRunInstances),
+      cell(figures.cold.putToFinished),
+      cell(figures.warm.putToFinished),
+    ]),
+  );
 }
 
 function synthRow(name: string, figures: SynthFigures): string[] {

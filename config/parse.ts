@@ -69,7 +69,7 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
   return fail(name, '"true" or "false"', raw);
 }
 
-export function readChoice<T extends number>(env: Env, name: string, fallback: T, choices: readonly T[]): T {
+export function readChoice<T extends number | string>(env: Env, name: string, fallback: T, choices: readonly T[]): T {
   const raw = readRaw(env, name);
   if (raw === undefined) return fallback;
   const choice = choices.find((value) => String(value) === raw);

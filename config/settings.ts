@@ -76,8 +76,20 @@ export interface PipelineSettings {
   readonly orchestratorReservedConcurrency?: number;
   /** Seconds the first apply waits after the pipe's role policy before creating the pipe. */
   readonly iamPropagationSeconds: number;
+  /** Where the item events go: the account's default bus, or a bus of the pipeline's own. */
+  readonly eventBus: EventBusChoice;
+  /** Whether rows that become PENDING start an orchestrator run within seconds (the wake queue), besides the schedule. */
+  readonly eventTrigger: boolean;
+  /** Whether to create a subscriber queue of outcome events (FINISHED, FAILED), with its dead-letter queue and alarms. */
+  readonly eventsQueue: boolean;
+  /** Whether the table has its GSI on `status` (the ops CLI's; its PENDING key caps writes near 500 rows/s). */
+  readonly statusIndex: boolean;
   readonly state: StateSettings;
 }
+
+/** `default`: the account's default event bus; `pipeline`: a bus named `<base>-events`. */
+export const EVENT_BUS_CHOICES = ['default', 'pipeline'] as const;
+export type EventBusChoice = (typeof EVENT_BUS_CHOICES)[number];
 
 /** One workers' subnet: its zone, by ID, and its block inside the VPC. */
 export interface SubnetSettings {
@@ -119,6 +131,10 @@ export const SettingName = {
   noncurrentVersionExpirationDays: 'PIPELINE_NONCURRENT_VERSION_EXPIRATION_DAYS',
   orchestratorReservedConcurrency: 'PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY',
   iamPropagationSeconds: 'PIPELINE_IAM_PROPAGATION_SECONDS',
+  eventBus: 'PIPELINE_EVENT_BUS',
+  eventTrigger: 'PIPELINE_EVENT_TRIGGER',
+  eventsQueue: 'PIPELINE_EVENTS_QUEUE',
+  statusIndex: 'PIPELINE_STATUS_INDEX',
   stateBucket: 'PIPELINE_STATE_BUCKET',
   stateKey: 'PIPELINE_STATE_KEY',
   stateRegion: 'PIPELINE_STATE_REGION',
@@ -231,6 +247,10 @@ export function loadSettings(env: Env): PipelineSettings {
     noncurrentVersionExpirationDays: readInteger(env, SettingName.noncurrentVersionExpirationDays, 30, { min: 1, max: 3650 }),
     orchestratorReservedConcurrency: readOptionalInteger(env, SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 }),
     iamPropagationSeconds: readInteger(env, SettingName.iamPropagationSeconds, DEFAULT_IAM_PROPAGATION_SECONDS, { min: 0, max: 900 }),
+    eventBus: readChoice<EventBusChoice>(env, SettingName.eventBus, 'default', EVENT_BUS_CHOICES),
+    eventTrigger: readBoolean(env, SettingName.eventTrigger, true),
+    eventsQueue: readBoolean(env, SettingName.eventsQueue, false),
+    statusIndex: readBoolean(env, SettingName.statusIndex, true),
     state: readState(env, region, baseName),
   };
 }

@@ -1,6 +1,7 @@
 export * from './item';
 export * from './layout';
 export * from './filter-pattern';
+export * from './events';
 export * from './message';
 export * from './environment';
 export * from './outputs';

@@ -9,6 +9,12 @@ export const StackOutput = {
   bucketName: 'bucket_name',
   region: 'region',
   lambdaLogGroupName: 'lambda_log_group_name',
+  /** The bus the item events are published on (`default` unless PIPELINE_EVENT_BUS=pipeline). */
+  eventBusName: 'event_bus_name',
+  /** The outcome queue; only with PIPELINE_EVENTS_QUEUE=true. */
+  eventsQueueUrl: 'events_queue_url',
+  /** The table's status index; empty with PIPELINE_STATUS_INDEX=false. */
+  statusIndexName: 'status_index_name',
 } as const;
 
 /**

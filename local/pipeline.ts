@@ -5,14 +5,18 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
-import { deployStack, type Deployment } from './emulator/deploy';
-import { dropConditionalDenies } from './emulator/gaps';
+import { deployStack, type DeployedPipe, type Deployment } from './emulator/deploy';
+import { detachScheduleTargets, disableEmulatedMapping, dropConditionalDenies } from './emulator/gaps';
 import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator/moto';
 import { usablePort } from './emulator/usable-port';
 import { startInstanceRunner, type RunningInstanceRunner } from './standins/instance-runner';
 import type { LocalLog } from './log';
-import { startPipe, type RunningPipe } from './standins/pipe';
+import { startClientTokenProxy } from './standins/client-tokens';
+import { eventBusTarget } from './standins/event-bus-target';
+import { startFunctionHost, type FunctionHost } from './standins/function-host';
+import { queueTarget, startPipe, type PipeTarget, type RunningPipe } from './standins/pipe';
 import { startSchedule, type RunningSchedule } from './standins/schedule';
+import { readQueueEventSource, startWakeMapping, type RunningWakeMapping } from './standins/wake';
 
 /** Settings a local run chooses for speed; each maps to a `PIPELINE_*` deploy-time setting. */
 export interface LocalRunSettings {
@@ -24,6 +28,10 @@ export interface LocalRunSettings {
   readonly visibilityTimeoutSeconds?: number;
   /** @default PIPELINE_MESSAGES_PER_WORKER from the environment, else the stack's default */
   readonly messagesPerWorker?: number;
+  /** @default PIPELINE_EVENT_TRIGGER from the environment, else the stack's default (on): the wake queue and its mapping */
+  readonly eventTrigger?: boolean;
+  /** @default PIPELINE_EVENTS_QUEUE from the environment, else the stack's default (off): the outcome subscriber queue */
+  readonly eventsQueue?: boolean;
 }
 
 export interface LocalPipelineOptions {
@@ -52,8 +60,13 @@ export interface LocalPipeline {
   readonly deployment: Deployment;
   readonly clients: EmulatorClients;
   readonly emulator: Emulator;
+  /** The stand-in for both pipes on the table's stream (work queue, events). */
   readonly pipe: RunningPipe;
+  /** The orchestrator's execution environments, shared by the schedule and the wake mapping. */
+  readonly host: FunctionHost;
   readonly schedule: RunningSchedule;
+  /** The wake queue's event source mapping; undefined when the stack has no event trigger. */
+  readonly wake?: RunningWakeMapping;
   readonly instances: RunningInstanceRunner;
   /** Stops every process the run started (workers, the function host, moto) and removes its temp files. Idempotent. */
   stop(): Promise<void>;
@@ -71,12 +84,14 @@ export const LOCAL_AMI_ID = 'ami-785db401';
 
 /** The `PIPELINE_*` environment for synth: the caller's, with the local run's settings on top. */
 export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSettings = {}): NodeJS.ProcessEnv {
-  const chosen: Record<string, string | number | undefined> = {
+  const chosen: Record<string, string | number | boolean | undefined> = {
     PIPELINE_AMI_ID: LOCAL_AMI_ID,
     PIPELINE_AUTOTERMINATE_MINUTES: settings.autoterminateMinutes ?? LOCAL_DEFAULTS.autoterminateMinutes,
     PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: settings.visibilityTimeoutSeconds ?? LOCAL_DEFAULTS.visibilityTimeoutSeconds,
     PIPELINE_MAX_WORKERS: settings.maxWorkers,
     PIPELINE_MESSAGES_PER_WORKER: settings.messagesPerWorker,
+    PIPELINE_EVENT_TRIGGER: settings.eventTrigger,
+    PIPELINE_EVENTS_QUEUE: settings.eventsQueue,
     // The emulator has no IAM propagation to wait for (hashicorp/terraform-provider-aws#40572 is AWS's).
     PIPELINE_IAM_PROPAGATION_SECONDS: 0,
   };
@@ -127,19 +142,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       options.progress?.(`emulator gap: removed bucket policy statement(s) ${dropped.join(', ')} that moto cannot evaluate (docs/local-run.md)`);
     }
 
-    const queueName = deployment.pipe.targetArn.split(':').pop();
-    const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-    if (!QueueUrl) throw new Error(`the pipe's target queue ${deployment.pipe.targetArn} does not exist on the emulator`);
-    const pipe = startPipe(
-      {
-        streamArn: deployment.pipe.sourceArn,
-        queueUrl: QueueUrl,
-        filterPatterns: deployment.pipe.filterPatterns,
-        batchSize: deployment.pipe.batchSize,
-      },
-      clients,
-      options.log,
-    );
+    const functionName = requiredOutput(deployment.outputs, 'lambda_function_name');
+    const scheduleRuleName = optionalOutput(deployment.outputs, 'schedule_rule_name');
+    if (scheduleRuleName) await detachScheduleTargets(clients.events, scheduleRuleName);
+    const wakeSource = await readQueueEventSource(clients.lambda, clients.sqs, functionName);
+    if (wakeSource) await disableEmulatedMapping(clients.lambda, wakeSource.uuid);
+
+    const pipe = startPipe(streamOf(deployment.pipes), await pipeTargets(deployment.pipes, clients), clients.streams, options.log);
     stops.push(() => pipe.stop());
 
     const instances = startInstanceRunner({
@@ -152,7 +161,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     stops.push(() => instances.stop());
 
-    const functionName = requiredOutput(deployment.outputs, 'lambda_function_name');
+    // The orchestrator's runs overlap and count on EC2's client-token idempotency, which moto lacks.
+    const clientTokens = await startClientTokenProxy(emulator.endpoint, clients.ec2);
+    stops.push(() => clientTokens.close());
+    const host = await startFunctionHost({
+      lambda: clients.lambda,
+      logs: clients.logs,
+      functionName,
+      codeDir: ORCHESTRATOR_CODE_DIR,
+      endpoint: emulator.endpoint,
+      ec2Endpoint: clientTokens.endpoint,
+      region,
+      log: options.log,
+    });
+    stops.push(() => host.stop());
     const schedule = await startSchedule({
       lambda: clients.lambda,
       logs: clients.logs,
@@ -160,22 +182,62 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       codeDir: ORCHESTRATOR_CODE_DIR,
       endpoint: emulator.endpoint,
       region,
-      ruleName: optionalOutput(deployment.outputs, 'schedule_rule_name') ?? 'local-schedule',
+      ruleName: scheduleRuleName ?? 'local-schedule',
       tickMs: (options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds) * 1000,
       log: options.log,
+      host,
     });
+    const wake = wakeSource ? startWakeMapping({ source: wakeSource, host, sqs: clients.sqs, region, log: options.log }) : undefined;
     options.progress?.(
-      `orchestrator logs: CloudWatch Logs group ${schedule.logGroupName} (aws --endpoint-url ${emulator.endpoint} logs tail ${schedule.logGroupName} --follow)`,
+      `orchestrator logs: CloudWatch Logs group ${host.logGroupName} (aws --endpoint-url ${emulator.endpoint} logs tail ${host.logGroupName} --follow)`,
     );
-    // Stopped first, so no tick launches a worker while the instances are being stopped.
-    stops.push(() => schedule.stop());
+    options.progress?.(
+      wake
+        ? `orchestrator triggers: the schedule every ${options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds} s and the wake queue (rows that become PENDING)`
+        : `orchestrator trigger: the schedule every ${options.tickSeconds ?? LOCAL_DEFAULTS.tickSeconds} s (PIPELINE_EVENT_TRIGGER=false: no wake queue)`,
+    );
+    // Stopped first, so no run launches a worker while the instances are being stopped; stopping the host
+    // ends an invocation in flight (a second stop of the host, later, finds nothing left to do).
+    stops.push(async () => {
+      const triggers = [schedule.stop(), wake?.stop()];
+      await host.stop();
+      await Promise.all(triggers);
+    });
 
     options.signal?.throwIfAborted();
-    return { endpoint: emulator.endpoint, region, workDir, outputs: deployment.outputs, deployment, clients, emulator, pipe, schedule, instances, stop };
+    return { endpoint: emulator.endpoint, region, workDir, outputs: deployment.outputs, deployment, clients, emulator, pipe, host, schedule, wake, instances, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Every pipe reads the same stream: the table's. */
+function streamOf(pipes: readonly DeployedPipe[]): string {
+  const sources = new Set(pipes.map((pipe) => pipe.sourceArn));
+  if (sources.size !== 1) throw new Error(`the stack's pipes read ${sources.size} streams; the local run expects one (the table's)`);
+  return pipes[0].sourceArn;
+}
+
+/** A local target per deployed pipe: an SQS queue (the work queue) or an event bus (the item events). */
+async function pipeTargets(pipes: readonly DeployedPipe[], clients: EmulatorClients): Promise<PipeTarget[]> {
+  return Promise.all(
+    pipes.map(async (pipe) => {
+      const [, , service, , , resource] = pipe.targetArn.split(':');
+      if (service === 'sqs') {
+        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: resource }));
+        if (!QueueUrl) throw new Error(`the pipe's target queue ${pipe.targetArn} does not exist on the emulator`);
+        return queueTarget(pipe.name, QueueUrl, pipe.filterPatterns, pipe.batchSize, clients.sqs);
+      }
+      if (service === 'events' && resource?.startsWith('event-bus/') && pipe.eventBus && pipe.inputTemplate) {
+        return eventBusTarget(
+          { name: pipe.name, eventBusName: resource.slice('event-bus/'.length), filterPatterns: pipe.filterPatterns, batchSize: pipe.batchSize, inputTemplate: pipe.inputTemplate, ...pipe.eventBus },
+          clients.events,
+        );
+      }
+      throw new Error(`the local run cannot stand in for pipe ${pipe.name}: target ${pipe.targetArn}`);
+    }),
+  );
 }
 
 function requiredOutput(outputs: Readonly<Record<string, unknown>>, name: string): string {

@@ -1,3 +1,4 @@
+import { STATUS_INDEX_NAME } from '../contracts/item';
 import { StackOutput } from '../contracts/outputs';
 import { UsageError } from './errors';
 
@@ -9,6 +10,15 @@ export interface StackOutputs {
   readonly bucketName: string;
   /** The orchestrator's CloudWatch Logs group; absent from outputs files written before the output existed. */
   readonly lambdaLogGroupName?: string;
+  /** The item events' bus; absent from outputs files written before the output existed. */
+  readonly eventBusName?: string;
+  /** The outcome queue; only with PIPELINE_EVENTS_QUEUE=true. */
+  readonly eventsQueueUrl?: string;
+  /**
+   * The table's status index; undefined when the stack has none (PIPELINE_STATUS_INDEX=false: the output is
+   * empty), and the index's name for files written before the output existed.
+   */
+  readonly statusIndexName?: string;
   /** Absent when neither the stack nor the file gives it; the SDK's region chain then decides. */
   readonly region?: string;
   /** The emulator's URL, which the local run's outputs file records next to the stack. */
@@ -50,6 +60,9 @@ export function parseStackOutputs(text: string, source: string, stackName?: stri
     dlqUrl: read('dlqUrl') as string,
     bucketName: read('bucketName') as string,
     lambdaLogGroupName: read('lambdaLogGroupName'),
+    eventBusName: read('eventBusName'),
+    eventsQueueUrl: read('eventsQueueUrl'),
+    statusIndexName: StackOutput.statusIndexName in outputs ? read('statusIndexName') : STATUS_INDEX_NAME,
     region: read('region') ?? topLevelString(parsed, 'region'),
     endpoint: topLevelString(parsed, 'endpoint'),
   };

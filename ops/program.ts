@@ -6,6 +6,7 @@ import { ENDPOINT_ENV } from '../contracts';
 import { STACK_OUTPUTS_FILE, StackOutput } from '../contracts/outputs';
 import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
 import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
+import { readQueuedEvents } from './effects/events';
 import { listLogInstances, readInstanceLogs, readLogGroupEvents } from './effects/logs';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
@@ -15,7 +16,15 @@ import { preflight, submitTargets } from './effects/submit';
 import { UsageError } from './errors';
 import { parseStackOutputs, type StackOutputs } from './outputs';
 import { startProgress } from './progress';
-import { formatRedrive, formatRetryAll, formatStatus, formatSubmitOutcome, mostRecentFailures } from './report';
+import {
+  formatQueuedEvents,
+  formatRedrive,
+  formatRetryAll,
+  formatStatus,
+  formatSubmitOutcome,
+  mostRecentFailures,
+  noEventsQueueMessage,
+} from './report';
 import { planSubmission } from './submit-plan';
 
 /** Where the CLI writes and what it reads; the process's own in main.ts, captured ones in tests. */
@@ -65,7 +74,7 @@ export async function runCli(args: readonly string[], deps: CliDeps): Promise<nu
 function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Command {
   const { io } = deps;
   const program = new Command('pipeline')
-    .description('Operate the file pipeline: submit files, watch progress, retry failures, read worker and orchestrator logs.')
+    .description('Operate the file pipeline: submit files, watch progress, retry failures, read worker and orchestrator logs and outcome events.')
     .option('--outputs <file>', 'stack outputs file (cdktf output --outputs-file, or the local run)', STACK_OUTPUTS_FILE)
     .option('--stack <name>', 'stack to read from an outputs file holding several')
     .option('--endpoint-url <url>', `AWS endpoint, e.g. the local emulator (default: $${ENDPOINT_ENV}, then the outputs file's "endpoint")`)
@@ -119,14 +128,14 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('status')
-    .description('rows per status (from the status index), queue depths, and the most recent FAILED rows')
+    .description('rows per status (from the status index, or a scan when the stack has none), queue depths, and the most recent FAILED rows')
     .option('--failed-limit <n>', 'FAILED rows to show', '10')
     .action(async (options: { failedLimit: string }, command: Command) => {
       const limit = parsePositiveInteger('--failed-limit', options.failedLimit, MAX_LIMIT);
       await withContext(command, async (outputs, { documents, sqs }) => {
         const [counts, failedRows, queue, deadLetterQueue] = await Promise.all([
-          countByStatus(documents, outputs.tableName),
-          listFailedRows(documents, outputs.tableName),
+          countByStatus(documents, outputs),
+          listFailedRows(documents, outputs),
           readQueueDepth(sqs, outputs.queueUrl),
           readQueueDepth(sqs, outputs.dlqUrl),
         ]);
@@ -146,7 +155,7 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           await retryRow(documents, outputs.tableName, id);
           io.out(`PENDING ${id}\n`);
         } else {
-          io.out(`${formatRetryAll(await retryAllFailed(documents, outputs.tableName))}\n`);
+          io.out(`${formatRetryAll(await retryAllFailed(documents, outputs))}\n`);
         }
       });
     });
@@ -206,6 +215,26 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           io.err(`==> s3://${outputs.bucketName}/${log.key} <==\n`);
           io.out(log.body.endsWith('\n') || log.body === '' ? log.body : `${log.body}\n`);
         }
+      });
+    });
+
+  program
+    .command('events')
+    .description('the most recent outcome events (FINISHED, FAILED) in the outcome queue, oldest first; left in the queue unless --consume')
+    .option('--max <n>', 'show at most this many', '20')
+    .option('--consume', 'delete the events shown (by default they stay for the queue\'s consumer)', false)
+    .option('--json', 'print each event as one JSON line', false)
+    .action(async (options: { max: string; consume: boolean; json: boolean }, command: Command) => {
+      const max = parsePositiveInteger('--max', options.max, MAX_LIMIT);
+      await withContext(command, async (outputs, { sqs }) => {
+        if (outputs.eventsQueueUrl === undefined) throw new UsageError(noEventsQueueMessage(outputs.eventBusName));
+        const events = await readQueuedEvents(sqs, outputs.eventsQueueUrl, { max, consume: options.consume });
+        if (events.length === 0) {
+          io.out(`no events in ${outputs.eventsQueueUrl}\n`);
+          return;
+        }
+        io.out(`${formatQueuedEvents(events, options.json)}\n`);
+        if (!options.consume) io.err(`${events.length} event(s) left in the queue; each peek counts as a receive\n`);
       });
     });
 

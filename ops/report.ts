@@ -1,4 +1,5 @@
-import { ItemStatus } from '../contracts';
+import { ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemStatus, OUTCOME_STATUSES } from '../contracts';
+import type { QueuedEvent } from './effects/events';
 import type { QueueDepth } from '../runtime/queue-depth';
 import type { SubmitTarget } from './submit-plan';
 
@@ -85,4 +86,30 @@ export interface RedriveOutcome {
 export function formatRedrive(outcome: RedriveOutcome): string {
   const moved = `moved ${outcome.moved} messages from the dead-letter queue to the work queue`;
   return outcome.failed === 0 ? moved : `${moved}; ${outcome.failed} could not be sent and stay in the dead-letter queue`;
+}
+
+/**
+ * One line per event, oldest first: `<time> <STATUS> <id> <output path or reason>`, or the whole event as one
+ * JSON line each with `json`.
+ */
+export function formatQueuedEvents(events: readonly QueuedEvent[], json: boolean): string {
+  if (json) return events.map(({ event }) => JSON.stringify(event)).join('\n');
+  return events
+    .map(({ event, sentAt }) => {
+      const { detail, time } = (typeof event === 'object' && event !== null ? event : {}) as { detail?: Record<string, unknown>; time?: string };
+      if (!detail) return `${new Date(sentAt).toISOString()}  (not an item event) ${JSON.stringify(event)}`;
+      const what = detail.status === ItemStatus.FAILED ? detail.reason : detail.output_path;
+      return [time ?? new Date(sentAt).toISOString(), detail.status, detail.id, what].filter((part) => part !== undefined && part !== '').join('  ');
+    })
+    .join('\n');
+}
+
+/** What `pipeline events` says when the stack has no outcome queue: how to get one, or a rule of one's own. */
+export function noEventsQueueMessage(eventBusName: string | undefined): string {
+  const pattern = JSON.stringify({ source: [ITEM_EVENT_SOURCE], 'detail-type': [ITEM_EVENT_DETAIL_TYPE], detail: { status: OUTCOME_STATUSES } });
+  return [
+    'the stack has no outcome queue (the outputs file has no events_queue_url output).',
+    'Create one: deploy with PIPELINE_EVENTS_QUEUE=true, then write the outputs file again (npx cdktf output --outputs-file outputs.json).',
+    `Or subscribe yourself: a rule on the ${eventBusName ?? 'default'} bus with the pattern ${pattern} and an SQS target (docs/events.md).`,
+  ].join('\n');
 }

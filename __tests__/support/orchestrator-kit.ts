@@ -130,9 +130,13 @@ export function orchestrator(overrides: Record<string, string | undefined> = {},
   };
   const config = loadConfig({ ...ENV, ...overrides });
   const clients = createClients({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const tick = createHandler({ config, clients, logger: createLogger(sink), metrics, now: clock });
+  // Waits are recorded, not slept: a wake run's second look at an empty queue (functions/orchestrator/trigger.ts).
+  const sleeps: number[] = [];
+  const sleep = async (ms: number) => void sleeps.push(ms);
+  const tick = createHandler({ config, clients, logger: createLogger(sink), metrics, now: clock, sleep });
   return {
     tick,
+    sleeps,
     config,
     clock,
     lines,

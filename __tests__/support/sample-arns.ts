@@ -24,6 +24,14 @@ const SAMPLE_VALUES: Readonly<Record<string, SampleArn>> = {
   // The provider gives a log group's ARN without the trailing ":*" the API returns.
   'aws_cloudwatch_log_group.arn': (config, region) => `arn:aws:logs:${region}:${SAMPLE_ACCOUNT}:log-group:${String(config.name)}`,
   'aws_key_pair.arn': (config, region) => `arn:aws:ec2:${region}:${SAMPLE_ACCOUNT}:key-pair/${String(config.key_name)}`,
+  'aws_cloudwatch_event_bus.arn': (config, region) => `arn:aws:events:${region}:${SAMPLE_ACCOUNT}:event-bus/${String(config.name)}`,
+  // A rule on the default bus is `rule/<name>`; on another bus `rule/<bus>/<name>` (a bus of the stack is a
+  // reference here; its sample name stands in).
+  'aws_cloudwatch_event_rule.arn': (config, region) => {
+    const bus = String(config.event_bus_name ?? 'default');
+    const busPart = bus === 'default' ? '' : `${bus.startsWith('${') ? 'pipeline-bus' : bus}/`;
+    return `arn:aws:events:${region}:${SAMPLE_ACCOUNT}:rule/${busPart}${String(config.name)}`;
+  },
 };
 
 /**

@@ -14,8 +14,13 @@ export interface TerraformJson {
   readonly output: Record<string, { value: unknown }>;
 }
 
-/** Settings that switch on every optional resource: alarm topic + key, key pair, SSH rule, a pinned AMI. */
+/**
+ * Settings that switch on every optional resource: alarm topic + key, key pair, SSH rule, a pinned AMI, the
+ * pipeline's own event bus and the outcome queue.
+ */
 export const EVERY_OPTIONAL_FEATURE: NodeJS.ProcessEnv = {
+  PIPELINE_EVENT_BUS: 'pipeline',
+  PIPELINE_EVENTS_QUEUE: 'true',
   PIPELINE_ALARM_EMAIL: 'ops@example.com',
   PIPELINE_SSH_CIDR: '203.0.113.7/32',
   PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test',

@@ -1,6 +1,24 @@
-import { NODE_RUNTIME_KEY, OrchestratorEnv, WORKER_CODE_KEY } from '../../contracts';
+import {
+  ITEM_EVENT_DETAIL_TYPE,
+  ITEM_EVENT_FILTER_PATTERNS,
+  ITEM_EVENT_INPUT_TEMPLATE,
+  ITEM_EVENT_SOURCE,
+  NODE_RUNTIME_KEY,
+  OrchestratorEnv,
+  WORKER_CODE_KEY,
+} from '../../contracts';
 import { UBUNTU_2404_AMI_PARAMETER } from '../../config/settings';
-import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../support/synth';
+import {
+  decodeJsonAttribute,
+  EVERY_OPTIONAL_FEATURE,
+  onlyResource,
+  refTo,
+  removeSynthesizedStacks,
+  resourcesOf,
+  statementsOf,
+  synthStack,
+  type TerraformJson,
+} from '../support/synth';
 
 // Needs the built bundles (npm test builds first): the stack packages dist/orchestrator and dist/worker.
 const defaults = synthStack();
@@ -105,7 +123,7 @@ describe('PipelineStack', () => {
     const queueArn = refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-work'));
     const pipeDlqArn = refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-pipe-dlq'));
 
-    expect(onlyResource(json, 'aws_pipes_pipe').config).toMatchObject({ source: streamArn, target: queueArn });
+    expect(onlyResource(json, 'aws_pipes_pipe', byName('rag-pipeline-dev-items-to-queue')).config).toMatchObject({ source: streamArn, target: queueArn });
     expect(rolePolicy(json, 'rag-pipeline-dev-pipe').map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
       { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: [streamArn] },
       { Action: ['dynamodb:ListStreams'], Resource: ['*'] },
@@ -147,6 +165,7 @@ describe('PipelineStack', () => {
       'InspectWorkerImage',
       'ResolveWorkerAmi',
       'ListBootFailureMarkers',
+      'WakeQueueConsume',
       'WriteOwnLogs',
     ]);
     expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([
@@ -173,6 +192,8 @@ describe('PipelineStack', () => {
     }
     expect(statements.filter(({ Resource }) => Resource.includes('*')).flatMap(({ Action }) => Action).sort()).toEqual([
       'cloudwatch:PutMetricData',
+      // One per stream reader: the work queue's pipe and the events pipe.
+      'dynamodb:ListStreams',
       'dynamodb:ListStreams',
       'ec2:DescribeImages',
       'ec2:DescribeInstances',
@@ -181,10 +202,14 @@ describe('PipelineStack', () => {
 
   it('outputs what operators and the local run read', () => {
     expect(Object.keys(json.output).sort()).toEqual([
-      'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name',
-      'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region', 'schedule_rule_name', 'security_group_id', 'subnet_id', 'subnet_ids',
-      'table_name', 'table_stream_arn', 'vpc_id', 'worker_code_key', 'worker_role_arn',
+      'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'event_bus_name', 'events_pipe_arn', 'events_pipe_dlq_url',
+      'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name', 'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region',
+      'schedule_rule_name', 'security_group_id', 'status_index_name', 'subnet_id', 'subnet_ids', 'table_name', 'table_stream_arn',
+      'vpc_id', 'wake_queue_url', 'worker_code_key', 'worker_role_arn',
     ]);
+    expect(json.output.status_index_name.value).toBe('status-index');
+    expect(json.output.event_bus_name.value).toBe('default');
+    expect(json.output.wake_queue_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-wake')));
     expect(json.output.subnet_id.value).toBe(subnetId('use1-az1'));
     expect(json.output.subnet_ids.value).toEqual([subnetId('use1-az1'), subnetId('use1-az2'), subnetId('use1-az4')]);
     expect(json.output.queue_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-work')));
@@ -205,5 +230,181 @@ describe('PipelineStack', () => {
       addresses: addresses.sort(),
       assets: { lambda: maskHashes(assets.lambda), worker: maskHashes(assets.worker), nodeRuntime: maskHashes(assets.nodeRuntime) },
     }).toMatchSnapshot();
+  });
+});
+
+describe('PipelineStack: item events, the wake queue and the outcome queue', () => {
+  const streamArn = refTo(json, 'aws_dynamodb_table', 'stream_arn');
+  const tableArn = refTo(json, 'aws_dynamodb_table', 'arn');
+  const defaultBusArn = `arn:\${data.aws_partition.partition.partition}:events:us-east-1:\${element(split(":", ${tableArn.slice(2, -1)}), 4)}:event-bus/default`;
+  const everything = synthStack(EVERY_OPTIONAL_FEATURE).json;
+  const scheduleOnly = synthStack({ PIPELINE_EVENT_TRIGGER: 'false' }).json;
+  const eventsPipe = (stack: TerraformJson) => onlyResource(stack, 'aws_pipes_pipe', byName('rag-pipeline-dev-items-to-events')).config;
+  const pattern = (rule: Record<string, unknown>) => decodeJsonAttribute(rule.event_pattern);
+
+  // "More than 2 processes are reading from the same streams shard at the same time. Exceeding this limit may
+  // result in request throttling" (DynamoDB Streams LimitExceededException). Each pipe and each event source
+  // mapping on the stream is a reader.
+  it.each([
+    { case: 'defaults', stack: json },
+    { case: 'every optional feature', stack: everything },
+    { case: 'the event trigger off', stack: scheduleOnly },
+  ])('reads the table stream with at most two readers ($case)', ({ stack }) => {
+    const stream = refTo(stack, 'aws_dynamodb_table', 'stream_arn');
+    const readers = [
+      ...resourcesOf(stack, 'aws_pipes_pipe').filter(([, pipe]) => pipe.source === stream),
+      ...resourcesOf(stack, 'aws_lambda_event_source_mapping').filter(([, mapping]) => mapping.event_source_arn === stream),
+    ];
+
+    expect(readers.map(([id]) => id).sort()).toEqual(
+      resourcesOf(stack, 'aws_pipes_pipe').map(([id]) => id).sort(),
+    );
+    expect(readers).toHaveLength(2);
+  });
+
+  it('publishes status changes from the stream to the default bus, shaped by the documented template', () => {
+    expect(eventsPipe(json)).toMatchObject({
+      source: streamArn,
+      target: defaultBusArn,
+      source_parameters: {
+        dynamodb_stream_parameters: { starting_position: 'TRIM_HORIZON', batch_size: 10, maximum_retry_attempts: 10 },
+        filter_criteria: { filter: ITEM_EVENT_FILTER_PATTERNS.map((filterPattern) => ({ pattern: JSON.stringify(filterPattern) })) },
+      },
+      target_parameters: {
+        input_template: ITEM_EVENT_INPUT_TEMPLATE,
+        eventbridge_event_bus_parameters: { source: ITEM_EVENT_SOURCE, detail_type: ITEM_EVENT_DETAIL_TYPE, resources: [tableArn] },
+      },
+    });
+  });
+
+  it('lets the events pipe read the stream and put events on that one bus, nothing else', () => {
+    expect(rolePolicy(json, 'rag-pipeline-dev-events-pipe').map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
+      { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: [streamArn] },
+      { Action: ['dynamodb:ListStreams'], Resource: ['*'] },
+      { Action: ['events:PutEvents'], Resource: [defaultBusArn] },
+      { Action: ['sqs:SendMessage'], Resource: [refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-events-pipe-dlq'))] },
+    ]);
+  });
+
+  it('uses a bus of its own with PIPELINE_EVENT_BUS=pipeline, for the pipe, the grant and every rule', () => {
+    const busArn = refTo(everything, 'aws_cloudwatch_event_bus', 'arn');
+    const busName = refTo(everything, 'aws_cloudwatch_event_bus', 'name');
+
+    expect(onlyResource(everything, 'aws_cloudwatch_event_bus').config.name).toBe('rag-pipeline-dev-events');
+    expect(eventsPipe(everything).target).toBe(busArn);
+    expect(rolePolicy(everything, 'rag-pipeline-dev-events-pipe').find(({ Sid }) => Sid === 'ItemEventsPut')?.Resource).toEqual([busArn]);
+    const itemRules = resourcesOf(everything, 'aws_cloudwatch_event_rule').filter(([, rule]) => rule.event_pattern !== undefined);
+    expect(itemRules).toHaveLength(2);
+    for (const [, rule] of itemRules) expect(rule.event_bus_name).toBe(busName);
+    expect(everything.output.event_bus_name.value).toBe(busName);
+  });
+
+  it('wakes the orchestrator from a rule on PENDING events of this table, through a queue only that rule may send to', () => {
+    const rule = onlyResource(json, 'aws_cloudwatch_event_rule', byName('rag-pipeline-dev-wake'));
+    const queue = onlyResource(json, 'aws_sqs_queue', byName('rag-pipeline-dev-wake'));
+    const queueArn = `\${aws_sqs_queue.${queue.id}.arn}`;
+
+    expect(pattern(rule.config)).toEqual({
+      source: [ITEM_EVENT_SOURCE],
+      'detail-type': [ITEM_EVENT_DETAIL_TYPE],
+      resources: [tableArn],
+      detail: { status: ['PENDING'] },
+    });
+    expect(rule.config.event_bus_name).toBe('default');
+    expect(onlyResource(json, 'aws_cloudwatch_event_target', (target) => target.arn === queueArn).config.rule).toBe(
+      `\${aws_cloudwatch_event_rule.${rule.id}.name}`,
+    );
+    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 300, visibility_timeout_seconds: 60 });
+    expect(statementsOf(onlyResource(json, 'aws_sqs_queue_policy').config.policy)).toEqual([
+      {
+        Sid: 'WakeRuleSends',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['sqs:SendMessage'],
+        Resource: [queueArn],
+        Condition: { ArnEquals: { 'aws:SourceArn': `\${aws_cloudwatch_event_rule.${rule.id}.arn}` } },
+      },
+    ]);
+  });
+
+  it('runs the orchestrator on batches of the wake queue: 1,000 a batch, a 1 s window, at most 2 at once', () => {
+    const queueArn = refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-wake'));
+
+    expect(onlyResource(json, 'aws_lambda_event_source_mapping').config).toMatchObject({
+      event_source_arn: queueArn,
+      function_name: refTo(json, 'aws_lambda_function', 'arn'),
+      batch_size: 1000,
+      maximum_batching_window_in_seconds: 1,
+      scaling_config: { maximum_concurrency: 2 },
+    });
+    expect(rolePolicy(json, 'rag-pipeline-dev-orchestrator').find(({ Sid }) => Sid === 'WakeQueueConsume')).toEqual({
+      Sid: 'WakeQueueConsume',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: [queueArn],
+    });
+  });
+
+  it('leaves the wake queue, its mapping and its grant out with PIPELINE_EVENT_TRIGGER=false, and keeps the events', () => {
+    expect(resourcesOf(scheduleOnly, 'aws_lambda_event_source_mapping')).toEqual([]);
+    expect(resourcesOf(scheduleOnly, 'aws_sqs_queue').map(([, queue]) => queue.name)).not.toContain('rag-pipeline-dev-wake');
+    expect(rolePolicy(scheduleOnly, 'rag-pipeline-dev-orchestrator').map(({ Sid }) => Sid)).not.toContain('WakeQueueConsume');
+    expect(scheduleOnly.output).not.toHaveProperty('wake_queue_url');
+    expect(eventsPipe(scheduleOnly)).toBeDefined();
+  });
+
+  it('creates the outcome queue only with PIPELINE_EVENTS_QUEUE=true: FINISHED and FAILED events, a dead-letter queue, alarms, outputs', () => {
+    const rule = onlyResource(everything, 'aws_cloudwatch_event_rule', byName('rag-pipeline-dev-outcomes'));
+    const queueArn = refTo(everything, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-outcomes'));
+    const dlqArn = refTo(everything, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-outcomes-dlq'));
+    const ruleArn = `\${aws_cloudwatch_event_rule.${rule.id}.arn}`;
+
+    expect((pattern(rule.config) as { detail: unknown }).detail).toEqual({ status: ['FINISHED', 'FAILED'] });
+    expect(onlyResource(everything, 'aws_cloudwatch_event_target', (target) => target.arn === queueArn).config.dead_letter_config).toEqual({ arn: dlqArn });
+    const policies = resourcesOf(everything, 'aws_sqs_queue_policy').flatMap(([, policy]) => statementsOf(policy.policy));
+    for (const arn of [queueArn, dlqArn]) {
+      expect(policies.filter(({ Resource }) => Resource.includes(arn))).toEqual([
+        expect.objectContaining({ Action: ['sqs:SendMessage'], Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }),
+      ]);
+    }
+    expect(onlyResource(everything, 'aws_sqs_queue', byName('rag-pipeline-dev-outcomes')).config).not.toHaveProperty('redrive_policy');
+    const alarms = resourcesOf(everything, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => alarm.alarm_name);
+    expect(alarms).toEqual(expect.arrayContaining(['rag-pipeline-dev-outcomes-dlq-messages', 'rag-pipeline-dev-outcomes-queue-age']));
+    expect(Object.keys(everything.output)).toEqual(expect.arrayContaining(['events_queue_url', 'events_dlq_url']));
+
+    expect(resourcesOf(json, 'aws_sqs_queue').map(([, queue]) => queue.name)).not.toContain('rag-pipeline-dev-outcomes');
+    expect(json.output).not.toHaveProperty('events_queue_url');
+  });
+
+  it('alarms on the events pipe like on the work queue pipe', () => {
+    const alarms = Object.fromEntries(resourcesOf(json, 'aws_cloudwatch_metric_alarm').map(([, alarm]) => [alarm.alarm_name, alarm]));
+
+    expect(alarms['rag-pipeline-dev-events-pipe-dlq-messages']).toMatchObject({
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: refTo(json, 'aws_sqs_queue', 'name', byName('rag-pipeline-dev-events-pipe-dlq')) },
+      threshold: 0,
+    });
+    expect(alarms['rag-pipeline-dev-events-pipe-failures']).toMatchObject({
+      namespace: 'AWS/EventBridge/Pipes',
+      dimensions: { PipeName: refTo(json, 'aws_pipes_pipe', 'name', byName('rag-pipeline-dev-items-to-events')) },
+    });
+  });
+
+  // docs/scale.md §4: the status index caps PENDING writes near 500 rows/s; the setting removes it and the
+  // ops CLI scans instead (it reads the empty output).
+  it('has no status index with PIPELINE_STATUS_INDEX=false, and says so in an empty output', () => {
+    const withoutIndex = synthStack({ PIPELINE_STATUS_INDEX: 'false' }).json;
+    const table = onlyResource(withoutIndex, 'aws_dynamodb_table').config;
+
+    expect(table.global_secondary_index).toEqual([]);
+    expect(table.attribute).toEqual([{ name: 'id', type: 'S' }]);
+    expect(withoutIndex.output.status_index_name.value).toBe('');
+    expect(onlyResource(json, 'aws_dynamodb_table').config.global_secondary_index).toEqual([
+      expect.objectContaining({ name: 'status-index', hash_key: 'status', projection_type: 'ALL' }),
+    ]);
+  });
+
+  it("sends the bucket's object events to EventBridge", () => {
+    expect(onlyResource(json, 'aws_s3_bucket_notification').config).toMatchObject({ bucket: refTo(json, 'aws_s3_bucket', 'id'), eventbridge: true });
   });
 });

@@ -15,12 +15,9 @@ import { launchWindowStart } from './launch-token';
 import type { Logger } from './logger';
 import type { LaunchMetrics } from './metrics';
 import { freeSlots, isActive, type WorkerInstance } from './slots';
+import { describeTrigger, shouldRecheckQueue, WAKE_RECHECK_MS, type OrchestratorEvent, type Trigger } from './trigger';
 
-/** The parts of an invoking event the orchestrator uses: a scheduled event's ID names the tick in the logs. */
-export interface ScheduledEvent {
-  readonly id?: string;
-  readonly time?: string;
-}
+export type { OrchestratorEvent, QueueBatchEvent, ScheduledEvent } from './trigger';
 
 /** The part of the Lambda context the orchestrator uses. */
 export interface InvocationContext {
@@ -48,7 +45,9 @@ export interface LaunchDeferral {
 }
 
 /** What one tick saw, decided and did; returned and logged as `orchestrator.tick.completed`. */
-export interface TickSummary {
+export type TickSummary = TickOutcome & Trigger;
+
+interface TickOutcome {
   readonly tickId: string;
   readonly visibleMessages: number;
   readonly inFlightMessages: number;
@@ -63,7 +62,12 @@ export interface TickSummary {
   readonly deferred?: LaunchDeferral;
 }
 
-export type OrchestratorHandler = (event: ScheduledEvent, context?: InvocationContext) => Promise<TickSummary>;
+/**
+ * One run, whatever invoked it: the schedule or a batch from the wake queue (docs/orchestrator.md). It returns
+ * normally when the tick is done, so an event source mapping deletes the batch; it throws when the tick
+ * failed, so the batch is received again after the wake queue's visibility timeout.
+ */
+export type OrchestratorHandler = (event: OrchestratorEvent, context?: InvocationContext) => Promise<TickSummary>;
 
 export interface HandlerDependencies {
   readonly config: OrchestratorConfig;
@@ -72,6 +76,8 @@ export interface HandlerDependencies {
   readonly metrics: LaunchMetrics;
   /** @default Date.now — the clock that picks the client tokens' window and dates the backoff */
   readonly now?: () => number;
+  /** @default a timer — waits before a wake run looks at an empty queue again */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -80,7 +86,7 @@ export interface HandlerDependencies {
  * the same state send the same client tokens (docs/orchestrator.md). The user data is rendered once here,
  * so a bad value fails the cold start rather than a launch.
  */
-export function createHandler({ config, clients, logger, metrics, now = Date.now }: HandlerDependencies): OrchestratorHandler {
+export function createHandler({ config, clients, logger, metrics, now = Date.now, sleep = wait }: HandlerDependencies): OrchestratorHandler {
   const userDataBase64 = Buffer.from(
     renderUserData({
       region: config.region,
@@ -100,16 +106,23 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
 
   return async (event, context) => {
     const tickId = tickIdOf(event, context);
+    const trigger = describeTrigger(event);
     const log = logger.child({ tickId });
     const nowMs = now();
     let summary: Mutable<TickSummary> | undefined;
     try {
-      const depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      let depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      if (shouldRecheckQueue(trigger, depth)) {
+        log.info({ event: 'orchestrator.queue.recheck', waitMs: WAKE_RECHECK_MS }, 'woken with an empty queue: looking again');
+        await sleep(WAKE_RECHECK_MS);
+        depth = await readQueueDepth(clients.sqs, config.queueUrl);
+      }
       const listed = await listWorkers(clients.ec2, config.workerTag);
       const workers = listed.filter(isActive).length;
       const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers }, config);
       summary = {
         tickId,
+        ...trigger,
         visibleMessages: depth.visible,
         inFlightMessages: depth.inFlight,
         workers,
@@ -202,6 +215,10 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function launchFailedMessage(kind: LaunchFailureKind): string {
   switch (kind) {
     case LaunchFailureKind.unauthorized:
@@ -228,7 +245,7 @@ function withoutTickId({ tickId: _tickId, ...rest }: TickSummary): Omit<TickSumm
  * A name for the tick in the logs: the scheduled event's ID, else the Lambda request ID, else a fresh one.
  * It no longer keys the client tokens: overlapping runs from any trigger must share those.
  */
-function tickIdOf(event: ScheduledEvent, context: InvocationContext | undefined): string {
-  if (typeof event?.id === 'string' && event.id !== '') return event.id;
+function tickIdOf(event: OrchestratorEvent, context: InvocationContext | undefined): string {
+  if ('id' in event && typeof event.id === 'string' && event.id !== '') return event.id;
   return context?.awsRequestId || randomUUID();
 }

@@ -1,11 +1,11 @@
 import { ENDPOINT_ENV } from '../../contracts';
 import { createClients } from './clients';
 import { loadConfig } from './config';
-import { createHandler, type InvocationContext, type OrchestratorHandler, type ScheduledEvent, type TickSummary } from './handler';
+import { createHandler, type InvocationContext, type OrchestratorEvent, type OrchestratorHandler, type TickSummary } from './handler';
 import { createLogger } from './logger';
 import { createLaunchMetrics } from './metrics';
 
-export type { ScheduledEvent, TickSummary } from './handler';
+export type { OrchestratorEvent, QueueBatchEvent, ScheduledEvent, TickSummary } from './handler';
 
 let ready: Promise<OrchestratorHandler> | undefined;
 
@@ -15,7 +15,7 @@ let ready: Promise<OrchestratorHandler> | undefined;
  * of that container with a message naming each variable, so the Lambda Errors alarm fires. Importing this
  * module does nothing.
  */
-export async function handler(event: ScheduledEvent, context?: InvocationContext): Promise<TickSummary> {
+export async function handler(event: OrchestratorEvent, context?: InvocationContext): Promise<TickSummary> {
   ready ??= Promise.resolve().then(coldStart);
   const tick = await ready;
   return tick(event, context);

@@ -22,6 +22,8 @@ interface CliOptions {
   port?: number;
   progressSeconds: number;
   verbose: boolean;
+  scheduleOnly: boolean;
+  eventsQueue: boolean;
 }
 
 const positiveNumber = (flag: string) => (raw: string) => {
@@ -37,11 +39,13 @@ const positiveInteger = (flag: string) => (raw: string) => {
 
 function parseCli(argv: readonly string[]): CliOptions {
   return new Command('local')
-    .description('Run the whole pipeline on this machine: moto, the stack applied with terraform, the pipe, the schedule and the workers.')
+    .description('Run the whole pipeline on this machine: moto, the stack applied with terraform, the pipes, the schedule, the wake queue and the workers.')
     .option('--demo', 'upload sample files, insert PENDING rows, wait until each ends FINISHED or FAILED, then exit', false)
     .option('--demo-timeout-seconds <n>', 'how long --demo waits for the rows', positiveNumber('--demo-timeout-seconds'), 300)
     .option('--outputs-file <path>', 'also write the endpoint and the stack outputs to this JSON file')
-    .option('--tick-seconds <n>', 'seconds between orchestrator invocations', positiveNumber('--tick-seconds'), LOCAL_DEFAULTS.tickSeconds)
+    .option('--tick-seconds <n>', 'seconds between scheduled orchestrator runs (60 is the real schedule)', positiveNumber('--tick-seconds'), LOCAL_DEFAULTS.tickSeconds)
+    .option('--schedule-only', 'PIPELINE_EVENT_TRIGGER=false: no wake queue, only the schedule starts the orchestrator', false)
+    .option('--events-queue', 'PIPELINE_EVENTS_QUEUE=true: the outcome queue of FINISHED and FAILED events (npx pipeline events)', false)
     .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS: most workers at once', positiveInteger('--max-workers'))
     .option(
       '--autoterminate-minutes <n>',
@@ -82,7 +86,13 @@ async function main(): Promise<number> {
     pipeline = await startLocalPipeline({
       port: options.port,
       tickSeconds: options.tickSeconds,
-      settings: { autoterminateMinutes: options.autoterminateMinutes, maxWorkers: options.maxWorkers },
+      settings: {
+        autoterminateMinutes: options.autoterminateMinutes,
+        maxWorkers: options.maxWorkers,
+        // Unset flags leave the shell's PIPELINE_* variables, or the stack's defaults, in charge.
+        ...(options.scheduleOnly ? { eventTrigger: false } : {}),
+        ...(options.eventsQueue ? { eventsQueue: true } : {}),
+      },
       log,
       progress: (line) => console.log(`local: ${line}`),
       signal: stop.signal,

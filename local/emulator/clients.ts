@@ -2,6 +2,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +13,7 @@ export interface EmulatorClients {
   readonly dynamodb: DynamoDBClient;
   readonly streams: DynamoDBStreamsClient;
   readonly ec2: EC2Client;
+  readonly events: EventBridgeClient;
   readonly lambda: LambdaClient;
   readonly logs: CloudWatchLogsClient;
   readonly s3: S3Client;
@@ -32,6 +34,7 @@ export function emulatorClients(endpoint: string, region: string): EmulatorClien
     dynamodb: new DynamoDBClient(config),
     streams: new DynamoDBStreamsClient(config),
     ec2: new EC2Client(config),
+    events: new EventBridgeClient(config),
     lambda: new LambdaClient(config),
     logs: new CloudWatchLogsClient(config),
     s3: new S3Client({ ...config, forcePathStyle: true }),

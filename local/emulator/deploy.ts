@@ -11,12 +11,17 @@ import { terraform, writeOfflineOverride } from './terraform';
 /** Settings a remote deployment needs and a local one must never pick up from the shell. */
 const STATE_SETTINGS = [SettingName.stateBucket, SettingName.stateKey, SettingName.stateRegion, SettingName.statePath];
 
-/** The pipe as Terraform deployed it, read back from the state. */
+/** A pipe as Terraform deployed it, read back from the state. */
 export interface DeployedPipe {
+  readonly name: string;
   readonly sourceArn: string;
   readonly targetArn: string;
   readonly filterPatterns: readonly Pattern[];
   readonly batchSize: number;
+  /** The target's input template; undefined when the pipe delivers records unchanged. */
+  readonly inputTemplate?: string;
+  /** For an event bus target: what each event carries besides its detail. */
+  readonly eventBus?: { readonly source: string; readonly detailType: string; readonly resources: readonly string[] };
 }
 
 export interface Deployment {
@@ -24,7 +29,8 @@ export interface Deployment {
   readonly stackDir: string;
   /** `terraform output -json`, name → value. */
   readonly outputs: Readonly<Record<string, unknown>>;
-  readonly pipe: DeployedPipe;
+  /** Every pipe on the table's stream. */
+  readonly pipes: readonly DeployedPipe[];
 }
 
 export interface DeployOptions {
@@ -61,8 +67,8 @@ export async function deployStack(options: DeployOptions): Promise<Deployment> {
   await terraform(stackDir, ['apply', '-auto-approve', '-input=false', '-no-color'], {}, options.signal);
 
   const outputs = parseOutputs((await terraform(stackDir, ['output', '-json'])).stdout);
-  const pipe = deployedPipe((await terraform(stackDir, ['show', '-json', '-no-color'])).stdout);
-  return { stackDir, outputs, pipe };
+  const pipes = deployedPipes((await terraform(stackDir, ['show', '-json', '-no-color'])).stdout);
+  return { stackDir, outputs, pipes };
 }
 
 /**
@@ -100,29 +106,43 @@ interface StateModule {
   readonly child_modules?: StateModule[];
 }
 
-/** The one aws_pipes_pipe in `terraform show -json`: its source, target, filter and batch size. */
-export function deployedPipe(showJson: string): DeployedPipe {
+interface PipeValues {
+  name?: string;
+  source?: string;
+  target?: string;
+  source_parameters?: {
+    filter_criteria?: { filter?: { pattern?: string }[] }[];
+    dynamodb_stream_parameters?: { batch_size?: number }[];
+  }[];
+  target_parameters?: {
+    input_template?: string;
+    eventbridge_event_bus_parameters?: { source?: string; detail_type?: string; resources?: string[] }[];
+  }[];
+}
+
+/** Every aws_pipes_pipe in `terraform show -json`: source, target, filter, batch size, template, event fields. */
+export function deployedPipes(showJson: string): DeployedPipe[] {
   const state = JSON.parse(showJson) as { values?: { root_module?: StateModule } };
   const pipes = allResources(state.values?.root_module).filter((resource) => resource.type === 'aws_pipes_pipe');
-  if (pipes.length !== 1) throw new Error(`expected one aws_pipes_pipe in the state, found ${pipes.length}`);
-  const values = pipes[0].values as {
-    source?: string;
-    target?: string;
-    source_parameters?: {
-      filter_criteria?: { filter?: { pattern?: string }[] }[];
-      dynamodb_stream_parameters?: { batch_size?: number }[];
-    }[];
-  };
-  const sourceParameters = values.source_parameters?.[0];
-  const filters = sourceParameters?.filter_criteria?.[0]?.filter ?? [];
-  if (!values.source || !values.target) throw new Error(`${pipes[0].address} has no source or target in the state`);
-  if (filters.length === 0) throw new Error(`${pipes[0].address} has no filter: the local pipe would forward every record`);
-  return {
-    sourceArn: values.source,
-    targetArn: values.target,
-    filterPatterns: filters.map((filter) => JSON.parse(filter.pattern ?? '{}') as Pattern),
-    batchSize: Math.min(10, sourceParameters?.dynamodb_stream_parameters?.[0]?.batch_size ?? 10),
-  };
+  if (pipes.length === 0) throw new Error('no aws_pipes_pipe in the state');
+  return pipes.map(({ address, values: raw }) => {
+    const values = raw as PipeValues;
+    const sourceParameters = values.source_parameters?.[0];
+    const filters = sourceParameters?.filter_criteria?.[0]?.filter ?? [];
+    if (!values.name || !values.source || !values.target) throw new Error(`${address} has no name, source or target in the state`);
+    if (filters.length === 0) throw new Error(`${address} has no filter: the local pipe would forward every record`);
+    const targetParameters = values.target_parameters?.[0];
+    const bus = targetParameters?.eventbridge_event_bus_parameters?.[0];
+    return {
+      name: values.name,
+      sourceArn: values.source,
+      targetArn: values.target,
+      filterPatterns: filters.map((filter) => JSON.parse(filter.pattern ?? '{}') as Pattern),
+      batchSize: Math.min(10, sourceParameters?.dynamodb_stream_parameters?.[0]?.batch_size ?? 10),
+      ...(targetParameters?.input_template ? { inputTemplate: targetParameters.input_template } : {}),
+      ...(bus ? { eventBus: { source: bus.source ?? '', detailType: bus.detail_type ?? '', resources: bus.resources ?? [] } } : {}),
+    };
+  });
 }
 
 function allResources(module: StateModule | undefined): StateResource[] {

@@ -6,66 +6,71 @@ import {
   type _Record as StreamSdkRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { StreamRecordMessage } from '../../contracts';
 import { matchesAnyPattern, type Pattern } from './filter-matcher';
 import { toPipeMessage, toSendBatches } from './pipe-message';
 import type { LocalLog } from '../log';
 
-/** What the pipe deployed on the emulator says: its source stream, its target queue and its filter. */
-export interface PipeDefinition {
-  readonly streamArn: string;
-  readonly queueUrl: string;
+/**
+ * One pipe deployed on the table's stream, as the local run delivers it: its filter, its batch size and its
+ * target. Several pipes share the one local stream reader.
+ */
+export interface PipeTarget {
+  /** The deployed pipe's name, for counts and logs. */
+  readonly name: string;
   readonly filterPatterns: readonly Pattern[];
-  /** Stream records per SQS send; at most 10 for an SQS target. */
+  /** Records per delivery; at most 10 for an SQS or event bus target. */
   readonly batchSize: number;
-}
-
-export interface PipeClients {
-  readonly streams: DynamoDBStreamsClient;
-  readonly sqs: SQSClient;
+  /** Delivers one batch of matching records. Throws when the target keeps refusing some. */
+  send(batch: readonly StreamRecordMessage[], abortSignal?: AbortSignal): Promise<void>;
 }
 
 export interface RunningPipe {
-  /** Records read from the stream and records forwarded to the queue so far. */
-  readonly counts: { read: number; forwarded: number };
+  /** Records read from the stream, and records delivered per pipe, so far. */
+  readonly counts: { read: number; forwarded: Record<string, number> };
   stop(): Promise<void>;
 }
 
 /** @default 250 ms between stream polls: the local run should feel immediate. */
 const DEFAULT_POLL_INTERVAL_MS = 250;
-const SEND_ATTEMPTS = 3;
+/** Attempts at a batch whose entries the target keeps refusing, like the pipes' bounded retries. */
+export const SEND_ATTEMPTS = 3;
 
 /**
- * The local stand-in for the EventBridge Pipe: reads every shard of the table's stream from
- * TRIM_HORIZON, keeps the records that match the deployed filter, and sends their pipe-shaped bodies
- * to the queue in batches. A failed poll is logged and retried on the next one.
+ * The local stand-in for the EventBridge Pipes on the table's stream: reads every shard of the stream from
+ * TRIM_HORIZON once, and hands each record to every pipe whose deployed filter it matches (the work queue's
+ * pipe, the events pipe). A failed poll is logged and the same records are read again on the next one, so a
+ * pipe may deliver a record twice, as AWS's at-least-once pipes may.
  */
 export function startPipe(
-  definition: PipeDefinition,
-  clients: PipeClients,
+  streamArn: string,
+  targets: readonly PipeTarget[],
+  streams: DynamoDBStreamsClient,
   log: LocalLog,
   pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
 ): RunningPipe {
   const controller = new AbortController();
-  const counts = { read: 0, forwarded: 0 };
+  const counts = { read: 0, forwarded: Object.fromEntries(targets.map((target) => [target.name, 0])) };
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
 
   const pollOnce = async (): Promise<void> => {
-    for (const shardId of await listShards(clients.streams, definition.streamArn, controller.signal)) {
+    for (const shardId of await listShards(streams, streamArn, controller.signal)) {
       if (seenShards.has(shardId)) continue;
       seenShards.add(shardId);
-      const { ShardIterator } = await clients.streams.send(
-        new GetShardIteratorCommand({ StreamArn: definition.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
         { abortSignal: controller.signal },
       );
       if (ShardIterator) iterators.set(shardId, ShardIterator);
     }
     for (const [shardId, iterator] of [...iterators]) {
-      const { Records = [], NextShardIterator } = await clients.streams.send(new GetRecordsCommand({ ShardIterator: iterator }), {
+      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }), {
         abortSignal: controller.signal,
       });
       counts.read += Records.length;
-      counts.forwarded += await forward(Records, definition, clients.sqs, controller.signal);
+      const delivered = await forward(Records, streamArn, targets, controller.signal);
+      for (const [name, count] of Object.entries(delivered)) counts.forwarded[name] += count;
       if (NextShardIterator) iterators.set(shardId, NextShardIterator);
       else iterators.delete(shardId); // the shard is closed and fully read
     }
@@ -92,30 +97,54 @@ export function startPipe(
   };
 }
 
-/** Sends the matching records; returns how many were sent. Throws when SQS keeps refusing entries. */
+/**
+ * Delivers the records each pipe's filter matches, in batches of its size; returns how many each delivered.
+ * Every pipe is tried even when another fails, as separate pipes are; then the first failure is thrown.
+ */
 export async function forward(
   records: readonly StreamSdkRecord[],
-  definition: PipeDefinition,
-  sqs: SQSClient,
+  streamArn: string,
+  targets: readonly PipeTarget[],
   abortSignal?: AbortSignal,
-): Promise<number> {
-  const messages = records
-    .map((record) => toPipeMessage(record, definition.streamArn))
-    .filter((message) => matchesAnyPattern(message, definition.filterPatterns));
-  for (const batch of toSendBatches(messages, definition.batchSize)) {
-    let pending = batch;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: definition.queueUrl, Entries: pending }), {
-        abortSignal,
-      });
-      const failedIds = new Set(Failed.map((failure) => failure.Id));
-      pending = pending.filter((entry) => failedIds.has(entry.Id));
-      if (pending.length > 0 && attempt >= SEND_ATTEMPTS) {
-        throw new Error(`SQS refused ${pending.length} pipe message(s) ${SEND_ATTEMPTS} times: ${JSON.stringify(Failed)}`);
+): Promise<Record<string, number>> {
+  const messages = records.map((record) => toPipeMessage(record, streamArn));
+  const delivered: Record<string, number> = {};
+  const failures: Error[] = [];
+  for (const target of targets) {
+    const matching = messages.filter((message) => matchesAnyPattern(message, target.filterPatterns));
+    try {
+      for (let start = 0; start < matching.length; start += target.batchSize) {
+        await target.send(matching.slice(start, start + target.batchSize), abortSignal);
       }
+      delivered[target.name] = matching.length;
+    } catch (error) {
+      failures.push(new Error(`pipe ${target.name}: ${(error as Error).message}`));
     }
   }
-  return messages.length;
+  if (failures.length > 0) throw failures[0];
+  return delivered;
+}
+
+/** A pipe whose target is an SQS queue, without an input template: each body is the stream record itself. */
+export function queueTarget(name: string, queueUrl: string, filterPatterns: readonly Pattern[], batchSize: number, sqs: SQSClient): PipeTarget {
+  return {
+    name,
+    filterPatterns,
+    batchSize,
+    async send(batch, abortSignal) {
+      for (const entries of toSendBatches(batch, batchSize)) {
+        let pending = entries;
+        for (let attempt = 1; pending.length > 0; attempt++) {
+          const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }), { abortSignal });
+          const failedIds = new Set(Failed.map((failure) => failure.Id));
+          pending = pending.filter((entry) => failedIds.has(entry.Id));
+          if (pending.length > 0 && attempt >= SEND_ATTEMPTS) {
+            throw new Error(`SQS refused ${pending.length} pipe message(s) ${SEND_ATTEMPTS} times: ${JSON.stringify(Failed)}`);
+          }
+        }
+      }
+    },
+  };
 }
 
 async function listShards(streams: DynamoDBStreamsClient, streamArn: string, abortSignal: AbortSignal): Promise<string[]> {

@@ -12,6 +12,8 @@ import type { AcceptedFinding } from '../shared/parliament';
 const PERIOD_SECONDS = 300;
 /** Launch alarms look at single minutes, the orchestrator's tick: a refused launch pages within minutes. */
 const LAUNCH_PERIOD_SECONDS = 60;
+/** An outcome event unread for a day pages: its consumer has stopped, and SQS drops it after 14 days. */
+const OUTCOME_QUEUE_AGE_SECONDS = 24 * 3600;
 /**
  * A just-created instance profile is refused until IAM propagates it, usually for seconds: only this many
  * consecutive minutes of such refusals page anyone.
@@ -28,6 +30,11 @@ export interface PipelineAlarmsProps {
   readonly workDeadLetterQueueName: string;
   readonly pipeDeadLetterQueueName: string;
   readonly pipeName: string;
+  /** The item events' pipe (modules/events) and its dead-letter queue. */
+  readonly eventsPipeName: string;
+  readonly eventsPipeDeadLetterQueueName: string;
+  /** @default undefined — no outcome queue (PIPELINE_EVENTS_QUEUE), so no alarms on it */
+  readonly outcomeQueue?: { readonly queueName: string; readonly deadLetterQueueName: string };
   readonly orchestratorFunctionName: string;
   /** @default 900 — the queue-age alarm fires when the oldest waiting message is older than this */
   readonly queueAgeThresholdSeconds?: number;
@@ -51,7 +58,8 @@ interface AlarmSpec {
 
 /**
  * The pipeline's alarms, in one place so operators find them together (docs/infrastructure.md explains
- * each): a dead letter anywhere, work waiting too long, orchestrator errors, pipe failures, and launches
+ * each): a dead letter anywhere, work waiting too long, orchestrator errors, pipe failures (both pipes), the
+ * optional outcome queue, and launches
  * refused or deferred (the orchestrator's metrics, contracts/metrics.ts). An encrypted SNS topic with an
  * e-mail subscription is added only when an address is configured.
  */
@@ -122,6 +130,25 @@ export class PipelineAlarms extends Construct {
         statistic: 'Sum',
         threshold: 0,
       },
+      {
+        id: 'events-pipe-dlq-messages',
+        description: 'Records reached the events pipe dead-letter queue: item events (PENDING, FINISHED, FAILED) were not published.',
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: props.eventsPipeDeadLetterQueueName },
+        statistic: 'Maximum',
+        threshold: 0,
+      },
+      {
+        id: 'events-pipe-failures',
+        description: 'The events pipe had failed executions: item events may be late or missing, and rows may wait for the schedule.',
+        namespace: 'AWS/EventBridge/Pipes',
+        metricName: 'ExecutionFailed',
+        dimensions: { PipeName: props.eventsPipeName },
+        statistic: 'Sum',
+        threshold: 0,
+      },
+      ...(props.outcomeQueue ? outcomeQueueAlarmSpecs(props.outcomeQueue) : []),
       ...launchAlarmSpecs(props.orchestratorFunctionName),
     ];
 
@@ -187,6 +214,30 @@ export class PipelineAlarms extends Construct {
     new KmsAlias(this, 'topic-key-alias', { name: `alias/${props.baseName}-alarms`, targetKeyId: key.keyId });
     return key;
   }
+}
+
+/** Alarms on the optional outcome queue: undelivered events, and events nobody reads. */
+function outcomeQueueAlarmSpecs(queue: { readonly queueName: string; readonly deadLetterQueueName: string }): AlarmSpec[] {
+  return [
+    {
+      id: 'outcomes-dlq-messages',
+      description: 'EventBridge could not deliver outcome events to the outcome queue after its retries: they are in its dead-letter queue.',
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: queue.deadLetterQueueName },
+      statistic: 'Maximum',
+      threshold: 0,
+    },
+    {
+      id: 'outcomes-queue-age',
+      description: `An outcome event has waited more than ${OUTCOME_QUEUE_AGE_SECONDS / 3600} hours in the outcome queue: its consumer is not reading it (SQS drops events after 14 days).`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: queue.queueName },
+      statistic: 'Maximum',
+      threshold: OUTCOME_QUEUE_AGE_SECONDS,
+    },
+  ];
 }
 
 /**

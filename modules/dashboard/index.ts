@@ -10,6 +10,9 @@ export interface PipelineDashboardProps {
   readonly workQueueName: string;
   readonly workDeadLetterQueueName: string;
   readonly pipeDeadLetterQueueName: string;
+  readonly eventsPipeDeadLetterQueueName: string;
+  /** @default undefined — no outcome queue, so no line for its dead-letter queue */
+  readonly outcomeDeadLetterQueueName?: string;
   readonly orchestratorFunctionName: string;
   /** The orchestrator's log group: its `orchestrator.tick.completed` lines say how many workers run. */
   readonly orchestratorLogGroupName: string;
@@ -61,6 +64,10 @@ export class PipelineDashboard extends Construct {
       metricWidget('Dead-letter queues (alarm above 0)', [
         sqs('ApproximateNumberOfMessagesVisible', props.workDeadLetterQueueName, 'work DLQ'),
         sqs('ApproximateNumberOfMessagesVisible', props.pipeDeadLetterQueueName, 'pipe DLQ'),
+        sqs('ApproximateNumberOfMessagesVisible', props.eventsPipeDeadLetterQueueName, 'events pipe DLQ'),
+        ...(props.outcomeDeadLetterQueueName === undefined
+          ? []
+          : [sqs('ApproximateNumberOfMessagesVisible', props.outcomeDeadLetterQueueName, 'outcome queue DLQ')]),
       ]),
       {
         type: 'log',

@@ -9,30 +9,36 @@ export interface ItemsTableProps {
   readonly baseName: string;
   /** @default false — `cdktf destroy` may delete the table; set true for data you cannot lose */
   readonly deletionProtection?: boolean;
+  /**
+   * @default true — the GSI on `status` that the ops CLI lists rows by. Every PENDING write lands on one of
+   * its partitions (about 500 rows/s, docs/scale.md §4); false removes it, and the CLI scans instead.
+   */
+  readonly statusIndex?: boolean;
 }
 
 /**
  * The table users write `{id, status: PENDING, s3_path}` rows into. Its stream (new and old images) feeds
- * the pipe; the GSI on `status` lets operators list rows by state. Encrypted at rest with the AWS-owned
+ * both pipes; the GSI on `status` (unless switched off) lets operators list rows by state. Encrypted at rest with the AWS-owned
  * key (DynamoDB's default: no key to manage, no KMS charge); point-in-time recovery on.
  */
 export class ItemsTable extends Construct {
   readonly tableName: string;
   readonly tableArn: string;
   readonly tableStreamArn: string;
+  /** undefined when the table has no status index. */
+  readonly statusIndexName?: string;
 
   constructor(scope: Construct, id: string, props: ItemsTableProps) {
     super(scope, id);
 
+    const statusIndex = props.statusIndex ?? true;
     const table = new DynamodbTable(this, 'table', {
       name: `${props.baseName}-items`,
       billingMode: 'PAY_PER_REQUEST',
       hashKey: ItemAttribute.id,
-      attribute: [
-        { name: ItemAttribute.id, type: 'S' },
-        { name: ItemAttribute.status, type: 'S' },
-      ],
-      globalSecondaryIndex: [{ name: STATUS_INDEX_NAME, hashKey: ItemAttribute.status, projectionType: 'ALL' }],
+      // DynamoDB takes definitions of key attributes only: `status` is one only while it keys the index.
+      attribute: [{ name: ItemAttribute.id, type: 'S' }, ...(statusIndex ? [{ name: ItemAttribute.status, type: 'S' }] : [])],
+      globalSecondaryIndex: statusIndex ? [{ name: STATUS_INDEX_NAME, hashKey: ItemAttribute.status, projectionType: 'ALL' }] : [],
       // The pipe's filter compares OldImage with NewImage, so both images are needed.
       streamEnabled: true,
       streamViewType: 'NEW_AND_OLD_IMAGES',
@@ -47,6 +53,7 @@ export class ItemsTable extends Construct {
     this.tableName = table.name;
     this.tableArn = table.arn;
     this.tableStreamArn = table.streamArn;
+    this.statusIndexName = statusIndex ? STATUS_INDEX_NAME : undefined;
   }
 
   /** What a worker needs to read a row and record its outcome: no scan, no delete. */

@@ -4,15 +4,33 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { accountOf } from '../shared/arn';
 import { skipCheckov } from '../shared/checkov';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
 
+/** The orchestrator's timeout: a queue lookup, a describe and a few launches. */
+export const ORCHESTRATOR_TIMEOUT_SECONDS = 60;
 /** Lambda's own limit on a function's timeout. */
 const MAX_TIMEOUT_SECONDS = 900;
 /** The shortest age Lambda accepts before it drops an asynchronous event. */
 const MIN_EVENT_AGE_SECONDS = 60;
+/** Lambda's range for an SQS mapping's MaximumConcurrency. */
+const MAPPING_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
+
+/** The queue whose batches also run the function (the wake queue), and how they are batched. */
+export interface QueueTrigger {
+  readonly queueArn: string;
+  /** The queue's visibility timeout: Lambda refuses a mapping on a queue whose timeout is below the function's. */
+  readonly visibilityTimeoutSeconds: number;
+  /** @default 1000 — messages per invocation at most: a burst of rows becomes one or a few runs */
+  readonly batchSize?: number;
+  /** @default 1 — seconds Lambda gathers messages before it invokes (needed above 10 messages a batch) */
+  readonly maximumBatchingWindowSeconds?: number;
+  /** @default 2 — most runs the queue starts at once (Lambda's minimum); the schedule's run comes on top */
+  readonly maximumConcurrency?: number;
+}
 
 export interface OrchestratorProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
@@ -33,6 +51,8 @@ export interface OrchestratorProps {
    * fail there. Overlapping ticks are safe without it (see below).
    */
   readonly reservedConcurrentExecutions?: number;
+  /** @default undefined — only the schedule runs the function; with a queue, its batches run it too */
+  readonly queueTrigger?: QueueTrigger;
 }
 
 /**
@@ -51,7 +71,7 @@ export class Orchestrator extends Construct {
 
   constructor(scope: Construct, id: string, props: OrchestratorProps) {
     super(scope, id);
-    const timeout = props.timeoutSeconds ?? 60;
+    const timeout = props.timeoutSeconds ?? ORCHESTRATOR_TIMEOUT_SECONDS;
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
       throw new Error(`timeoutSeconds must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}, got ${timeout}`);
     }
@@ -144,9 +164,41 @@ export class Orchestrator extends Construct {
       maximumEventAgeInSeconds: MIN_EVENT_AGE_SECONDS,
     });
 
+    if (props.queueTrigger) this.mapQueue(fn, timeout, props.queueTrigger);
+
     this.functionName = fn.functionName;
     this.functionArn = fn.arn;
     this.logGroupName = logGroup.name;
     this.roleArn = role.arn;
+  }
+
+  /**
+   * The event source mapping on the trigger queue. A batch the function returns from normally is deleted;
+   * one it fails on reappears after the queue's visibility timeout. Lambda checks the role's queue grants when
+   * it creates the mapping; the AWS provider retries that check while IAM propagates
+   * (terraform-provider-aws, internal/service/lambda/event_source_mapping.go, retryEventSourceMapping).
+   */
+  private mapQueue(fn: LambdaFunction, timeoutSeconds: number, trigger: QueueTrigger): void {
+    const batchSize = trigger.batchSize ?? 1000;
+    const window = trigger.maximumBatchingWindowSeconds ?? 1;
+    const concurrency = trigger.maximumConcurrency ?? MAPPING_CONCURRENCY_RANGE.min;
+    if (trigger.visibilityTimeoutSeconds < timeoutSeconds) {
+      throw new Error(
+        `the trigger queue's visibilityTimeoutSeconds (${trigger.visibilityTimeoutSeconds}) must be at least the function's timeoutSeconds (${timeoutSeconds}): Lambda refuses the mapping otherwise`,
+      );
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error(`batchSize must be an integer from 1 to 10000, got ${batchSize}`);
+    if (!Number.isInteger(window) || window < 0 || window > 300) throw new Error(`maximumBatchingWindowSeconds must be an integer from 0 to 300, got ${window}`);
+    if (batchSize > 10 && window < 1) throw new Error(`maximumBatchingWindowSeconds must be at least 1 when batchSize (${batchSize}) is above 10`);
+    if (!Number.isInteger(concurrency) || concurrency < MAPPING_CONCURRENCY_RANGE.min || concurrency > MAPPING_CONCURRENCY_RANGE.max) {
+      throw new Error(`maximumConcurrency must be an integer from ${MAPPING_CONCURRENCY_RANGE.min} to ${MAPPING_CONCURRENCY_RANGE.max}, got ${concurrency}`);
+    }
+    new LambdaEventSourceMapping(this, 'queue-trigger', {
+      functionName: fn.arn,
+      eventSourceArn: trigger.queueArn,
+      batchSize,
+      maximumBatchingWindowInSeconds: window,
+      scalingConfig: { maximumConcurrency: concurrency },
+    });
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Construct } from 'constructs';
 import { TerraformAsset, AssetType, type ITerraformDependable } from 'cdktf';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
@@ -53,7 +54,7 @@ const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
  * The pipeline bucket: inputs under `data/input/`, outputs under `data/output/`, worker logs under `logs/`,
  * the worker bundle and the Node.js runtime the workers boot with. Versioned, encrypted with S3-managed keys,
  * closed to the public, owner-enforced (no ACLs), TLS-only; worker logs expire, and so do old versions and
- * the delete markers they leave. The worker bundle is uploaded with a hash of its content, so a code change
+ * the delete markers they leave; its object events go to EventBridge. The worker bundle is uploaded with a hash of its content, so a code change
  * shows in `cdktf diff` and replaces the object.
  */
 export class PipelineBucket extends Construct {
@@ -90,13 +91,14 @@ export class PipelineBucket extends Construct {
         id: 'CKV_AWS_145',
         comment: 'SSE-S3 (AES-256) encrypts every object with no key to manage; SSE-KMS would add request costs and a key grant for every reader.',
       },
-      {
-        id: 'CKV2_AWS_62',
-        comment: 'The pipeline is driven by DynamoDB rows, not S3 events; nothing would consume bucket notifications.',
-      },
     );
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
+
+    // Every object event goes to the account's default event bus, for users who key on objects (an output
+    // created under data/output/, docs/events.md). EventBridge, unlike SNS or SQS notifications, needs no
+    // destination policy, and rules pick the prefix.
+    new S3BucketNotification(this, 'notifications', { bucket: bucket.id, eventbridge: true });
 
     const versioning = new S3BucketVersioningA(this, 'versioning', {
       bucket: bucket.id,

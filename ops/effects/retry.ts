@@ -1,8 +1,8 @@
-import { GetCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus } from '../../contracts';
 import { UsageError } from '../errors';
 import type { RetryAllOutcome } from '../report';
-import { byStatus } from './status';
+import { rowsWithStatus, type StatusSource } from './status';
 
 /**
  * Sets one FAILED row back to PENDING (the pipe then enqueues it again) and clears the previous outcome.
@@ -20,19 +20,13 @@ export async function retryRow(documents: DynamoDBDocumentClient, tableName: str
   );
 }
 
-/** Retries every row the status index lists as FAILED; the ids are listed first, then updated one by one. */
-export async function retryAllFailed(documents: DynamoDBDocumentClient, tableName: string): Promise<RetryAllOutcome> {
-  const ids: string[] = [];
-  for await (const page of paginateQuery(
-    { client: documents },
-    { ...byStatus(tableName, ItemStatus.FAILED), ProjectionExpression: '#id', ExpressionAttributeNames: { '#status': ItemAttribute.status, '#id': ItemAttribute.id } },
-  )) {
-    for (const item of page.Items ?? []) ids.push(String(item[ItemAttribute.id]));
-  }
+/** Retries every FAILED row (from the status index, or a scan without one); the ids are listed first, then updated one by one. */
+export async function retryAllFailed(documents: DynamoDBDocumentClient, source: StatusSource): Promise<RetryAllOutcome> {
+  const ids = (await rowsWithStatus(documents, source, ItemStatus.FAILED, [ItemAttribute.id])).map((item) => String(item[ItemAttribute.id]));
   const retried: string[] = [];
   const skipped: string[] = [];
   for (const id of ids) {
-    (await setPendingIfFailed(documents, tableName, id) ? retried : skipped).push(id);
+    (await setPendingIfFailed(documents, source.tableName, id) ? retried : skipped).push(id);
   }
   return { retried, skipped };
 }

@@ -1,17 +1,38 @@
-import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus, STATUS_INDEX_NAME } from '../../contracts';
+import { paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ItemAttribute, ItemStatus } from '../../contracts';
 import type { FailedRow } from '../report';
 
-/** Rows per status, counted on the status index (Select COUNT, every page). */
-export async function countByStatus(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<Record<ItemStatus, number>> {
+/**
+ * Where the CLI reads rows by status: the table's status index, or, when the stack has none
+ * (PIPELINE_STATUS_INDEX=false, docs/scale.md §4), the table itself with a parallel Scan.
+ */
+export interface StatusSource {
+  readonly tableName: string;
+  /** undefined: no index, scan the table. */
+  readonly statusIndexName?: string;
+}
+
+/** Scan segments read at once when there is no index. */
+const SCAN_SEGMENTS = 4;
+
+type Row = Record<string, unknown>;
+
+/** Rows per status: a COUNT query per status on the index, or one scan of the table counting every status. */
+export async function countByStatus(documents: DynamoDBDocumentClient, source: StatusSource): Promise<Record<ItemStatus, number>> {
   const statuses = Object.values(ItemStatus);
+  if (source.statusIndexName === undefined) {
+    const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<ItemStatus, number>;
+    for (const row of await scan(documents, source.tableName, { ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': ItemAttribute.status } })) {
+      const status = row[ItemAttribute.status];
+      if (statuses.includes(status as ItemStatus)) counts[status as ItemStatus] += 1;
+    }
+    return counts;
+  }
+  const indexName = source.statusIndexName;
   const counts = await Promise.all(
     statuses.map(async (status) => {
       let count = 0;
-      for await (const page of paginateQuery({ client: documents }, { ...byStatus(tableName, status), Select: 'COUNT' })) {
+      for await (const page of paginateQuery({ client: documents }, { ...byStatus(source.tableName, indexName, status), Select: 'COUNT' })) {
         count += page.Count ?? 0;
       }
       return [status, count] as const;
@@ -20,30 +41,65 @@ export async function countByStatus(
   return Object.fromEntries(counts) as Record<ItemStatus, number>;
 }
 
-/** Every FAILED row with what explains it, read from the status index. */
-export async function listFailedRows(documents: DynamoDBDocumentClient, tableName: string): Promise<FailedRow[]> {
-  const rows: FailedRow[] = [];
-  for await (const page of paginateQuery({ client: documents }, byStatus(tableName, ItemStatus.FAILED))) {
-    for (const item of page.Items ?? []) {
-      rows.push({
-        id: String(item[ItemAttribute.id]),
-        s3Path: optionalString(item[ItemAttribute.s3Path]),
-        reason: optionalString(item[ItemAttribute.failureReason]),
-        finishedAt: optionalString(item[ItemAttribute.finishedAt]),
-      });
-    }
+/** Every row with the status (only `attributes` of it when given), from the index or a filtered scan. */
+export async function rowsWithStatus(
+  documents: DynamoDBDocumentClient,
+  source: StatusSource,
+  status: ItemStatus,
+  attributes?: readonly string[],
+): Promise<Row[]> {
+  const names = { '#status': ItemAttribute.status, ...Object.fromEntries((attributes ?? []).map((name, index) => [`#a${index}`, name])) };
+  const projection = attributes === undefined ? {} : { ProjectionExpression: attributes.map((_, index) => `#a${index}`).join(', ') };
+  if (source.statusIndexName === undefined) {
+    return scan(documents, source.tableName, {
+      FilterExpression: '#status = :status',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':status': status },
+      ...projection,
+    });
   }
+  const rows: Row[] = [];
+  const query = { ...byStatus(source.tableName, source.statusIndexName, status), ExpressionAttributeNames: names, ...projection };
+  for await (const page of paginateQuery({ client: documents }, query)) rows.push(...(page.Items ?? []));
   return rows;
 }
 
-export function byStatus(tableName: string, status: ItemStatus): QueryCommandInput {
+/** Every FAILED row with what explains it. */
+export async function listFailedRows(documents: DynamoDBDocumentClient, source: StatusSource): Promise<FailedRow[]> {
+  return (await rowsWithStatus(documents, source, ItemStatus.FAILED)).map((item) => ({
+    id: String(item[ItemAttribute.id]),
+    s3Path: optionalString(item[ItemAttribute.s3Path]),
+    reason: optionalString(item[ItemAttribute.failureReason]),
+    finishedAt: optionalString(item[ItemAttribute.finishedAt]),
+  }));
+}
+
+export function byStatus(tableName: string, indexName: string, status: ItemStatus): QueryCommandInput {
   return {
     TableName: tableName,
-    IndexName: STATUS_INDEX_NAME,
+    IndexName: indexName,
     KeyConditionExpression: '#status = :status',
     ExpressionAttributeNames: { '#status': ItemAttribute.status },
     ExpressionAttributeValues: { ':status': status },
   };
+}
+
+/** Every page of every segment of a parallel scan. */
+async function scan(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  input: { ProjectionExpression?: string; FilterExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> },
+): Promise<Row[]> {
+  const segments = await Promise.all(
+    Array.from({ length: SCAN_SEGMENTS }, async (_, segment) => {
+      const rows: Row[] = [];
+      for await (const page of paginateScan({ client: documents }, { TableName: tableName, Segment: segment, TotalSegments: SCAN_SEGMENTS, ...input })) {
+        rows.push(...(page.Items ?? []));
+      }
+      return rows;
+    }),
+  );
+  return segments.flat();
 }
 
 function optionalString(value: unknown): string | undefined {

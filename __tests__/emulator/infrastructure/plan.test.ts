@@ -57,26 +57,28 @@ it('plans offline to create every resource of the pipeline', async () => {
 
   expect(created).toEqual({
     aws_cloudwatch_dashboard: 1,
-    aws_cloudwatch_event_rule: 1,
-    aws_cloudwatch_event_target: 1,
+    aws_cloudwatch_event_rule: 2,
+    aws_cloudwatch_event_target: 2,
     aws_cloudwatch_log_group: 1,
-    aws_cloudwatch_metric_alarm: 9,
+    aws_cloudwatch_metric_alarm: 11,
     aws_default_security_group: 1,
     aws_dynamodb_table: 1,
     aws_iam_instance_profile: 1,
-    aws_iam_role: 3,
-    aws_iam_role_policy: 3,
+    aws_iam_role: 4,
+    aws_iam_role_policy: 4,
     aws_iam_role_policy_attachment: 1,
     aws_internet_gateway: 1,
+    aws_lambda_event_source_mapping: 1,
     aws_lambda_function: 1,
     aws_lambda_function_event_invoke_config: 1,
     aws_lambda_permission: 1,
-    aws_pipes_pipe: 1,
+    aws_pipes_pipe: 2,
     aws_route: 1,
     aws_route_table: 1,
     aws_route_table_association: 3,
     aws_s3_bucket: 1,
     aws_s3_bucket_lifecycle_configuration: 1,
+    aws_s3_bucket_notification: 1,
     aws_s3_bucket_ownership_controls: 1,
     aws_s3_bucket_policy: 1,
     aws_s3_bucket_public_access_block: 1,
@@ -84,39 +86,46 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_s3_bucket_versioning: 1,
     aws_s3_object: 2,
     aws_security_group: 1,
-    aws_sqs_queue: 3,
+    aws_sqs_queue: 5,
+    aws_sqs_queue_policy: 1,
     aws_subnet: 3,
     aws_vpc: 1,
     aws_vpc_endpoint: 2,
     aws_vpc_security_group_egress_rule: 1,
-    terraform_data: 1,
+    terraform_data: 2,
   });
 }, TERRAFORM_TIMEOUT_MS);
 
 // hashicorp/terraform-provider-aws#40572: a pipe created in the same apply as its role policy cannot read
-// its stream yet. The plan Terraform will execute must order role policy → wait → pipe, and the wait must
-// run only at creation.
-it('plans the pipe after a create-time wait that follows the pipe role policy', () => {
-  const configured = (type: string, where: (resource: PlannedConfiguration) => boolean = () => true) => {
+// its stream yet. The plan Terraform will execute must order role policy → wait → pipe for each pipe, and the
+// wait must run only at creation.
+it('plans each pipe after a create-time wait of its own that follows its role policy', () => {
+  const configured = (type: string, where: (resource: PlannedConfiguration) => boolean) => {
     const matches = plan.configuration.root_module.resources.filter((resource) => resource.type === type && where(resource));
     expect(matches).toHaveLength(1);
     return matches[0];
   };
-  const pipe = configured('aws_pipes_pipe');
-  const wait = configured('terraform_data');
-  const pipeRole = pipe.expressions.role_arn.references!.find((reference) => /^aws_iam_role\.[^.]+$/.test(reference))!;
-  const rolePolicy = configured('aws_iam_role_policy', (resource) => resource.expressions.role.references!.includes(pipeRole));
+  const pipes = plan.configuration.root_module.resources.filter((resource) => resource.type === 'aws_pipes_pipe');
+  expect(pipes).toHaveLength(2);
+  const waits = new Set<string>();
+  for (const pipe of pipes) {
+    const wait = configured('terraform_data', (resource) => pipe.depends_on?.includes(resource.address) ?? false);
+    const pipeRole = pipe.expressions.role_arn.references!.find((reference) => /^aws_iam_role\.[^.]+$/.test(reference))!;
+    const rolePolicy = configured('aws_iam_role_policy', (resource) => resource.expressions.role.references!.includes(pipeRole));
 
-  expect(pipe.depends_on).toEqual([wait.address]);
-  expect(wait.depends_on).toEqual([rolePolicy.address]);
-  // No `when`: a creation-time provisioner, which Terraform runs only when it creates the resource.
-  expect(wait.provisioners).toEqual([{ type: 'local-exec', expressions: { command: { constant_value: 'sleep 90' } } }]);
-  expect(wait.expressions.triggers_replace.references).toEqual([
-    `${pipeRole}.unique_id`,
-    pipeRole,
-    expect.stringMatching(/^aws_dynamodb_table\.[^.]+\.stream_arn$/),
-    expect.stringMatching(/^aws_dynamodb_table\.[^.]+$/),
-  ]);
+    expect(pipe.depends_on).toEqual([wait.address]);
+    expect(wait.depends_on).toEqual([rolePolicy.address]);
+    // No `when`: a creation-time provisioner, which Terraform runs only when it creates the resource.
+    expect(wait.provisioners).toEqual([{ type: 'local-exec', expressions: { command: { constant_value: 'sleep 90' } } }]);
+    expect(wait.expressions.triggers_replace.references).toEqual([
+      `${pipeRole}.unique_id`,
+      pipeRole,
+      expect.stringMatching(/^aws_dynamodb_table\.[^.]+\.stream_arn$/),
+      expect.stringMatching(/^aws_dynamodb_table\.[^.]+$/),
+    ]);
+    waits.add(wait.address);
+  }
+  expect(waits.size).toBe(2);
 });
 
 describe('with every optional feature configured', () => {
@@ -128,7 +137,7 @@ describe('with every optional feature configured', () => {
     await terraform(full.stackDir, ['init', '-input=false', '-no-color']);
   }, TERRAFORM_TIMEOUT_MS);
 
-  it('plans the alarm topic with its key, the key pair and the SSH rule as well', async () => {
+  it('plans the alarm topic with its key, the key pair, the SSH rule, the event bus and the outcome queue as well', async () => {
     const { stdout } = await terraform(full.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', '-json']);
 
     const planned = stdout
@@ -146,8 +155,10 @@ describe('with every optional feature configured', () => {
         'aws_sns_topic_subscription',
         'aws_key_pair',
         'aws_vpc_security_group_ingress_rule',
+        'aws_cloudwatch_event_bus',
       ]),
     );
-    expect(planned).toHaveLength(60);
+    expect(planned.filter((type) => type === 'aws_sqs_queue')).toHaveLength(7);
+    expect(planned).toHaveLength(82);
   }, TERRAFORM_TIMEOUT_MS);
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
@@ -14,18 +15,24 @@ import {
   putRow,
   putRows,
   inFlight,
+  liveWorkerInstances,
   queueDepth,
   readOutput,
   startPipelineForTest,
+  subscribeProbe,
   waitFor,
 } from './support';
 
 /**
- * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, the pipe,
- * the schedule invoking the real orchestrator and the real worker bundle run per emulated instance.
- * One deployment for the suite (MAX_WORKERS=1, the seed's behaviour); the tests clean up after themselves.
+ * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, both pipes on the
+ * stream, the real schedule (every 60 s, as `--tick-seconds 60`) and the wake queue invoking the real
+ * orchestrator, and the real worker bundle run per emulated instance. One deployment for the suite
+ * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue); the tests clean up after themselves.
  */
 jest.setTimeout(300_000);
+
+/** The real schedule's rate: pickups well under it come from the event trigger. */
+const TICK_SECONDS = 60;
 
 let pipeline: LocalPipeline | undefined;
 const running = () => {
@@ -34,7 +41,7 @@ const running = () => {
 };
 
 beforeAll(async () => {
-  pipeline = await startPipelineForTest({ maxWorkers: 1 });
+  pipeline = await startPipelineForTest({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS });
 }, 420_000);
 
 afterEach(async () => {
@@ -80,6 +87,131 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
     30_000,
   );
   expect(launched.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+});
+
+// Issue 13's bar on this machine, where an instance "boots" at once: with the real one-minute schedule, a row
+// inserted while no worker runs is FINISHED within 15 s, because the wake queue starts the orchestrator.
+it('picks up a row within seconds when no worker runs, well under the 60 s schedule', async () => {
+  const p = running();
+  const tableName = output(p, 'table_name');
+  await waitFor('no worker running', async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000);
+  const s3Path = await putInput(p, 'pickup/now.txt', 'right now\n');
+
+  const insertedAt = Date.now();
+  await putRow(p, { id: 'pickup', status: ItemStatus.PENDING, s3_path: s3Path });
+  const [row] = await waitForTerminalRows(p.clients.dynamodb, tableName, ['pickup'], { timeoutMs: TICK_SECONDS * 1000, pollMs: 100 });
+  const pickupMs = Date.now() - insertedAt;
+
+  expect(row.status).toBe(ItemStatus.FINISHED);
+  expect(pickupMs).toBeLessThanOrEqual(15_000);
+  // The worker that finished it was launched by a run the wake queue started, not by the schedule.
+  const { Item } = await p.clients.dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { [ItemAttribute.id]: { S: 'pickup' } } }));
+  const instanceId = Item?.[ItemAttribute.workerInstanceId]?.S;
+  expect(instanceId).toMatch(/^i-/);
+  const logGroupName = output(p, 'lambda_log_group_name');
+  const launchingRun = await waitFor(
+    'the run that launched the worker in the log group',
+    async () => {
+      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: '"orchestrator.tick.completed"' }));
+      return events.map((event) => JSON.parse(event.message!)).find((line) => line.launchedInstanceIds?.includes(instanceId));
+    },
+    30_000,
+  );
+  expect(launchingRun).toMatchObject({ trigger: 'wake', wakeMessages: expect.any(Number) });
+});
+
+// Issue 16: a rule with an SQS target receives exactly one event per outcome (and one per row entering
+// PENDING), and none for an update that keeps a row PENDING or an edit that keeps any status.
+it('publishes one event per status change to a rule with an SQS target, none for PENDING→PENDING or unrelated edits', async () => {
+  const p = running();
+  const tableName = output(p, 'table_name');
+  const bucket = output(p, 'bucket_name');
+  const probe = await subscribeProbe(p, 'events-probe');
+  const setNote = (id: string, condition?: string) =>
+    p.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { [ItemAttribute.id]: { S: id } },
+        UpdateExpression: 'SET #note = :note',
+        ...(condition ? { ConditionExpression: '#status = :status' } : {}),
+        ExpressionAttributeNames: { '#note': 'note', ...(condition ? { '#status': ItemAttribute.status } : {}) },
+        ExpressionAttributeValues: { ':note': { S: 'edited' }, ...(condition ? { ':status': { S: condition } } : {}) },
+      }),
+    );
+  try {
+    const goodPath = await putInput(p, 'events/good.txt', 'good\n');
+    await putRow(p, { id: 'ev-good', status: ItemStatus.PENDING, s3_path: goodPath });
+    await putRow(p, { id: 'ev-bad', status: ItemStatus.PENDING, s3_path: `s3://${bucket}/data/input/events/missing.txt` });
+    // A PENDING→PENDING update: the conditional write proves the row was still PENDING. Were a worker ever
+    // faster than this write, the next row would be edited instead.
+    let editedWhilePending: string | undefined;
+    for (let attempt = 1; editedWhilePending === undefined && attempt <= 5; attempt++) {
+      const id = `ev-pending-edit-${attempt}`;
+      await putRow(p, { id, status: ItemStatus.PENDING, s3_path: await putInput(p, `events/${id}.txt`, 'x\n') });
+      try {
+        await setNote(id, ItemStatus.PENDING);
+        editedWhilePending = id;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    expect(editedWhilePending).toBeDefined();
+    const ids = ['ev-good', 'ev-bad', editedWhilePending!];
+    const rows = await waitForTerminalRows(p.clients.dynamodb, tableName, ids, { timeoutMs: 120_000 });
+    expect(rows.map((row) => row.status)).toEqual([ItemStatus.FINISHED, ItemStatus.FAILED, ItemStatus.FINISHED]);
+
+    // Unrelated edits of finished and failed rows.
+    await setNote('ev-good', ItemStatus.FINISHED);
+    await setNote('ev-bad', ItemStatus.FAILED);
+    // The stream is read in order: once the sentinel's outcome is on the bus, so is anything the edits caused.
+    await putRow(p, { id: 'ev-sentinel', status: ItemStatus.PENDING });
+    await waitFor(
+      "the sentinel's FAILED event",
+      async () => {
+        await probe.drain();
+        return probe.received.some(({ detail }) => detail.id === 'ev-sentinel' && detail.status === ItemStatus.FAILED);
+      },
+      120_000,
+    );
+
+    const statusesOf = (id: string) => probe.received.filter(({ detail }) => detail.id === id).map(({ detail }) => detail.status);
+    expect(statusesOf('ev-good')).toEqual([ItemStatus.PENDING, ItemStatus.FINISHED]);
+    expect(statusesOf('ev-bad')).toEqual([ItemStatus.PENDING, ItemStatus.FAILED]);
+    expect(statusesOf(editedWhilePending!)).toEqual([ItemStatus.PENDING, ItemStatus.FINISHED]);
+    const finished = probe.received.find(({ detail }) => detail.id === 'ev-good' && detail.status === ItemStatus.FINISHED)!;
+    expect(finished).toMatchObject({ source: 'rag-file-pipeline', 'detail-type': 'Item Status Changed' });
+    expect(finished.detail).toMatchObject({
+      schema_version: 1,
+      s3_path: goodPath,
+      output_path: `s3://${bucket}/data/output/events/good.txt`,
+      worker_instance_id: expect.stringMatching(/^i-/),
+      finished_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    const failed = probe.received.find(({ detail }) => detail.id === 'ev-bad' && detail.status === ItemStatus.FAILED)!;
+    expect(failed.detail.reason).toEqual(expect.stringMatching(/\S/));
+
+    // The stack's own outcome queue (PIPELINE_EVENTS_QUEUE) got the outcomes, and no PENDING event.
+    const outcomes: Array<{ detail: { id: string; status: string } }> = [];
+    await waitFor(
+      'the outcome queue to hold the four outcomes',
+      async () => {
+        const { Messages = [] } = await p.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: output(p, 'events_queue_url'), MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        for (const message of Messages) {
+          outcomes.push(JSON.parse(message.Body!));
+          await p.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: output(p, 'events_queue_url'), ReceiptHandle: message.ReceiptHandle }));
+        }
+        return Messages.length === 0 && outcomes.some(({ detail }) => detail.id === 'ev-sentinel');
+      },
+      60_000,
+    );
+    expect(outcomes.filter(({ detail }) => [...ids, 'ev-sentinel'].includes(detail.id)).map(({ detail }) => `${detail.id} ${detail.status}`).sort()).toEqual(
+      [`${editedWhilePending} FINISHED`, 'ev-bad FAILED', 'ev-good FINISHED', 'ev-sentinel FAILED'].sort(),
+    );
+  } finally {
+    await probe.remove();
+  }
 });
 
 it('fails bad rows with a reason, and never enqueues a lowercase status', async () => {
@@ -165,7 +297,9 @@ it('finishes every row when a worker process is killed mid-run', async () => {
   await waitFor('the killed worker to be recorded', async () => victim.exit, 10_000);
   expect(victim.exit?.signal).toBe('SIGKILL');
   expect(await instanceState(p, victim.instanceId)).toMatch(/shutting-down|terminated/);
-  // Another worker, launched by the orchestrator after the kill, finished the work.
+  // Another worker, launched by the orchestrator after the kill, finished the work; never two at once, though
+  // the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
   expect(p.instances.history().length).toBeGreaterThan(workersAtKill);
+  expect(p.instances.peakRunning()).toBe(1);
   for (const file of files) expect((await readOutput(p, file.rest)).equals(file.body)).toBe(true);
 });

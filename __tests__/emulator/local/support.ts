@@ -8,15 +8,19 @@
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { INPUT_PREFIX, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
+import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
 import { createLocalLog } from '../../../local/log';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
 
-/** Starts moto, deploys, runs the pipe, schedule and instances; ignores the shell's PIPELINE_* settings. */
-export function startPipelineForTest(settings: LocalRunSettings): Promise<LocalPipeline> {
-  return startLocalPipeline({ env: {}, settings, tickSeconds: 1, log: createLocalLog(process.stderr, 'warn') });
+/**
+ * Starts moto, deploys, runs the pipes, the schedule (every `tickSeconds`, 1 by default), the wake mapping
+ * and the instances; ignores the shell's PIPELINE_* settings.
+ */
+export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
+  return startLocalPipeline({ env: {}, settings, tickSeconds, log: createLocalLog(process.stderr, 'warn') });
 }
 
 export function output(pipeline: LocalPipeline, name: string): string {
@@ -136,7 +140,8 @@ async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Prom
 
 /**
  * Leaves the deployment as a new one would be for the next test: no rows, no messages, no data
- * objects, no worker log. Deleting rows emits REMOVE records, which the pipe's filter drops.
+ * objects, no worker log. Deleting rows emits REMOVE records, which both pipes' filters drop. The wake queue
+ * is left to its mapping.
  */
 export async function cleanPipeline(pipeline: LocalPipeline): Promise<void> {
   const tableName = output(pipeline, 'table_name');
@@ -150,7 +155,9 @@ export async function cleanPipeline(pipeline: LocalPipeline): Promise<void> {
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  for (const queue of ['queue_url', 'dlq_url', 'pipe_dlq_url']) await drainQueue(pipeline, queue);
+  for (const queue of ['queue_url', 'dlq_url', 'pipe_dlq_url', 'events_pipe_dlq_url', 'events_queue_url']) {
+    if (queue in pipeline.outputs) await drainQueue(pipeline, queue);
+  }
   for (const prefix of [INPUT_PREFIX, OUTPUT_PREFIX, LOGS_PREFIX]) {
     const keys = await listKeys(pipeline, prefix);
     for (let start = 0; start < keys.length; start += 1000) {
@@ -162,4 +169,48 @@ export async function cleanPipeline(pipeline: LocalPipeline): Promise<void> {
       );
     }
   }
+}
+
+/** A rule of a subscriber's own on the item events' bus, with an SQS target: what docs/events.md shows users. */
+export interface EventProbe {
+  /** Every event the probe queue has received so far (received and deleted), in arrival order. */
+  readonly received: Array<{ 'detail-type': string; source: string; resources: string[]; detail: Record<string, unknown> }>;
+  /** Receives until the queue answers empty. */
+  drain(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** Subscribes a fresh queue to every item event of this table (all statuses). */
+export async function subscribeProbe(pipeline: LocalPipeline, name: string): Promise<EventProbe> {
+  const busName = output(pipeline, 'event_bus_name');
+  const tableArn = output(pipeline, 'table_stream_arn').replace(/\/stream\/.*$/, '');
+  const { QueueUrl } = await pipeline.clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await pipeline.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await pipeline.clients.events.send(
+    new PutRuleCommand({
+      Name: name,
+      EventBusName: busName,
+      EventPattern: JSON.stringify({ source: [ITEM_EVENT_SOURCE], 'detail-type': [ITEM_EVENT_DETAIL_TYPE], resources: [tableArn] }),
+    }),
+  );
+  await pipeline.clients.events.send(new PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: [{ Id: 'probe', Arn: Attributes!.QueueArn! }] }));
+  const received: EventProbe['received'] = [];
+  return {
+    received,
+    async drain() {
+      for (;;) {
+        const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        if (Messages.length === 0) return;
+        for (const message of Messages) {
+          received.push(JSON.parse(message.Body!));
+          await pipeline.clients.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        }
+      }
+    },
+    async remove() {
+      await pipeline.clients.events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ['probe'] }));
+      await pipeline.clients.events.send(new DeleteRuleCommand({ Name: name, EventBusName: busName }));
+      await pipeline.clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    },
+  };
 }

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator/moto';
@@ -148,6 +148,42 @@ describe('status', () => {
       '  f-new  2026-02-01T00:00:00.000Z  s3://b/data/input/f2  AccessDenied',
       '',
     ]);
+  });
+});
+
+describe('status and retry --failed without a status index (PIPELINE_STATUS_INDEX=false)', () => {
+  // A table as the stack makes it with the setting off: no GSI; the outputs file says so with an empty output.
+  beforeEach(async () => {
+    const dynamodb = new DynamoDBClient({ endpoint: ctx.emulator.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
+    await dynamodb.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: ctx.resources.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: ItemAttribute.id, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
+      }),
+    );
+    dynamodb.destroy();
+    const outputs = JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'));
+    outputs['rag-pipeline'].status_index_name = '';
+    writeFileSync(path.join(ctx.dir, 'outputs.json'), JSON.stringify(outputs));
+  });
+
+  it('counts and lists by scanning the table, and retries every FAILED row', async () => {
+    await putRow({ id: 'p1', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/p1' });
+    await putRow({ id: 'ok', status: ItemStatus.FINISHED, s3_path: 's3://b/data/input/ok' });
+    for (const id of ['f1', 'f2']) {
+      await putRow({ id, status: ItemStatus.FAILED, s3_path: `s3://b/data/input/${id}`, failure_reason: 'NoSuchKey', finished_at: '2026-01-01T00:00:00.000Z' });
+    }
+
+    const status = await cli('status');
+    const retried = await cli('retry', '--failed');
+
+    expect(status.code).toBe(0);
+    expect(status.stdout.split('\n').slice(0, 3)).toEqual(['PENDING   1', 'FINISHED  1', 'FAILED    2']);
+    expect(retried.stdout).toContain('set 2 FAILED rows back to PENDING');
+    expect((await rows()).filter((row) => row[ItemAttribute.status] === ItemStatus.PENDING)).toHaveLength(3);
   });
 });
 
@@ -330,5 +366,51 @@ describe('logs --orchestrator', () => {
     { case: '--since without --orchestrator', args: ['logs', '--since', '10m'], error: '--since applies to --orchestrator only' },
   ])('refuses $case', async ({ args, error }) => {
     expect(await cli(...args)).toMatchObject({ code: 1, stdout: '', stderr: `pipeline: ${error}\n` });
+  });
+});
+
+describe('events', () => {
+  const itemEvent = (id: string, status: string, extra: Record<string, string>) =>
+    JSON.stringify({ 'detail-type': 'Item Status Changed', source: 'rag-file-pipeline', time: '2026-11-27T13:38:24Z', detail: { schema_version: 1, id, status, ...extra } });
+  const send = (body: string) => ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.resources.eventsQueueUrl, MessageBody: body }));
+  const visible = async () =>
+    Number((await ctx.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: ctx.resources.eventsQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+
+  it('shows the outcome events oldest first and leaves them in the queue', async () => {
+    await send(itemEvent('a', 'FINISHED', { output_path: 's3://b/data/output/a.txt' }));
+    await send(itemEvent('b', 'FAILED', { reason: 'input not found' }));
+
+    const result = await cli('events');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      '2026-11-27T13:38:24Z  FINISHED  a  s3://b/data/output/a.txt',
+      '2026-11-27T13:38:24Z  FAILED  b  input not found',
+    ]);
+    expect(result.stderr).toContain('2 event(s) left in the queue');
+    expect(await visible()).toBe(2);
+  });
+
+  it('deletes what it shows with --consume, and shows at most --max', async () => {
+    for (const id of ['a', 'b', 'c']) await send(itemEvent(id, 'FINISHED', { output_path: `s3://b/data/output/${id}.txt` }));
+
+    const first = await cli('events', '--consume', '--max', '2', '--json');
+    const rest = await cli('events', '--consume');
+
+    expect(first.stdout.trim().split('\n').map((line) => JSON.parse(line).detail.id)).toHaveLength(2);
+    expect(rest.stdout.trim().split('\n')).toHaveLength(1);
+    expect(await visible()).toBe(0);
+    expect((await cli('events')).stdout).toBe(`no events in ${ctx.resources.eventsQueueUrl}\n`);
+  });
+
+  it('says how to create an outcome queue when the stack has none', async () => {
+    const outputs = JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'));
+    delete outputs['rag-pipeline'].events_queue_url;
+    writeFileSync(path.join(ctx.dir, 'outputs.json'), JSON.stringify(outputs));
+
+    const result = await cli('events');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('PIPELINE_EVENTS_QUEUE=true');
   });
 });

@@ -33,6 +33,8 @@ export interface Resources {
   readonly bucketName: string;
   /** The orchestrator's log group, as Lambda names it. */
   readonly logGroupName: string;
+  /** The outcome queue (PIPELINE_EVENTS_QUEUE=true). */
+  readonly eventsQueueUrl: string;
 }
 
 /** The table with its status index, the work queue with its dead-letter queue, the bucket and the orchestrator's log group, as the stack makes them. */
@@ -70,7 +72,9 @@ export async function createResources(endpoint: string, clients: OpsClients): Pr
   );
   await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucketName }));
   await clients.logs.send(new CreateLogGroupCommand({ logGroupName: names.logGroupName }));
+  const { QueueUrl: eventsQueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ops-outcomes' }));
   return {
+    eventsQueueUrl: eventsQueueUrl as string,
     tableName: names.tableName,
     queueUrl: queueUrl as string,
     dlqUrl: dlqUrl as string,
@@ -89,6 +93,8 @@ export function outputsFileText(resources: Resources): string {
       [StackOutput.bucketName]: resources.bucketName,
       [StackOutput.region]: EMULATOR_REGION,
       [StackOutput.lambdaLogGroupName]: resources.logGroupName,
+      [StackOutput.eventBusName]: 'default',
+      [StackOutput.eventsQueueUrl]: resources.eventsQueueUrl,
     },
   });
 }

@@ -73,7 +73,7 @@ describe.each([
 
   it('audits every policy document the stack synthesizes, each built by policyDocument or assumeRolePolicy', () => {
     expect(policies.map(({ where }) => where)).toEqual(attributes);
-    expect(policies.filter(({ trust }) => trust)).toHaveLength(3);
+    expect(policies.filter(({ trust }) => trust)).toHaveLength(4);
     expect(policies.length).toBeGreaterThanOrEqual(7);
   });
 

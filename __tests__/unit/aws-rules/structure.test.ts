@@ -37,18 +37,48 @@ it('reserves no Lambda concurrency by default', () => {
 // hashicorp/terraform-provider-aws#40572 (open): a pipe created in the same apply as its role policy fails
 // with "Cannot access stream … ensure the customer role can perform actions on source stream"; published
 // workarounds wait 90 s or more (CraftsmenLtd/BloodConnect#428). The wait must run at creation only.
-it('creates the pipe only after a create-time wait of at least 90 s that follows its role policy', () => {
-  const pipe = onlyResource(defaults, 'aws_pipes_pipe').config;
-  const wait = onlyResource(defaults, 'terraform_data');
-  const pipeRolePolicy = onlyResource(defaults, 'aws_iam_role_policy', (config) => config.role === refTo(defaults, 'aws_iam_role', 'id', byName('rag-pipeline-dev-pipe')));
+it.each([
+  { pipeName: 'rag-pipeline-dev-items-to-queue', roleName: 'rag-pipeline-dev-pipe' },
+  { pipeName: 'rag-pipeline-dev-items-to-events', roleName: 'rag-pipeline-dev-events-pipe' },
+])('creates pipe $pipeName only after a create-time wait of at least 90 s that follows its role policy', ({ pipeName, roleName }) => {
+  const pipe = onlyResource(defaults, 'aws_pipes_pipe', byName(pipeName)).config;
+  const pipeRolePolicy = onlyResource(defaults, 'aws_iam_role_policy', (config) => config.role === refTo(defaults, 'aws_iam_role', 'id', byName(roleName)));
+  const wait = onlyResource(defaults, 'terraform_data', (config) => JSON.stringify(config.depends_on) === JSON.stringify([`aws_iam_role_policy.${pipeRolePolicy.id}`]));
 
   expect(pipe.depends_on).toEqual([`terraform_data.${wait.id}`]);
-  expect(wait.config.depends_on).toEqual([`aws_iam_role_policy.${pipeRolePolicy.id}`]);
   const provisioners = wait.config.provisioner as Array<Record<string, { command: string; when?: string }>>;
   expect(provisioners).toHaveLength(1);
   expect(provisioners[0]['local-exec'].when).toBeUndefined();
   expect(Number(/^sleep (\d+)$/.exec(provisioners[0]['local-exec'].command)?.[1])).toBeGreaterThanOrEqual(90);
   expect(Object.keys(wait.config.triggers_replace as object).sort()).toEqual(['role', 'source']);
+});
+
+// Lambda refuses an SQS event source mapping whose queue's visibility timeout is below the function's timeout
+// ("Queue visibility timeout: … is less than Function timeout: …",
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html), and MaximumConcurrency below 2
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html). More than 10 messages a batch need
+// a batching window of at least 1 s.
+it("maps the wake queue with a visibility timeout no shorter than the function's, and a concurrency Lambda accepts", () => {
+  const mapping = onlyResource(defaults, 'aws_lambda_event_source_mapping').config;
+  const [, queue] = resourcesOf(defaults, 'aws_sqs_queue').find(([id]) => `\${aws_sqs_queue.${id}.arn}` === mapping.event_source_arn)!;
+
+  expect(queue.visibility_timeout_seconds).toBeGreaterThanOrEqual(onlyResource(defaults, 'aws_lambda_function').config.timeout as number);
+  expect((mapping.scaling_config as { maximum_concurrency: number }).maximum_concurrency).toBeGreaterThanOrEqual(2);
+  expect(mapping.maximum_batching_window_in_seconds).toBeGreaterThanOrEqual(1);
+});
+
+// EventBridge can deliver to an encrypted queue only with SSE-SQS or a customer-managed key whose policy lets it
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-sqs-encrypted): the
+// AWS-managed aws/sqs key cannot be granted.
+it('encrypts every queue a rule sends to with SSE-SQS', () => {
+  const targets = resourcesOf(defaults, 'aws_cloudwatch_event_target').map(([, target]) => target.arn);
+  const ruleQueues = resourcesOf(synthStack({ PIPELINE_EVENTS_QUEUE: 'true' }).json, 'aws_sqs_queue').filter(([id]) => targets.includes(`\${aws_sqs_queue.${id}.arn}`));
+
+  expect(resourcesOf(defaults, 'aws_sqs_queue').filter(([id]) => targets.includes(`\${aws_sqs_queue.${id}.arn}`))).toHaveLength(1);
+  for (const [, queue] of ruleQueues) {
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    expect(queue).not.toHaveProperty('kms_master_key_id');
+  }
 });
 
 // AZ names map to physical zones differently per account; AZ IDs do not
@@ -97,8 +127,8 @@ it('refuses instance types the worker runtime cannot run', () => {
 
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html — ListStreams
 // has no resource type: scoped to a stream ARN it grants nothing.
-it('grants dynamodb:ListStreams on "*", in a statement of its own', () => {
-  const listStreams = rolePolicy(defaults, 'rag-pipeline-dev-pipe').filter(({ Action }) => Action.includes('dynamodb:ListStreams'));
+it.each(['rag-pipeline-dev-pipe', 'rag-pipeline-dev-events-pipe'])('grants dynamodb:ListStreams to %s on "*", in a statement of its own', (roleName) => {
+  const listStreams = rolePolicy(defaults, roleName).filter(({ Action }) => Action.includes('dynamodb:ListStreams'));
 
   expect(listStreams).toEqual([expect.objectContaining({ Action: ['dynamodb:ListStreams'], Resource: ['*'] })]);
 });
@@ -117,14 +147,18 @@ it('lets the orchestrator describe images, on "*", in a statement of its own', (
 // policies where your Lambda function is the target resource"
 // (https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html).
 it('lets only this pipe and only this account assume the service roles', () => {
-  const pipe = trustPolicy(defaults, 'rag-pipeline-dev-pipe')[0].Condition?.StringEquals as Record<string, string>;
   const lambda = trustPolicy(defaults, 'rag-pipeline-dev-orchestrator')[0].Condition?.StringEquals as Record<string, string>;
   const account = /^\$\{element\(split\(":", [\w.-]+\.arn\), 4\)\}$/;
 
-  expect(pipe['aws:SourceAccount']).toMatch(account);
-  expect(pipe['aws:SourceArn']).toBe(
-    `arn:\${data.aws_partition.partition.partition}:pipes:us-east-1:${pipe['aws:SourceAccount']}:pipe/${String(onlyResource(defaults, 'aws_pipes_pipe').config.name)}`,
-  );
+  for (const [roleName, pipeName] of [
+    ['rag-pipeline-dev-pipe', 'rag-pipeline-dev-items-to-queue'],
+    ['rag-pipeline-dev-events-pipe', 'rag-pipeline-dev-items-to-events'],
+  ]) {
+    const pipe = trustPolicy(defaults, roleName)[0].Condition?.StringEquals as Record<string, string>;
+    expect(pipe['aws:SourceAccount']).toMatch(account);
+    expect(pipe['aws:SourceArn']).toBe(`arn:\${data.aws_partition.partition.partition}:pipes:us-east-1:${pipe['aws:SourceAccount']}:pipe/${pipeName}`);
+    expect(onlyResource(defaults, 'aws_pipes_pipe', byName(pipeName)).config.role_arn).toBe(refTo(defaults, 'aws_iam_role', 'arn', byName(roleName)));
+  }
   expect(lambda['aws:SourceAccount']).toMatch(account);
 });
 

@@ -40,6 +40,10 @@ describe('loadSettings', () => {
       noncurrentVersionExpirationDays: 30,
       orchestratorReservedConcurrency: undefined,
       iamPropagationSeconds: 90,
+      eventBus: 'default',
+      eventTrigger: true,
+      eventsQueue: false,
+      statusIndex: true,
       state: { backend: 'local', path: undefined },
     });
   });
@@ -72,6 +76,10 @@ describe('loadSettings', () => {
       PIPELINE_NONCURRENT_VERSION_EXPIRATION_DAYS: '14',
       PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '1',
       PIPELINE_IAM_PROPAGATION_SECONDS: '120',
+      PIPELINE_EVENT_BUS: 'pipeline',
+      PIPELINE_EVENT_TRIGGER: 'false',
+      PIPELINE_EVENTS_QUEUE: 'true',
+      PIPELINE_STATUS_INDEX: 'false',
     });
 
     expect(settings).toMatchObject({
@@ -103,6 +111,10 @@ describe('loadSettings', () => {
       noncurrentVersionExpirationDays: 14,
       orchestratorReservedConcurrency: 1,
       iamPropagationSeconds: 120,
+      eventBus: 'pipeline',
+      eventTrigger: false,
+      eventsQueue: true,
+      statusIndex: false,
     });
     expect(settings.amiSsmParameter).toBeUndefined();
   });
@@ -228,6 +240,10 @@ describe('loadSettings', () => {
     { $case: 'visibility timeout below the heartbeat minimum', env: { PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '30' }, message: 'PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS must be an integer from 60 to 43200, got "30"' },
     { $case: 'visibility timeout above SQS maximum', env: { PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '43201' }, message: 'got "43201"' },
     { $case: 'max receive count of zero', env: { PIPELINE_MAX_RECEIVE_COUNT: '0' }, message: 'PIPELINE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000, got "0"' },
+    { $case: 'an event bus that is neither choice', env: { PIPELINE_EVENT_BUS: 'mine' }, message: 'PIPELINE_EVENT_BUS must be one of default, pipeline, got "mine"' },
+    { $case: 'event trigger not a boolean', env: { PIPELINE_EVENT_TRIGGER: 'off' }, message: 'PIPELINE_EVENT_TRIGGER must be "true" or "false", got "off"' },
+    { $case: 'status index not a boolean', env: { PIPELINE_STATUS_INDEX: 'no' }, message: 'PIPELINE_STATUS_INDEX must be "true" or "false", got "no"' },
+    { $case: 'events queue not a boolean', env: { PIPELINE_EVENTS_QUEUE: '1' }, message: 'PIPELINE_EVENTS_QUEUE must be "true" or "false", got "1"' },
     { $case: 'deletion protection not a boolean', env: { PIPELINE_DELETION_PROTECTION: 'yes' }, message: 'PIPELINE_DELETION_PROTECTION must be "true" or "false", got "yes"' },
     { $case: 'alarm e-mail without a domain', env: { PIPELINE_ALARM_EMAIL: 'ops' }, message: 'PIPELINE_ALARM_EMAIL must be an e-mail address, got "ops"' },
     { $case: 'queue-age alarm under a minute', env: { PIPELINE_QUEUE_AGE_ALARM_SECONDS: '10' }, message: 'PIPELINE_QUEUE_AGE_ALARM_SECONDS must be an integer from 60 to 1209600, got "10"' },

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { deployedPipe, localSettingsEnv, parseOutputs } from '../../../local/emulator/deploy';
+import { deployedPipes, localSettingsEnv, parseOutputs } from '../../../local/emulator/deploy';
 import { settingsEnvFor } from '../../../local/pipeline';
 import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/emulator/paths';
 import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/emulator/preflight';
@@ -53,15 +53,16 @@ describe('parseOutputs', () => {
   });
 });
 
-describe('deployedPipe', () => {
+describe('deployedPipes', () => {
   const pattern = { dynamodb: { NewImage: { status: { S: ['PENDING'] } } } };
   const show = (pipes: unknown[]) =>
     JSON.stringify({ values: { root_module: { resources: [{ type: 'aws_sqs_queue', address: 'q', values: {} }], child_modules: [{ resources: pipes }] } } });
   const pipe = (values: Record<string, unknown>) => ({ type: 'aws_pipes_pipe', address: 'aws_pipes_pipe.items', values });
 
-  it('reads the source, target, filter patterns and batch size from the state', () => {
+  it('reads the name, source, target, filter patterns and batch size from the state', () => {
     const state = show([
       pipe({
+        name: 'items-to-queue',
         source: 'arn:stream',
         target: 'arn:aws:sqs:us-east-1:123456789012:work',
         source_parameters: [
@@ -70,22 +71,55 @@ describe('deployedPipe', () => {
       }),
     ]);
 
-    expect(deployedPipe(state)).toEqual({
+    expect(deployedPipes(state)).toEqual([
+      {
+        name: 'items-to-queue',
+        sourceArn: 'arn:stream',
+        targetArn: 'arn:aws:sqs:us-east-1:123456789012:work',
+        filterPatterns: [pattern],
+        batchSize: 10,
+      },
+    ]);
+  });
+
+  it("reads every pipe, and an event bus target's template, source, detail type and resources", () => {
+    const filter_criteria = [{ filter: [{ pattern: JSON.stringify(pattern) }] }];
+    const state = show([
+      pipe({ name: 'to-queue', source: 'arn:stream', target: 'arn:aws:sqs:us-east-1:1:work', source_parameters: [{ filter_criteria }] }),
+      pipe({
+        name: 'to-events',
+        source: 'arn:stream',
+        target: 'arn:aws:events:us-east-1:1:event-bus/default',
+        source_parameters: [{ filter_criteria, dynamodb_stream_parameters: [{ batch_size: 4 }] }],
+        target_parameters: [
+          { input_template: '{"id": "<$.dynamodb.Keys.id.S>"}', eventbridge_event_bus_parameters: [{ source: 'src', detail_type: 'Thing Happened', resources: ['arn:table'] }] },
+        ],
+      }),
+    ]);
+
+    const [toQueue, toEvents] = deployedPipes(state);
+
+    expect(toQueue).not.toHaveProperty('inputTemplate');
+    expect(toQueue).not.toHaveProperty('eventBus');
+    expect(toEvents).toEqual({
+      name: 'to-events',
       sourceArn: 'arn:stream',
-      targetArn: 'arn:aws:sqs:us-east-1:123456789012:work',
+      targetArn: 'arn:aws:events:us-east-1:1:event-bus/default',
       filterPatterns: [pattern],
-      batchSize: 10,
+      batchSize: 4,
+      inputTemplate: '{"id": "<$.dynamodb.Keys.id.S>"}',
+      eventBus: { source: 'src', detailType: 'Thing Happened', resources: ['arn:table'] },
     });
   });
 
   it('refuses a pipe without a filter rather than forwarding every record', () => {
-    const state = show([pipe({ source: 'arn:stream', target: 'arn:q', source_parameters: [{}] })]);
+    const state = show([pipe({ name: 'p', source: 'arn:stream', target: 'arn:q', source_parameters: [{}] })]);
 
-    expect(() => deployedPipe(state)).toThrow('has no filter');
+    expect(() => deployedPipes(state)).toThrow('has no filter');
   });
 
-  it('refuses a state without exactly one pipe', () => {
-    expect(() => deployedPipe(show([]))).toThrow('found 0');
+  it('refuses a state without a pipe', () => {
+    expect(() => deployedPipes(show([]))).toThrow('no aws_pipes_pipe');
   });
 });
 
@@ -115,6 +149,7 @@ describe('functionProcessEnv', () => {
     const env = functionProcessEnv(
       {
         functionName: 'orch',
+        functionArn: 'arn:aws:lambda:us-east-1:1:function:orch',
         handler: 'index.handler',
         timeoutSeconds: 60,
         memorySizeMb: 256,
@@ -140,6 +175,15 @@ describe('functionProcessEnv', () => {
       AWS_ACCESS_KEY_ID: 'testing',
       HOME: '/tmp/home',
     });
+    expect(env).not.toHaveProperty('AWS_ENDPOINT_URL_EC2');
+  });
+
+  it("points EC2 alone at the client-token stand-in when given", () => {
+    const deployed = { functionName: 'orch', functionArn: 'arn', handler: 'index.handler', timeoutSeconds: 60, memorySizeMb: 256, logGroupName: '/g', accountId: '1', environment: {} };
+
+    const env = functionProcessEnv(deployed, 'http://127.0.0.1:5000', 'us-east-1', '/tmp/home', 'stream', 'http://127.0.0.1:6000');
+
+    expect(env).toMatchObject({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:6000' });
   });
 });
 

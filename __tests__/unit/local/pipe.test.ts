@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PENDING_FILTER_PATTERNS } from '../../../contracts';
 import type { Pattern } from '../../../local/standins/filter-matcher';
-import { forward, type PipeDefinition } from '../../../local/standins/pipe';
+import { forward, queueTarget, type PipeTarget } from '../../../local/standins/pipe';
 import { toPipeMessage, toSendBatches } from '../../../local/standins/pipe-message';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/items/stream/2026-11-25T15:00:00.000';
@@ -78,26 +78,22 @@ describe('toSendBatches', () => {
   });
 });
 
-describe('forward', () => {
+describe('forward to a queue', () => {
   const sqs = mockClient(SQSClient);
-  const definition: PipeDefinition = {
-    streamArn: STREAM_ARN,
-    queueUrl: 'http://127.0.0.1:5000/123456789012/work',
-    filterPatterns: PENDING_FILTER_PATTERNS as unknown as Pattern[],
-    batchSize: 10,
-  };
+  const QUEUE_URL = 'http://127.0.0.1:5000/123456789012/work';
+  const target = () => queueTarget('to-queue', QUEUE_URL, PENDING_FILTER_PATTERNS as unknown as Pattern[], 10, sqs as unknown as SQSClient);
   beforeEach(() => sqs.reset());
 
   it('sends only the records the filter matches, as SendMessageBatch of pipe bodies', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const records = [sdkRecord('a', 'PENDING'), sdkRecord('b', 'pending'), sdkRecord('c', 'PENDING')];
 
-    const sent = await forward(records, definition, sqs as unknown as SQSClient);
+    const sent = await forward(records, STREAM_ARN, [target()]);
 
-    expect(sent).toBe(2);
+    expect(sent).toEqual({ 'to-queue': 2 });
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
-      QueueUrl: definition.queueUrl,
+      QueueUrl: QUEUE_URL,
       Entries: [
         { Id: 'r0', MessageBody: JSON.stringify(toPipeMessage(records[0], STREAM_ARN)) },
         { Id: 'r1', MessageBody: JSON.stringify(toPipeMessage(records[2], STREAM_ARN)) },
@@ -111,7 +107,7 @@ describe('forward', () => {
       .resolvesOnce({ Failed: [{ Id: 'r1', Code: 'InternalError', SenderFault: false }] })
       .resolves({ Failed: [] });
 
-    await forward([sdkRecord('a', 'PENDING'), sdkRecord('b', 'PENDING')], definition, sqs as unknown as SQSClient);
+    await forward([sdkRecord('a', 'PENDING'), sdkRecord('b', 'PENDING')], STREAM_ARN, [target()]);
 
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(2);
@@ -121,6 +117,40 @@ describe('forward', () => {
   it('throws when SQS keeps refusing an entry', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: 'r0', Code: 'InternalError', SenderFault: false }] });
 
-    await expect(forward([sdkRecord('a', 'PENDING')], definition, sqs as unknown as SQSClient)).rejects.toThrow('refused 1');
+    await expect(forward([sdkRecord('a', 'PENDING')], STREAM_ARN, [target()])).rejects.toThrow('refused 1');
+  });
+});
+
+describe('forward to several pipes', () => {
+  const recorder = (name: string, status: string, fail = false) => {
+    const batches: string[][] = [];
+    const pipe: PipeTarget = {
+      name,
+      filterPatterns: [{ dynamodb: { NewImage: { status: { S: [status] } } } }],
+      batchSize: 2,
+      async send(batch) {
+        if (fail) throw new Error('target down');
+        batches.push(batch.map((message) => message.eventID));
+      },
+    };
+    return { pipe, batches };
+  };
+
+  it('reads each record once and hands every pipe the records its own filter matches, in its own batches', async () => {
+    const pending = recorder('pending', 'PENDING');
+    const finished = recorder('finished', 'FINISHED');
+    const records = [sdkRecord('a', 'PENDING'), sdkRecord('b', 'FINISHED'), sdkRecord('c', 'PENDING'), sdkRecord('d', 'PENDING')];
+
+    expect(await forward(records, STREAM_ARN, [pending.pipe, finished.pipe])).toEqual({ pending: 3, finished: 1 });
+    expect(pending.batches).toEqual([['event-a', 'event-c'], ['event-d']]);
+    expect(finished.batches).toEqual([['event-b']]);
+  });
+
+  it('still delivers to the other pipes when one fails, then reports the failure', async () => {
+    const down = recorder('down', 'PENDING', true);
+    const up = recorder('up', 'PENDING');
+
+    await expect(forward([sdkRecord('a', 'PENDING')], STREAM_ARN, [down.pipe, up.pipe])).rejects.toThrow('pipe down: target down');
+    expect(up.batches).toEqual([['event-a']]);
   });
 });

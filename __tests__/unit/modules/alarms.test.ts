@@ -10,6 +10,8 @@ const props: PipelineAlarmsProps = {
   workDeadLetterQueueName: 'rag-pipeline-dev-work-dlq',
   pipeDeadLetterQueueName: 'rag-pipeline-dev-pipe-dlq',
   pipeName: 'rag-pipeline-dev-items-to-queue',
+  eventsPipeName: 'rag-pipeline-dev-items-to-events',
+  eventsPipeDeadLetterQueueName: 'rag-pipeline-dev-events-pipe-dlq',
   orchestratorFunctionName: 'rag-pipeline-dev-orchestrator',
 };
 
@@ -23,10 +25,12 @@ const alarmsOf = (synthesized: string) =>
   Object.fromEntries(resourcesOf(parseSynth(synthesized), 'aws_cloudwatch_metric_alarm').map(([, alarm]) => [alarm.alarm_name as string, alarm]));
 
 describe('PipelineAlarms', () => {
-  it('watches both dead-letter queues, the queue age, orchestrator errors and pipe failures', () => {
+  it('watches every dead-letter queue, the queue age, orchestrator errors and both pipes’ failures', () => {
     const alarms = alarmsOf(synth({ queueAgeThresholdSeconds: 1200 }));
 
     expect(Object.keys(alarms).sort()).toEqual([
+      'rag-pipeline-dev-events-pipe-dlq-messages',
+      'rag-pipeline-dev-events-pipe-failures',
       'rag-pipeline-dev-launch-instance-profile-not-ready',
       'rag-pipeline-dev-launch-unauthorized',
       'rag-pipeline-dev-launch-unsupported-image',
@@ -61,9 +65,33 @@ describe('PipelineAlarms', () => {
       namespace: 'AWS/EventBridge/Pipes', metric_name: 'ExecutionFailed', dimensions: { PipeName: 'rag-pipeline-dev-items-to-queue' },
       statistic: 'Sum', threshold: 0, comparison_operator: 'GreaterThanThreshold',
     });
-    for (const name of ['work-dlq-messages', 'pipe-dlq-messages', 'work-queue-age', 'orchestrator-errors', 'pipe-failures']) {
+    expect(watched('rag-pipeline-dev-events-pipe-dlq-messages')).toEqual({
+      namespace: 'AWS/SQS', metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'rag-pipeline-dev-events-pipe-dlq' },
+      statistic: 'Maximum', threshold: 0, comparison_operator: 'GreaterThanThreshold',
+    });
+    expect(watched('rag-pipeline-dev-events-pipe-failures')).toEqual({
+      namespace: 'AWS/EventBridge/Pipes', metric_name: 'ExecutionFailed', dimensions: { PipeName: 'rag-pipeline-dev-items-to-events' },
+      statistic: 'Sum', threshold: 0, comparison_operator: 'GreaterThanThreshold',
+    });
+    for (const name of ['work-dlq-messages', 'pipe-dlq-messages', 'work-queue-age', 'orchestrator-errors', 'pipe-failures', 'events-pipe-dlq-messages', 'events-pipe-failures']) {
       expect(alarms[`rag-pipeline-dev-${name}`]).toMatchObject({ period: 300, evaluation_periods: 1, treat_missing_data: 'notBreaching' });
     }
+  });
+
+  it('watches the outcome queue, when there is one: undelivered events, and an event unread for a day', () => {
+    const alarms = alarmsOf(synth({ outcomeQueue: { queueName: 'rag-pipeline-dev-outcomes', deadLetterQueueName: 'rag-pipeline-dev-outcomes-dlq' } }));
+
+    expect(alarms['rag-pipeline-dev-outcomes-dlq-messages']).toMatchObject({
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: 'rag-pipeline-dev-outcomes-dlq' },
+      threshold: 0,
+    });
+    expect(alarms['rag-pipeline-dev-outcomes-queue-age']).toMatchObject({
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: 'rag-pipeline-dev-outcomes' },
+      threshold: 86_400,
+    });
+    expect(Object.keys(alarmsOf(synth())).filter((name) => name.includes('outcomes'))).toEqual([]);
   });
 
   it('pages on refused launches within minutes, on a refused instance profile only when it persists', () => {

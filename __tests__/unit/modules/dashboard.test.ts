@@ -8,6 +8,7 @@ const props: PipelineDashboardProps = {
   workQueueName: 'rag-pipeline-dev-work',
   workDeadLetterQueueName: 'rag-pipeline-dev-work-dlq',
   pipeDeadLetterQueueName: 'rag-pipeline-dev-pipe-dlq',
+  eventsPipeDeadLetterQueueName: 'rag-pipeline-dev-events-pipe-dlq',
   orchestratorFunctionName: 'rag-pipeline-dev-orchestrator',
   orchestratorLogGroupName: '/aws/lambda/rag-pipeline-dev-orchestrator',
 };
@@ -64,6 +65,7 @@ describe('PipelineDashboard', () => {
       'Dead-letter queues (alarm above 0)': [
         'AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=rag-pipeline-dev-work-dlq Maximum',
         'AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=rag-pipeline-dev-pipe-dlq Maximum',
+        'AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=rag-pipeline-dev-events-pipe-dlq Maximum',
       ],
       'Files copied and failed per minute': [
         'RagPipeline/Worker/FilesCopied QueueName=rag-pipeline-dev-work Sum',

@@ -117,4 +117,33 @@ describe('Orchestrator', () => {
   it('rejects a reservation of zero', () => {
     expect(() => synth({ reservedConcurrentExecutions: 0 })).toThrow('reservedConcurrentExecutions must be a positive integer or unset, got 0');
   });
+
+  describe('with a queue trigger', () => {
+    const WAKE_ARN = 'arn:aws:sqs:us-east-1:111122223333:wake';
+
+    it('maps the queue to the function with the given batching, by default 1,000 a batch, 1 s, 2 at once', () => {
+      const json = parseSynth(synth({ queueTrigger: { queueArn: WAKE_ARN, visibilityTimeoutSeconds: 60 } }));
+
+      expect(onlyResource(json, 'aws_lambda_event_source_mapping').config).toMatchObject({
+        function_name: refTo(json, 'aws_lambda_function', 'arn'),
+        event_source_arn: WAKE_ARN,
+        batch_size: 1000,
+        maximum_batching_window_in_seconds: 1,
+        scaling_config: { maximum_concurrency: 2 },
+      });
+    });
+
+    it('has no mapping without one', () => {
+      expect(parseSynth(synth()).resource).not.toHaveProperty('aws_lambda_event_source_mapping');
+    });
+
+    it.each([
+      { case: 'a queue visibility timeout under the function timeout', trigger: { visibilityTimeoutSeconds: 30 }, message: "visibilityTimeoutSeconds (30) must be at least the function's timeoutSeconds (60)" },
+      { case: 'a concurrency under 2', trigger: { maximumConcurrency: 1 }, message: 'maximumConcurrency must be an integer from 2 to 1000, got 1' },
+      { case: 'more than 10 a batch without a window', trigger: { batchSize: 11, maximumBatchingWindowSeconds: 0 }, message: 'maximumBatchingWindowSeconds must be at least 1 when batchSize (11) is above 10' },
+      { case: 'a batch over 10,000', trigger: { batchSize: 10_001 }, message: 'batchSize must be an integer from 1 to 10000, got 10001' },
+    ])('rejects $case', ({ trigger, message }) => {
+      expect(() => synth({ queueTrigger: { queueArn: WAKE_ARN, visibilityTimeoutSeconds: 60, ...trigger } })).toThrow(message);
+    });
+  });
 });

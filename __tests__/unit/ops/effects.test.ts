@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ItemStatus, STATUS_INDEX_NAME } from '../../../contracts';
 import { redrive } from '../../../ops/effects/redrive';
@@ -110,7 +110,7 @@ describe('countByStatus', () => {
     documentsMock.on(QueryCommand, { ExpressionAttributeValues: { ':status': ItemStatus.FINISHED } }).resolves({ Count: 7 });
     documentsMock.on(QueryCommand, { ExpressionAttributeValues: { ':status': ItemStatus.FAILED } }).resolves({ Count: 0 });
 
-    expect(await countByStatus(documents, 'items')).toEqual({ PENDING: 5, FINISHED: 7, FAILED: 0 });
+    expect(await countByStatus(documents, { tableName: 'items', statusIndexName: STATUS_INDEX_NAME })).toEqual({ PENDING: 5, FINISHED: 7, FAILED: 0 });
     expect(documentsMock).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'items',
       IndexName: STATUS_INDEX_NAME,
@@ -118,6 +118,22 @@ describe('countByStatus', () => {
       KeyConditionExpression: '#status = :status',
       ExclusiveStartKey: { id: 'x' },
     });
+  });
+});
+
+describe('countByStatus without a status index', () => {
+  it('scans the table once, in parallel segments, and counts every status', async () => {
+    documentsMock.on(ScanCommand).callsFake((input: { Segment: number }) => ({
+      Items: input.Segment === 0 ? [{ status: 'PENDING' }, { status: 'FINISHED' }, { status: 'pending' }] : [{ status: 'FAILED' }],
+    }));
+
+    expect(await countByStatus(documents, { tableName: 'items' })).toEqual({ PENDING: 1, FINISHED: 1, FAILED: 3 });
+    expect(documentsMock).not.toHaveReceivedCommand(QueryCommand);
+    const segments = documentsMock.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(segments.map(({ Segment, TotalSegments, TableName }) => ({ Segment, TotalSegments, TableName }))).toEqual(
+      [0, 1, 2, 3].map((Segment) => ({ Segment, TotalSegments: 4, TableName: 'items' })),
+    );
+    expect(segments[0]).not.toHaveProperty('IndexName');
   });
 });
 

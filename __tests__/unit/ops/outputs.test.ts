@@ -1,3 +1,4 @@
+import { STATUS_INDEX_NAME } from '../../../contracts';
 import { StackOutput } from '../../../contracts/outputs';
 import { outputsFileContent } from '../../../local/cli/progress';
 import { UsageError } from '../../../ops/errors';
@@ -18,6 +19,8 @@ const EXPECTED = {
   dlqUrl: OUTPUTS[StackOutput.dlqUrl],
   bucketName: 'pipeline-bucket',
   region: 'us-east-1',
+  // Files written before the output existed come from stacks that all had the index.
+  statusIndexName: STATUS_INDEX_NAME,
 };
 
 describe('parseStackOutputs', () => {
@@ -34,6 +37,21 @@ describe('parseStackOutputs', () => {
 
     expect(parseStackOutputs(JSON.stringify(withLogGroup), 'f.json').lambdaLogGroupName).toBe('/aws/lambda/rag-pipeline-dev-orchestrator');
     expect(parseStackOutputs(JSON.stringify(OUTPUTS), 'f.json').lambdaLogGroupName).toBeUndefined();
+  });
+
+  it('reads the event bus and the outcome queue when the stack has them', () => {
+    const withEvents = { ...OUTPUTS, [StackOutput.eventBusName]: 'default', [StackOutput.eventsQueueUrl]: 'https://sqs/outcomes' };
+
+    expect(parseStackOutputs(JSON.stringify(withEvents), 'f.json')).toMatchObject({ eventBusName: 'default', eventsQueueUrl: 'https://sqs/outcomes' });
+    expect(parseStackOutputs(JSON.stringify(OUTPUTS), 'f.json').eventsQueueUrl).toBeUndefined();
+  });
+
+  it('reads the status index, and no index when the stack has none (an empty output)', () => {
+    const withIndex = { ...OUTPUTS, [StackOutput.statusIndexName]: 'status-index' };
+    const withoutIndex = { ...OUTPUTS, [StackOutput.statusIndexName]: '' };
+
+    expect(parseStackOutputs(JSON.stringify(withIndex), 'f.json').statusIndexName).toBe('status-index');
+    expect(parseStackOutputs(JSON.stringify(withoutIndex), 'f.json').statusIndexName).toBeUndefined();
   });
 
   it('leaves the region undefined when the stack does not output it', () => {

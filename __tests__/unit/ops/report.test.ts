@@ -1,4 +1,12 @@
-import { mostRecentFailures, formatRedrive, formatRetryAll, formatStatus, formatSubmitOutcome } from '../../../ops/report';
+import {
+  formatQueuedEvents,
+  formatRedrive,
+  formatRetryAll,
+  formatStatus,
+  formatSubmitOutcome,
+  mostRecentFailures,
+  noEventsQueueMessage,
+} from '../../../ops/report';
 import type { SubmitTarget } from '../../../ops/submit-plan';
 
 const target = (name: string): SubmitTarget => ({
@@ -71,5 +79,38 @@ describe('formatRetryAll and formatRedrive', () => {
     );
     expect(formatRedrive({ moved: 4, failed: 0 })).toBe('moved 4 messages from the dead-letter queue to the work queue');
     expect(formatRedrive({ moved: 4, failed: 1 })).toMatch(/; 1 could not be sent and stay in the dead-letter queue$/);
+  });
+});
+
+describe('formatQueuedEvents and noEventsQueueMessage', () => {
+  const itemEvent = (status: string, extra: Record<string, string>) => ({
+    'detail-type': 'Item Status Changed',
+    time: '2026-11-27T13:38:24Z',
+    detail: { schema_version: 1, id: `row-${status}`, status, output_path: '', reason: '', ...extra },
+  });
+  const events = [
+    { messageId: 'a', sentAt: 1, receiveCount: 1, event: itemEvent('FINISHED', { output_path: 's3://b/data/output/a.txt' }) },
+    { messageId: 'b', sentAt: 2, receiveCount: 3, event: itemEvent('FAILED', { reason: 'input not found' }) },
+    { messageId: 'c', sentAt: Date.parse('2026-11-27T13:40:00Z'), receiveCount: 1, event: 'plain text' },
+  ];
+
+  it('prints one line per event: time, status, id, then the output path or the reason', () => {
+    expect(formatQueuedEvents(events, false).split('\n')).toEqual([
+      '2026-11-27T13:38:24Z  FINISHED  row-FINISHED  s3://b/data/output/a.txt',
+      '2026-11-27T13:38:24Z  FAILED  row-FAILED  input not found',
+      '2026-11-27T13:40:00.000Z  (not an item event) "plain text"',
+    ]);
+  });
+
+  it('prints each whole event as one JSON line with json', () => {
+    expect(formatQueuedEvents(events, true).split('\n').map((line) => JSON.parse(line))).toEqual(events.map(({ event }) => event));
+  });
+
+  it('says how to get an outcome queue, or how to subscribe on the bus', () => {
+    const message = noEventsQueueMessage('rag-pipeline-prod-events');
+
+    expect(message).toContain('PIPELINE_EVENTS_QUEUE=true');
+    expect(message).toContain('a rule on the rag-pipeline-prod-events bus');
+    expect(message).toContain('"detail":{"status":["FINISHED","FAILED"]}');
   });
 });

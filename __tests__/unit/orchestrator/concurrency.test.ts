@@ -67,6 +67,23 @@ describe('overlapping runs without reserved concurrency', () => {
     expect(new Set(fake.requests.map((request) => request.ClientToken)).size).toBe(3);
    }, 60_000); // a thousand handler runs: a budget for a loaded machine, not a timing assertion
 
+  it('wake batches and the scheduled run, overlapping, launch MAX_WORKERS workers between them', async () => {
+    const fake = fakeEc2();
+    // The mapping's two concurrent batches (1,000 rows' events, then 3 more) and the schedule's tick, each in its own container.
+    const [firstBatch, secondBatch, scheduled] = Array.from({ length: 3 }, () => orchestrator({ MAX_WORKERS: '2' }, clock).tick);
+    const batch = (messages: number) => ({ Records: Array.from({ length: messages }, (_, i) => ({ eventSource: 'aws:sqs', messageId: `m${i}` })) });
+
+    const summaries = await Promise.all([
+      firstBatch(batch(1000), { awsRequestId: 'wake-1' }),
+      secondBatch(batch(3), { awsRequestId: 'wake-2' }),
+      scheduled({ id: 'tick', source: 'aws.events', 'detail-type': 'Scheduled Event' }),
+    ]);
+
+    expect(summaries.map((summary) => summary.trigger)).toEqual(['wake', 'wake', 'schedule']);
+    expect(fake.active()).toHaveLength(2);
+    expect(new Set(fake.requests.map((request) => request.ClientToken)).size).toBe(2);
+  });
+
   it('runs that want different numbers of workers share the slots they have in common', async () => {
     const fake = fakeEc2();
     const small = orchestrator({ MAX_WORKERS: '3' }, clock).tick;

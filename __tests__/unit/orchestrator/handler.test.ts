@@ -28,7 +28,17 @@ import {
   UBUNTU_IMAGE,
 } from '../../support/orchestrator-kit';
 
-const EVENT = { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', time: '2026-11-25T16:03:00Z' };
+const EVENT = { id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa', time: '2026-11-25T16:03:00Z', source: 'aws.events', 'detail-type': 'Scheduled Event' };
+/** A batch of three wake messages, as the wake queue's event source mapping invokes the function. */
+const WAKE_BATCH = {
+  Records: ['m1', 'm2', 'm3'].map((messageId) => ({
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body: '{"detail-type":"Item Status Changed","detail":{"status":"PENDING"}}',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:rag-pipeline-dev-wake',
+  })),
+};
 
 const workerTags = [
   { Key: 'Role', Value: 'rag-worker' },
@@ -79,6 +89,54 @@ describe('orchestrator handler', () => {
     expect(mocks.sqs).not.toHaveReceivedCommand(ReceiveMessageCommand);
   });
 
+  it('runs the same tick for a batch from the wake queue, named by the request, without touching the batch', async () => {
+    const { tick } = orchestrator();
+
+    const summary = await tick(WAKE_BATCH, { awsRequestId: 'request-7' });
+
+    expect(summary).toMatchObject({ tickId: 'request-7', trigger: 'wake', wakeMessages: 3, reason: 'scale-out', launchRequested: 1 });
+    expect(summary.launchedInstanceIds).toHaveLength(1);
+    // The mapping deletes the batch when the handler returns; the handler itself never receives or deletes.
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand).map((call) => call.args[0].input.QueueUrl)).toEqual([ENV.SQS_QUEUE_URL]);
+    expect(mocks.sqs.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetQueueAttributesCommand']);
+  });
+
+  it('looks at an empty queue once more, a second later, when woken: the work queue pipe may not have delivered yet', async () => {
+    const { tick, sleeps, line } = orchestrator();
+    mocks.sqs
+      .on(GetQueueAttributesCommand)
+      .resolvesOnce({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' } });
+
+    const summary = await tick(WAKE_BATCH, { awsRequestId: 'request-9' });
+
+    expect(sleeps).toEqual([1000]);
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(2);
+    expect(summary).toMatchObject({ visibleMessages: 1, reason: 'scale-out', launchRequested: 1 });
+    expect(line('orchestrator.queue.recheck')).toMatchObject({ waitMs: 1000 });
+  });
+
+  it.each([
+    { case: 'a scheduled run with an empty queue', event: EVENT, visible: '0', inFlight: '0' },
+    { case: 'a wake run that sees work', event: WAKE_BATCH, visible: '2', inFlight: '0' },
+    { case: 'a wake run that sees a worker holding the work', event: WAKE_BATCH, visible: '0', inFlight: '1' },
+  ])('reads the queue once for $case', async ({ event, visible, inFlight }) => {
+    const { tick, sleeps } = orchestrator();
+    queueHas(Number(visible), Number(inFlight));
+
+    await tick(event, { awsRequestId: 'request-10' });
+
+    expect(sleeps).toEqual([]);
+    expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(1);
+  });
+
+  it('fails a wake batch whose tick fails, so the mapping lets the batch come back', async () => {
+    const { tick } = orchestrator();
+    mocks.sqs.on(GetQueueAttributesCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+
+    await expect(tick(WAKE_BATCH, { awsRequestId: 'request-8' })).rejects.toThrow('Service unavailable');
+  });
+
   it('lists the worker-tagged instances in every state, across every page', async () => {
     const { tick } = orchestrator({ MAX_WORKERS: '3' });
     queueHas(100);
@@ -113,6 +171,7 @@ describe('orchestrator handler', () => {
 
     expect(summary).toStrictEqual({
       tickId: EVENT.id,
+      trigger: 'schedule',
       visibleMessages: 0,
       inFlightMessages: 0,
       workers: 0,
