@@ -47,6 +47,14 @@ export interface ScheduleOptions {
 
 export interface RunningSchedule {
   readonly ticks: () => number;
+  /** Ticks whose invocation failed (an error, a timeout, a crashed environment). */
+  readonly failedTicks: () => number;
+  /**
+   * Fault injection for chaos runs: the next invocation's execution environment dies (SIGKILL) as the handler
+   * starts, once its lines are out, and Lambda reports `Runtime.ExitError`; the tick after gets a fresh
+   * environment (a cold start). Resolves when that invocation has failed.
+   */
+  crashNextInvocation(): Promise<void>;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
   stop(): Promise<void>;
@@ -134,6 +142,8 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   let host: Host | undefined;
   let nextId = 0;
   let ticks = 0;
+  let failedTicks = 0;
+  let crashes: (() => void)[] = [];
 
   const startHost = (): Host => {
     const logStreamName = lambdaLogStreamName(new Date(), randomUUID().replaceAll('-', ''));
@@ -164,13 +174,22 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   const invoke = (event: unknown): Promise<InvokeResponse> => {
     host ??= startHost();
     const { child, shipper } = host;
-    const request: InvokeRequest = { id: ++nextId, requestId: randomUUID(), event, timeoutMs: deployed.timeoutSeconds * 1000 };
+    const crashed = crashes;
+    crashes = [];
+    const request: InvokeRequest = {
+      id: ++nextId,
+      requestId: randomUUID(),
+      event,
+      timeoutMs: deployed.timeoutSeconds * 1000,
+      ...(crashed.length > 0 ? { crash: true } : {}),
+    };
     return new Promise((resolve) => {
       const finish = (response: InvokeResponse) => {
         clearTimeout(timer);
         child.off('message', onMessage);
         child.off('exit', onExit);
         resolve(response);
+        crashed.forEach((done) => done());
       };
       // Lambda stops an invocation at the function's timeout and discards its environment.
       const timedOut = () => {
@@ -202,6 +221,7 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
       if (controller.signal.aborted) break; // an invocation cut short by stop() is not a failure
       ticks++;
       if ('error' in response) {
+        failedTicks++;
         options.log.warn('orchestrator_failed', { error: response.error.message });
         options.onTick?.({ error: response.error.message });
       } else {
@@ -214,6 +234,8 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
 
   return {
     ticks: () => ticks,
+    failedTicks: () => failedTicks,
+    crashNextInvocation: () => new Promise((resolve) => crashes.push(resolve)),
     logGroupName: deployed.logGroupName,
     async stop() {
       controller.abort();
