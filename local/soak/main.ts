@@ -109,7 +109,8 @@ async function main(): Promise<number> {
       signal: stop.signal,
     });
     if (stop.signal.aborted) return signalExitCode;
-    for (const row of report.rows.filter((verdict) => verdict.class !== 'finished' && verdict.class !== 'failed' || verdict.unexpected)) {
+    const worthSaying = report.rows.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected);
+    for (const row of worthSaying) {
       say(`row ${row.id}: ${row.class}${row.status ? `, ${row.status}` : ''}${row.detail ? ` — ${row.detail}` : ''}`);
     }
     if (options.reportFile) writeFileSync(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);

@@ -9,7 +9,7 @@ import { readQueueDepth, type QueueDepth } from '../../runtime/queue-depth';
 import { LOCAL_DEFAULTS, type LocalPipeline } from '../pipeline';
 import { pause } from '../standins/pipe';
 import type { SoakTarget } from './actions';
-import { startChaos, type KillRecord } from './chaos';
+import { startChaos, type Chaos, type KillRecord } from './chaos';
 import { tailWorkerLogs } from './log-tail';
 import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, type Row } from './observe';
 import { planSoak, type PlannedRow, type SoakParameters, type SoakPlan } from './plan';
@@ -62,7 +62,7 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   try {
     say(`seed ${JSON.stringify(options.seed)}: ${plan.rows.length} rows (${plan.rows.filter((row) => row.bad).length} bad), ${plan.kills.length} kill(s)`);
     await chaos.submitAll();
-    settled = await watchUntilSettled(pipeline, target, plan, ids, chaos, options, say, signal);
+    settled = await watchUntilSettled({ pipeline, target, plan, ids, chaos, options, say, signal });
     say(settled ? 'the pipeline has settled' : signal.aborted ? 'stopped' : 'gave up waiting: the timeout passed');
     await chaos.drain();
   } finally {
@@ -126,16 +126,17 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
  * Looks at the rows and the work queue every `pollMs`, letting the chaos act on each look, until the run has
  * settled (true) or the deadline or an abort comes first (false).
  */
-async function watchUntilSettled(
-  pipeline: SoakPipeline,
-  target: SoakTarget,
-  plan: SoakPlan,
-  ids: ReadonlySet<string>,
-  chaos: ReturnType<typeof startChaos>,
-  options: SoakOptions,
-  say: (line: string) => void,
-  signal: AbortSignal,
-): Promise<boolean> {
+async function watchUntilSettled(run: {
+  readonly pipeline: SoakPipeline;
+  readonly target: SoakTarget;
+  readonly plan: SoakPlan;
+  readonly ids: ReadonlySet<string>;
+  readonly chaos: Chaos;
+  readonly options: SoakOptions;
+  readonly say: (line: string) => void;
+  readonly signal: AbortSignal;
+}): Promise<boolean> {
+  const { pipeline, target, plan, ids, chaos, options, say, signal } = run;
   const deadline = Date.now() + (options.timeoutSeconds ?? 1800) * 1000;
   let lastState = '';
   let quietSince = Date.now();
