@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
 import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from '../pipeline';
@@ -47,7 +47,7 @@ function parseCli(argv: readonly string[]): CliOptions {
     .option('--rows <n>', 'rows to submit', number('--rows', { integer: true, min: 1 }), 1000)
     .option('--bad-percent <p>', 'share of rows written with a bad input', number('--bad-percent', { integer: false, min: 0, max: 100 }), 5)
     .option('--kill-workers <k>', 'workers to kill (SIGKILL and SIGTERM) at random moments', number('--kill-workers', { integer: true, min: 0 }), 3)
-    .option('--seed <s>', 'seed of every random choice (default: a random one, printed in the summary)', String(randomInt(1, 2 ** 31)))
+    .addOption(new Option('--seed <s>', 'seed of every random choice').default(String(randomInt(1, 2 ** 31)), 'a random one, printed in the summary'))
     .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS of the deployment', number('--max-workers', { integer: true, min: 1 }), 2)
     .option('--timeout-seconds <n>', 'give up waiting for the rows after this long', number('--timeout-seconds', { integer: false, min: 1 }), 1800)
     .option('--tick-seconds <n>', 'seconds between orchestrator invocations', number('--tick-seconds', { integer: false, min: 0.1 }), LOCAL_DEFAULTS.tickSeconds)
@@ -112,6 +112,8 @@ async function main(): Promise<number> {
     const worthSaying = report.rows.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected);
     for (const row of worthSaying) {
       say(`row ${row.id}: ${row.class}${row.status ? `, ${row.status}` : ''}${row.detail ? ` — ${row.detail}` : ''}`);
+      for (const line of report.trails[row.id]?.stream ?? []) say(`  stream: ${line}`);
+      for (const line of report.trails[row.id]?.worker ?? []) say(`  worker ${line}`);
     }
     if (options.reportFile) writeFileSync(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report.summary));

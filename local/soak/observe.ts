@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -132,4 +133,74 @@ export function eventsInLogs(logPaths: readonly string[], event: string): Worker
     }
   }
   return found;
+}
+
+/**
+ * Everything the workers logged about some rows, for the rows the soak cannot explain: the lines naming the
+ * row, and the lines naming a message that carried it (a release or a failed delete names only the message).
+ * Each line is prefixed with the instance that wrote it.
+ */
+export function workerTrails(runs: readonly { instanceId: string; logPath: string }[], ids: ReadonlySet<string>): Map<string, string[]> {
+  const trails = new Map<string, string[]>();
+  if (ids.size === 0) return trails;
+  const parsed = runs.flatMap(({ instanceId, logPath }) =>
+    (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n') : []).flatMap((line) => {
+      try {
+        const entry = JSON.parse(line) as { item_id?: unknown; message_id?: unknown };
+        return [{ instanceId, line, itemId: entry.item_id, messageId: entry.message_id }];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  const rowOfMessage = new Map<unknown, string>();
+  for (const { itemId, messageId } of parsed) if (typeof itemId === 'string' && ids.has(itemId) && messageId) rowOfMessage.set(messageId, itemId);
+  for (const { instanceId, line, itemId, messageId } of parsed) {
+    const id = typeof itemId === 'string' && ids.has(itemId) ? itemId : rowOfMessage.get(messageId);
+    if (id !== undefined) trails.set(id, [...(trails.get(id) ?? []), `${instanceId} ${line}`]);
+  }
+  return trails;
+}
+
+/** One stream record of a row: what the table says a write changed, in DynamoDB JSON. */
+export interface StreamChange {
+  readonly sequenceNumber: string;
+  readonly eventName: string;
+  readonly oldImage?: Row;
+  readonly newImage?: Row;
+}
+
+/** The stream records of some rows (what the pipe read), oldest first. */
+export async function streamHistories(streams: DynamoDBStreamsClient, streamArn: string, ids: ReadonlySet<string>): Promise<Map<string, StreamChange[]>> {
+  const histories = new Map<string, StreamChange[]>();
+  if (ids.size === 0) return histories;
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  for (const shard of StreamDescription?.Shards ?? []) {
+    let { ShardIterator: iterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+    );
+    while (iterator) {
+      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      for (const record of Records) {
+        const id = record.dynamodb?.Keys?.[ItemAttribute.id]?.S;
+        if (id === undefined || !ids.has(id)) continue;
+        const change: StreamChange = {
+          sequenceNumber: record.dynamodb?.SequenceNumber ?? '',
+          eventName: record.eventName ?? '',
+          ...(record.dynamodb?.OldImage ? { oldImage: record.dynamodb.OldImage as Row } : {}),
+          ...(record.dynamodb?.NewImage ? { newImage: record.dynamodb.NewImage as Row } : {}),
+        };
+        histories.set(id, [...(histories.get(id) ?? []), change]);
+      }
+      // An open shard keeps answering with an iterator: stop at its end.
+      iterator = Records.length > 0 ? NextShardIterator : undefined;
+    }
+  }
+  for (const changes of histories.values()) changes.sort((a, b) => compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber));
+  return histories;
+}
+
+/** Sequence numbers are decimal strings of up to 40 digits: longer is later, then by digits. */
+function compareSequenceNumbers(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

@@ -11,10 +11,21 @@ import { pause } from '../standins/pipe';
 import type { SoakTarget } from './actions';
 import { startChaos, type Chaos, type KillRecord } from './chaos';
 import { tailWorkerLogs } from './log-tail';
-import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, type Row } from './observe';
+import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, streamHistories, workerTrails, type Row } from './observe';
 import { planSoak, type PlannedRow, type SoakParameters, type SoakPlan } from './plan';
 import { seededRandom } from './random';
-import { countDuplicateCopies, expectedOutputPath, judgeRow, summarize, type RowVerdict, type SoakSummary } from './verdict';
+import {
+  countDuplicateCopies,
+  describeImage,
+  expectedOutputPath,
+  judgeRow,
+  lostWriteInStream,
+  summarize,
+  UNEXPLAINED,
+  type RowObservation,
+  type RowVerdict,
+  type SoakSummary,
+} from './verdict';
 
 /** The parts of a local pipeline the soak drives and watches. */
 export type SoakPipeline = Pick<LocalPipeline, 'clients' | 'outputs' | 'deployment' | 'instances' | 'schedule' | 'region'>;
@@ -40,6 +51,8 @@ export interface SoakReport {
   readonly kills: readonly (KillRecord & { readonly exit?: { code: number | null; signal: NodeJS.Signals | null } })[];
   /** Workers started after the first kill: the orchestrator replaced the killed ones. */
   readonly workersStartedAfterFirstKill: number;
+  /** For each row not finished or failed as planned: its stream records and what the workers logged about it. */
+  readonly trails: Readonly<Record<string, { readonly stream: readonly string[]; readonly worker: readonly string[] }>>;
 }
 
 /** Quiet time — an empty work queue, no row changing status, nothing under way — before the run counts as settled. */
@@ -80,11 +93,20 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, 'dlq_url'));
   const outputs = await compareOutputs(target, plan.rows, rows);
   const queueEmpty = depth.visible + depth.inFlight === 0;
-  const verdicts = plan.rows.map((row) =>
-    judgeRow(row, { row: rows.get(row.id), inDeadLetterQueue: deadLettered.ids.has(row.id), output: outputs.get(row.id) }, target.bucketName, queueEmpty),
+  const seen = new Map<string, RowObservation>(
+    plan.rows.map(({ id }) => [id, { row: rows.get(id), inDeadLetterQueue: deadLettered.ids.has(id), output: outputs.get(id) }]),
   );
+  const firstVerdicts = plan.rows.map((row) => judgeRow(row, seen.get(row.id)!, target.bucketName, queueEmpty));
+  // The rows worth a closer look: their stream (did the emulator lose a write?) and what the workers logged.
+  const closer = new Set(firstVerdicts.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected).map(({ id }) => id));
+  const streams = await streamHistories(pipeline.clients.streams, target.streamArn, closer);
+  const verdicts = plan.rows.map((row, index) => {
+    const lostWrite = UNEXPLAINED.includes(firstVerdicts[index].class) ? lostWriteInStream(streams.get(row.id) ?? []) : undefined;
+    return lostWrite === undefined ? firstVerdicts[index] : judgeRow(row, { ...seen.get(row.id)!, lostWrite }, target.bucketName, queueEmpty);
+  });
   const history = pipeline.instances.history();
   const logPaths = history.map((run) => run.logPath);
+  const workerLines = workerTrails(history, closer);
   const record = chaos.record();
   const ticks = pipeline.schedule.ticks();
   const failedTicks = pipeline.schedule.failedTicks();
@@ -119,6 +141,15 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
     rows: verdicts,
     kills: record.kills.map((kill) => ({ ...kill, exit: history.find((run) => run.instanceId === kill.instanceId)?.exit })),
     workersStartedAfterFirstKill: record.workersBeforeFirstKill === undefined ? 0 : history.length - record.workersBeforeFirstKill,
+    trails: Object.fromEntries(
+      [...closer].map((id) => [
+        id,
+        {
+          stream: (streams.get(id) ?? []).map((change) => `${change.sequenceNumber} ${change.eventName} ${describeImage(change.oldImage)} → ${describeImage(change.newImage)}`),
+          worker: workerLines.get(id) ?? [],
+        },
+      ]),
+    ),
   };
 }
 

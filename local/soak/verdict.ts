@@ -9,14 +9,16 @@
  *  - pending-in-queue: PENDING while the work queue still held messages when the run gave up (a timeout);
  *  - stuck: PENDING, not in the DLQ, and the work queue empty: nothing will ever process it;
  *  - lost: anything else (no row, FAILED without a reason, FINISHED with another submission's output, a
- *    status the pipeline never writes).
+ *    status the pipeline never writes);
+ *  - emulator-lost-write: would be stuck, lost or differing, but the row's stream shows the emulator lost a
+ *    write to it (see lostWriteInStream): the emulator broke DynamoDB's guarantee, not the pipeline.
  */
 import { ItemAttribute, ItemStatus } from '../../contracts';
 import { planCopy } from '../../runtime/copy-plan';
 import { expectedOutcome, type PlannedRow } from './plan';
-import type { Row } from './observe';
+import type { Row, StreamChange } from './observe';
 
-export type RowClass = 'finished' | 'differing' | 'failed' | 'dead-lettered' | 'pending-in-queue' | 'stuck' | 'lost';
+export type RowClass = 'finished' | 'differing' | 'failed' | 'dead-lettered' | 'pending-in-queue' | 'stuck' | 'lost' | 'emulator-lost-write';
 
 /** What the soak saw of one row at the end. */
 export interface RowObservation {
@@ -25,6 +27,8 @@ export interface RowObservation {
   readonly inDeadLetterQueue: boolean;
   /** For a FINISHED row whose output_path is right: whether the output's bytes equal the input's. */
   readonly output?: 'identical' | 'differs' | 'missing';
+  /** A write the emulator lost, as lostWriteInStream describes it (read only for rows not otherwise explained). */
+  readonly lostWrite?: string;
 }
 
 export interface RowVerdict {
@@ -47,6 +51,48 @@ export function expectedOutputPath(row: Row, bucketName: string): string | undef
 }
 
 export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
+  const verdict = judgeOutcome(planned, seen, bucketName, workQueueEmpty);
+  if (seen.lostWrite === undefined || !UNEXPLAINED.includes(verdict.class)) return verdict;
+  return { ...verdict, class: 'emulator-lost-write', detail: `the emulator lost a write: ${seen.lostWrite}`, unexpected: false };
+}
+
+/** Classes that fail the soak: the ones an emulator's lost write can produce. */
+export const UNEXPLAINED: readonly RowClass[] = ['stuck', 'lost', 'differing'];
+
+/**
+ * The first place a row's stream breaks its chain, described; undefined when it holds. In DynamoDB, writes to
+ * one item are serialized, so each record's old image is the item the previous record left. moto (5.2.5)
+ * checks an UpdateItem's condition and then applies it without a lock: a PutItem of the same item in between
+ * replaces it, and the update lands on the replaced copy — it "succeeds" and is lost (docs/local-run.md). The
+ * stream then shows two records replacing the same old image.
+ */
+export function lostWriteInStream(changes: readonly StreamChange[]): string | undefined {
+  for (let index = 1; index < changes.length; index++) {
+    const [previous, current] = [changes[index - 1], changes[index]];
+    if (canonical(current.oldImage) === canonical(previous.newImage)) continue;
+    return (
+      `stream record ${current.sequenceNumber} (${current.eventName} ${describeImage(current.oldImage)} → ${describeImage(current.newImage)}) ` +
+      `replaced an item the previous record (${previous.sequenceNumber}) had already replaced with ${describeImage(previous.newImage)}`
+    );
+  }
+  return undefined;
+}
+
+/** An image as `status/request_token` (the token's first 8 characters), or `none`. */
+export function describeImage(image: Row | undefined): string {
+  if (!image) return 'none';
+  return `${image[ItemAttribute.status]?.S ?? '-'}/${image[ItemAttribute.requestToken]?.S?.slice(0, 8) ?? '-'}`;
+}
+
+function canonical(image: Row | undefined): string {
+  return JSON.stringify(image ?? null, (_, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
+      : value,
+  );
+}
+
+function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
   const { row } = seen;
   const id = planned.id;
   if (row === undefined) return { id, class: 'lost', detail: 'the row is not in the table', unexpected: false };
@@ -95,6 +141,8 @@ export interface SoakSummary {
   readonly duplicate_copies: number;
   readonly unexpected_outcomes: number;
   readonly pending_in_queue: number;
+  /** Rows the emulator lost a write to (not counted as stuck, lost or differing; the evidence is on stderr). */
+  readonly emulator_lost_writes: number;
   readonly seed: string;
   readonly bad_rows: number;
   readonly fixed_rows: number;
@@ -139,6 +187,7 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
     duplicate_copies: facts.duplicateCopies,
     unexpected_outcomes: verdicts.filter((verdict) => verdict.unexpected).length,
     pending_in_queue: count('pending-in-queue'),
+    emulator_lost_writes: count('emulator-lost-write'),
     seed: facts.seed,
     bad_rows: facts.planned.filter((row) => row.bad).length,
     fixed_rows: facts.done.fixed,

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { eventsInLogs, rowIdOfBody } from '../../../../local/soak/observe';
+import { eventsInLogs, rowIdOfBody, workerTrails } from '../../../../local/soak/observe';
 import type { PlannedRow } from '../../../../local/soak/plan';
-import { countDuplicateCopies, exitCode, judgeRow, summarize, type RowObservation, type RunFacts } from '../../../../local/soak/verdict';
+import { countDuplicateCopies, exitCode, judgeRow, lostWriteInStream, summarize, type RowObservation, type RunFacts } from '../../../../local/soak/verdict';
+import type { StreamChange } from '../../../../local/soak/observe';
 
 const BUCKET = 'pipeline-bucket';
 const GOOD: PlannedRow = { id: 'r1', index: 1, rest: 'a/b.bin', size: 10, withToken: true };
@@ -90,6 +91,52 @@ describe('judgeRow', () => {
   });
 });
 
+describe('lostWriteInStream', () => {
+  const image = (status: string, token: string) => row({ status, request_token: token, s3_path: INPUT });
+  const change = (sequenceNumber: string, oldImage: ReturnType<typeof image> | undefined, newImage: ReturnType<typeof image>): StreamChange => ({
+    sequenceNumber,
+    eventName: oldImage ? 'MODIFY' : 'INSERT',
+    ...(oldImage ? { oldImage } : {}),
+    newImage,
+  });
+
+  it('finds nothing in a chain where each record replaces what the previous one left', () => {
+    expect(
+      lostWriteInStream([
+        change('1', undefined, image('PENDING', 'token-1')),
+        change('2', image('PENDING', 'token-1'), image('PENDING', 'token-2')),
+        // The same attributes in another order are the same item.
+        change('3', { ...row({ s3_path: INPUT }), ...row({ request_token: 'token-2', status: 'PENDING' }) }, image('FINISHED', 'token-2')),
+      ]),
+    ).toBeUndefined();
+    expect(lostWriteInStream([])).toBeUndefined();
+  });
+
+  it("finds moto's lost update: two records replacing the same item", () => {
+    // What moto 5.2.5 wrote when a worker's conditional UpdateItem raced a resubmission's PutItem.
+    const stream = [
+      change('10', undefined, image('PENDING', 'token-1')),
+      change('11', image('PENDING', 'token-1'), image('PENDING', 'token-2')),
+      change('12', image('PENDING', 'token-1'), image('FINISHED', 'token-1')),
+    ];
+
+    expect(lostWriteInStream(stream)).toBe(
+      'stream record 12 (MODIFY PENDING/token-1 → FINISHED/token-1) replaced an item the previous record (11) had already replaced with PENDING/token-2',
+    );
+  });
+
+  it('turns a stuck row with such a stream into an emulator-lost-write, and leaves explained rows alone', () => {
+    const lostWrite = 'stream record 12 …';
+    expect(judgeRow(GOOD, seen({ status: 'PENDING', s3_path: INPUT }, { lostWrite }), BUCKET, true)).toMatchObject({
+      class: 'emulator-lost-write',
+      detail: `the emulator lost a write: ${lostWrite}`,
+    });
+    expect(judgeRow(GOOD, seen({ status: 'PENDING', s3_path: INPUT }, { lostWrite, inDeadLetterQueue: true }), BUCKET, true)).toMatchObject({
+      class: 'dead-lettered',
+    });
+  });
+});
+
 describe('summarize and exitCode', () => {
   const facts: RunFacts = {
     seed: 's',
@@ -117,6 +164,7 @@ describe('summarize and exitCode', () => {
       'instances_left',
       'duplicate_copies',
     ]);
+    expect(summary.emulator_lost_writes).toBe(0);
     expect(summary).toMatchObject({ rows: 1, finished: 1, duplicate_copies: 2, bad_rows: 1, wall_seconds: 12 });
     expect(exitCode(summary)).toBe(0);
   });
@@ -133,8 +181,8 @@ describe('summarize and exitCode', () => {
     expect(exitCode({ ...summarize(verdicts, facts), ...change })).toBe(1);
   });
 
-  it('passes with dead-lettered rows and duplicate copies', () => {
-    expect(exitCode({ ...summarize(verdicts, facts), dead_lettered: 2, duplicate_copies: 9 })).toBe(0);
+  it("passes with dead-lettered rows, duplicate copies and the emulator's lost writes", () => {
+    expect(exitCode({ ...summarize(verdicts, facts), dead_lettered: 2, duplicate_copies: 9, emulator_lost_writes: 1 })).toBe(0);
   });
 });
 
@@ -159,6 +207,33 @@ describe('reading what the workers left', () => {
     expect(rowIdOfBody(JSON.stringify({ dynamodb: { Keys: { id: { N: '1' } } } }))).toBeUndefined();
     expect(rowIdOfBody('{"eventName": ')).toBeUndefined();
     expect(rowIdOfBody(undefined)).toBeUndefined();
+  });
+
+  it("gathers a row's trail: its lines, and the lines naming a message that carried it, from every worker", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'soak-trails-'));
+    try {
+      const [first, second] = [path.join(dir, 'a.log'), path.join(dir, 'b.log')];
+      const lines = {
+        received: JSON.stringify({ event: 'message_received', message_id: 'm1', item_id: 'r1' }),
+        other: JSON.stringify({ event: 'message_received', message_id: 'm2', item_id: 'r2' }),
+        released: JSON.stringify({ event: 'message_released', message_id: 'm1' }),
+        finished: JSON.stringify({ event: 'item_finished', message_id: 'm1', item_id: 'r1' }),
+      };
+      writeFileSync(first, [lines.received, lines.other, 'not json', lines.released].join('\n'));
+      writeFileSync(second, lines.finished);
+
+      const trails = workerTrails(
+        [
+          { instanceId: 'i-1', logPath: first },
+          { instanceId: 'i-2', logPath: second },
+        ],
+        new Set(['r1']),
+      );
+
+      expect([...trails]).toEqual([['r1', [`i-1 ${lines.received}`, `i-1 ${lines.released}`, `i-2 ${lines.finished}`]]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads one event from worker logs, skipping other lines and a line cut by a kill', () => {
