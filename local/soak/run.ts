@@ -11,7 +11,7 @@ import { pause } from '../standins/pipe';
 import type { SoakTarget } from './actions';
 import { startChaos, type Chaos, type KillRecord } from './chaos';
 import { tailWorkerLogs } from './log-tail';
-import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, streamHistories, workerTrails, type Row } from './observe';
+import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, streamHistories, workerTrails, type Row, type StreamChange } from './observe';
 import { planSoak, type PlannedRow, type SoakParameters, type SoakPlan } from './plan';
 import { seededRandom } from './random';
 import {
@@ -88,25 +88,9 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const instancesLeft = await waitForNoWorkers(pipeline, idleMs + IDLE_MARGIN_MS, signal);
 
   say('reading the outcome: rows, dead-letter queue, outputs, worker logs');
-  const depth = await readQueueDepth(target.sqs, target.queueUrl);
-  const rows = await scanRows(target.dynamodb, target.tableName);
-  const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, 'dlq_url'));
-  const outputs = await compareOutputs(target, plan.rows, rows);
-  const queueEmpty = depth.visible + depth.inFlight === 0;
-  const seen = new Map<string, RowObservation>(
-    plan.rows.map(({ id }) => [id, { row: rows.get(id), inDeadLetterQueue: deadLettered.ids.has(id), output: outputs.get(id) }]),
-  );
-  const firstVerdicts = plan.rows.map((row) => judgeRow(row, seen.get(row.id)!, target.bucketName, queueEmpty));
-  // The rows worth a closer look: their stream (did the emulator lose a write?) and what the workers logged.
-  const closer = new Set(firstVerdicts.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected).map(({ id }) => id));
-  const streams = await streamHistories(pipeline.clients.streams, target.streamArn, closer);
-  const verdicts = plan.rows.map((row, index) => {
-    const lostWrite = UNEXPLAINED.includes(firstVerdicts[index].class) ? lostWriteInStream(streams.get(row.id) ?? []) : undefined;
-    return lostWrite === undefined ? firstVerdicts[index] : judgeRow(row, { ...seen.get(row.id)!, lostWrite }, target.bucketName, queueEmpty);
-  });
   const history = pipeline.instances.history();
   const logPaths = history.map((run) => run.logPath);
-  const workerLines = workerTrails(history, closer);
+  const { verdicts, trails } = await judgeRows(pipeline, target, plan);
   const record = chaos.record();
   const ticks = pipeline.schedule.ticks();
   const failedTicks = pipeline.schedule.failedTicks();
@@ -141,15 +125,7 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
     rows: verdicts,
     kills: record.kills.map((kill) => ({ ...kill, exit: history.find((run) => run.instanceId === kill.instanceId)?.exit })),
     workersStartedAfterFirstKill: record.workersBeforeFirstKill === undefined ? 0 : history.length - record.workersBeforeFirstKill,
-    trails: Object.fromEntries(
-      [...closer].map((id) => [
-        id,
-        {
-          stream: (streams.get(id) ?? []).map((change) => `${change.sequenceNumber} ${change.eventName} ${describeImage(change.oldImage)} → ${describeImage(change.newImage)}`),
-          worker: workerLines.get(id) ?? [],
-        },
-      ]),
-    ),
+    trails,
   };
 }
 
@@ -191,6 +167,32 @@ async function watchUntilSettled(run: {
     await pause(options.pollMs ?? 1000, signal);
   }
   return false;
+}
+
+/**
+ * Where every row ended. Rows not simply FINISHED or FAILED as planned get a closer look: their stream (did the
+ * emulator lose a write to them?) and what the workers logged about them, their trail in the report.
+ */
+async function judgeRows(pipeline: SoakPipeline, target: SoakTarget, plan: SoakPlan): Promise<{ verdicts: RowVerdict[]; trails: SoakReport['trails'] }> {
+  const depth = await readQueueDepth(target.sqs, target.queueUrl);
+  const rows = await scanRows(target.dynamodb, target.tableName);
+  const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, 'dlq_url'));
+  const outputs = await compareOutputs(target, plan.rows, rows);
+  const queueEmpty = depth.visible + depth.inFlight === 0;
+  const seen = new Map<string, RowObservation>(
+    plan.rows.map(({ id }) => [id, { row: rows.get(id), inDeadLetterQueue: deadLettered.ids.has(id), output: outputs.get(id) }]),
+  );
+  const first = plan.rows.map((row) => judgeRow(row, seen.get(row.id)!, target.bucketName, queueEmpty));
+  const closer = new Set(first.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected).map(({ id }) => id));
+  const streams = await streamHistories(pipeline.clients.streams, target.streamArn, closer);
+  const verdicts = plan.rows.map((row, index) => {
+    const lostWrite = UNEXPLAINED.includes(first[index].class) ? lostWriteInStream(streams.get(row.id) ?? []) : undefined;
+    return lostWrite === undefined ? first[index] : judgeRow(row, { ...seen.get(row.id)!, lostWrite }, target.bucketName, queueEmpty);
+  });
+  const workerLines = workerTrails(pipeline.instances.history(), closer);
+  const describe = (change: StreamChange) => `${change.sequenceNumber} ${change.eventName} ${describeImage(change.oldImage)} → ${describeImage(change.newImage)}`;
+  const trails = Object.fromEntries([...closer].map((id) => [id, { stream: (streams.get(id) ?? []).map(describe), worker: workerLines.get(id) ?? [] }]));
+  return { verdicts, trails };
 }
 
 async function soakTarget(pipeline: SoakPipeline): Promise<SoakTarget> {
