@@ -98,8 +98,11 @@ export interface FunctionHost {
   readonly deployed: DeployedFunction;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
-  /** Invokes the function synchronously in an idle execution environment, or a new one. Never rejects. */
-  invoke(event: unknown): Promise<InvokeResponse>;
+  /**
+   * Invokes the function synchronously in an idle execution environment, or a new one. Never rejects.
+   * `crash` (fault injection for chaos runs) kills that environment as the handler starts.
+   */
+  invoke(event: unknown, fault?: { readonly crash?: boolean }): Promise<InvokeResponse>;
   /** Execution environments started so far. */
   environments(): number;
   /** Ends every environment (and any invocation in flight) and delivers their last log lines. */
@@ -157,8 +160,14 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     return environment;
   };
 
-  const invoke = (event: unknown): Promise<InvokeResponse> => {
-    const request: InvokeRequest = { id: ++nextId, requestId: randomUUID(), event, timeoutMs: deployed.timeoutSeconds * 1000 };
+  const invoke = (event: unknown, fault?: { readonly crash?: boolean }): Promise<InvokeResponse> => {
+    const request: InvokeRequest = {
+      id: ++nextId,
+      requestId: randomUUID(),
+      event,
+      timeoutMs: deployed.timeoutSeconds * 1000,
+      ...(fault?.crash ? { crash: true } : {}),
+    };
     if (stopping) return Promise.resolve({ id: request.id, error: { message: 'the function host is stopping' } });
     const environment = [...environments].find((candidate) => !candidate.busy) ?? startEnvironment();
     environment.busy = true;

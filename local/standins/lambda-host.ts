@@ -11,6 +11,8 @@ export interface InvokeRequest {
   readonly requestId: string;
   readonly event: unknown;
   readonly timeoutMs: number;
+  /** Fault injection (the schedule's crashNextInvocation): the environment dies as the handler starts. */
+  readonly crash?: boolean;
 }
 /** Sent when the init phase is over and the handler starts: the function's timeout counts from here. */
 export interface InvokeStarted {
@@ -72,6 +74,13 @@ function main(): void {
     const started = performance.now();
     const deadline = Date.now() + request.timeoutMs;
     writeLine(`START RequestId: ${request.requestId} Version: ${process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST'}`);
+    if (request.crash) {
+      // What Lambda logs when an environment dies mid-invocation (an out-of-memory kill, say). The lines
+      // already written go out first: a kill would drop what is still buffered in the socket.
+      writeLine(`RequestId: ${request.requestId} Error: Runtime exited with error: signal: killed\nRuntime.ExitError`);
+      process.stdout.write('', () => process.stderr.write('', () => process.kill(process.pid, 'SIGKILL')));
+      return;
+    }
     const context = {
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,

@@ -35,6 +35,14 @@ export interface RunningSchedule {
   readonly ticks: () => number;
   /** When the latest scheduled invocation started (ms since the epoch); undefined before the first. */
   readonly lastTickAt: () => number | undefined;
+  /** Ticks whose invocation failed (an error, a timeout, a crashed environment). */
+  readonly failedTicks: () => number;
+  /**
+   * Fault injection for chaos runs: the next scheduled invocation's execution environment dies (SIGKILL) as
+   * the handler starts, once its lines are out, and Lambda reports `Runtime.ExitError`; the next invocation
+   * gets a fresh environment (a cold start). Resolves when that invocation has failed.
+   */
+  crashNextInvocation(): Promise<void>;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
   stop(): Promise<void>;
@@ -66,14 +74,21 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   const controller = new AbortController();
   let ticks = 0;
   let lastTickAt: number | undefined;
+  let failedTicks = 0;
+  let crashes: (() => void)[] = [];
 
   const loop = (async () => {
     while (!controller.signal.aborted) {
       lastTickAt = Date.now();
-      const response = await host.invoke(scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date()));
+      const crashed = crashes;
+      crashes = [];
+      const event = scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date());
+      const response = await host.invoke(event, { crash: crashed.length > 0 });
+      crashed.forEach((done) => done());
       if (controller.signal.aborted) break; // an invocation cut short by stop() is not a failure
       ticks++;
       if ('error' in response) {
+        failedTicks++;
         options.log.warn('orchestrator_failed', { trigger: 'schedule', error: response.error.message });
         options.onTick?.({ error: response.error.message });
       } else {
@@ -87,6 +102,8 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   return {
     ticks: () => ticks,
     lastTickAt: () => lastTickAt,
+    failedTicks: () => failedTicks,
+    crashNextInvocation: () => new Promise((resolve) => crashes.push(resolve)),
     logGroupName: host.logGroupName,
     async stop() {
       controller.abort();

@@ -157,6 +157,52 @@ it("sends the function's lines to its log group, a stream per environment, in or
   expect(filtered).toBe(first.length + second.length);
 });
 
+it('crashes the invocation it is asked to, as Lambda reports a dead environment, and the next tick gets a fresh one', async () => {
+  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
+  const outcomes: { result?: unknown; error?: string }[] = [];
+  let reached: () => void;
+  const thirdTick = new Promise<void>((resolve) => (reached = resolve));
+  const schedule = await startSchedule({
+    lambda,
+    logs: clients.logs,
+    functionName: FUNCTION_NAME,
+    codeDir,
+    endpoint: emulator.endpoint,
+    region: EMULATOR_REGION,
+    ruleName: 'schedule',
+    tickMs: 10,
+    logIntervalMs: 200,
+    log: memoryLog(),
+    onTick: (outcome) => outcomes.push(outcome) === 3 && reached(),
+  });
+  try {
+    // The first invocation is already on its way (its init takes 1.5 s): the second one crashes.
+    await schedule.crashNextInvocation();
+    expect(outcomes.map((outcome) => outcome.error ?? outcome.result)).toEqual(['ok', "the function's process exited (code null)"]);
+    await thirdTick;
+  } finally {
+    await schedule.stop();
+  }
+
+  expect(outcomes.map((outcome) => outcome.error ?? outcome.result)).toEqual(['ok', "the function's process exited (code null)", 'ok']);
+  expect(schedule.failedTicks()).toBe(1);
+  const { logStreams = [] } = await clients.logs.send(new DescribeLogStreamsCommand({ logGroupName: LOG_GROUP }));
+  const [first, second] = await Promise.all(
+    [...logStreams].sort((a, b) => a.firstEventTimestamp! - b.firstEventTimestamp!).map((stream) => streamMessages(clients.logs, stream.logStreamName!)),
+  );
+  const [, crashedId] = first.filter((message) => message.startsWith('START ')).map((message) => /RequestId: (\S+)/.exec(message)![1]);
+  // Every line of the first invocation's burst was delivered before the environment died.
+  expect(first.filter((message) => message.startsWith('line '))).toHaveLength(LINES);
+  expect(first.filter((message) => message !== 'from stderr').slice(-3)).toEqual([
+    `START RequestId: ${crashedId} Version: $LATEST`,
+    `RequestId: ${crashedId} Error: Runtime exited with error: signal: killed`,
+    'Runtime.ExitError',
+  ]);
+  // A cold start: the module's state is new, so its first call's burst comes again.
+  expect(second[0]).toMatch(/^START RequestId: \S+ Version: \$LATEST$/);
+  expect(second[1]).toContain('"event":"first"');
+});
+
 it('reports lines it could not deliver when the log group does not exist, and keeps invoking', async () => {
   const { schedule, log } = await runTicks(2);
 

@@ -6,6 +6,8 @@ import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } fr
 import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
+import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
+import { runSoak } from '../../../local/soak/run';
 import {
   cleanPipeline,
   instanceState,
@@ -13,8 +15,6 @@ import {
   output,
   putInput,
   putRow,
-  putRows,
-  inFlight,
   liveWorkerInstances,
   queueDepth,
   readOutput,
@@ -266,40 +266,36 @@ it('finishes a FAILED row set back to PENDING once its object exists', async () 
   expect((await readOutput(p, 'retry/late file.txt')).toString()).toBe('arrived late\n');
 });
 
-it('finishes every row when a worker process is killed mid-run', async () => {
+it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM and a crashed tick', async () => {
   const p = running();
-  const tableName = output(p, 'table_name');
-  const files = Array.from({ length: 60 }, (_, index) => ({ id: `kill-${index}`, rest: `kill/file-${index}.bin`, body: randomBytes(1024 * 1024) }));
-  const rows: Record<string, string>[] = [];
-  for (const file of files) rows.push({ id: file.id, status: ItemStatus.PENDING, s3_path: await putInput(p, file.rest, file.body) });
 
-  await putRows(p, rows);
-  // A worker still idling from an earlier test may take these messages: any running worker will do.
-  const victim = await waitFor(
-    'a worker holding messages',
-    async () => {
-      const worker = p.instances.running().find((run) => run.pid !== undefined);
-      return worker !== undefined && (await inFlight(p)) > 0 && worker;
-    },
-    120_000,
-    100,
-  );
-  process.kill(victim.pid!, 'SIGKILL');
-  const workersAtKill = p.instances.history().length;
-  const unfinishedAtKill = (await Promise.all(files.map((file) => readRow(p.clients.dynamodb, tableName, file.id)))).filter(
-    (row) => row.status !== ItemStatus.FINISHED,
-  );
-  expect(unfinishedAtKill.length).toBeGreaterThan(0);
+  // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
+  // (one while queued, one while a worker copies it), 2 delivered twice, 1 path under a second id; one worker
+  // SIGKILLed and one SIGTERMed as they take messages; one orchestrator invocation crashed (local/soak/).
+  const report = await runSoak(p, { rows: 60, badPercent: 10, killWorkers: 2, seed: 'jest-soak', timeoutSeconds: 240 });
 
-  // The killed worker's messages return after the visibility timeout (60 s); the orchestrator launches another.
-  const final = await waitForTerminalRows(p.clients.dynamodb, tableName, files.map((file) => file.id), { timeoutMs: 240_000 });
-  expect(final.filter((row) => row.status !== ItemStatus.FINISHED)).toEqual([]);
-  await waitFor('the killed worker to be recorded', async () => victim.exit, 10_000);
-  expect(victim.exit?.signal).toBe('SIGKILL');
-  expect(await instanceState(p, victim.instanceId)).toMatch(/shutting-down|terminated/);
-  // Another worker, launched by the orchestrator after the kill, finished the work; never two at once, though
-  // the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
-  expect(p.instances.history().length).toBeGreaterThan(workersAtKill);
+  const { summary } = report;
+  expect(summary).toMatchObject({ rows: 60, lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, unexpected_outcomes: 0, pending_in_queue: 0 });
+  expect(summary.finished + summary.failed + summary.dead_lettered).toBe(60);
+  for (const row of report.rows.filter((verdict) => verdict.status === ItemStatus.FAILED)) expect(row.reason).toMatch(/\S/);
+  // Every bad row that was not fixed ended FAILED with its own reason; the fixed one ended FINISHED.
+  const bad = report.plan.rows.filter((row) => row.bad);
+  expect(new Set(bad.map((row) => row.bad)).size).toBe(6);
+  for (const planned of bad) {
+    const verdict = report.rows.find((row) => row.id === planned.id)!;
+    if (planned.fix) expect(verdict).toMatchObject({ status: ItemStatus.FINISHED, class: 'finished' });
+    else expect(verdict).toMatchObject({ status: ItemStatus.FAILED, reason: expect.stringMatching(BAD_INPUT_REASONS[planned.bad!]) });
+  }
+  // A dead-lettered row's message is in the work DLQ (the soak looked at it without taking it).
+  expect(await queueDepth(p, 'dlq_url')).toBeGreaterThanOrEqual(summary.dead_lettered);
+  // The chaos happened: both signals, the crash, and the orchestrator replaced the killed workers.
+  expect(summary.kills).toEqual({ SIGKILL: 1, SIGTERM: 1, skipped: 0 });
+  expect(report.kills.find((kill) => kill.signal === 'SIGKILL')?.exit).toEqual({ code: null, signal: 'SIGKILL' });
+  // SIGTERM drains: in-flight jobs finish or are released, the log is uploaded, the worker exits 0.
+  expect(report.kills.find((kill) => kill.signal === 'SIGTERM')?.exit).toEqual({ code: 0, signal: null });
+  expect(report.workersStartedAfterFirstKill).toBeGreaterThan(0);
+  expect(summary.orchestrator).toMatchObject({ failed: 1, recovered: true });
+  // Never two workers at once, though the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
   expect(p.instances.peakRunning()).toBe(1);
-  for (const file of files) expect((await readOutput(p, file.rest)).equals(file.body)).toBe(true);
+  expect(summary).toMatchObject({ fixed_rows: 1, resubmitted_rows: 2, duplicate_messages: 2, same_path_rows: 1 });
 });

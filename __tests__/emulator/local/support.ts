@@ -82,11 +82,6 @@ export async function queueDepth(pipeline: LocalPipeline, queueUrlOutput: string
   return visible + inFlight;
 }
 
-/** Messages received by a consumer and not yet deleted. */
-export async function inFlight(pipeline: LocalPipeline): Promise<number> {
-  return (await readQueueDepth(pipeline.clients.sqs, output(pipeline, 'queue_url'))).inFlight;
-}
-
 /** Instances with the worker tag that are pending or running, as the orchestrator sees them. */
 export async function liveWorkerInstances(pipeline: LocalPipeline): Promise<string[]> {
   const { Reservations = [] } = await pipeline.clients.ec2.send(
