@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -167,6 +167,38 @@ describe('on a small project', () => {
     expect(printed(beside)).toBe(root);
     expect(elsewhere.status).not.toBe(0);
     expect(elsewhere.stderr).toContain('lib/here.ts uses __filename, import.meta or __dirname');
+  });
+
+  it('refuses a node_modules beside a source, where the compiled app would find other packages', () => {
+    run();
+    mkdirSync(path.join(root, 'lib', 'node_modules'));
+
+    const result = run();
+
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("lib/node_modules: the synth app resolves packages from the project's node_modules only");
+  });
+
+  it('runs the edited code in two synths started together after an edit', async () => {
+    run();
+    edit(root, 'lib/value.ts', "'one'", "'two'");
+    const runInBackground = () =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [LAUNCHER, 'main.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+
+    const results = await Promise.all([runInBackground(), runInBackground()]);
+
+    expect(results).toEqual([
+      { code: 0, stdout: 'value=two\n' },
+      { code: 0, stdout: 'value=two\n' },
+    ]);
+    expect(printed(run())).toBe('value=two');
   });
 
   it("points an error's stack at the TypeScript source line", () => {
