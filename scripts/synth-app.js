@@ -14,10 +14,12 @@
  *   that no node_modules has appeared beside a source (packages resolve from the project's node_modules);
  * - this script (it holds the build options) and esbuild's version.
  * The check reads every recorded file in full (a size or a time stamp could miss an edit): a few ms. A
- * compile takes about a tenth of a second. cdktf shows the app's stderr only when it fails.
+ * compile, in a child process, takes about a tenth of a second. cdktf shows the app's stderr only when it
+ * fails.
  *
  * The entry exports `synthesizeApp()`, which this calls: a required module is not `require.main`.
  */
+const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,6 +30,8 @@ const MANIFEST_FORMAT = 1;
 const CACHE_DIR = path.join('node_modules', '.cache', 'synth-app');
 const MANIFEST_NAME = 'manifest.json';
 const COMPILED_NAME = /^app-[0-9a-f]+\.js$/;
+/** `node scripts/synth-app.js --compile <entry path>`: the child process that compiles (compiledApp). */
+const COMPILE_FLAG = '--compile';
 /** A superseded compiled file is deleted once this old: a synth that read the manifest before has loaded it. */
 const SUPERSEDED_GRACE_MS = 60_000;
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' };
@@ -36,6 +40,9 @@ const FILE_RELATIVE = /\b__filename\b|\bimport\.meta\b/;
 const DIRNAME = /\b__dirname\b/;
 /** `__dirname` in a source beside the entry becomes this variable: the entry's directory, found at run time. */
 const ENTRY_DIR_VARIABLE = '__synthEntryDir';
+
+/** A failure of this script, not of the app: its message says all. */
+class LauncherError extends Error {}
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const toPosix = (file) => file.split(path.sep).join('/');
@@ -272,16 +279,24 @@ function deleteSuperseded(cacheDir, keep) {
  * The path of the compiled app for `entry` (relative to `root`), compiled first when missing or stale.
  * `log` receives one line saying why it compiled.
  */
-async function compiledApp(root, entry, log) {
+function compiledApp(root, entry, log) {
   const cacheDir = path.join(root, CACHE_DIR);
-  let manifest = readManifest(cacheDir);
+  const manifest = readManifest(cacheDir);
   const reason = staleReason(root, entry, cacheDir, manifest);
-  if (reason !== undefined) {
-    const started = Date.now();
-    manifest = await compile(root, entry, cacheDir);
-    log(`synth-app: compiled ${entry} in ${Date.now() - started} ms (${reason})`);
+  if (reason === undefined) return path.join(cacheDir, manifest.compiled);
+  // In a child process, so that this one, which synthesizes next, holds nothing of the compile: in process
+  // the first synth after an edit peaked 5–20 MiB higher. The child names the file it wrote: a concurrent
+  // synth may have replaced the manifest with an older compile in the meantime.
+  const started = Date.now();
+  const child = spawnSync(process.execPath, [__filename, COMPILE_FLAG, path.join(root, entry)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (child.status !== 0 || !COMPILED_NAME.test(child.stdout)) {
+    throw new LauncherError(`synth-app: compiling ${entry} failed (${child.error?.message ?? `exit ${child.status}`})`);
   }
-  return path.join(cacheDir, manifest.compiled);
+  log(`synth-app: compiled ${entry} in ${Date.now() - started} ms (${reason})`);
+  return path.join(cacheDir, child.stdout);
 }
 
 /**
@@ -304,15 +319,15 @@ function sourceMappedStack(stack, compiled) {
   });
 }
 
-async function main() {
+function main() {
   const [entryArgument] = process.argv.slice(2);
-  if (entryArgument === undefined) throw new Error('usage: node scripts/synth-app.js <entry.ts>');
+  if (entryArgument === undefined) throw new LauncherError('usage: node scripts/synth-app.js <entry.ts>');
   const entryPath = path.resolve(entryArgument);
-  if (!fs.existsSync(entryPath)) throw new Error(`synth-app: the entry ${entryArgument} does not exist`);
-  const compiled = await compiledApp(path.dirname(entryPath), path.basename(entryPath), (line) => process.stderr.write(`${line}\n`));
+  if (!fs.existsSync(entryPath)) throw new LauncherError(`synth-app: the entry ${entryArgument} does not exist`);
+  const compiled = compiledApp(path.dirname(entryPath), path.basename(entryPath), (line) => process.stderr.write(`${line}\n`));
   try {
     const app = require(compiled);
-    if (typeof app.synthesizeApp !== 'function') throw new Error(`synth-app: ${entryArgument} does not export synthesizeApp()`);
+    if (typeof app.synthesizeApp !== 'function') throw new LauncherError(`synth-app: ${entryArgument} does not export synthesizeApp()`);
     app.synthesizeApp();
   } catch (error) {
     if (error instanceof Error && typeof error.stack === 'string') error.stack = sourceMappedStack(error.stack, compiled);
@@ -320,7 +335,50 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+/**
+ * The child compiledApp starts: compiles, then prints the compiled file's name. It exits only after esbuild's
+ * service process has: esbuild's stop() kills it without waiting, and a process that is never waited for
+ * stays a zombie where the container's init does not reap orphans.
+ */
+async function compileMain() {
+  const childProcess = require('node:child_process');
+  const spawn = childProcess.spawn;
+  const spawned = [];
+  childProcess.spawn = (...args) => {
+    const child = spawn(...args);
+    spawned.push(child);
+    return child;
+  };
+  const entryPath = process.argv[3];
+  const root = path.dirname(entryPath);
+  try {
+    const manifest = await compile(root, path.basename(entryPath), path.join(root, CACHE_DIR));
+    process.stdout.write(manifest.compiled);
+  } finally {
+    // esbuild unrefs its process: ref it again, or node would exit before the exit is seen.
+    const running = spawned.filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise((resolve) => {
+            child.once('exit', resolve);
+            child.ref();
+          }),
+      ),
+    );
+  }
+}
+
+/** The app's errors are printed with their (source-mapped) stack; the compile's and this script's, as a message. */
+function fail(error) {
+  const showStack = error instanceof Error && !(error instanceof LauncherError) && process.argv[2] !== COMPILE_FLAG;
+  process.stderr.write(`${showStack ? (error.stack ?? error.message) : error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
-});
+}
+
+try {
+  if (process.argv[2] === COMPILE_FLAG) compileMain().catch(fail);
+  else main();
+} catch (error) {
+  fail(error);
+}
