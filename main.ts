@@ -229,8 +229,9 @@ function configureBackend(stack: TerraformStack, settings: PipelineSettings): vo
   new LocalBackend(stack, state.path === undefined ? {} : { path: path.resolve(state.path) });
 }
 
-if (require.main === module) {
+/** The app `cdktf synth` runs (cdktf.json, through scripts/synth-app.js): the stack with settings from `env`. */
+export function synthesizeApp(env: NodeJS.ProcessEnv = process.env): void {
   const app = new App();
-  new PipelineStack(app, STACK_NAME, loadSettings(process.env));
+  new PipelineStack(app, STACK_NAME, loadSettings(env));
   app.synth();
 }

@@ -9,7 +9,7 @@ import { measurePickup, type PickupFigures } from './pickup';
 import { checkTargets, formatPickup, formatReport, type BenchResults } from './report';
 import { measureRequestCosts, type RequestCosts } from './request-costs';
 import { MIB } from './stats';
-import { createIndexImportCopy, measureSynth } from './synth';
+import { cdktfAppNodeArgs, createIndexImportCopy, measureSynth, TSX_APP_NODE_ARGS } from './synth';
 import { measureTestSuite } from './test-suite';
 import { measureThroughput, type ThroughputFigures } from './throughput';
 
@@ -40,14 +40,19 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
   const startedAt = new Date().toISOString();
 
-  log(`synth × ${options.synthRuns} (deep imports)`);
+  const appNodeArgs = cdktfAppNodeArgs(REPO_ROOT);
+  log(`synth × ${options.synthRuns} (cdktf.json's app: node ${appNodeArgs.join(' ')})`);
   let synthOutdir: string | undefined;
-  const deepImports = await measureSynth(REPO_ROOT, options.synthRuns, (outdir) => (synthOutdir = outdir));
+  const deepImports = await measureSynth(REPO_ROOT, appNodeArgs, options.synthRuns, { keepOutdir: (outdir) => (synthOutdir = outdir) });
+  log(`synth × ${options.synthRuns} (compiling first, as after an edit)`);
+  const compileFirst = await measureSynth(REPO_ROOT, appNodeArgs, options.synthRuns, { compileEachRun: true });
+  log(`synth × ${options.synthRuns} (through tsx, the app before)`);
+  const throughTsx = await measureSynth(REPO_ROOT, TSX_APP_NODE_ARGS, options.synthRuns);
   log(`synth × ${options.synthRuns} (package index reference)`);
   const reference = createIndexImportCopy(REPO_ROOT, RESULTS_DIR);
   let indexImport;
   try {
-    indexImport = { ...(await measureSynth(reference.dir, options.synthRuns)), rewrittenImports: reference.rewritten };
+    indexImport = { ...(await measureSynth(reference.dir, appNodeArgs, options.synthRuns)), rewrittenImports: reference.rewritten };
   } finally {
     rmSync(reference.dir, { recursive: true, force: true });
   }
@@ -89,7 +94,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     startedAt,
     command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: describeMachine(),
-    synth: { deepImports, indexImport },
+    synth: { deepImports, compileFirst, throughTsx, indexImport },
     requestCosts,
     throughput,
     bundles,

@@ -7,34 +7,59 @@ import { median } from './stats';
 
 export interface SynthFigures {
   readonly runs: number;
+  /** The node arguments each run was started with. */
+  readonly nodeArgs: readonly string[];
   readonly wallMsMedian: number;
   readonly peakRssBytesMedian: number;
   readonly peakRssBytesMax: number;
   readonly samples: readonly ChildMeasure[];
 }
 
+/** The compiled synth app's manifest (scripts/synth-app.js): without it, the next synth compiles first. */
+const SYNTH_APP_MANIFEST = path.join('node_modules', '.cache', 'synth-app', 'manifest.json');
+
 /**
- * Synthesizes the stack the way `cdktf synth` runs the app (`node --import tsx main.ts`, cdktf.json), writing
- * to a temporary CDKTF_OUTDIR each time.
- * One unmeasured warm-up run fills tsx's transform cache, as any second synth on a machine finds it.
+ * cdktf.json's `app` as node arguments: the command `cdktf synth` runs (through a shell, in the project
+ * directory). It must be `node` with plain arguments, so the bench can run it the same way with its probe.
+ */
+export function cdktfAppNodeArgs(repoRoot: string): string[] {
+  const { app } = JSON.parse(readFileSync(path.join(repoRoot, 'cdktf.json'), 'utf8')) as { app: string };
+  const [program, ...args] = app.trim().split(/\s+/);
+  if (program !== 'node' || args.some((arg) => /["'$|&;<>`\\]/.test(arg))) {
+    throw new Error(`cdktf.json's app must be "node" with plain arguments to be measured, got "${app}"`);
+  }
+  return args;
+}
+
+/** The app run through tsx (the command before the compiled app), for comparison. */
+export const TSX_APP_NODE_ARGS = ['--import', 'tsx', '--disable-warning=DEP0044', '-e', "require('./main.ts').synthesizeApp()"];
+
+/**
+ * Synthesizes the stack in `appDir` with `node <nodeArgs>` (see cdktfAppNodeArgs), writing to a temporary
+ * CDKTF_OUTDIR each time. One unmeasured warm-up run first: it compiles the synth app (or fills tsx's
+ * transform cache), as any second synth on a machine finds it. With `compileEachRun`, the synth app's
+ * manifest is deleted before every run, so each run compiles first, as the first synth after an edit does.
  * `keepOutdir` receives the first measured run's output directory (the caller deletes it).
  */
 export async function measureSynth(
   appDir: string,
+  nodeArgs: readonly string[],
   runs: number,
-  keepOutdir?: (outdir: string) => void,
+  options: { compileEachRun?: boolean; keepOutdir?: (outdir: string) => void } = {},
 ): Promise<SynthFigures> {
   const samples: ChildMeasure[] = [];
   for (let run = -1; run < runs; run++) {
     const outdir = mkdtempSync(path.join(tmpdir(), 'bench-synth-'));
-    const sample = await measureNode(['--import', 'tsx', 'main.ts'], { cwd: appDir, env: { CDKTF_OUTDIR: outdir } });
+    if (options.compileEachRun) rmSync(path.join(appDir, SYNTH_APP_MANIFEST), { force: true });
+    const sample = await measureNode(nodeArgs, { cwd: appDir, env: { CDKTF_OUTDIR: outdir } });
     readFileSync(path.join(outdir, 'stacks', STACK_NAME, 'cdk.tf.json'));
     if (run >= 0) samples.push(sample);
-    if (run === 0 && keepOutdir) keepOutdir(outdir);
+    if (run === 0 && options.keepOutdir) options.keepOutdir(outdir);
     else rmSync(outdir, { recursive: true, force: true });
   }
   return {
     runs,
+    nodeArgs,
     wallMsMedian: median(samples.map((sample) => sample.wallMs)),
     peakRssBytesMedian: median(samples.map((sample) => sample.peakRssBytes)),
     peakRssBytesMax: Math.max(...samples.map((sample) => sample.peakRssBytes)),
@@ -42,21 +67,22 @@ export async function measureSynth(
   };
 }
 
-/** The sources the stack is built from: the same set is copied for the index-import reference. */
-const STACK_SOURCES = ['main.ts', 'modules', 'config', 'contracts'];
+/** The sources the stack is built from, and what the synth app needs to compile them: copied for the reference. */
+const STACK_SOURCES = ['main.ts', 'modules', 'config', 'contracts', 'scripts/synth-app.js', 'tsconfig.json'];
 const DEEP_IMPORT = /^import \{ (\w+) \} from '@cdktf\/provider-aws\/lib\/([\w-]+)';$/gm;
 
 /**
  * A throw-away copy of the stack sources with every deep provider import rewritten to go through the package
  * index (`require('@cdktf/provider-aws').sqsQueue.SqsQueue`), placed inside the repository so node_modules
- * resolves and `dist/` is linked so the assets are found. Returns its directory and how many imports it rewrote.
+ * resolves and `dist/` and `.tools/` are linked so the assets are found. Returns its directory and how many imports it rewrote.
  */
 export function createIndexImportCopy(repoRoot: string, parentDir: string): { dir: string; rewritten: number } {
   mkdirSync(parentDir, { recursive: true });
   // A dot-folder: TypeScript's `**/*.ts` include skips it, so a type-check during a run does not see the copy.
   const dir = mkdtempSync(path.join(parentDir, '.index-import-reference-'));
   for (const source of STACK_SOURCES) cpSync(path.join(repoRoot, source), path.join(dir, source), { recursive: true });
-  symlinkSync(path.join(repoRoot, 'dist'), path.join(dir, 'dist'), 'dir');
+  // The assets: the bundles and the workers' Node.js runtime archive.
+  for (const built of ['dist', '.tools']) symlinkSync(path.join(repoRoot, built), path.join(dir, built), 'dir');
   let rewritten = 0;
   for (const file of listTypeScript(dir)) {
     const text = readFileSync(file, 'utf8');
