@@ -1,6 +1,6 @@
 'use strict';
 /**
- * The cdktf app (cdktf.json: `node --disable-warning=DEP0044 scripts/synth-app.js main.ts`). Runs the entry
+ * The cdktf app (cdktf.json: `node --disable-warning=DEP0044 --max-semi-space-size=4 scripts/synth-app.js main.ts`). Runs the entry
  * compiled by esbuild into one CommonJS file, and compiles it again first whenever anything it was compiled
  * from differs, so a synth never runs stale code. Plain JavaScript, so that node starts it without a
  * TypeScript loader: that loader (tsx) is what this saves, about 30 % of the time and 40 % of the memory
