@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
@@ -72,7 +73,7 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: 60, tickSeconds: 2 } as const;
+export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS.min, tickSeconds: 2 } as const;
 
 /**
  * moto's built-in Canonical Ubuntu 16.04 image (owner 099720109477, x86_64, /dev/sda1). The orchestrator

@@ -1,7 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { WorkerEnv } from '../contracts';
+import { ConfigError } from '../runtime/env';
 import { createClients, destroyClients, type WorkerClients } from './clients';
-import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
+import { loadWorkerConfig, type WorkerConfig } from './config';
 import { Consumer } from './consumer';
 import { describeError } from './describe-error';
 import { handleMessage, type JobDependencies } from './job';
