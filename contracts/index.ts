@@ -9,3 +9,4 @@ export * from './metrics';
 export * from './node-runtime';
 export * from './boot-failure';
 export * from './tuning';
+export * from './log-events';
