@@ -3,7 +3,16 @@ import { Construct } from 'constructs';
 import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { ItemStatus, NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME, OrchestratorEnv, OUTCOME_STATUSES, WORKER_TAG } from './contracts';
+import {
+  ItemStatus,
+  NODE_RUNTIME_ARCHIVE_DIR,
+  NODE_RUNTIME_ARCHIVE_NAME,
+  OrchestratorEnv,
+  OUTCOME_STATUSES,
+  StackOutput,
+  type StackOutputKey,
+  WORKER_TAG,
+} from './contracts';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -182,38 +191,42 @@ export class PipelineStack extends TerraformStack {
       orchestratorLogGroupName: orchestrator.logGroupName,
     });
 
-    const outputs: Record<string, string | string[]> = {
+    // Every output of the contract, so a new one cannot be forgotten here; undefined leaves an optional one out.
+    const outputs: Record<StackOutputKey, string | string[] | undefined> = {
       region: settings.region,
-      table_name: table.tableName,
-      table_stream_arn: table.tableStreamArn,
+      tableName: table.tableName,
+      tableStreamArn: table.tableStreamArn,
       // Empty without the index: the ops CLI then scans (docs/scale.md §4).
-      status_index_name: table.statusIndexName ?? '',
-      queue_url: queue.queueUrl,
-      dlq_url: queue.deadLetterQueueUrl,
-      pipe_dlq_url: pipe.deadLetterQueueUrl,
-      bucket_name: bucket.bucketName,
-      worker_code_key: bucket.workerCodeKey,
-      lambda_function_name: orchestrator.functionName,
-      lambda_log_group_name: orchestrator.logGroupName,
-      schedule_rule_name: schedule.ruleName,
-      pipe_arn: pipe.pipeArn,
-      event_bus_name: events.eventBusName,
-      events_pipe_arn: events.pipeArn,
-      events_pipe_dlq_url: events.deadLetterQueueUrl,
-      ...(wake === undefined ? {} : { wake_queue_url: wake.queueUrl }),
-      ...(outcomes === undefined ? {} : { events_queue_url: outcomes.queueUrl, events_dlq_url: outcomes.deadLetterQueueUrl }),
-      vpc_id: network.vpcId,
+      statusIndexName: table.statusIndexName ?? '',
+      queueUrl: queue.queueUrl,
+      dlqUrl: queue.deadLetterQueueUrl,
+      pipeDlqUrl: pipe.deadLetterQueueUrl,
+      bucketName: bucket.bucketName,
+      workerCodeKey: bucket.workerCodeKey,
+      lambdaFunctionName: orchestrator.functionName,
+      lambdaLogGroupName: orchestrator.logGroupName,
+      scheduleRuleName: schedule.ruleName,
+      pipeArn: pipe.pipeArn,
+      eventBusName: events.eventBusName,
+      eventsPipeArn: events.pipeArn,
+      eventsPipeDlqUrl: events.deadLetterQueueUrl,
+      wakeQueueUrl: wake?.queueUrl,
+      eventsQueueUrl: outcomes?.queueUrl,
+      eventsDlqUrl: outcomes?.deadLetterQueueUrl,
+      vpcId: network.vpcId,
       // The preferred subnet, as before several zones; subnet_ids lists them all in preference order.
-      subnet_id: network.subnetIds[0],
-      subnet_ids: network.subnetIds,
-      security_group_id: network.securityGroupId,
-      instance_profile_name: workers.instanceProfileName,
-      worker_role_arn: workers.workerRoleArn,
-      ami_id: workers.amiId,
-      dashboard_name: dashboard.dashboardName,
-      ...(alarms.topicArn === undefined ? {} : { alarm_topic_arn: alarms.topicArn }),
+      subnetId: network.subnetIds[0],
+      subnetIds: network.subnetIds,
+      securityGroupId: network.securityGroupId,
+      instanceProfileName: workers.instanceProfileName,
+      workerRoleArn: workers.workerRoleArn,
+      amiId: workers.amiId,
+      dashboardName: dashboard.dashboardName,
+      alarmTopicArn: alarms.topicArn,
     };
-    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+    for (const [key, value] of Object.entries(outputs) as [StackOutputKey, string | string[] | undefined][]) {
+      if (value !== undefined) new TerraformOutput(this, StackOutput[key], { value });
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, WORKER_TAG } from '../contracts';
+import { INPUT_PREFIX, ItemAttribute, ItemStatus, OrchestratorLogEvent, WORKER_TAG } from '../contracts';
 import { createLocalLog } from '../local/log';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline';
 import { median } from './stats';
@@ -42,7 +42,7 @@ const SAMPLE_DEADLINE_MS = 5 * 60_000;
 
 /**
  * Pickup on the local pipeline (`npm run local`), one deployment per trigger: PutItem → the RunInstances that
- * launched the worker (the orchestrator's `orchestrator.worker.launched` log line, stamped when RunInstances
+ * launched the worker (the orchestrator's `worker_launched` log line, stamped when RunInstances
  * returned), and PutItem → FINISHED (the row's `finished_at`, written by the worker), both against the clock
  * read just before the PutItem. Cold rows are written when no worker runs, one at a time, each after the
  * previous worker has gone; warm rows one after another while one worker polls. The emulator's instances
@@ -154,12 +154,12 @@ async function launchTime(pipeline: LocalPipeline, instanceId: string): Promise<
   const deadline = Date.now() + 30_000;
   for (;;) {
     const { events = [] } = await pipeline.clients.logs.send(
-      new FilterLogEventsCommand({ logGroupName, filterPattern: '"orchestrator.worker.launched"' }),
+      new FilterLogEventsCommand({ logGroupName, filterPattern: `"${OrchestratorLogEvent.workerLaunched}"` }),
     );
     const line = events.map((event) => JSON.parse(event.message ?? '{}') as { instanceId?: string; time?: string }).find((entry) => entry.instanceId === instanceId);
     if (line?.time) return Date.parse(line.time);
     // The function's lines reach its log group about once a second.
-    if (Date.now() > deadline) throw new Error(`no orchestrator.worker.launched line for ${instanceId} in ${logGroupName}`);
+    if (Date.now() > deadline) throw new Error(`no ${OrchestratorLogEvent.workerLaunched} line for ${instanceId} in ${logGroupName}`);
     await sleep(500);
   }
 }

@@ -7,7 +7,7 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ENDPOINT_ENV, INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, WorkerEnv } from '../contracts';
+import { ENDPOINT_ENV, INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, WorkerEnv, WorkerLogEvent } from '../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator/moto';
 import { DEFAULT_CONCURRENCY } from '../worker/config';
 import { copySource } from '../worker/copy';
@@ -189,7 +189,7 @@ async function waitForFinished(logPath: string, count: number, exited: () => boo
         if (line.includes('"event":"item_failed"') || line.includes('"event":"message_retry"')) {
           throw new Error(`the worker logged a failure: ${line}`);
         }
-        if (line.includes('"event":"item_finished"')) {
+        if (line.includes(`"event":"${WorkerLogEvent.itemFinished}"`)) {
           finished += 1;
           lastFinishedAt = Math.max(lastFinishedAt, Date.parse((JSON.parse(line) as { time: string }).time));
         }

@@ -3,18 +3,14 @@ import { AVAILABILITY_ZONE_ID, DEFAULT_AVAILABILITY_ZONE_IDS, listZoneIdsCommand
 import { cidrContains, cidrsOverlap, firstSubnets, parseIpv4Cidr } from './cidr';
 import { INSTANCE_TYPE, isNotX86Linux } from './instance-types';
 import {
-  type Env,
-  fail,
-  readBoolean,
-  readChoice,
-  readInteger,
-  readList,
-  readOptionalInteger,
-  readOptionalString,
-  readPositiveNumber,
-  readRaw,
-  readString,
-} from './parse';
+  AUTOTERMINATE_MINUTES,
+  MAX_RECEIVE_COUNT,
+  MAX_WORKERS,
+  MESSAGES_PER_WORKER,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WORKER_CONCURRENCY,
+} from '../contracts/tuning';
+import { ConfigError, type Env, EnvReader, fail } from '../runtime/env';
 
 /**
  * Deploy-time settings, read once from `PIPELINE_*` environment variables when the stack is synthesized.
@@ -164,14 +160,6 @@ const CANONICAL_UBUNTU_AMD64_PARAMETER = /^\/aws\/service\/canonical\/ubuntu\/se
  */
 export const DEFAULT_IAM_PROPAGATION_SECONDS = 90;
 
-/**
- * Lowest accepted visibility timeout. The worker extends a message's visibility every half timeout while
- * it copies; below a minute those heartbeats would be only seconds apart.
- */
-export const MIN_VISIBILITY_TIMEOUT_SECONDS = 60;
-/** SQS's own maximum: 12 hours. */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
-
 /** Retention values CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -191,30 +179,22 @@ const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 /** `cron(…)` with EventBridge's six fields. */
 const CRON_EXPRESSION = /^cron\(\S+( \S+){5}\)$/;
 
-/** Reads and validates every setting; throws on the first bad one, naming the variable and its value. */
+/**
+ * Reads and validates every setting. Every problem is collected, so one failed synth lists them all, each
+ * naming the variable and its value; checks that build on a bad value (subnets inside a bad VPC block) are skipped.
+ */
 export function loadSettings(env: Env): PipelineSettings {
-  const region = readString(env, SettingName.region, 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1');
-  const environment = readString(env, SettingName.environment, 'dev', NAME_PART, NAME_PART_REQUIREMENT);
-  const namePrefix = readString(env, SettingName.namePrefix, 'rag-pipeline', NAME_PART, NAME_PART_REQUIREMENT);
+  const read = new EnvReader(env);
+  const region = read.string(SettingName.region, 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1');
+  const environment = read.string(SettingName.environment, 'dev', NAME_PART, NAME_PART_REQUIREMENT);
+  const namePrefix = read.string(SettingName.namePrefix, 'rag-pipeline', NAME_PART, NAME_PART_REQUIREMENT);
   const baseName = `${namePrefix}-${environment}`;
-  if (baseName.length > MAX_BASE_NAME_LENGTH) {
-    fail(
-      `${SettingName.namePrefix} and ${SettingName.environment}`,
-      `at most ${MAX_BASE_NAME_LENGTH} characters together ("<prefix>-<environment>")`,
-      baseName,
-    );
-  }
+  read.guard(() => checkBaseName(baseName), undefined);
+  rejectReplacedSettings(read);
+  const { vpcCidr, subnets } = read.guard(() => readNetwork(read, region), { vpcCidr: '', subnets: [] });
+  const instanceType = read.guard(() => readInstanceType(SettingName.instanceType, read.raw(SettingName.instanceType) ?? 't3.micro'), 't3.micro');
 
-  rejectReplacedSettings(env);
-  rejectRefusedNames(baseName);
-  const { vpcCidr, subnets } = readNetwork(env, region);
-  const instanceType = readInstanceType(SettingName.instanceType, readRaw(env, SettingName.instanceType) ?? 't3.micro');
-  const queueVisibilityTimeoutSeconds = readInteger(env, SettingName.queueVisibilityTimeoutSeconds, 300, {
-    min: MIN_VISIBILITY_TIMEOUT_SECONDS,
-    max: MAX_VISIBILITY_TIMEOUT_SECONDS,
-  });
-
-  return {
+  return read.finish({
     region,
     environment,
     namePrefix,
@@ -223,42 +203,52 @@ export function loadSettings(env: Env): PipelineSettings {
     vpcCidr,
     subnets,
     instanceType,
-    fallbackInstanceTypes: readFallbackInstanceTypes(env, instanceType),
-    autoterminateMinutes: readPositiveNumber(env, SettingName.autoterminateMinutes, 5, 1440),
-    maxWorkers: readInteger(env, SettingName.maxWorkers, 1, { min: 1, max: 100 }),
-    messagesPerWorker: readInteger(env, SettingName.messagesPerWorker, 10, { min: 1, max: 10_000 }),
-    workerConcurrency: readInteger(env, SettingName.workerConcurrency, 10, { min: 1, max: 100 }),
-    schedule: readSchedule(env),
-    sshCidr: readSshCidr(env),
-    sshPublicKey: readOptionalString(
-      env,
+    fallbackInstanceTypes: read.guard(() => readFallbackInstanceTypes(read, instanceType), []),
+    autoterminateMinutes: read.positiveNumber(SettingName.autoterminateMinutes, AUTOTERMINATE_MINUTES.default, AUTOTERMINATE_MINUTES.max),
+    maxWorkers: read.integer(SettingName.maxWorkers, MAX_WORKERS.default, MAX_WORKERS),
+    messagesPerWorker: read.integer(SettingName.messagesPerWorker, MESSAGES_PER_WORKER.default, MESSAGES_PER_WORKER),
+    workerConcurrency: read.integer(SettingName.workerConcurrency, WORKER_CONCURRENCY.default, WORKER_CONCURRENCY),
+    schedule: read.guard(() => readSchedule(read), ''),
+    sshCidr: read.guard(() => readSshCidr(read), undefined),
+    sshPublicKey: read.optional(
       SettingName.sshPublicKey,
       /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( \S.*)?$/,
       'an OpenSSH public key ("ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-…")',
     ),
-    ...readAmi(env),
-    queueVisibilityTimeoutSeconds,
-    maxReceiveCount: readInteger(env, SettingName.maxReceiveCount, 5, { min: 1, max: 1000 }),
-    deletionProtection: readBoolean(env, SettingName.deletionProtection, false),
-    alarmEmail: readOptionalString(env, SettingName.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
-    queueAgeAlarmSeconds: readInteger(env, SettingName.queueAgeAlarmSeconds, 900, { min: 60, max: 1_209_600 }),
-    logRetentionDays: readChoice(env, SettingName.logRetentionDays, 30, LOG_RETENTION_DAYS),
-    workerLogExpirationDays: readInteger(env, SettingName.workerLogExpirationDays, 30, { min: 1, max: 3650 }),
-    noncurrentVersionExpirationDays: readInteger(env, SettingName.noncurrentVersionExpirationDays, 30, { min: 1, max: 3650 }),
-    orchestratorReservedConcurrency: readOptionalInteger(env, SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 }),
-    iamPropagationSeconds: readInteger(env, SettingName.iamPropagationSeconds, DEFAULT_IAM_PROPAGATION_SECONDS, { min: 0, max: 900 }),
-    eventBus: readChoice<EventBusChoice>(env, SettingName.eventBus, 'default', EVENT_BUS_CHOICES),
-    eventTrigger: readBoolean(env, SettingName.eventTrigger, true),
-    eventsQueue: readBoolean(env, SettingName.eventsQueue, false),
-    statusIndex: readBoolean(env, SettingName.statusIndex, true),
-    state: readState(env, region, baseName),
-  };
+    ...readAmi(read),
+    queueVisibilityTimeoutSeconds: read.integer(SettingName.queueVisibilityTimeoutSeconds, VISIBILITY_TIMEOUT_SECONDS.default, VISIBILITY_TIMEOUT_SECONDS),
+    maxReceiveCount: read.integer(SettingName.maxReceiveCount, MAX_RECEIVE_COUNT.default, MAX_RECEIVE_COUNT),
+    deletionProtection: read.boolean(SettingName.deletionProtection, false),
+    alarmEmail: read.optional(SettingName.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
+    queueAgeAlarmSeconds: read.integer(SettingName.queueAgeAlarmSeconds, 900, { min: 60, max: 1_209_600 }),
+    logRetentionDays: read.choice(SettingName.logRetentionDays, 30, LOG_RETENTION_DAYS),
+    workerLogExpirationDays: read.integer(SettingName.workerLogExpirationDays, 30, { min: 1, max: 3650 }),
+    noncurrentVersionExpirationDays: read.integer(SettingName.noncurrentVersionExpirationDays, 30, { min: 1, max: 3650 }),
+    orchestratorReservedConcurrency: read.optionalInteger(SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 }),
+    iamPropagationSeconds: read.integer(SettingName.iamPropagationSeconds, DEFAULT_IAM_PROPAGATION_SECONDS, { min: 0, max: 900 }),
+    eventBus: read.choice<EventBusChoice>(SettingName.eventBus, 'default', EVENT_BUS_CHOICES),
+    eventTrigger: read.boolean(SettingName.eventTrigger, true),
+    eventsQueue: read.boolean(SettingName.eventsQueue, false),
+    statusIndex: read.boolean(SettingName.statusIndex, true),
+    state: read.guard(() => readState(read, region, baseName), { backend: 'local' }),
+  });
 }
 
-function rejectReplacedSettings(env: Env): void {
+function checkBaseName(baseName: string): void {
+  if (baseName.length > MAX_BASE_NAME_LENGTH) {
+    fail(
+      `${SettingName.namePrefix} and ${SettingName.environment}`,
+      `at most ${MAX_BASE_NAME_LENGTH} characters together ("<prefix>-<environment>")`,
+      baseName,
+    );
+  }
+  rejectRefusedNames(baseName);
+}
+
+function rejectReplacedSettings(read: EnvReader): void {
   for (const [name, replacement] of Object.entries(REPLACED_SETTINGS)) {
-    const raw = readRaw(env, name);
-    if (raw !== undefined) fail(name, `unset: it was replaced by ${replacement}`, raw);
+    const raw = read.raw(name);
+    if (raw !== undefined) read.reject(name, `unset: it was replaced by ${replacement}`, raw);
   }
 }
 
@@ -272,22 +262,22 @@ function rejectRefusedNames(baseName: string): void {
   if (bucket) fail(names, `names AWS accepts (${bucket})`, baseName);
 }
 
-function readNetwork(env: Env, region: string): { vpcCidr: string; subnets: SubnetSettings[] } {
-  const vpcText = readRaw(env, SettingName.vpcCidr) ?? '10.42.0.0/16';
+function readNetwork(read: EnvReader, region: string): { vpcCidr: string; subnets: SubnetSettings[] } {
+  const vpcText = read.raw(SettingName.vpcCidr) ?? '10.42.0.0/16';
   const vpc = parseIpv4Cidr(vpcText);
   // AWS accepts VPC and subnet blocks from /16 to /28.
   if (!vpc || vpc.prefixLength < 16 || vpc.prefixLength > 28) {
     fail(SettingName.vpcCidr, 'an IPv4 network block from /16 to /28 such as 10.42.0.0/16', vpcText);
   }
-  const zoneIds = readAvailabilityZoneIds(env, region);
+  const zoneIds = readAvailabilityZoneIds(read, region);
 
-  const cidrTexts = readList(env, SettingName.subnetCidrs);
+  const cidrTexts = read.list(SettingName.subnetCidrs);
   if (cidrTexts === undefined) {
     const derived = firstSubnets(vpc, zoneIds.length, 28);
     if (!derived) fail(SettingName.vpcCidr, `large enough for ${zoneIds.length} subnets of at least /28`, vpc.text);
     return { vpcCidr: vpc.text, subnets: zoneIds.map((availabilityZoneId, index) => ({ availabilityZoneId, cidrBlock: derived[index].text })) };
   }
-  const raw = readRaw(env, SettingName.subnetCidrs)!;
+  const raw = read.raw(SettingName.subnetCidrs)!;
   if (cidrTexts.length !== zoneIds.length) {
     fail(SettingName.subnetCidrs, `one block per zone of ${SettingName.availabilityZoneIds} (${zoneIds.join(', ')})`, raw);
   }
@@ -307,17 +297,17 @@ function readNetwork(env: Env, region: string): { vpcCidr: string; subnets: Subn
 }
 
 /** At least two zones, so a worker still launches when one zone lacks the instance type or capacity. */
-function readAvailabilityZoneIds(env: Env, region: string): string[] {
-  const ids = readList(env, SettingName.availabilityZoneIds);
+function readAvailabilityZoneIds(read: EnvReader, region: string): string[] {
+  const ids = read.list(SettingName.availabilityZoneIds);
   if (ids === undefined) {
     const defaults = DEFAULT_AVAILABILITY_ZONE_IDS[region];
     if (defaults) return [...defaults];
-    throw new Error(
+    throw new ConfigError([
       `${SettingName.availabilityZoneIds} must be set for ${region}: no default zones are known for that region. ` +
         `List its zone IDs with \`${listZoneIdsCommand(region)}\` and set two or more, comma-separated, of zones that offer your instance type.`,
-    );
+    ]);
   }
-  const raw = readRaw(env, SettingName.availabilityZoneIds)!;
+  const raw = read.raw(SettingName.availabilityZoneIds)!;
   const invalid = ids.find((id) => !AVAILABILITY_ZONE_ID.test(id));
   if (invalid !== undefined) {
     fail(SettingName.availabilityZoneIds, `availability zone IDs such as use1-az1 (not names such as us-east-1a; list them with \`${listZoneIdsCommand(region)}\`)`, invalid);
@@ -336,19 +326,19 @@ function readInstanceType(name: string, value: string): string {
   return value;
 }
 
-function readFallbackInstanceTypes(env: Env, instanceType: string): string[] {
-  const types = (readList(env, SettingName.fallbackInstanceTypes) ?? []).map((type) =>
+function readFallbackInstanceTypes(read: EnvReader, instanceType: string): string[] {
+  const types = (read.list(SettingName.fallbackInstanceTypes) ?? []).map((type) =>
     readInstanceType(SettingName.fallbackInstanceTypes, type),
   );
   const all = [instanceType, ...types];
   if (new Set(all).size !== all.length) {
-    fail(SettingName.fallbackInstanceTypes, `instance types other than ${SettingName.instanceType} and each other`, readRaw(env, SettingName.fallbackInstanceTypes)!);
+    fail(SettingName.fallbackInstanceTypes, `instance types other than ${SettingName.instanceType} and each other`, read.raw(SettingName.fallbackInstanceTypes)!);
   }
   return types;
 }
 
-function readSchedule(env: Env): string {
-  const schedule = readRaw(env, SettingName.schedule) ?? 'rate(1 minute)';
+function readSchedule(read: EnvReader): string {
+  const schedule = read.raw(SettingName.schedule) ?? 'rate(1 minute)';
   const requirement = 'rate(<n> minute|minutes|hour|hours|day|days) or cron(<6 fields>)';
   if (CRON_EXPRESSION.test(schedule)) return schedule;
   const rate = RATE_EXPRESSION.exec(schedule);
@@ -361,8 +351,8 @@ function readSchedule(env: Env): string {
   return schedule;
 }
 
-function readSshCidr(env: Env): string | undefined {
-  const text = readRaw(env, SettingName.sshCidr);
+function readSshCidr(read: EnvReader): string | undefined {
+  const text = read.raw(SettingName.sshCidr);
   if (text === undefined) return undefined;
   const cidr = parseIpv4Cidr(text);
   if (!cidr) fail(SettingName.sshCidr, 'an IPv4 network block such as 203.0.113.7/32', text);
@@ -371,10 +361,9 @@ function readSshCidr(env: Env): string | undefined {
   return cidr.text;
 }
 
-function readAmi(env: Env): { amiId: string; amiSsmParameter?: string } {
-  const pinned = readOptionalString(env, SettingName.amiId, /^ami-[0-9a-f]{8,17}$/, 'an AMI ID such as ami-0123456789abcdef0');
-  const parameter = readString(
-    env,
+function readAmi(read: EnvReader): { amiId: string; amiSsmParameter?: string } {
+  const pinned = read.optional(SettingName.amiId, /^ami-[0-9a-f]{8,17}$/, 'an AMI ID such as ami-0123456789abcdef0');
+  const parameter = read.string(
     SettingName.amiSsmParameter,
     UBUNTU_2404_AMI_PARAMETER,
     CANONICAL_UBUNTU_AMD64_PARAMETER,
@@ -384,20 +373,20 @@ function readAmi(env: Env): { amiId: string; amiSsmParameter?: string } {
   return { amiId: `resolve:ssm:${parameter}`, amiSsmParameter: parameter };
 }
 
-function readState(env: Env, region: string, baseName: string): StateSettings {
-  const bucket = readOptionalString(env, SettingName.stateBucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+function readState(read: EnvReader, region: string, baseName: string): StateSettings {
+  const bucket = read.optional(SettingName.stateBucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
   if (bucket === undefined) {
     for (const name of [SettingName.stateKey, SettingName.stateRegion]) {
-      const raw = readRaw(env, name);
-      if (raw !== undefined) fail(name, `unset unless ${SettingName.stateBucket} is set`, raw);
+      const raw = read.raw(name);
+      if (raw !== undefined) read.reject(name, `unset unless ${SettingName.stateBucket} is set`, raw);
     }
-    const path = readOptionalString(env, SettingName.statePath, /^\S+\.tfstate$/, 'a file path ending in .tfstate');
+    const path = read.optional(SettingName.statePath, /^\S+\.tfstate$/, 'a file path ending in .tfstate');
     return { backend: 'local', path };
   }
   return {
     backend: 's3',
     bucket,
-    key: readString(env, SettingName.stateKey, `${baseName}/terraform.tfstate`, /^[^\s/][^\s]*$/, 'an S3 key without spaces or a leading slash'),
-    region: readString(env, SettingName.stateRegion, region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
+    key: read.string(SettingName.stateKey, `${baseName}/terraform.tfstate`, /^[^\s/][^\s]*$/, 'an S3 key without spaces or a leading slash'),
+    region: read.string(SettingName.stateRegion, region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
   };
 }

@@ -40,6 +40,15 @@ export const OrchestratorEnv = {
   maxReceiveCount: 'SQS_MAX_RECEIVE_COUNT',
 } as const;
 
+export type OrchestratorEnvName = (typeof OrchestratorEnv)[keyof typeof OrchestratorEnv];
+
+/**
+ * The orchestrator function's environment as the stack sets it: every name, so leaving one out is a compile
+ * error in main.ts. The optional ones are set empty: EC2_KEY_NAME without a key pair, the fallback lists
+ * without fallbacks.
+ */
+export type OrchestratorEnvironment = Readonly<Record<OrchestratorEnvName, string>>;
+
 export const WorkerEnv = {
   queueUrl: 'SQS_QUEUE_URL',
   tableName: 'DYNAMODB_TABLE_NAME',

@@ -8,3 +8,5 @@ export * from './outputs';
 export * from './metrics';
 export * from './node-runtime';
 export * from './boot-failure';
+export * from './tuning';
+export * from './log-events';

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { StackOutput, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
@@ -72,7 +73,7 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: 60, tickSeconds: 2 } as const;
+export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS.min, tickSeconds: 2 } as const;
 
 /**
  * moto's built-in Canonical Ubuntu 16.04 image (owner 099720109477, x86_64, /dev/sda1). The orchestrator
@@ -137,13 +138,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     options.signal?.throwIfAborted();
     const clients = emulatorClients(emulator.endpoint, region);
     stops.push(async () => destroyClients(clients));
-    const dropped = await dropConditionalDenies(clients.s3, requiredOutput(deployment.outputs, 'bucket_name'));
+    const dropped = await dropConditionalDenies(clients.s3, requiredOutput(deployment.outputs, 'bucketName'));
     if (dropped.length > 0) {
       options.progress?.(`emulator gap: removed bucket policy statement(s) ${dropped.join(', ')} that moto cannot evaluate (docs/local-run.md)`);
     }
 
-    const functionName = requiredOutput(deployment.outputs, 'lambda_function_name');
-    const scheduleRuleName = optionalOutput(deployment.outputs, 'schedule_rule_name');
+    const functionName = requiredOutput(deployment.outputs, 'lambdaFunctionName');
+    const scheduleRuleName = optionalOutput(deployment.outputs, 'scheduleRuleName');
     if (scheduleRuleName) await detachScheduleTargets(clients.events, scheduleRuleName);
     const wakeSource = await readQueueEventSource(clients.lambda, clients.sqs, functionName);
     if (wakeSource) await disableEmulatedMapping(clients.lambda, wakeSource.uuid);
@@ -240,13 +241,14 @@ async function pipeTargets(pipes: readonly DeployedPipe[], clients: EmulatorClie
   );
 }
 
-function requiredOutput(outputs: Readonly<Record<string, unknown>>, name: string): string {
-  const value = outputs[name];
-  if (typeof value !== 'string' || value === '') throw new Error(`the stack has no "${name}" output`);
+/** A string output of the deployed stack, named by the StackOutput contract; throws when it is absent or empty. */
+export function requiredOutput(outputs: Readonly<Record<string, unknown>>, key: StackOutputKey): string {
+  const value = optionalOutput(outputs, key);
+  if (value === undefined) throw new Error(`the stack has no "${StackOutput[key]}" output`);
   return value;
 }
 
-function optionalOutput(outputs: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  const value = outputs[name];
+function optionalOutput(outputs: Readonly<Record<string, unknown>>, key: StackOutputKey): string | undefined {
+  const value = outputs[StackOutput[key]];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

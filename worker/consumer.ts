@@ -10,6 +10,7 @@ import { describeError } from './describe-error';
 import { MessageLostError, startHeartbeat } from './heartbeat';
 import type { Disposition } from './job';
 import type { WorkerLogger } from './logger';
+import { WorkerLogEvent } from '../contracts';
 
 /** SQS's longest long poll and largest receive. */
 const MAX_WAIT_SECONDS = 20;
@@ -76,7 +77,7 @@ export class Consumer {
     const { logger, idleTimeoutMs, concurrency } = this.options;
     this.lastActivity = Date.now();
     let failures = 0;
-    logger.info({ event: 'worker_polling', concurrency, idle_timeout_ms: idleTimeoutMs });
+    logger.info({ event: WorkerLogEvent.workerPolling, concurrency, idle_timeout_ms: idleTimeoutMs });
     while (!this.stopRequested) {
       if (this.inFlight.size >= concurrency) {
         await this.nextWake();
@@ -84,7 +85,7 @@ export class Consumer {
       }
       const idleForMs = Date.now() - this.lastActivity;
       if (this.inFlight.size === 0 && idleForMs >= idleTimeoutMs) {
-        logger.info({ event: 'worker_idle', idle_ms: idleForMs });
+        logger.info({ event: WorkerLogEvent.workerIdle, idle_ms: idleForMs });
         return 'idle';
       }
       // Poll no longer than the idle time left, so the worker stops on time. While jobs run, the idle period
@@ -111,7 +112,7 @@ export class Consumer {
         if (this.stopRequested) break;
         failures += 1;
         const retryInMs = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
-        logger.error({ event: 'receive_failed', error: describeError(error), attempt: failures, retry_in_ms: retryInMs });
+        logger.error({ event: WorkerLogEvent.receiveFailed, error: describeError(error), attempt: failures, retry_in_ms: retryInMs });
         await sleep(retryInMs, this.receiving.signal);
         continue;
       }
@@ -138,7 +139,7 @@ export class Consumer {
       } catch (error) {
         // A lost message was logged by the heartbeat (message_lost); its new holder carries on.
         if (!(job.signal.reason instanceof MessageLostError)) {
-          logger.warn({ event: 'message_retry', message_id: message.MessageId, error: describeError(error) });
+          logger.warn({ event: WorkerLogEvent.messageRetry, message_id: message.MessageId, error: describeError(error) });
         }
       } finally {
         heartbeat.stop();
@@ -154,7 +155,7 @@ export class Consumer {
   /** After a stop: wait for in-flight jobs up to the grace period, then release the rest and abort them. */
   private async drain(): Promise<void> {
     const { logger, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = this.options;
-    logger.info({ event: 'worker_stopping', in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
+    logger.info({ event: WorkerLogEvent.workerStopping, in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
     const grace = new AbortController();
     await Promise.race([Promise.all([...this.inFlight.values()].map(({ done }) => done)), sleep(shutdownGraceMs, grace.signal)]);
     grace.abort();
@@ -192,7 +193,7 @@ export class Consumer {
         );
       } catch (error) {
         for (const message of batch)
-          logger.warn({ event: 'release_failed', message_id: message.MessageId, error: describeError(error) });
+          logger.warn({ event: WorkerLogEvent.releaseFailed, message_id: message.MessageId, error: describeError(error) });
       }
     }
   }
@@ -252,11 +253,11 @@ class DeleteBatcher {
       );
       for (const failure of result.Failed ?? []) {
         const message = messages[Number(failure.Id)];
-        this.logger.warn({ event: 'delete_failed', message_id: message?.MessageId, error: failure.Code ?? failure.Message });
+        this.logger.warn({ event: WorkerLogEvent.deleteFailed, message_id: message?.MessageId, error: failure.Code ?? failure.Message });
       }
     } catch (error) {
       for (const message of messages)
-        this.logger.warn({ event: 'delete_failed', message_id: message.MessageId, error: describeError(error) });
+        this.logger.warn({ event: WorkerLogEvent.deleteFailed, message_id: message.MessageId, error: describeError(error) });
     }
   }
 }

@@ -15,6 +15,7 @@ import {
 import { MIN_PART_BYTES } from './config';
 import type { WorkerLogger } from './logger';
 import { abandonUpload } from './multipart-cleanup';
+import { WorkerLogEvent } from '../contracts';
 
 /** Parts copied at once within one multipart copy. */
 const PART_CONCURRENCY = 4;
@@ -150,7 +151,7 @@ async function copyInParts(
     const outcome = await abandonUpload(s3, { bucketName: request.bucketName, key: request.destinationKey, uploadId });
     if (!outcome.removed) {
       logger?.warn({
-        event: 'multipart_parts_left',
+        event: WorkerLogEvent.multipartPartsLeft,
         destination_key: request.destinationKey,
         upload_id: uploadId,
         attempts: outcome.attempts,

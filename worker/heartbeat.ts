@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@a
 import { describeError } from './describe-error';
 import type { WorkerLogger } from './logger';
 import { heartbeatIntervalMs, isReceiptLost, planExtension } from './visibility';
+import { WorkerLogEvent } from '../contracts';
 
 /** The job's abort reason when its message was lost to another receive. */
 export class MessageLostError extends Error {
@@ -48,7 +49,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
     clearInterval(timer);
     if (capped) return;
     capped = true;
-    logger.warn({ event: 'visibility_cap_reached', ...log, visible_again_at: new Date(visibleAgainAtMs).toISOString() });
+    logger.warn({ event: WorkerLogEvent.visibilityCapReached, ...log, visible_again_at: new Date(visibleAgainAtMs).toISOString() });
   }
 
   async function beat(): Promise<void> {
@@ -64,16 +65,16 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
       if (ended || job.signal.aborted) return;
       if (isReceiptLost(error)) {
         clearInterval(timer);
-        logger.warn({ event: 'message_lost', ...log, error: describeError(error) });
+        logger.warn({ event: WorkerLogEvent.messageLost, ...log, error: describeError(error) });
         job.abort(new MessageLostError(message.MessageId, error));
         return;
       }
-      logger.warn({ event: 'heartbeat_failed', ...log, error: describeError(error) });
+      logger.warn({ event: WorkerLogEvent.heartbeatFailed, ...log, error: describeError(error) });
       return;
     }
     if (ended) return;
     visibleAgainAtMs = startedAtMs + plan.seconds * 1000;
-    logger.info({ event: 'visibility_extended', ...log, visibility_timeout_s: plan.seconds });
+    logger.info({ event: WorkerLogEvent.visibilityExtended, ...log, visibility_timeout_s: plan.seconds });
     // A final extension that failed is tried again by the next beat, with what is left by then.
     if (plan.final) capReached();
   }

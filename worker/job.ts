@@ -9,6 +9,7 @@ import type { CopyMetrics } from './metrics';
 import { decide, givingUpReason, isLastReceive } from './outcome';
 import { submissionOf, type Submission } from './submission';
 import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError, type TableTarget } from './table';
+import { WorkerLogEvent } from '../contracts';
 
 /** What the consumer does with a message once its handler returns. */
 export type Disposition =
@@ -63,7 +64,7 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
   } catch (error) {
     if (!(error instanceof MessageParseError)) throw error;
     deps.logger.error({
-      event: 'message_unparseable',
+      event: WorkerLogEvent.messageUnparseable,
       message_id: messageId,
       receive_count: receiveCount,
       reason: error.message,
@@ -71,7 +72,7 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
     return 'keep';
   }
   const log = { message_id: messageId, item_id: itemId, receive_count: receiveCount };
-  deps.logger.info({ event: 'message_received', ...log });
+  deps.logger.info({ event: WorkerLogEvent.messageReceived, ...log });
 
   let submission: Submission | undefined;
   try {
@@ -80,7 +81,7 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
       submission = row === undefined ? undefined : submissionOf(row);
       const result = await processRow(deps, log, itemId, row, abortSignal);
       if (result !== 'resubmitted') return result;
-      deps.logger.info({ event: 'item_resubmitted', ...log, read });
+      deps.logger.info({ event: WorkerLogEvent.itemResubmitted, ...log, read });
       if (read >= MAX_ROW_READS) throw new RowKeepsChangingError(itemId);
     }
   } catch (error) {
@@ -105,10 +106,10 @@ async function processRow(
   const decision = decide(row, deps.bucketName);
   switch (decision.action) {
     case 'drop':
-      deps.logger.warn({ event: 'item_missing', ...log, reason: decision.reason });
+      deps.logger.warn({ event: WorkerLogEvent.itemMissing, ...log, reason: decision.reason });
       return 'delete';
     case 'skip':
-      deps.logger.info({ event: 'item_skipped', ...log, reason: decision.reason });
+      deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...log, reason: decision.reason });
       return 'delete';
     case 'fail':
       return fail(deps, log, itemId, submissionOf(row!), decision.reason, abortSignal);
@@ -119,7 +120,7 @@ async function processRow(
   const submission = submissionOf(row!);
   const { plan } = decision;
   const keys = { source_key: plan.sourceKey, destination_key: plan.destinationKey };
-  deps.logger.info({ event: 'copy_started', ...log, ...keys });
+  deps.logger.info({ event: WorkerLogEvent.copyStarted, ...log, ...keys });
   const started = Date.now();
   let copied;
   try {
@@ -154,7 +155,7 @@ async function processRow(
     multipart: copied.multipart,
     parts: copied.parts,
   };
-  deps.logger.info({ event: 'copy_finished', ...copyLog });
+  deps.logger.info({ event: WorkerLogEvent.copyFinished, ...copyLog });
 
   try {
     await recordFinished(
@@ -165,10 +166,10 @@ async function processRow(
   } catch (error) {
     if (error instanceof ResubmittedError) return 'resubmitted';
     if (!(error instanceof AlreadyRecordedError)) throw error;
-    deps.logger.info({ event: 'item_skipped', ...copyLog, reason: error.message });
+    deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...copyLog, reason: error.message });
     return 'delete';
   }
-  deps.logger.info({ event: 'item_finished', ...copyLog, output_path: plan.outputPath });
+  deps.logger.info({ event: WorkerLogEvent.itemFinished, ...copyLog, output_path: plan.outputPath });
   deps.metrics.recordCopy(copied.bytes, durationMs);
   return 'delete';
 }
@@ -190,10 +191,10 @@ async function fail(
   } catch (error) {
     if (error instanceof ResubmittedError) return 'resubmitted';
     if (!(error instanceof AlreadyRecordedError)) throw error;
-    deps.logger.info({ event: 'item_skipped', ...log, reason: error.message });
+    deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...log, reason: error.message });
     return 'delete';
   }
-  deps.logger.warn({ event: 'item_failed', ...log, reason });
+  deps.logger.warn({ event: WorkerLogEvent.itemFailed, ...log, reason });
   deps.metrics.recordFailure();
   return 'delete';
 }

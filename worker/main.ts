@@ -1,7 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { WorkerEnv } from '../contracts';
+import { WorkerEnv, WorkerLogEvent } from '../contracts';
+import { ConfigError } from '../runtime/env';
 import { createClients, destroyClients, type WorkerClients } from './clients';
-import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config';
+import { loadWorkerConfig, type WorkerConfig } from './config';
 import { Consumer } from './consumer';
 import { describeError } from './describe-error';
 import { handleMessage, type JobDependencies } from './job';
@@ -65,10 +66,10 @@ export async function runWorker(
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals > 1) {
-      logger.warn({ event: 'signal_repeated', signal, signals });
+      logger.warn({ event: WorkerLogEvent.signalRepeated, signal, signals });
       return;
     }
-    logger.info({ event: 'signal_received', signal });
+    logger.info({ event: WorkerLogEvent.signalReceived, signal });
     consumer.stop();
   };
   process.on('SIGTERM', onSignal);
@@ -77,7 +78,7 @@ export async function runWorker(
   let reason: string;
   let exitCode: number;
   logger.info({
-    event: 'worker_started',
+    event: WorkerLogEvent.workerStarted,
     queue_url: config.queueUrl,
     table_name: config.tableName,
     bucket_name: config.bucketName,
@@ -93,12 +94,12 @@ export async function runWorker(
       reason = await consumer.run();
       exitCode = ExitCode.STOPPED;
     } catch (error) {
-      logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+      logger.fatal({ event: WorkerLogEvent.workerCrashed, error: describeError(error) });
       reason = 'crash';
       exitCode = ExitCode.CRASHED;
     }
     await publisher?.stop();
-    logger.info({ event: 'worker_stopped', reason, exit_code: exitCode });
+    logger.info({ event: WorkerLogEvent.workerStopped, reason, exit_code: exitCode });
     await shipLog(config, clients, logger, reason);
   } finally {
     // Only now: a signal during the metrics flush or the log upload must not cut them short either.
@@ -116,9 +117,9 @@ async function shipLog(config: WorkerConfig, clients: WorkerClients, logger: Wor
       { bucketName: config.bucketName, instanceId: config.instanceId, logPath: config.logPath, reason, now: new Date() },
       AbortSignal.timeout(LOG_UPLOAD_TIMEOUT_MS),
     );
-    logger.info({ event: 'log_uploaded', bucket_name: config.bucketName, key });
+    logger.info({ event: WorkerLogEvent.logUploaded, bucket_name: config.bucketName, key });
   } catch (error) {
-    logger.error({ event: 'log_upload_failed', error: describeError(error) });
+    logger.error({ event: WorkerLogEvent.logUploadFailed, error: describeError(error) });
   }
 }
 
@@ -143,7 +144,7 @@ async function main(): Promise<number> {
   const clients = createClients(config);
   const cloudwatch = new CloudWatchClient(cloudWatchClientConfig(config));
   const crash = (error: unknown): void => {
-    logger.fatal({ event: 'worker_crashed', error: describeError(error) });
+    logger.fatal({ event: WorkerLogEvent.workerCrashed, error: describeError(error) });
     void shipLog(config, clients, logger, 'crash').finally(() => process.exit(ExitCode.CRASHED));
   };
   process.once('unhandledRejection', crash);

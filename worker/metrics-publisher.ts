@@ -1,5 +1,5 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { WorkerMetrics } from '../contracts';
+import { WorkerMetrics, WorkerLogEvent } from '../contracts';
 import { describeError } from './describe-error';
 import type { WorkerLogger } from './logger';
 import { MetricsAggregator, metricData, type CopyMetrics } from './metrics';
@@ -64,10 +64,10 @@ export class MetricsPublisher implements CopyMetrics {
       await this.options.cloudwatch.send(new PutMetricDataCommand({ Namespace: WorkerMetrics.namespace, MetricData: data }), {
         abortSignal: AbortSignal.timeout(PUBLISH_TIMEOUT_MS),
       });
-      this.options.logger.info({ event: 'metrics_published', namespace: WorkerMetrics.namespace, metrics: data.length });
+      this.options.logger.info({ event: WorkerLogEvent.metricsPublished, namespace: WorkerMetrics.namespace, metrics: data.length });
     } catch (error) {
       this.options.logger.warn({
-        event: 'metrics_publish_failed',
+        event: WorkerLogEvent.metricsPublishFailed,
         namespace: WorkerMetrics.namespace,
         dropped: data.map((datum) => datum.MetricName),
         error: describeError(error),

@@ -1,4 +1,15 @@
-import { OrchestratorEnv, WORKER_CODE_KEY, WORKER_SLOT_TAG_KEY } from '../../contracts';
+import {
+  AUTOTERMINATE_MINUTES,
+  MAX_RECEIVE_COUNT,
+  MAX_WORKERS,
+  MESSAGES_PER_WORKER,
+  OrchestratorEnv,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WORKER_CODE_KEY,
+  WORKER_CONCURRENCY,
+  WORKER_SLOT_TAG_KEY,
+} from '../../contracts';
+import { type Env, EnvReader } from '../../runtime/env';
 import { DEFAULT_BOOT_BACKOFF, type BootBackoffSettings } from './boot-backoff';
 
 /** Everything the orchestrator reads from its environment, validated once per cold start. */
@@ -49,10 +60,6 @@ export const REGION_ENV = 'AWS_REGION';
 /** The AWS Lambda runtime sets it; the local run sets it to the emulated function's name. */
 export const FUNCTION_NAME_ENV = 'AWS_LAMBDA_FUNCTION_NAME';
 
-export const DEFAULT_MAX_WORKERS = 1;
-export const DEFAULT_MESSAGES_PER_WORKER = 10;
-export const DEFAULT_AUTOTERMINATE_MINUTES = 5;
-const MAX_WORKERS_LIMIT = 100;
 /** EC2 allows 50 tags per resource; the worker tag, `Name` and the slot tag take three. */
 const MAX_EXTRA_TAGS = 47;
 /** Up to six availability zones per region (us-east-1 has six): the preferred subnet and five more. */
@@ -62,48 +69,41 @@ const MAX_FALLBACK_INSTANCE_TYPES = 4;
 const SUBNET_ID = /^subnet-[0-9a-f]+$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
-/** One or more configuration values are missing or invalid; the message names each variable and value. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * Reads and validates the whole configuration. Every problem is collected, so one failed cold start
  * lists them all: `MAX_WORKERS must be an integer from 1 to 100, got "0"; EC2_SUBNET_ID must be set`.
  */
 export function loadConfig(env: Env): OrchestratorConfig {
-  const problems: string[] = [];
-  const read = new Reader(env, problems);
+  const read = new EnvReader(env);
   const N = OrchestratorEnv;
 
   const workerTag = {
-    key: read.string(N.tagKey, TAG_KEY, 'a tag key (1-128 characters, not starting with "aws:")'),
-    value: read.string(N.tagValue, TAG_VALUE, 'a tag value (1-256 characters)'),
+    key: read.required(N.tagKey, TAG_KEY, 'a tag key (1-128 characters, not starting with "aws:")'),
+    value: read.required(N.tagValue, TAG_VALUE, 'a tag value (1-256 characters)'),
   };
   const scalars = {
-    region: read.string(REGION_ENV, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
-    functionName: read.string(FUNCTION_NAME_ENV, /^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name'),
-    queueUrl: read.string(N.queueUrl, /^https?:\/\/\S+$/, 'an SQS queue URL'),
-    tableName: read.string(N.tableName, /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
+    region: read.required(REGION_ENV, /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region name such as us-east-1'),
+    functionName: read.required(FUNCTION_NAME_ENV, /^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name'),
+    queueUrl: read.url(N.queueUrl),
+    tableName: read.required(N.tableName, /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name'),
     // No dots: the bootstrap fetches the worker bundle with a virtual-hosted-style HTTPS URL.
-    bucketName: read.string(N.bucketName, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'an S3 bucket name without dots'),
+    bucketName: read.required(N.bucketName, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'an S3 bucket name without dots'),
     workerTag,
     workerName: read.optional(N.workerName, TAG_VALUE, 'a tag value (1-256 characters)') ?? workerTag.value,
-    workerTags: read.tags(N.workerTags, workerTag.key),
-    imageId: read.string(N.amiId, /^(ami-[0-9a-f]{8,17}|resolve:ssm:\/?[A-Za-z0-9_.\-/:]+)$/, 'an AMI ID (ami-…) or resolve:ssm:<parameter>'),
-    instanceType: read.string(N.instanceType, INSTANCE_TYPE, 'an EC2 instance type such as t3.micro'),
-    subnetId: read.string(N.subnetId, SUBNET_ID, 'a subnet ID (subnet-…)'),
-    securityGroupId: read.string(N.securityGroupId, /^sg-[0-9a-f]+$/, 'a security group ID (sg-…)'),
-    instanceProfileName: read.string(N.instanceProfileName, /^[\w+=,.@-]{1,128}$/, 'an IAM instance profile name'),
+    workerTags: readTags(read, N.workerTags, workerTag.key),
+    imageId: read.required(N.amiId, /^(ami-[0-9a-f]{8,17}|resolve:ssm:\/?[A-Za-z0-9_.\-/:]+)$/, 'an AMI ID (ami-…) or resolve:ssm:<parameter>'),
+    instanceType: read.required(N.instanceType, INSTANCE_TYPE, 'an EC2 instance type such as t3.micro'),
+    subnetId: read.required(N.subnetId, SUBNET_ID, 'a subnet ID (subnet-…)'),
+    securityGroupId: read.required(N.securityGroupId, /^sg-[0-9a-f]+$/, 'a security group ID (sg-…)'),
+    instanceProfileName: read.required(N.instanceProfileName, /^[\w+=,.@-]{1,128}$/, 'an IAM instance profile name'),
     keyName: read.optional(N.keyName, /^[\x20-\x7e]{1,255}$/, 'an EC2 key pair name or empty'),
-    maxWorkers: read.integer(N.maxWorkers, DEFAULT_MAX_WORKERS, 1, MAX_WORKERS_LIMIT),
-    messagesPerWorker: read.integer(N.messagesPerWorker, DEFAULT_MESSAGES_PER_WORKER, 1, 100_000),
-    autoterminateMinutes: read.positiveNumber(N.autoterminateMinutes, DEFAULT_AUTOTERMINATE_MINUTES),
-    workerConcurrency: read.optionalInteger(N.workerConcurrency, 1, 100),
-    visibilityTimeoutSeconds: read.optionalInteger(N.visibilityTimeoutSeconds, 1, 43_200),
-    maxReceiveCount: read.optionalInteger(N.maxReceiveCount, 1, 1_000),
+    maxWorkers: read.integer(N.maxWorkers, MAX_WORKERS.default, MAX_WORKERS),
+    messagesPerWorker: read.integer(N.messagesPerWorker, MESSAGES_PER_WORKER.default, MESSAGES_PER_WORKER),
+    autoterminateMinutes: read.positiveNumber(N.autoterminateMinutes, AUTOTERMINATE_MINUTES.default, AUTOTERMINATE_MINUTES.max),
+    workerConcurrency: read.optionalInteger(N.workerConcurrency, WORKER_CONCURRENCY),
+    // The queue's own value, which the stack never sets below the minute (contracts/tuning.ts).
+    visibilityTimeoutSeconds: read.optionalInteger(N.visibilityTimeoutSeconds, VISIBILITY_TIMEOUT_SECONDS),
+    maxReceiveCount: read.optionalInteger(N.maxReceiveCount, MAX_RECEIVE_COUNT),
     workerCodeKey:
       read.optional(N.workerCodeKey, /^[A-Za-z0-9!_.*'()/-]{1,1024}$/, 'an S3 key of letters, digits and !_.*\'()/-') ??
       WORKER_CODE_KEY,
@@ -111,118 +111,68 @@ export function loadConfig(env: Env): OrchestratorConfig {
   };
   const config: OrchestratorConfig = {
     ...scalars,
-    fallbackInstanceTypes: read.list(N.fallbackInstanceTypes, INSTANCE_TYPE, {
+    fallbackInstanceTypes: readDistinctList(read, N.fallbackInstanceTypes, INSTANCE_TYPE, {
       item: 'instance types',
       max: MAX_FALLBACK_INSTANCE_TYPES,
       primary: [N.instanceType, scalars.instanceType],
     }),
-    fallbackSubnetIds: read.list(N.fallbackSubnetIds, SUBNET_ID, {
+    fallbackSubnetIds: readDistinctList(read, N.fallbackSubnetIds, SUBNET_ID, {
       item: 'subnet IDs (subnet-…)',
       max: MAX_FALLBACK_SUBNETS,
       primary: [N.subnetId, scalars.subnetId],
     }),
   };
-  if (problems.length > 0) throw new ConfigError(problems.join('; '));
-  return config;
+  return read.finish(config);
 }
 
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
 
-/** Reads one variable per call; records a problem instead of throwing so all of them are reported. */
-class Reader {
-  constructor(
-    private readonly env: Env,
-    private readonly problems: string[],
-  ) {}
+/**
+ * A comma-separated list of distinct values, each matching `pattern`, none equal to the primary value it
+ * falls back from. Unset or blank is an empty list.
+ */
+function readDistinctList(
+  read: EnvReader,
+  name: string,
+  pattern: RegExp,
+  rule: { item: string; max: number; primary: [string, string] },
+): string[] {
+  const raw = read.raw(name);
+  if (raw === undefined) return [];
+  const items = raw.split(',').map((item) => item.trim());
+  const [primaryName, primaryValue] = rule.primary;
+  const ok =
+    items.length <= rule.max &&
+    items.every((item) => pattern.test(item) && item !== primaryValue) &&
+    new Set(items).size === items.length;
+  if (ok) return items;
+  read.reject(name, `a comma-separated list of at most ${rule.max} ${rule.item}, without ${primaryName} or repeats`, raw);
+  return [];
+}
 
-  string(name: string, pattern: RegExp, requirement: string): string {
-    const raw = this.raw(name);
-    if (raw === undefined) {
-      this.problems.push(`${name} must be set`);
-      return '';
-    }
-    return this.check(name, raw, pattern.test(raw), requirement) ?? '';
+/** A JSON object of string values; must not redefine the worker tag, the slot tag or `Name`, which the launch sets. */
+function readTags(read: EnvReader, name: string, workerTagKey: string): Readonly<Record<string, string>> {
+  const raw = read.raw(name);
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
   }
-
-  optional(name: string, pattern: RegExp, requirement: string): string | undefined {
-    const raw = this.raw(name);
-    return raw === undefined ? undefined : this.check(name, raw, pattern.test(raw), requirement);
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    return this.optionalInteger(name, min, max) ?? fallback;
-  }
-
-  optionalInteger(name: string, min: number, max: number): number | undefined {
-    const raw = this.raw(name);
-    if (raw === undefined) return undefined;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    const ok = Number.isSafeInteger(value) && value >= min && value <= max;
-    return this.check(name, raw, ok, `an integer from ${min} to ${max}`) === undefined ? undefined : value;
-  }
-
-  positiveNumber(name: string, fallback: number): number {
-    const raw = this.raw(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-    return this.check(name, raw, value > 0, 'a positive number') === undefined ? fallback : value;
-  }
-
-  /**
-   * A comma-separated list of distinct values, each matching `pattern`, none equal to the primary value it
-   * falls back from. Unset or blank is an empty list.
-   */
-  list(name: string, pattern: RegExp, rule: { item: string; max: number; primary: [string, string] }): string[] {
-    const raw = this.raw(name);
-    if (raw === undefined) return [];
-    const items = raw.split(',').map((item) => item.trim());
-    const [primaryName, primaryValue] = rule.primary;
-    const ok =
-      items.length <= rule.max &&
-      items.every((item) => pattern.test(item) && item !== primaryValue) &&
-      new Set(items).size === items.length;
-    const requirement = `a comma-separated list of at most ${rule.max} ${rule.item}, without ${primaryName} or repeats`;
-    return this.check(name, raw, ok, requirement) === undefined ? [] : items;
-  }
-
-  /** A JSON object of string values; must not redefine the worker tag, the slot tag or `Name`, which the launch sets. */
-  tags(name: string, workerTagKey: string): Readonly<Record<string, string>> {
-    const raw = this.raw(name);
-    if (raw === undefined) return {};
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    const requirement = `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name", "${workerTagKey}" or "${WORKER_SLOT_TAG_KEY}"`;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      this.check(name, raw, false, requirement);
-      return {};
-    }
-    const entries = Object.entries(parsed);
-    const ok =
-      entries.length <= MAX_EXTRA_TAGS &&
-      entries.every(
-        ([key, value]) =>
-          TAG_KEY.test(key) &&
-          typeof value === 'string' &&
-          (value === '' || TAG_VALUE.test(value)) &&
-          !['Name', workerTagKey, WORKER_SLOT_TAG_KEY].includes(key),
-      );
-    return this.check(name, raw, ok, requirement) === undefined ? {} : (parsed as Record<string, string>);
-  }
-
-  /** Unset and blank both count as unset. */
-  private raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  }
-
-  private check(name: string, raw: string, ok: boolean, requirement: string): string | undefined {
-    if (ok) return raw;
-    this.problems.push(`${name} must be ${requirement}, got "${raw}"`);
-    return undefined;
-  }
+  const entries = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.entries(parsed) : undefined;
+  const ok =
+    entries !== undefined &&
+    entries.length <= MAX_EXTRA_TAGS &&
+    entries.every(
+      ([key, value]) =>
+        TAG_KEY.test(key) &&
+        typeof value === 'string' &&
+        (value === '' || TAG_VALUE.test(value)) &&
+        !['Name', workerTagKey, WORKER_SLOT_TAG_KEY].includes(key),
+    );
+  if (ok) return parsed as Record<string, string>;
+  read.reject(name, `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name", "${workerTagKey}" or "${WORKER_SLOT_TAG_KEY}"`, raw);
+  return {};
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
-import { LaunchDeferralKind, LaunchFailureKind } from '../../contracts';
+import { LaunchDeferralKind, LaunchFailureKind, OrchestratorLogEvent } from '../../contracts';
 import { renderUserData } from '../../runtime/bootstrap/user-data';
 import { readQueueDepth } from '../../runtime/queue-depth';
 import { decideBootBackoff } from './boot-backoff';
@@ -44,7 +44,7 @@ export interface LaunchDeferral {
   readonly retryAt: string;
 }
 
-/** What one tick saw, decided and did; returned and logged as `orchestrator.tick.completed`. */
+/** What one tick saw, decided and did; returned and logged as `tick_completed`. */
 export type TickSummary = TickOutcome & Trigger;
 
 interface TickOutcome {
@@ -113,7 +113,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
     try {
       let depth = await readQueueDepth(clients.sqs, config.queueUrl);
       if (shouldRecheckQueue(trigger, depth)) {
-        log.info({ event: 'orchestrator.queue.recheck', waitMs: WAKE_RECHECK_MS }, 'woken with an empty queue: looking again');
+        log.info({ event: OrchestratorLogEvent.queueRecheck, waitMs: WAKE_RECHECK_MS }, 'woken with an empty queue: looking again');
         await sleep(WAKE_RECHECK_MS);
         depth = await readQueueDepth(clients.sqs, config.queueUrl);
       }
@@ -135,10 +135,10 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       if (decision.launch > 0) await launchWorkers(decision.launch, listed, nowMs, summary, log);
 
       const level = summary.failures.length > 0 || summary.deferred || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
-      log[level]({ event: 'orchestrator.tick.completed', ...withoutTickId(summary) }, `tick: ${decision.reason}`);
+      log[level]({ event: OrchestratorLogEvent.tickCompleted, ...withoutTickId(summary) }, `tick: ${decision.reason}`);
       return summary;
     } catch (error) {
-      log.error({ event: 'orchestrator.tick.failed', err: error, ...(summary && withoutTickId(summary)) }, 'tick failed');
+      log.error({ event: OrchestratorLogEvent.tickFailed, err: error, ...(summary && withoutTickId(summary)) }, 'tick failed');
       throw error;
     }
   };
@@ -148,7 +148,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       summary.failures = [...summary.failures, failure];
       metrics.launchFailed(failure.kind);
       const needsPerson = failure.kind === LaunchFailureKind.unauthorized || failure.kind === LaunchFailureKind.unsupportedImage;
-      log[needsPerson ? 'error' : 'warn']({ event: 'orchestrator.worker.launch_failed', ...failure }, launchFailedMessage(failure.kind));
+      log[needsPerson ? 'error' : 'warn']({ event: OrchestratorLogEvent.workerLaunchFailed, ...failure }, launchFailedMessage(failure.kind));
     };
     // Errors from the marker listing and the image lookups are classified like RunInstances': a missing
     // grant is `unauthorized`, anything not understood is rethrown.
@@ -175,7 +175,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
         retryAt: new Date(backoff.retryAtMs).toISOString(),
       };
       metrics.launchesDeferred(LaunchDeferralKind.bootFailures, count);
-      log.warn({ event: 'orchestrator.launch.deferred', ...summary.deferred }, 'recent worker boots failed: launches wait');
+      log.warn({ event: OrchestratorLogEvent.launchDeferred, ...summary.deferred }, 'recent worker boots failed: launches wait');
       return;
     }
 
@@ -208,7 +208,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
         break;
       }
       summary.launchedInstanceIds = [...summary.launchedInstanceIds, outcome.instanceId];
-      log.info({ event: 'orchestrator.worker.launched', imageId: verdict.image.imageId, ...withoutOutcome(outcome) }, 'worker launched');
+      log.info({ event: OrchestratorLogEvent.workerLaunched, imageId: verdict.image.imageId, ...withoutOutcome(outcome) }, 'worker launched');
     }
   }
 }

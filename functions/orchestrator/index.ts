@@ -1,4 +1,4 @@
-import { ENDPOINT_ENV } from '../../contracts';
+import { ENDPOINT_ENV, OrchestratorLogEvent } from '../../contracts';
 import { createClients } from './clients';
 import { loadConfig } from './config';
 import { createHandler, type InvocationContext, type OrchestratorEvent, type OrchestratorHandler, type TickSummary } from './handler';
@@ -29,7 +29,7 @@ function coldStart(): OrchestratorHandler {
     const clients = createClients({ region: config.region, forcePathStyle: Boolean(process.env[ENDPOINT_ENV]) });
     return createHandler({ config, clients, logger, metrics: createLaunchMetrics(config.functionName) });
   } catch (error) {
-    logger.fatal({ event: 'orchestrator.cold_start.failed', err: error }, (error as Error).message);
+    logger.fatal({ event: OrchestratorLogEvent.coldStartFailed, err: error }, (error as Error).message);
     throw error;
   }
 }

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { STACK_NAME } from '../../main';
 import { runDemo, summarizeDemo } from './demo';
-import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from '../pipeline';
+import { LOCAL_DEFAULTS, requiredOutput, startLocalPipeline, type LocalPipeline } from '../pipeline';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
 import { formatOutputs, formatProgress, outputsFileContent } from './progress';
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
   }
 
   const { endpoint, region, outputs } = pipeline;
-  const tableName = String(outputs.table_name);
+  const tableName = requiredOutput(outputs, 'tableName');
   let lastLine = '';
   const reportProgress = async () => {
     try {
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
       dynamodb: pipeline.clients.dynamodb,
       s3: pipeline.clients.s3,
       tableName,
-      bucketName: String(outputs.bucket_name),
+      bucketName: requiredOutput(outputs, 'bucketName'),
       timeoutMs: options.demoTimeoutSeconds * 1000,
       signal: stop.signal,
     });

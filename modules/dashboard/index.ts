@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
-import { LaunchDeferralKind, LaunchFailureKind, OrchestratorMetrics, WorkerMetrics } from '../../contracts';
+import { LaunchDeferralKind, LaunchFailureKind, OrchestratorLogEvent, OrchestratorMetrics, WorkerMetrics } from '../../contracts';
 
 export interface PipelineDashboardProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
@@ -14,7 +14,7 @@ export interface PipelineDashboardProps {
   /** @default undefined — no outcome queue, so no line for its dead-letter queue */
   readonly outcomeDeadLetterQueueName?: string;
   readonly orchestratorFunctionName: string;
-  /** The orchestrator's log group: its `orchestrator.tick.completed` lines say how many workers run. */
+  /** The orchestrator's log group: its `tick_completed` lines say how many workers run. */
   readonly orchestratorLogGroupName: string;
 }
 
@@ -80,7 +80,7 @@ export class PipelineDashboard extends Construct {
           query: [
             `SOURCE '${props.orchestratorLogGroupName}'`,
             // Single quotes: cdktf writes jsonencode strings into HCL without escaping double quotes.
-            "filter event = 'orchestrator.tick.completed'",
+            `filter event = '${OrchestratorLogEvent.tickCompleted}'`,
             'stats max(workers) as workers_running, sum(launchRequested) as launches by bin(1m)',
           ].join(' | '),
         },

@@ -6,6 +6,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
+import type { OrchestratorEnvironment } from '../../contracts';
 import { accountOf } from '../shared/arn';
 import { skipCheckov } from '../shared/checkov';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
@@ -37,8 +38,8 @@ export interface OrchestratorProps {
   readonly baseName: string;
   /** Directory of the built handler (`dist/orchestrator`, with `index.js`); it must exist at synth. */
   readonly codeDirectory: string;
-  /** Environment variables: every OrchestratorEnv name from contracts/environment.ts. */
-  readonly environment: Readonly<Record<string, string>>;
+  /** Environment variables: every OrchestratorEnv name from contracts/environment.ts (a missing one does not compile). */
+  readonly environment: OrchestratorEnvironment;
   /** Grants on the queue and on EC2 launches, built by those modules. */
   readonly statements: readonly PolicyStatement[];
   /** @default 30 — days CloudWatch keeps the function's logs */

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECONDS } from '../../contracts/tuning';
 import type { PolicyStatement } from '../shared/iam';
 
 /** Long polling: the worker's ReceiveMessage waits up to SQS's maximum instead of spinning. */
@@ -13,10 +14,11 @@ export interface WorkQueueProps {
   readonly baseName: string;
   /**
    * @default 300 — seconds a received message stays hidden; the worker extends it at a fraction of this
-   * while it copies, so it only has to outlast one heartbeat interval, not the whole copy
+   * while it copies, so it only has to outlast one heartbeat interval, not the whole copy. From 60 to 43,200:
+   * VISIBILITY_TIMEOUT_SECONDS in contracts/tuning.ts, which the setting, the orchestrator and the worker share.
    */
   readonly visibilityTimeoutSeconds?: number;
-  /** @default 5 — receives before a message moves to the dead-letter queue */
+  /** @default 5 — receives before a message moves to the dead-letter queue (MAX_RECEIVE_COUNT in contracts/tuning.ts) */
   readonly maxReceiveCount?: number;
 }
 
@@ -37,14 +39,16 @@ export class WorkQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
-    this.visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? 300;
-    if (!Number.isInteger(this.visibilityTimeoutSeconds) || this.visibilityTimeoutSeconds < 0 || this.visibilityTimeoutSeconds > 43_200) {
-      throw new Error(`visibilityTimeoutSeconds must be an integer from 0 to 43200 (12 h), got ${this.visibilityTimeoutSeconds}`);
+    const visibility = VISIBILITY_TIMEOUT_SECONDS;
+    this.visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? visibility.default;
+    const { visibilityTimeoutSeconds } = this;
+    if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < visibility.min || visibilityTimeoutSeconds > visibility.max) {
+      throw new Error(`visibilityTimeoutSeconds must be an integer from ${visibility.min} to ${visibility.max} (12 h), got ${visibilityTimeoutSeconds}`);
     }
-    this.maxReceiveCount = props.maxReceiveCount ?? 5;
+    this.maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT.default;
     const { maxReceiveCount } = this;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < MAX_RECEIVE_COUNT.min || maxReceiveCount > MAX_RECEIVE_COUNT.max) {
+      throw new Error(`maxReceiveCount must be an integer from ${MAX_RECEIVE_COUNT.min} to ${MAX_RECEIVE_COUNT.max}, got ${maxReceiveCount}`);
     }
 
     const deadLetters = new SqsQueue(this, 'dlq', {

@@ -3,7 +3,7 @@ import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
+import { ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
 import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
@@ -81,7 +81,7 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
   const launched = await waitFor(
     "the orchestrator's launch in its log group",
     async () => {
-      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: '"orchestrator.worker.launched"' }));
+      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: `"${OrchestratorLogEvent.workerLaunched}"` }));
       return events.find((event) => event.message?.includes(worker.instanceId));
     },
     30_000,
@@ -112,7 +112,7 @@ it('picks up a row within seconds when no worker runs, well under the 60 s sched
   const launchingRun = await waitFor(
     'the run that launched the worker in the log group',
     async () => {
-      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: '"orchestrator.tick.completed"' }));
+      const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: `"${OrchestratorLogEvent.tickCompleted}"` }));
       return events.map((event) => JSON.parse(event.message!)).find((line) => line.launchedInstanceIds?.includes(instanceId));
     },
     30_000,

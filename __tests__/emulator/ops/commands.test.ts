@@ -311,14 +311,14 @@ describe('logs --orchestrator', () => {
       { timestamp: minutesAgo(5), message: '{"event":"orchestrator.queue.empty"}' },
       { timestamp: minutesAgo(5) + 1, message: 'END RequestId: r1' },
     ]);
-    await putEvents(streamB, [{ timestamp: minutesAgo(2), message: '{"event":"orchestrator.worker.launched"}' }]);
+    await putEvents(streamB, [{ timestamp: minutesAgo(2), message: '{"event":"worker_launched"}' }]);
   });
 
   it('prints the last 10 minutes of the log group, oldest first, naming each stream on stderr', async () => {
     const result = await cli('logs', '--orchestrator');
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('{"event":"orchestrator.queue.empty"}\nEND RequestId: r1\n{"event":"orchestrator.worker.launched"}\n');
+    expect(result.stdout).toBe('{"event":"orchestrator.queue.empty"}\nEND RequestId: r1\n{"event":"worker_launched"}\n');
     expect(result.stderr).toBe(`${header(streamA)}${header(streamB)}`);
   });
 

@@ -478,7 +478,7 @@ describe('worker process against the emulator', () => {
     const exit = await worker.exited;
 
     expect(exit.code).toBe(2);
-    expect(worker.stderr()).toContain('EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"');
+    expect(worker.stderr()).toContain('EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "abc"');
   });
 });
 

@@ -85,7 +85,7 @@ describe('AWS rules: the orchestrator at run time', () => {
       [FALLBACK_SUBNET, 't3.micro'],
     ]);
     expect(summary).toMatchObject({ launchedInstanceIds: fake.active().map((instance) => instance.instanceId), failures: [] });
-    expect(line('orchestrator.worker.launched')).toMatchObject({ subnetId: FALLBACK_SUBNET, attempts: [expect.objectContaining({ errorName: 'Unsupported' })] });
+    expect(line('worker_launched')).toMatchObject({ subnetId: FALLBACK_SUBNET, attempts: [expect.objectContaining({ errorName: 'Unsupported' })] });
     expect(metrics).toEqual([]);
   });
 
@@ -120,7 +120,7 @@ describe('AWS rules: the orchestrator at run time', () => {
       expect.objectContaining({ slot: 0, kind: 'capacity', errorName: 'InsufficientInstanceCapacity', attempts: expect.any(Array) }),
     ]);
     expect(summary.failures[0].attempts).toHaveLength(5);
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'warn', kind: 'capacity' });
+    expect(line('worker_launch_failed')).toMatchObject({ level: 'warn', kind: 'capacity' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'capacity', count: 1 }]);
   });
 
@@ -139,7 +139,7 @@ describe('AWS rules: the orchestrator at run time', () => {
     // No failover: every subnet would answer the same.
     expect(first.failures).toEqual([expect.objectContaining({ kind: 'instance-profile-not-ready', errorName: 'InvalidParameterValue' })]);
     expect(first.failures[0].attempts).toHaveLength(1);
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'warn' });
+    expect(line('worker_launch_failed')).toMatchObject({ level: 'warn' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'instance-profile-not-ready', count: 1 }]);
     expect(next.launchedInstanceIds).toHaveLength(1);
   });
@@ -155,7 +155,7 @@ describe('AWS rules: the orchestrator at run time', () => {
 
     expect(fake.requests).toHaveLength(1);
     expect(summary.failures).toEqual([expect.objectContaining({ kind: 'unauthorized', errorName: 'UnauthorizedOperation' })]);
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
+    expect(line('worker_launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unauthorized', count: 1 }]);
   });
 
@@ -195,7 +195,7 @@ describe('AWS rules: the orchestrator at run time', () => {
     fake.refuse({}, () => ec2Error('IdempotentParameterMismatch', 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).'));
     const { tick, line } = orchestrator(WITH_FALLBACKS, clock);
     await expect(tick({})).rejects.toThrow('Arguments on this idempotent request are inconsistent');
-    expect(line('orchestrator.tick.failed')).toMatchObject({ level: 'error' });
+    expect(line('tick_failed')).toMatchObject({ level: 'error' });
   });
 
   // Source: Canonical, "Find Ubuntu images on AWS", "Ownership verification": Canonical's images are owned
@@ -223,7 +223,7 @@ describe('AWS rules: the orchestrator at run time', () => {
         attempts: [],
       },
     ]);
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'error', kind: 'unsupported-image' });
+    expect(line('worker_launch_failed')).toMatchObject({ level: 'error', kind: 'unsupported-image' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unsupported-image', count: 1 }]);
   });
 });

@@ -97,7 +97,7 @@ describe('PipelineDashboard', () => {
 
     expect(logWidgets).toHaveLength(1);
     expect(logWidgets[0].properties.query).toBe(
-      "SOURCE '/aws/lambda/rag-pipeline-dev-orchestrator' | filter event = 'orchestrator.tick.completed' | " +
+      "SOURCE '/aws/lambda/rag-pipeline-dev-orchestrator' | filter event = 'tick_completed' | " +
         'stats max(workers) as workers_running, sum(launchRequested) as launches by bin(1m)',
     );
   });

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdktf';
+import { OrchestratorEnv, type OrchestratorEnvironment } from '../../../contracts';
 import { Orchestrator, type OrchestratorProps } from '../../../modules/lambda';
 import { onlyResource, parseSynth, refTo, statementsOf } from '../../support/synth';
 
@@ -22,13 +23,18 @@ function codeDirectory(): string {
 }
 
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:111122223333:work';
+/** Every variable the construct requires, empty but the queue's: the module only passes them through. */
+const ENVIRONMENT = {
+  ...(Object.fromEntries(Object.values(OrchestratorEnv).map((name) => [name, ''])) as OrchestratorEnvironment),
+  SQS_QUEUE_URL: 'https://sqs/work',
+};
 
 function synth(overrides: Partial<OrchestratorProps> = {}): string {
   return Testing.synthScope((scope) => {
     new Orchestrator(scope, 'lambda', {
       baseName: 'rag-pipeline-dev',
       codeDirectory: codeDirectory(),
-      environment: { SQS_QUEUE_URL: 'https://sqs/work', EC2_KEY_NAME: '' },
+      environment: ENVIRONMENT,
       statements: [{ sid: 'WorkQueueAttributes', actions: ['sqs:GetQueueAttributes'], resources: [QUEUE_ARN] }],
       ...overrides,
     });
@@ -63,7 +69,7 @@ describe('Orchestrator', () => {
     const fn = onlyResource(parseSynth(synth()), 'aws_lambda_function').config;
 
     expect(fn.environment).toEqual({
-      variables: { SQS_QUEUE_URL: 'https://sqs/work', EC2_KEY_NAME: '', NODE_OPTIONS: '--enable-source-maps' },
+      variables: { ...ENVIRONMENT, NODE_OPTIONS: '--enable-source-maps' },
     });
   });
 

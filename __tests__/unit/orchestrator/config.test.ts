@@ -1,6 +1,7 @@
 import { WORKER_CODE_KEY } from '../../../contracts';
 import { DEFAULT_BOOT_BACKOFF } from '../../../functions/orchestrator/boot-backoff';
-import { ConfigError, loadConfig } from '../../../functions/orchestrator/config';
+import { loadConfig } from '../../../functions/orchestrator/config';
+import { ConfigError } from '../../../runtime/env';
 
 const validEnv: Record<string, string> = {
   AWS_REGION: 'us-east-1',
@@ -119,13 +120,13 @@ describe('loadConfig', () => {
       case: 'a non-numeric idle time',
       name: 'EC2_AUTOTERMINATE_MINUTES',
       value: 'abc',
-      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "abc"',
     },
     {
       case: 'a zero idle time',
       name: 'EC2_AUTOTERMINATE_MINUTES',
       value: '0',
-      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "0"',
     },
     { case: 'a zero cap', name: 'MAX_WORKERS', value: '0', message: 'MAX_WORKERS must be an integer from 1 to 100, got "0"' },
     {
@@ -139,7 +140,7 @@ describe('loadConfig', () => {
       case: 'a negative share per worker',
       name: 'MESSAGES_PER_WORKER',
       value: '-10',
-      message: 'MESSAGES_PER_WORKER must be an integer from 1 to 100000, got "-10"',
+      message: 'MESSAGES_PER_WORKER must be an integer from 1 to 10000, got "-10"',
     },
     {
       case: 'an AMI that is neither an ID nor an SSM reference',

@@ -113,7 +113,7 @@ describe('orchestrator handler', () => {
     expect(sleeps).toEqual([1000]);
     expect(mocks.sqs.commandCalls(GetQueueAttributesCommand)).toHaveLength(2);
     expect(summary).toMatchObject({ visibleMessages: 1, reason: 'scale-out', launchRequested: 1 });
-    expect(line('orchestrator.queue.recheck')).toMatchObject({ waitMs: 1000 });
+    expect(line('queue_recheck')).toMatchObject({ waitMs: 1000 });
   });
 
   it.each([
@@ -329,8 +329,8 @@ describe('orchestrator handler', () => {
       attempts: [{ subnetId: PREFERRED_SUBNET, instanceType: 't3.micro', generation: 0, clientToken: runInstancesInputs()[0].ClientToken, errorName: error.name }],
     };
     expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [failure] });
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level, tickId: EVENT.id, ...failure });
-    expect(line('orchestrator.tick.completed')).toMatchObject({ level: 'warn' });
+    expect(line('worker_launch_failed')).toMatchObject({ level, tickId: EVENT.id, ...failure });
+    expect(line('tick_completed')).toMatchObject({ level: 'warn' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind, count: 1 }]);
   });
 
@@ -362,7 +362,7 @@ describe('orchestrator handler', () => {
 
     await expect(tick(EVENT)).rejects.toThrow('The parameter iops is not supported for gp2 volumes.');
 
-    expect(line('orchestrator.tick.failed')).toMatchObject({
+    expect(line('tick_failed')).toMatchObject({
       level: 'error',
       tickId: EVENT.id,
       launchedInstanceIds: ['i-first'],
@@ -378,7 +378,7 @@ describe('orchestrator handler', () => {
     await expect(tick(EVENT)).rejects.toThrow('connect ECONNREFUSED');
 
     expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
-    expect(events()).toStrictEqual(['orchestrator.tick.failed']);
+    expect(events()).toStrictEqual(['tick_failed']);
   });
 
   it('fails the tick when the queue answers without counts', async () => {
@@ -394,7 +394,7 @@ describe('orchestrator handler', () => {
 
     await tick(EVENT);
 
-    expect(events()).toStrictEqual(['orchestrator.worker.launched', 'orchestrator.tick.completed']);
+    expect(events()).toStrictEqual(['worker_launched', 'tick_completed']);
     const instanceId = fake.instances[0].instanceId;
     expect(lines[0]).toMatchObject({
       level: 'info',
@@ -430,7 +430,7 @@ describe('orchestrator handler', () => {
 
     expect(summary.reason).toBe('in-flight-awaiting-redelivery');
     expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
-    expect(lines.at(-1)).toMatchObject({ event: 'orchestrator.tick.completed', level: 'warn' });
+    expect(lines.at(-1)).toMatchObject({ event: 'tick_completed', level: 'warn' });
   });
 });
 
@@ -461,8 +461,8 @@ describe('boot-failure backoff', () => {
     expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [], deferred });
     expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
-    expect(line('orchestrator.launch.deferred')).toMatchObject({ level: 'warn', ...deferred });
-    expect(line('orchestrator.tick.completed')).toMatchObject({ level: 'warn', deferred });
+    expect(line('launch_deferred')).toMatchObject({ level: 'warn', ...deferred });
+    expect(line('tick_completed')).toMatchObject({ level: 'warn', deferred });
     expect(metrics).toEqual([{ metric: 'LaunchesDeferred', kind: 'boot-failures', count: 3 }]);
   });
 
@@ -490,7 +490,7 @@ describe('boot-failure backoff', () => {
 
     expect(summary.failures).toEqual([{ kind: 'unauthorized', errorName: 'AccessDenied', message: 'Access Denied', attempts: [] }]);
     expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
-    expect(line('orchestrator.worker.launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
+    expect(line('worker_launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unauthorized', count: 1 }]);
   });
 });

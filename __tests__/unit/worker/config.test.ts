@@ -1,5 +1,6 @@
 import { WORKER_LOG_PATH, WorkerEnv, ENDPOINT_ENV } from '../../../contracts';
-import { ConfigError, loadWorkerConfig } from '../../../worker/config';
+import { ConfigError } from '../../../runtime/env';
+import { loadWorkerConfig } from '../../../worker/config';
 
 const VALID: NodeJS.ProcessEnv = {
   [WorkerEnv.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/rag-pipeline-dev-queue',
@@ -19,7 +20,7 @@ describe('loadWorkerConfig', () => {
       instanceId: 'i-0123456789abcdef0',
       idleTimeoutMs: 5 * 60_000,
       concurrency: 10,
-      visibilityTimeoutSeconds: 30,
+      visibilityTimeoutSeconds: 300,
       maxReceiveCount: undefined,
       multipartThresholdBytes: 5 * 1024 ** 3,
       logPath: WORKER_LOG_PATH,
@@ -69,12 +70,12 @@ describe('loadWorkerConfig', () => {
     {
       case: 'idle minutes that are not a number',
       env: { [WorkerEnv.autoterminateMinutes]: 'abc' },
-      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "abc"',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "abc"',
     },
     {
       case: 'zero idle minutes',
       env: { [WorkerEnv.autoterminateMinutes]: '0' },
-      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number, got "0"',
+      message: 'EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "0"',
     },
     { case: 'negative idle minutes', env: { [WorkerEnv.autoterminateMinutes]: '-1' }, message: 'got "-1"' },
     {

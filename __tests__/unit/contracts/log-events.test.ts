@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { OrchestratorLogEvent, WorkerLogEvent } from '../../../contracts';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const SNAKE_CASE = /^[a-z]+(_[a-z]+)*$/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => path.join(dir, file));
+}
+
+describe('log event names', () => {
+  it.each([
+    { $case: 'orchestrator', names: Object.values(OrchestratorLogEvent) },
+    { $case: 'worker', names: Object.values(WorkerLogEvent) },
+  ])('the $case names are snake_case and distinct', ({ names }) => {
+    expect(names.filter((name) => !SNAKE_CASE.test(name))).toEqual([]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('the orchestrator and the worker take every event name from the contract, never a string of their own', () => {
+    const literal = /event: ['"`]/;
+    const offenders = [...sourceFiles('functions'), ...sourceFiles('worker')].filter((file) => literal.test(readFileSync(path.join(ROOT, file), 'utf8')));
+
+    expect(offenders).toEqual([]);
+  });
+
+  it("the local run's own events are snake_case too", () => {
+    const names = sourceFiles('local').flatMap((file) =>
+      [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\blog\.(?:info|warn)\(\s*'([^']+)'/g)].map((match) => match[1]),
+    );
+
+    expect(names.length).toBeGreaterThan(5);
+    expect(names.filter((name) => !SNAKE_CASE.test(name))).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The `event` names of the pipeline's JSON log lines: one convention, snake_case, for the orchestrator, the
+ * worker and the local run. The programs that write a line and the readers that parse it (the ops CLI's
+ * users, the dashboard's Logs Insights query, the local run's soak, the bench) take the name from here.
+ * Metric names (EMF) are another contract: contracts/metrics.ts.
+ */
+
+/** The orchestrator's lines, in its CloudWatch Logs group. */
+export const OrchestratorLogEvent = {
+  /** The configuration was refused at cold start (fatal): every invocation of the container fails. */
+  coldStartFailed: 'cold_start_failed',
+  /** Woken by the wake queue with an empty queue: it looks again once. */
+  queueRecheck: 'queue_recheck',
+  /** One per run: the summary the handler also returns. */
+  tickCompleted: 'tick_completed',
+  /** A run threw; what it did so far comes with the error. */
+  tickFailed: 'tick_failed',
+  /** One per launched worker: slot, instance, image, subnet, type and the attempts before. */
+  workerLaunched: 'worker_launched',
+  /** A launch failed, with its kind. */
+  workerLaunchFailed: 'worker_launch_failed',
+  /** Recent boot failures: launches wait. */
+  launchDeferred: 'launch_deferred',
+} as const;
+export type OrchestratorLogEventName = (typeof OrchestratorLogEvent)[keyof typeof OrchestratorLogEvent];
+
+/** The worker's lines, in its log file (`/home/ubuntu/sqs_worker.logs`, uploaded under `logs/<instance-id>/`). */
+export const WorkerLogEvent = {
+  copyFinished: 'copy_finished',
+  copyStarted: 'copy_started',
+  deleteFailed: 'delete_failed',
+  heartbeatFailed: 'heartbeat_failed',
+  itemFailed: 'item_failed',
+  itemFinished: 'item_finished',
+  itemMissing: 'item_missing',
+  itemResubmitted: 'item_resubmitted',
+  itemSkipped: 'item_skipped',
+  logUploadFailed: 'log_upload_failed',
+  logUploaded: 'log_uploaded',
+  messageLost: 'message_lost',
+  messageReceived: 'message_received',
+  messageRetry: 'message_retry',
+  messageUnparseable: 'message_unparseable',
+  metricsPublishFailed: 'metrics_publish_failed',
+  metricsPublished: 'metrics_published',
+  multipartPartsLeft: 'multipart_parts_left',
+  receiveFailed: 'receive_failed',
+  releaseFailed: 'release_failed',
+  signalReceived: 'signal_received',
+  signalRepeated: 'signal_repeated',
+  visibilityCapReached: 'visibility_cap_reached',
+  visibilityExtended: 'visibility_extended',
+  workerCrashed: 'worker_crashed',
+  workerIdle: 'worker_idle',
+  workerPolling: 'worker_polling',
+  workerStarted: 'worker_started',
+  workerStopped: 'worker_stopped',
+  workerStopping: 'worker_stopping',
+} as const;
+export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogEvent];
