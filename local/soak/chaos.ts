@@ -4,7 +4,7 @@
  * orchestrator invocation. It is driven by the workers' log lines (the run's clock: messages received, and
  * who holds what) and by the runner's looks at the table (which rows are FAILED or FINISHED).
  */
-import { ItemStatus } from '../../contracts';
+import { ItemStatus, WorkerLogEvent } from '../../contracts';
 import type { LocalPipeline } from '../pipeline';
 import type { WorkerRun } from '../standins/instance-runner';
 import { pause } from '../standins/pipe';
@@ -169,11 +169,11 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
 
     onWorkerEntry(entry, run) {
       const row = entry.item_id === undefined ? undefined : resubmissionsDue.get(entry.item_id);
-      if (entry.event === 'copy_started' && row?.resubmission?.moment === 'in-job') {
+      if (entry.event === WorkerLogEvent.copyStarted && row?.resubmission?.moment === 'in-job') {
         resubmissionsDue.delete(row.id);
         track(resubmit(row));
       }
-      if (entry.event !== 'message_received') return;
+      if (entry.event !== WorkerLogEvent.messageReceived) return;
       receivedMessages++;
       onClock();
       const due = killsDue[0];

@@ -9,7 +9,7 @@ import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { ItemAttribute, WORKER_TAG } from '../../contracts';
+import { ItemAttribute, WORKER_TAG, type WorkerLogEventName } from '../../contracts';
 
 export type Row = Record<string, AttributeValue>;
 
@@ -117,7 +117,7 @@ export interface WorkerEvent {
  * line cut short by SIGKILL, are skipped). `copy_finished` marks a copy that completed, whatever happened to
  * its outcome write.
  */
-export function eventsInLogs(logPaths: readonly string[], event: string): WorkerEvent[] {
+export function eventsInLogs(logPaths: readonly string[], event: WorkerLogEventName): WorkerEvent[] {
   const found: WorkerEvent[] = [];
   for (const logPath of logPaths) {
     if (!existsSync(logPath)) continue;

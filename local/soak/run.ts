@@ -3,7 +3,7 @@
  * while the pipeline works, waits until it has settled and the workers have had their idle period, then
  * judges where every row ended (verdict.ts). Used by `npm run soak` (main.ts) and the end-to-end suite.
  */
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX } from '../../contracts';
+import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, StackOutput, WorkerLogEvent, type StackOutputName, type WorkerLogEventName } from '../../contracts';
 import { readQueueDepth, type QueueDepth } from '../../runtime/queue-depth';
 import { LOCAL_DEFAULTS, type LocalPipeline } from '../pipeline';
 import { pause } from '../standins/pipe';
@@ -97,12 +97,12 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const summary = summarize(verdicts, {
     seed: options.seed,
     instancesLeft,
-    duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, 'copy_finished'), ids),
+    duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, WorkerLogEvent.copyFinished), ids),
     planned: plan.rows,
     done: {
       fixed: record.fixed,
       resubmitted: record.resubmitted,
-      resubmissionsCaughtInJob: countEvents(logPaths, 'item_resubmitted', ids),
+      resubmissionsCaughtInJob: countEvents(logPaths, WorkerLogEvent.itemResubmitted, ids),
       duplicateMessages: record.duplicateMessages,
     },
     kills: {
@@ -175,7 +175,7 @@ async function watchUntilSettled(run: {
 async function judgeRows(pipeline: SoakPipeline, target: SoakTarget, plan: SoakPlan): Promise<{ verdicts: RowVerdict[]; trails: SoakReport['trails'] }> {
   const depth = await readQueueDepth(target.sqs, target.queueUrl);
   const rows = await scanRows(target.dynamodb, target.tableName);
-  const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, 'dlq_url'));
+  const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, StackOutput.dlqUrl));
   const outputs = await compareOutputs(target, plan.rows, rows);
   const queueEmpty = depth.visible + depth.inFlight === 0;
   const seen = new Map<string, RowObservation>(
@@ -199,11 +199,11 @@ async function soakTarget(pipeline: SoakPipeline): Promise<SoakTarget> {
     dynamodb: pipeline.clients.dynamodb,
     s3: pipeline.clients.s3,
     sqs: pipeline.clients.sqs,
-    tableName: requiredOutput(pipeline, 'table_name'),
-    bucketName: requiredOutput(pipeline, 'bucket_name'),
+    tableName: requiredOutput(pipeline, StackOutput.tableName),
+    bucketName: requiredOutput(pipeline, StackOutput.bucketName),
     // The work queue: the pipe's target, the one the workers receive from.
-    queueUrl: requiredOutput(pipeline, 'queue_url'),
-    streamArn: requiredOutput(pipeline, 'table_stream_arn'),
+    queueUrl: requiredOutput(pipeline, StackOutput.queueUrl),
+    streamArn: requiredOutput(pipeline, StackOutput.tableStreamArn),
     region: pipeline.region,
   };
 }
@@ -246,7 +246,7 @@ async function compareOutputs(target: SoakTarget, planned: readonly PlannedRow[]
 }
 
 /** Lines with this event about the soak's rows, in every worker's log. */
-function countEvents(logPaths: readonly string[], event: string, ids: ReadonlySet<string>): number {
+function countEvents(logPaths: readonly string[], event: WorkerLogEventName, ids: ReadonlySet<string>): number {
   return eventsInLogs(logPaths, event).filter((entry) => ids.has(entry.itemId)).length;
 }
 
@@ -268,7 +268,7 @@ function describeProgress(
   );
 }
 
-function requiredOutput(pipeline: SoakPipeline, name: string): string {
+function requiredOutput(pipeline: SoakPipeline, name: StackOutputName): string {
   const value = pipeline.outputs[name];
   if (typeof value !== 'string' || value === '') throw new Error(`the stack has no "${name}" output`);
   return value;
