@@ -1,7 +1,7 @@
 import { bucketNameRefusal, generatedBucketName, securityGroupNameRefusal } from './aws-names';
 import { AVAILABILITY_ZONE_ID, DEFAULT_AVAILABILITY_ZONE_IDS, listZoneIdsCommand } from './availability-zones';
 import { cidrContains, cidrsOverlap, firstSubnets, parseIpv4Cidr } from './cidr';
-import { INSTANCE_TYPE, isNotX86Linux } from './instance-types';
+import { INSTANCE_TYPE, isNotX86Linux } from '../contracts/instance-types';
 import {
   AUTOTERMINATE_MINUTES,
   MAX_RECEIVE_COUNT,

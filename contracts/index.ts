@@ -10,3 +10,4 @@ export * from './node-runtime';
 export * from './boot-failure';
 export * from './tuning';
 export * from './log-events';
+export * from './instance-types';

@@ -1,4 +1,5 @@
 import {
+  INSTANCE_TYPE,
   AUTOTERMINATE_MINUTES,
   MAX_RECEIVE_COUNT,
   MAX_WORKERS,
@@ -67,7 +68,6 @@ const MAX_FALLBACK_SUBNETS = 5;
 /** Every fallback type multiplies the RunInstances calls a tick can make when nothing has room. */
 const MAX_FALLBACK_INSTANCE_TYPES = 4;
 const SUBNET_ID = /^subnet-[0-9a-f]+$/;
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 /**
  * Reads and validates the whole configuration. Every problem is collected, so one failed cold start

@@ -1,6 +1,6 @@
 import { bucketNameRefusal, securityGroupNameRefusal } from '../../../config/aws-names';
 import { cidrContains, firstSubnets, parseIpv4Cidr } from '../../../config/cidr';
-import { isNotX86Linux } from '../../../config/instance-types';
+import { isNotX86Linux } from '../../../contracts/instance-types';
 import { loadSettings, UBUNTU_2404_AMI_PARAMETER } from '../../../config/settings';
 
 describe('loadSettings', () => {
