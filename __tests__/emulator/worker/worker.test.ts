@@ -27,7 +27,7 @@ import {
   type WorkerProcess,
 } from '../../support/worker-fixtures';
 import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
-import { streamRecordBody } from '../../support/worker-records';
+import { rowPipeMessage } from '../../../local/standins/pipe-message';
 
 jest.setTimeout(120_000);
 
@@ -213,7 +213,7 @@ describe('worker process against the emulator', () => {
     const p = await setUp();
     const row = { [ItemAttribute.id]: 'no-path', [ItemAttribute.status]: ItemStatus.PENDING, ...attributes };
     await p.documents.send(new PutCommand({ TableName: p.tableName, Item: row }));
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
 
     await runUntilIdle(p);
 
@@ -238,7 +238,7 @@ describe('worker process against the emulator', () => {
       [ItemAttribute.status]: ItemStatus.PENDING,
       [ItemAttribute.s3Path]: inputPath(p, 'dup/file.txt'),
     };
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
     const { events } = await runUntilIdle(p);
 
     expect(await readRow(p, 'dup')).toEqual(finished);
@@ -431,7 +431,7 @@ describe('worker process against the emulator', () => {
       [ItemAttribute.status]: ItemStatus.PENDING,
       [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin'),
     };
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
 
     const [first, second] = await Promise.all([
       runUntilIdle(p, { instanceId: 'i-00000000000000001' }),

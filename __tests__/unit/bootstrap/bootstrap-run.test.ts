@@ -17,8 +17,8 @@ import {
   INSTANCE_ID,
   type BootstrapRun,
   type BootstrapRunOptions,
-} from '../../support/bootstrap-harness';
-import { eventually } from '../../support/worker-fixtures';
+} from '../../../local/standins/bootstrap-harness';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(30_000);
 
