@@ -83,7 +83,7 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     bucketName: pipeline.bucketName,
     region: EMULATOR_REGION,
     instanceId: TEST_INSTANCE_ID,
-    idleTimeoutMs: 4_000,
+    idleTimeoutMs: 2_000,
     concurrency: 4,
     visibilityTimeoutSeconds: pipeline.visibilityTimeoutSeconds,
     maxReceiveCount: pipeline.maxReceiveCount,

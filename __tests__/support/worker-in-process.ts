@@ -100,7 +100,7 @@ export const DYNAMODB_THROTTLED: CannedResponse = {
 export interface InProcessOptions {
   readonly s3?: readonly Fault[];
   readonly dynamodb?: readonly Fault[];
-  /** @default the kit's worker configuration (worker-fixtures.ts workerConfig): idle after 4 s, the queue's settings */
+  /** @default the kit's worker configuration (worker-fixtures.ts workerConfig): idle after 2 s, the queue's settings */
   readonly config?: Partial<WorkerConfig>;
 }
 
