@@ -71,7 +71,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
  * Runs moto and, beside it, a reader of this process's pipe on fd 3: end of file (this process exited, even
  * by SIGKILL, or `stop` closed the pipe) stops moto. The shell exits with moto.
  */
-const WATCHDOG = 'exec 3<&0; "$0" "$@" & moto=$!; (read -r _ <&3; kill "$moto" 2>/dev/null) & wait "$moto"';
+const WATCHDOG =
+  'exec 3<&0; "$0" "$@" & moto=$!; (read -r _ <&3; kill "$moto" 2>/dev/null; sleep 10; kill -KILL "$moto" 2>/dev/null) & wait "$moto"';
 
 async function launch(motoServer: string, port: number, verbose: boolean, endWithProcess: boolean): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
