@@ -12,9 +12,10 @@ import { Command } from 'commander';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator } from '../local/emulator/moto';
 import { NODE_RUNTIME_ARCHIVE_PATH } from '../main';
 import { WORKER_SERVICE } from '../runtime/bootstrap/user-data-template';
-import { BootstrapHarness } from '../__tests__/support/bootstrap-harness';
+import { BootstrapHarness } from '../local/standins/bootstrap-harness';
 import { startHoldingProxy } from '../local/emulator/holding-proxy';
-import { createTestPipeline, destroyTestPipeline, ensureWorkerBundle, WORKER_BUNDLE } from '../__tests__/support/worker-fixtures';
+import { requireWorkerBundle, WORKER_BUNDLE } from '../local/emulator/paths';
+import { createBenchResources } from './emulator-clients';
 import { median, round } from './stats';
 
 interface Sample {
@@ -25,45 +26,41 @@ interface Sample {
 }
 
 async function main(runs: number): Promise<void> {
-  ensureWorkerBundle();
+  requireWorkerBundle();
   const emulator = await startEmulator();
   const harness = new BootstrapHarness();
   const samples: Sample[] = [];
   try {
-    const pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 300 });
-    try {
-      for (let index = 0; index < runs; index++) {
-        const proxy = await startHoldingProxy(emulator.endpoint);
-        try {
-          const run = harness.prepare(`bench-${index}`, {
-            nodeArchive: NODE_RUNTIME_ARCHIVE_PATH,
-            pinnedArchive: true,
-            workerBundle: WORKER_BUNDLE,
-            params: {
-              region: EMULATOR_REGION,
-              queueUrl: pipeline.queueUrl,
-              tableName: pipeline.tableName,
-              bucketName: pipeline.bucketName,
-              workerCodeKey: 'worker/worker.js',
-              autoterminateMinutes: 5,
-            },
-            serviceEnv: { ...EMULATOR_CREDENTIALS, AWS_ENDPOINT_URL: proxy.endpoint },
-          });
-          const start = performance.now();
-          const boot = harness.bootAsync(run).then((result) => ({ ...result, at: performance.now() }));
-          const firstReceive = await proxy.firstReceive;
-          const booted = await boot;
-          if (booted.status !== 0) throw new Error(`the bootstrap exited ${booted.status}: ${booted.stderr}`);
-          const sample = { bootMs: booted.at - start, firstReceiveMs: firstReceive - start };
-          samples.push(sample);
-          process.stdout.write(`run ${index + 1}: script ${round(sample.bootMs, 0)} ms, first ReceiveMessage ${round(sample.firstReceiveMs, 0)} ms\n`);
-          await harness.systemctl(run, 'stop', WORKER_SERVICE);
-        } finally {
-          await proxy.close();
-        }
+    const pipeline = await createBenchResources(emulator.endpoint, { visibilityTimeoutSeconds: 300 });
+    for (let index = 0; index < runs; index++) {
+      const proxy = await startHoldingProxy(emulator.endpoint);
+      try {
+        const run = harness.prepare(`bench-${index}`, {
+          nodeArchive: NODE_RUNTIME_ARCHIVE_PATH,
+          pinnedArchive: true,
+          workerBundle: WORKER_BUNDLE,
+          params: {
+            region: EMULATOR_REGION,
+            queueUrl: pipeline.queueUrl,
+            tableName: pipeline.tableName,
+            bucketName: pipeline.bucketName,
+            workerCodeKey: 'worker/worker.js',
+            autoterminateMinutes: 5,
+          },
+          serviceEnv: { ...EMULATOR_CREDENTIALS, AWS_ENDPOINT_URL: proxy.endpoint },
+        });
+        const start = performance.now();
+        const boot = harness.bootAsync(run).then((result) => ({ ...result, at: performance.now() }));
+        const firstReceive = await proxy.firstReceive;
+        const booted = await boot;
+        if (booted.status !== 0) throw new Error(`the bootstrap exited ${booted.status}: ${booted.stderr}`);
+        const sample = { bootMs: booted.at - start, firstReceiveMs: firstReceive - start };
+        samples.push(sample);
+        process.stdout.write(`run ${index + 1}: script ${round(sample.bootMs, 0)} ms, first ReceiveMessage ${round(sample.firstReceiveMs, 0)} ms\n`);
+        await harness.systemctl(run, 'stop', WORKER_SERVICE);
+      } finally {
+        await proxy.close();
       }
-    } finally {
-      destroyTestPipeline(pipeline);
     }
   } finally {
     await harness.dispose();

@@ -4,7 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../local/emulator/moto';
+import { destroyClients, emulatorClients } from '../local/emulator/clients';
+import { EMULATOR_REGION, EMULATOR_SDK_CREDENTIALS } from '../local/emulator/moto';
+import { createStackResources, type StackResourceOptions, type StackResources } from '../local/emulator/stack-resources';
 
 export interface BenchClients {
   readonly s3: S3Client;
@@ -18,11 +20,7 @@ export function benchClients(endpoint: string, concurrency: number): BenchClient
   const common = {
     endpoint,
     region: EMULATOR_REGION,
-    credentials: {
-      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-    },
+    credentials: EMULATOR_SDK_CREDENTIALS,
   };
   const handler = (): NodeHttpHandler =>
     new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) });
@@ -48,4 +46,17 @@ export async function inLanes(count: number, lanes: number, task: (index: number
     while (next < count) await task(next++);
   };
   await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+}
+
+/** The stack's resources on the emulator and the endpoint they live on. */
+export type BenchResources = StackResources & { readonly endpoint: string };
+
+/** Creates the stack's table, queues and bucket (local/emulator/stack-resources.ts) with short-lived clients. */
+export async function createBenchResources(endpoint: string, options: StackResourceOptions): Promise<BenchResources> {
+  const clients = emulatorClients(endpoint, EMULATOR_REGION);
+  try {
+    return { endpoint, ...(await createStackResources(clients, { baseName: 'bench', ...options })) };
+  } finally {
+    destroyClients(clients);
+  }
 }

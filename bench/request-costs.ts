@@ -3,8 +3,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } fr
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INPUT_PREFIX, ItemAttribute, ItemStatus } from '../contracts';
 import type { Emulator } from '../local/emulator/moto';
-import { createTestPipeline, destroyTestPipeline } from '../__tests__/support/worker-fixtures';
-import { benchClients, inLanes, type BenchClients } from './emulator-clients';
+import { benchClients, createBenchResources, inLanes, type BenchClients } from './emulator-clients';
 import { median } from './stats';
 
 /** Milliseconds per request, one request at a time on an otherwise idle emulator (median). */
@@ -30,7 +29,7 @@ const SHALLOW_DEPTH = 30;
  */
 export async function measureRequestCosts(emulator: Emulator, deepDepth: number): Promise<RequestCosts> {
   await emulator.reset();
-  const pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 300 });
+  const pipeline = await createBenchResources(emulator.endpoint, { visibilityTimeoutSeconds: 300 });
   const clients = benchClients(emulator.endpoint, 10);
   try {
     const { bucketName, tableName } = pipeline;
@@ -68,7 +67,6 @@ export async function measureRequestCosts(emulator: Emulator, deepDepth: number)
     };
   } finally {
     clients.destroy();
-    destroyTestPipeline(pipeline);
   }
 }
 

@@ -9,11 +9,11 @@ import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dyna
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ENDPOINT_ENV, INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, WorkerEnv, WorkerLogEvent } from '../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator/moto';
+import { WORKER_BUNDLE } from '../local/emulator/paths';
 import { DEFAULT_CONCURRENCY } from '../worker/config';
 import { copySource } from '../worker/copy';
-import { createTestPipeline, destroyTestPipeline, type TestPipeline } from '../__tests__/support/worker-fixtures';
-import { streamRecordBody } from '../__tests__/support/worker-records';
-import { benchClients, inLanes, type BenchClients } from './emulator-clients';
+import { rowPipeMessage } from '../local/standins/pipe-message';
+import { benchClients, createBenchResources, inLanes, type BenchClients, type BenchResources } from './emulator-clients';
 
 export interface ThroughputCase {
   readonly name: string;
@@ -40,7 +40,6 @@ export interface ThroughputFigures {
   readonly workerToBaseline: number;
 }
 
-const WORKER_BUNDLE = path.join(__dirname, '..', 'dist', 'worker', 'worker.js');
 /** Seeding requests at once: enough to keep moto busy, not so many that large puts pile up in memory. */
 const SEED_LANES = 8;
 const SEND_BATCH = 10;
@@ -53,7 +52,7 @@ const RUN_DEADLINE_MS = 10 * 60_000;
 export async function measureThroughput(emulator: Emulator, benchCase: ThroughputCase): Promise<ThroughputFigures> {
   await emulator.reset();
   const concurrency = DEFAULT_CONCURRENCY;
-  const pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+  const pipeline = await createBenchResources(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
   const clients = benchClients(emulator.endpoint, concurrency);
   try {
     const keys = Array.from({ length: benchCase.objects }, (_, index) => `bench/${benchCase.name}/object-${index}.bin`);
@@ -72,7 +71,6 @@ export async function measureThroughput(emulator: Emulator, benchCase: Throughpu
     };
   } finally {
     clients.destroy();
-    destroyTestPipeline(pipeline);
   }
 }
 
@@ -105,7 +103,7 @@ async function measureLimit(
 /** Writes PENDING rows `<prefix>-<n>` for the keys and sends the message the pipe would send for each. */
 async function submitRows(
   clients: BenchClients,
-  pipeline: TestPipeline,
+  pipeline: BenchResources,
   queueUrl: string,
   prefix: string,
   keys: readonly string[],
@@ -129,7 +127,7 @@ async function submitRows(
     const result = await clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: entries.map((row, index) => ({ Id: String(index), MessageBody: streamRecordBody(row) })),
+        Entries: entries.map((row, index) => ({ Id: String(index), MessageBody: rowPipeMessage(row) })),
       }),
     );
     if ((result.Failed ?? []).length > 0) throw new Error(`SendMessageBatch failed: ${JSON.stringify(result.Failed)}`);
@@ -137,7 +135,7 @@ async function submitRows(
   return rows.map((row) => row[ItemAttribute.id]);
 }
 
-async function measureWorker(clients: BenchClients, pipeline: TestPipeline, keys: readonly string[]): Promise<RateFigures> {
+async function measureWorker(clients: BenchClients, pipeline: BenchResources, keys: readonly string[]): Promise<RateFigures> {
   const ids = await submitRows(clients, pipeline, pipeline.queueUrl, 'worker', keys);
   const logDir = mkdtempSync(path.join(tmpdir(), 'bench-worker-'));
   const logPath = path.join(logDir, 'sqs_worker.logs');
@@ -215,7 +213,7 @@ function readAppended(file: string, offset: number): Buffer {
 }
 
 /** Reads the table back: every row the phase submitted must be FINISHED. */
-async function expectAllFinished(clients: BenchClients, pipeline: TestPipeline, ids: readonly string[]): Promise<void> {
+async function expectAllFinished(clients: BenchClients, pipeline: BenchResources, ids: readonly string[]): Promise<void> {
   const statuses = new Map<string, unknown>();
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -232,7 +230,7 @@ async function expectAllFinished(clients: BenchClients, pipeline: TestPipeline, 
  * uploaded again; then the conditional status write and a single delete. It has a queue of its own: the stopped
  * worker's last long poll is still open on the emulator and would take (and hide for 30 s) the first messages.
  */
-async function measureBaseline(clients: BenchClients, pipeline: TestPipeline, keys: readonly string[]): Promise<RateFigures> {
+async function measureBaseline(clients: BenchClients, pipeline: BenchResources, keys: readonly string[]): Promise<RateFigures> {
   const { QueueUrl: queueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'bench-baseline-queue' }));
   if (queueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
   const ids = await submitRows(clients, pipeline, queueUrl, 'baseline', keys);

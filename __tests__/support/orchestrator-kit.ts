@@ -6,10 +6,12 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LaunchDeferralKind, LaunchFailureKind } from '../../contracts';
 import { createClients } from '../../functions/orchestrator/clients';
+import { EMULATOR_SDK_CREDENTIALS } from '../../local/emulator/moto';
 import { loadConfig } from '../../functions/orchestrator/config';
 import { createHandler } from '../../functions/orchestrator/handler';
 import { createLogger } from '../../functions/orchestrator/logger';
 import type { LaunchMetrics } from '../../functions/orchestrator/metrics';
+import { orchestratorEnvironment } from './orchestrator-env';
 
 /**
  * One kit for the orchestrator's unit suites: a complete environment, mocked SQS/EC2/S3/SSM clients, a
@@ -28,30 +30,11 @@ export const SUBNET_ZONES: Readonly<Record<string, string>> = {
   [THIRD_SUBNET]: 'us-east-1b',
 };
 
-export const ENV: Readonly<Record<string, string>> = {
-  AWS_REGION: 'us-east-1',
-  AWS_LAMBDA_FUNCTION_NAME: 'rag-pipeline-dev-orchestrator',
-  SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/rag-pipeline-dev-work',
-  DYNAMODB_TABLE_NAME: 'rag-pipeline-dev-items',
-  EC2_TAG_KEY: 'Role',
-  EC2_TAG_VALUE: 'rag-worker',
-  EC2_AMI_ID: `resolve:ssm:${AMI_PARAMETER}`,
-  EC2_INSTANCE_TYPE: 't3.micro',
-  EC2_AUTOTERMINATE_MINUTES: '5',
-  EC2_SUBNET_ID: PREFERRED_SUBNET,
-  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
-  S3_BUCKET_NAME: 'rag-pipeline-dev-bucket',
-  EC2_KEY_NAME: '',
-  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
-  MAX_WORKERS: '1',
-  MESSAGES_PER_WORKER: '10',
-  EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
-  EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"dev"}',
-  WORKER_CODE_S3_KEY: 'worker/worker.js',
-  WORKER_CONCURRENCY: '4',
-  SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
-  SQS_MAX_RECEIVE_COUNT: '5',
-};
+/** The orchestrator's environment (orchestrator-env.ts) with the kit's image parameter and preferred subnet. */
+export const ENV: Readonly<Record<string, string>> = orchestratorEnvironment({
+  amiId: `resolve:ssm:${AMI_PARAMETER}`,
+  subnetId: PREFERRED_SUBNET,
+});
 
 /** Canonical's Ubuntu 24.04 amd64 image, as DescribeImages describes it. */
 export const UBUNTU_IMAGE: Image = {
@@ -129,7 +112,7 @@ export function orchestrator(overrides: Record<string, string | undefined> = {},
     launchesDeferred: (kind, count) => recorded.push({ metric: 'LaunchesDeferred', kind, count }),
   };
   const config = loadConfig({ ...ENV, ...overrides });
-  const clients = createClients({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const clients = createClients({ region: 'us-east-1', credentials: EMULATOR_SDK_CREDENTIALS });
   // Waits are recorded, not slept: a wake run's second look at an empty queue (functions/orchestrator/trigger.ts).
   const sleeps: number[] = [];
   const sleep = async (ms: number) => void sleeps.push(ms);

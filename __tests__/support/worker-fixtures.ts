@@ -1,91 +1,98 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX } from '../../contracts';
+import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX, OUTPUT_PREFIX } from '../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
-import { REPO_ROOT } from '../../local/emulator/paths';
-import { streamRecordBody } from './worker-records';
+import { WORKER_BUNDLE } from '../../local/emulator/paths';
+import { createStackResources, type StackResourceOptions, type StackResources } from '../../local/emulator/stack-resources';
+import { rowPipeMessage } from '../../local/standins/pipe-message';
+import type { WorkerConfig } from '../../worker/config';
+import { kitClients, type KitClients } from './clients';
 
-export interface TestPipeline {
+/** The stack's table, queues and bucket on the emulator (local/emulator/stack-resources.ts), with the kit's clients. */
+export interface TestPipeline extends StackResources {
   readonly endpoint: string;
-  readonly tableName: string;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-  readonly bucketName: string;
-  readonly s3: S3Client;
-  readonly sqs: SQSClient;
-  readonly documents: DynamoDBDocumentClient;
+  readonly clients: KitClients;
+  readonly s3: KitClients['s3'];
+  readonly sqs: KitClients['sqs'];
+  readonly documents: KitClients['documents'];
 }
 
-export interface PipelineOptions {
-  readonly visibilityTimeoutSeconds: number;
-  /** @default 5 */
-  readonly maxReceiveCount?: number;
-}
-
-/** Creates the table, the queue with its DLQ and redrive, and a versioned bucket, with the SDK directly. */
-export async function createTestPipeline(endpoint: string, options: PipelineOptions): Promise<TestPipeline> {
-  const clientConfig = {
-    endpoint,
-    region: EMULATOR_REGION,
-    credentials: {
-      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-    },
-  };
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
-  const sqs = new SQSClient(clientConfig);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
-  const tableName = 'worker-test-items';
-  const bucketName = 'worker-test-bucket';
-  await documents.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: ItemAttribute.id, AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'worker-test-dlq' }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
-  const { QueueUrl: queueUrl } = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'worker-test-queue',
-      Attributes: {
-        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: Attributes?.QueueArn,
-          maxReceiveCount: options.maxReceiveCount ?? 5,
-        }),
-      },
-    }),
-  );
-  await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucketName, VersioningConfiguration: { Status: 'Enabled' } }));
-  return { endpoint, tableName, queueUrl: queueUrl!, dlqUrl: dlqUrl!, bucketName, s3, sqs, documents };
+export async function createTestPipeline(endpoint: string, options: StackResourceOptions = {}): Promise<TestPipeline> {
+  const clients = kitClients(endpoint);
+  const resources = await createStackResources(clients, { baseName: 'worker-test', ...options });
+  return { ...resources, endpoint, clients, s3: clients.s3, sqs: clients.sqs, documents: clients.documents };
 }
 
 export function destroyTestPipeline(pipeline: TestPipeline | undefined): void {
-  pipeline?.s3.destroy();
-  pipeline?.sqs.destroy();
-  pipeline?.documents.destroy();
+  pipeline?.clients.destroy();
 }
 
 export function inputPath(pipeline: TestPipeline, rest: string): string {
   return `s3://${pipeline.bucketName}/${INPUT_PREFIX}${rest}`;
 }
 
+export async function putInput(
+  pipeline: TestPipeline,
+  rest: string,
+  body: string | Buffer,
+  extra: Partial<PutObjectCommandInput> = {},
+): Promise<void> {
+  await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucketName, Key: `${INPUT_PREFIX}${rest}`, Body: body, ...extra }));
+}
+
 /** Writes a PENDING row and sends the message the pipe would send for it. */
 export async function submitRow(pipeline: TestPipeline, id: string, s3Path: string): Promise<void> {
   const row = { [ItemAttribute.id]: id, [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: s3Path };
+  await putRowAndMessage(pipeline, row);
+}
+
+/** Writes `row` as it is and sends the message the pipe would send for it. */
+export async function putRowAndMessage(pipeline: TestPipeline, row: Record<string, unknown>): Promise<void> {
   await pipeline.documents.send(new PutCommand({ TableName: pipeline.tableName, Item: row }));
-  await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: streamRecordBody(row) }));
+  await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: rowPipeMessage(row) }));
+}
+
+export async function readRow(pipeline: TestPipeline, id: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await pipeline.documents.send(
+    new GetCommand({ TableName: pipeline.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+export async function readOutput(pipeline: TestPipeline, rest: string): Promise<Buffer> {
+  return readObject(pipeline, `${OUTPUT_PREFIX}${rest}`);
+}
+
+export async function readObject(pipeline: TestPipeline, key: string): Promise<Buffer> {
+  const { Body } = await pipeline.s3.send(new GetObjectCommand({ Bucket: pipeline.bucketName, Key: key }));
+  return Buffer.from(await Body!.transformToByteArray());
+}
+
+export const TEST_INSTANCE_ID = 'i-0123456789abcdef0';
+
+/** The worker's configuration for `pipeline`, as loadConfig would build it from {@link workerEnvironment}. */
+export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  return {
+    queueUrl: pipeline.queueUrl,
+    tableName: pipeline.tableName,
+    bucketName: pipeline.bucketName,
+    region: EMULATOR_REGION,
+    instanceId: TEST_INSTANCE_ID,
+    idleTimeoutMs: 2_000,
+    concurrency: 4,
+    visibilityTimeoutSeconds: pipeline.visibilityTimeoutSeconds,
+    maxReceiveCount: pipeline.maxReceiveCount,
+    multipartThresholdBytes: 5 * 1024 ** 3,
+    // An in-process worker logs through the test's logger; its log upload reads this (empty) file.
+    logPath: emptyLogFile(),
+    endpoint: pipeline.endpoint,
+    ...overrides,
+  };
 }
 
 /** The environment `node worker.js` gets on an instance, pointed at the emulator. */
@@ -99,10 +106,10 @@ export function workerEnvironment(
     bucketName: pipeline.bucketName,
     autoterminateMinutes: '5',
     concurrency: '4',
-    visibilityTimeoutSeconds: '30',
+    visibilityTimeoutSeconds: String(pipeline.visibilityTimeoutSeconds),
     multipartThresholdBytes: String(5 * 1024 ** 3),
-    maxReceiveCount: '5',
-    instanceId: 'i-0123456789abcdef0',
+    maxReceiveCount: String(pipeline.maxReceiveCount),
+    instanceId: TEST_INSTANCE_ID,
     region: EMULATOR_REGION,
     ...overrides,
   };
@@ -111,14 +118,7 @@ export function workerEnvironment(
   return env;
 }
 
-export const WORKER_BUNDLE = path.join(REPO_ROOT, 'dist', 'worker', 'worker.js');
-
-/** jest's globalSetup (build-bundles.js) has built dist/worker/worker.js; a suite never builds it itself. */
-export function ensureWorkerBundle(): void {
-  if (!existsSync(WORKER_BUNDLE)) throw new Error(`${WORKER_BUNDLE} is missing: run "npm run build" (npm test does).`);
-}
-
-/** A worker process started by a test; `stop` kills it (if still running) and waits for it. */
+/** A worker process started by a test; `kill` kills it (if still running) and waits for it. */
 export interface WorkerProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -148,13 +148,22 @@ export function temporaryLogPath(): string {
   return path.join(mkdtempSync(path.join(tmpdir(), 'worker-test-')), 'sqs_worker.logs');
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+function emptyLogFile(): string {
+  const logPath = temporaryLogPath();
+  writeFileSync(logPath, '');
+  return logPath;
+}
+
+/** The JSON lines of a worker log file; an absent file reads as none. */
+export function readLogEvents(logPath: string): Array<Record<string, unknown>> {
+  let text = '';
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return [];
   }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -1,15 +1,14 @@
 import { Readable } from 'node:stream';
-import { writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
 import type { WorkerClients } from '../../worker/clients';
 import type { WorkerConfig } from '../../worker/config';
 import { runWorker } from '../../worker/main';
-import { temporaryLogPath, type TestPipeline } from './worker-fixtures';
+import { emulatorClientConfig } from './clients';
+import { workerConfig, type TestPipeline } from './worker-fixtures';
 import { recordingLogger } from './worker-logger';
 
 /** The parts of a signed request a fault looks at. */
@@ -101,53 +100,25 @@ export const DYNAMODB_THROTTLED: CannedResponse = {
 export interface InProcessOptions {
   readonly s3?: readonly Fault[];
   readonly dynamodb?: readonly Fault[];
-  /** @default 30 */
-  readonly visibilityTimeoutSeconds?: number;
-  /** @default undefined — no last-receive rule */
-  readonly maxReceiveCount?: number;
-  /** @default 5 GiB */
-  readonly multipartThresholdBytes?: number;
+  /** @default the kit's worker configuration (worker-fixtures.ts workerConfig): idle after 2 s, the queue's settings */
+  readonly config?: Partial<WorkerConfig>;
 }
 
 /**
  * Runs the worker in-process against moto, its S3 and DynamoDB requests going through the faults, until it
- * stops on its own when idle (4 s). The caller destroys the returned clients.
+ * stops on its own when idle. Returns its exit code, its logged events and how often each fault was injected.
  */
 export async function runWorkerWithFaults(p: TestPipeline, options: InProcessOptions = {}) {
   const s3Faults = faultyHandler(options.s3 ?? []);
   const dynamodbFaults = faultyHandler(options.dynamodb ?? []);
-  const common = {
-    endpoint: p.endpoint,
-    region: EMULATOR_REGION,
-    credentials: {
-      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-    },
-    // As in worker/clients.ts: the standard retry mode with 5 attempts.
-    maxAttempts: 5,
-  };
+  // As in worker/clients.ts: the standard retry mode with 5 attempts.
+  const common = { ...emulatorClientConfig(p.endpoint), maxAttempts: 5 };
   const clients: WorkerClients = {
     s3: new S3Client({ ...common, forcePathStyle: true, requestHandler: s3Faults.handler }),
     sqs: new SQSClient(common),
     documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: dynamodbFaults.handler })),
   };
-  const logPath = temporaryLogPath();
-  writeFileSync(logPath, '');
-  const config: WorkerConfig = {
-    queueUrl: p.queueUrl,
-    tableName: p.tableName,
-    bucketName: p.bucketName,
-    region: EMULATOR_REGION,
-    instanceId: 'i-0123456789abcdef0',
-    idleTimeoutMs: 4_000,
-    concurrency: 4,
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
-    maxReceiveCount: options.maxReceiveCount,
-    multipartThresholdBytes: options.multipartThresholdBytes ?? 5 * 1024 ** 3,
-    logPath,
-    endpoint: p.endpoint,
-  };
+  const config = workerConfig(p, options.config);
   const { logger, events } = recordingLogger();
   try {
     const exitCode = await runWorker(config, clients, logger);

@@ -6,7 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { EMULATOR_CREDENTIALS } from './moto';
+import { EMULATOR_SDK_CREDENTIALS } from './moto';
 
 /** SDK clients for the emulator: its endpoint, fake credentials, path-style S3. */
 export interface EmulatorClients {
@@ -24,11 +24,7 @@ export function emulatorClients(endpoint: string, region: string): EmulatorClien
   const config = {
     endpoint,
     region,
-    credentials: {
-      accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-      secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-      sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-    },
+    credentials: EMULATOR_SDK_CREDENTIALS,
   };
   return {
     dynamodb: new DynamoDBClient(config),

@@ -20,6 +20,12 @@ export interface StartEmulatorOptions {
   readonly port?: number;
   /** @default false — moto's request log goes nowhere unless asked for */
   readonly verbose?: boolean;
+  /**
+   * @default false — true: moto ends when this Node process ends, however it ends (a watchdog shell reads a
+   * pipe from this process and stops moto when the pipe closes), and the running emulator does not keep this
+   * process alive. For an emulator shared by several test files that no single file stops.
+   */
+  readonly endWithProcess?: boolean;
 }
 
 /** Fake credentials for the emulator; moto accepts any. Never real ones. */
@@ -29,6 +35,12 @@ export const EMULATOR_CREDENTIALS = {
   AWS_SESSION_TOKEN: 'testing',
 } as const;
 export const EMULATOR_REGION = 'us-east-1';
+/** {@link EMULATOR_CREDENTIALS} in the shape an SDK client's `credentials` takes. */
+export const EMULATOR_SDK_CREDENTIALS = {
+  accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
+  secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+  sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
+} as const;
 
 const READY_TIMEOUT_MS = 30_000;
 const BIND_ATTEMPTS = 3;
@@ -46,7 +58,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(motoServer, port, options.verbose ?? false);
+      return await launch(motoServer, port, options.verbose ?? false, options.endWithProcess ?? false);
     } catch (error) {
       lastError = error;
       if (options.port !== undefined) break;
@@ -55,12 +67,24 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   throw lastError;
 }
 
-async function launch(motoServer: string, port: number, verbose: boolean): Promise<Emulator> {
+/**
+ * Runs moto and, beside it, a reader of this process's pipe on fd 3: end of file (this process exited, even
+ * by SIGKILL, or `stop` closed the pipe) stops moto. The shell exits with moto.
+ */
+const WATCHDOG =
+  'exec 3<&0; "$0" "$@" & moto=$!; (read -r _ <&3; kill "$moto" 2>/dev/null; sleep 10; kill -KILL "$moto" 2>/dev/null) & wait "$moto"';
+
+async function launch(motoServer: string, port: number, verbose: boolean, endWithProcess: boolean): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+  const motoArgs = ['-H', '127.0.0.1', '-p', String(port)];
+  const child = spawn(endWithProcess ? '/bin/sh' : motoServer, endWithProcess ? ['-c', WATCHDOG, motoServer, ...motoArgs] : motoArgs, {
     env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-    stdio: ['ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
+    stdio: [endWithProcess ? 'pipe' : 'ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
   });
+  if (endWithProcess) {
+    child.unref();
+    for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -71,7 +95,8 @@ async function launch(motoServer: string, port: number, verbose: boolean): Promi
     await waitUntilReady(endpoint, child);
     await configure(endpoint);
   } catch (error) {
-    child.kill('SIGKILL');
+    if (endWithProcess) child.stdin?.end();
+    else child.kill('SIGKILL');
     await exited;
     throw new Error(`moto did not start on port ${port}: ${(error as Error).message}\n${stderr}`);
   }
@@ -84,7 +109,10 @@ async function launch(motoServer: string, port: number, verbose: boolean): Promi
       await configure(endpoint);
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        if (endWithProcess) child.stdin?.end();
+        else child.kill('SIGTERM');
+      }
       await exited;
     },
   };

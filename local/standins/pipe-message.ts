@@ -1,5 +1,6 @@
 import type { AttributeValue, _Record as StreamSdkRecord } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValueJson, ImageJson, StreamRecordMessage } from '../../contracts';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { ItemAttribute, type AttributeValueJson, type ImageJson, type StreamRecordMessage } from '../../contracts';
 
 /**
  * Pure mapping from a DynamoDB Streams record, as the SDK returns it, to the SQS body an EventBridge
@@ -55,4 +56,34 @@ function toAttributeJson(value: AttributeValue): AttributeValueJson {
   if (value.L !== undefined) return { L: value.L.map(toAttributeJson) };
   if (value.$unknown !== undefined) throw new Error(`unknown DynamoDB attribute type "${value.$unknown[0]}" in a stream record`);
   return { ...value };
+}
+
+/**
+ * The SQS body the pipe sends for a write of `newImage` (and `oldImage` before it), without a table behind it:
+ * for suites and benches that fill the work queue themselves. The event ID is derived from the row's id and
+ * the event name, the sequence number and times are fixed.
+ */
+export function rowPipeMessage(
+  newImage: Record<string, unknown>,
+  eventName: 'INSERT' | 'MODIFY' = 'INSERT',
+  oldImage?: Record<string, unknown>,
+): string {
+  const id = newImage[ItemAttribute.id];
+  return JSON.stringify({
+    eventID: `event-${String(id)}-${eventName}`,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: {
+      ApproximateCreationDateTime: 1764000000,
+      Keys: marshall({ [ItemAttribute.id]: id }),
+      NewImage: marshall(newImage),
+      ...(oldImage === undefined ? {} : { OldImage: marshall(oldImage) }),
+      SequenceNumber: '4421584500000000017450439091',
+      SizeBytes: 120,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    eventSourceARN: `arn:aws:dynamodb:us-east-1:123456789012:table/items/stream/2026-11-25T00:00:00.000`,
+  });
 }

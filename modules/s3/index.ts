@@ -23,6 +23,9 @@ import {
 import { skipCheckov } from '../shared/checkov';
 import { policyDocument, type PolicyStatement } from '../shared/iam';
 
+/** Versioning keeps an overwritten or deleted input recoverable; the emulator's resource builder applies it too. */
+export const BUCKET_VERSIONING_STATUS = 'Enabled';
+
 export interface PipelineBucketProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`; the bucket name gets a unique suffix. */
   readonly baseName: string;
@@ -102,7 +105,7 @@ export class PipelineBucket extends Construct {
 
     const versioning = new S3BucketVersioningA(this, 'versioning', {
       bucket: bucket.id,
-      versioningConfiguration: { status: 'Enabled' },
+      versioningConfiguration: { status: BUCKET_VERSIONING_STATUS },
     });
     const encryption = new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       bucket: bucket.id,

@@ -1,22 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { BOOT_FAILURES_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator/moto';
+import { requireWorkerBundle, WORKER_BUNDLE } from '../../../local/emulator/paths';
 import { NODE_RUNTIME_ARCHIVE_PATH } from '../../../main';
 import { WORKER_SERVICE } from '../../../runtime/bootstrap/user-data-template';
 import { readQueueDepth } from '../../../runtime/queue-depth';
-import { BootstrapHarness, INSTANCE_ID } from '../../support/bootstrap-harness';
+import { BootstrapHarness, INSTANCE_ID } from '../../../local/standins/bootstrap-harness';
 import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
-import {
-  createTestPipeline,
-  destroyTestPipeline,
-  ensureWorkerBundle,
-  inputPath,
-  submitRow,
-  WORKER_BUNDLE,
-  type TestPipeline,
-} from '../../support/worker-fixtures';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { useEmulator } from '../../support/emulator';
+import { createTestPipeline, destroyTestPipeline, inputPath, putInput, readRow, submitRow, type TestPipeline } from '../../support/worker-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -31,15 +24,14 @@ jest.setTimeout(180_000);
 /** Long enough that a message visible again can only have been released, not expired. */
 const VISIBILITY_TIMEOUT_SECONDS = 300;
 
-let emulator: Emulator;
+const kit = useEmulator();
 let pipeline: TestPipeline | undefined;
 let proxy: HoldingProxy | undefined;
 let harness: BootstrapHarness;
 
-beforeAll(async () => {
-  ensureWorkerBundle();
+beforeAll(() => {
+  requireWorkerBundle();
   harness = new BootstrapHarness();
-  emulator = await startEmulator();
 });
 
 afterEach(async () => {
@@ -47,18 +39,16 @@ afterEach(async () => {
   proxy = undefined;
   destroyTestPipeline(pipeline);
   pipeline = undefined;
-  await emulator.reset();
 });
 
 afterAll(async () => {
   await harness?.dispose();
-  await emulator?.stop();
 });
 
 it('stopping the service during a copy releases the message and uploads the log before node exits; the unit reports success', async () => {
-  const p = (pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS }));
-  proxy = await startHoldingProxy(emulator.endpoint);
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}held/file.txt`, Body: 'contents' }));
+  const p = (pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS }));
+  proxy = await startHoldingProxy(kit.emulator.endpoint);
+  await putInput(p, 'held/file.txt', 'contents');
   await submitRow(p, 'held', inputPath(p, 'held/file.txt'));
   const run = harness.prepare('drain', {
     nodeArchive: NODE_RUNTIME_ARCHIVE_PATH,
@@ -92,8 +82,7 @@ it('stopping the service during a copy releases the message and uploads the log 
   // Released at once (not expired: the visibility timeout is 5 minutes), for another worker to take.
   expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
   expect(proxy.abandonedCopies()).toBe(1);
-  const row = await p.documents.send(new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: 'held' } }));
-  expect(row.Item?.[ItemAttribute.status]).toBe(ItemStatus.PENDING);
+  expect((await readRow(p, 'held'))?.[ItemAttribute.status]).toBe(ItemStatus.PENDING);
 
   const logs = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
   expect(logs.Contents?.map((object) => object.Key)).toEqual([expect.stringMatching(/-signal\.log$/)]);

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../../local/emulator/moto';
+import { stackResourceRequests } from '../../../local/emulator/stack-resources';
+import { readQueueDepth } from '../../../runtime/queue-depth';
 import { runInProcess, useOpsEmulator } from './ops-fixture';
 
 jest.setTimeout(60_000);
@@ -102,13 +103,7 @@ describe('submit', () => {
 
   it('reports what was and was not written when the rows cannot be written, and removes the orphan upload', async () => {
     const files = ['1.txt', '2.txt', '3.txt'].map((name) => localFile(name, name));
-    const dynamodb = new DynamoDBClient({
-      endpoint: ctx.emulator.endpoint,
-      region: EMULATOR_REGION,
-      credentials: { accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
-    });
-    await dynamodb.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
-    dynamodb.destroy();
+    await ctx.clients.documents.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
 
     const result = await cli('submit', '--concurrency', '1', ...files);
 
@@ -154,17 +149,8 @@ describe('status', () => {
 describe('status and retry --failed without a status index (PIPELINE_STATUS_INDEX=false)', () => {
   // A table as the stack makes it with the setting off: no GSI; the outputs file says so with an empty output.
   beforeEach(async () => {
-    const dynamodb = new DynamoDBClient({ endpoint: ctx.emulator.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
-    await dynamodb.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: ctx.resources.tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: ItemAttribute.id, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
-      }),
-    );
-    dynamodb.destroy();
+    await ctx.clients.documents.send(new DeleteTableCommand({ TableName: ctx.resources.tableName }));
+    await ctx.clients.documents.send(new CreateTableCommand(stackResourceRequests({ baseName: 'ops', statusIndex: false }).table));
     const outputs = JSON.parse(readFileSync(path.join(ctx.dir, 'outputs.json'), 'utf8'));
     outputs['rag-pipeline'].status_index_name = '';
     writeFileSync(path.join(ctx.dir, 'outputs.json'), JSON.stringify(outputs));
@@ -373,8 +359,7 @@ describe('events', () => {
   const itemEvent = (id: string, status: string, extra: Record<string, string>) =>
     JSON.stringify({ 'detail-type': 'Item Status Changed', source: 'rag-file-pipeline', time: '2026-11-27T13:38:24Z', detail: { schema_version: 1, id, status, ...extra } });
   const send = (body: string) => ctx.clients.sqs.send(new SendMessageCommand({ QueueUrl: ctx.resources.eventsQueueUrl, MessageBody: body }));
-  const visible = async () =>
-    Number((await ctx.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: ctx.resources.eventsQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+  const visible = async () => (await readQueueDepth(ctx.clients.sqs, ctx.resources.eventsQueueUrl)).visible;
 
   it('shows the outcome events oldest first and leaves them in the queue', async () => {
     await send(itemEvent('a', 'FINISHED', { output_path: 's3://b/data/output/a.txt' }));

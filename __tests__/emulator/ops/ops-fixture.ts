@@ -3,31 +3,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ItemAttribute, STATUS_INDEX_NAME } from '../../../contracts';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { StackOutput } from '../../../contracts/outputs';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, EMULATOR_SDK_CREDENTIALS, type Emulator } from '../../../local/emulator/moto';
+import { createStackResources, type StackResourceOptions } from '../../../local/emulator/stack-resources';
 import { createClients, destroyClients, type OpsClients } from '../../../ops/clients';
 import { runCli } from '../../../ops/program';
+import { kitClients } from '../../support/clients';
+import { useEmulator } from '../../support/emulator';
 
 /** Helpers for the ops CLI emulator suites (not a suite itself). */
 
 export const LAUNCHER = path.resolve(__dirname, '../../../bin/pipeline.js');
 
-const credentials = {
-  accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-  secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-  sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-};
-
 export function emulatorClients(endpoint: string): OpsClients {
-  return createClients({ endpoint, region: EMULATOR_REGION, credentials });
+  return createClients({ endpoint, region: EMULATOR_REGION, credentials: EMULATOR_SDK_CREDENTIALS });
 }
 
 export interface Resources {
   readonly tableName: string;
+  /** Empty when the table has no status index (PIPELINE_STATUS_INDEX=false), as the stack's output is. */
+  readonly statusIndexName: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly bucketName: string;
@@ -37,50 +33,30 @@ export interface Resources {
   readonly eventsQueueUrl: string;
 }
 
-/** The table with its status index, the work queue with its dead-letter queue, the bucket and the orchestrator's log group, as the stack makes them. */
-export async function createResources(endpoint: string, clients: OpsClients): Promise<Resources> {
-  const names = { tableName: 'ops-items', queue: 'ops-work', dlq: 'ops-work-dlq', bucketName: 'ops-bucket', logGroupName: '/aws/lambda/ops-orchestrator' };
-  const dynamodb = new DynamoDBClient({ endpoint, region: EMULATOR_REGION, credentials });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: names.tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: ItemAttribute.id, AttributeType: 'S' },
-        { AttributeName: ItemAttribute.status, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: ItemAttribute.id, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: STATUS_INDEX_NAME,
-          KeySchema: [{ AttributeName: ItemAttribute.status, KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  dynamodb.destroy();
-  const { QueueUrl: dlqUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: names.dlq }));
-  const { Attributes: dlqAttributes } = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const { QueueUrl: queueUrl } = await clients.sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.queue,
-      Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes?.QueueArn, maxReceiveCount: 5 }) },
-    }),
-  );
-  await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucketName }));
-  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: names.logGroupName }));
-  const { QueueUrl: eventsQueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ops-outcomes' }));
-  return {
-    eventsQueueUrl: eventsQueueUrl as string,
-    tableName: names.tableName,
-    queueUrl: queueUrl as string,
-    dlqUrl: dlqUrl as string,
-    bucketName: names.bucketName,
-    logGroupName: names.logGroupName,
-  };
+/**
+ * The stack's table (with its status index unless `options.statusIndex` is false), work queue with its
+ * dead-letter queue and bucket (local/emulator/stack-resources.ts), the orchestrator's log group and an
+ * outcome queue.
+ */
+export async function createResources(endpoint: string, clients: OpsClients, options: StackResourceOptions = {}): Promise<Resources> {
+  const logGroupName = '/aws/lambda/ops-orchestrator';
+  const sdk = kitClients(endpoint);
+  try {
+    const stack = await createStackResources(sdk, { baseName: 'ops', ...options });
+    await clients.logs.send(new CreateLogGroupCommand({ logGroupName }));
+    const { QueueUrl: eventsQueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ops-outcomes' }));
+    return {
+      eventsQueueUrl: eventsQueueUrl as string,
+      tableName: stack.tableName,
+      statusIndexName: stack.statusIndexName ?? '',
+      queueUrl: stack.queueUrl,
+      dlqUrl: stack.dlqUrl,
+      bucketName: stack.bucketName,
+      logGroupName,
+    };
+  } finally {
+    sdk.destroy();
+  }
 }
 
 /** The outputs file as `cdktf output --outputs-file` writes it. */
@@ -88,6 +64,7 @@ export function outputsFileText(resources: Resources): string {
   return JSON.stringify({
     'rag-pipeline': {
       [StackOutput.tableName]: resources.tableName,
+      [StackOutput.statusIndexName]: resources.statusIndexName,
       [StackOutput.queueUrl]: resources.queueUrl,
       [StackOutput.dlqUrl]: resources.dlqUrl,
       [StackOutput.bucketName]: resources.bucketName,
@@ -113,7 +90,7 @@ export async function runInProcess(args: readonly string[], options: { cwd: stri
     io: { out: (text) => (stdout += text), err: (text) => (stderr += text), interactive: false },
     env: {},
     cwd: options.cwd,
-    createClients: (clientOptions) => createClients({ ...clientOptions, credentials }),
+    createClients: (clientOptions) => createClients({ ...clientOptions, credentials: EMULATOR_SDK_CREDENTIALS }),
     newId: options.newId,
   });
   return { code, stdout, stderr };
@@ -153,22 +130,21 @@ export interface OpsEmulatorContext {
 }
 
 /**
- * One emulator per test file; before each test a reset, fresh resources and a fresh working directory
- * with the outputs file named `outputsFile`; everything stopped and removed afterwards.
+ * The jest worker's emulator (support/emulator.ts); before each test a reset, fresh resources and a fresh
+ * working directory with the outputs file named `outputsFile`; everything removed afterwards.
  */
-export function useOpsEmulator(outputsFile: string): OpsEmulatorContext {
+export function useOpsEmulator(outputsFile: string, options: StackResourceOptions = {}): OpsEmulatorContext {
+  const kit = useEmulator();
   const context = {} as OpsEmulatorContext;
-  beforeAll(async () => {
-    context.emulator = await startEmulator();
-    context.clients = emulatorClients(context.emulator.endpoint);
+  beforeAll(() => {
+    context.emulator = kit.emulator;
+    context.clients = emulatorClients(kit.emulator.endpoint);
   });
-  afterAll(async () => {
+  afterAll(() => {
     if (context.clients) destroyClients(context.clients);
-    await context.emulator?.stop();
   });
   beforeEach(async () => {
-    await context.emulator.reset();
-    context.resources = await createResources(context.emulator.endpoint, context.clients);
+    context.resources = await createResources(context.emulator.endpoint, context.clients, options);
     context.dir = mkdtempSync(path.join(tmpdir(), 'ops-cli-'));
     writeFileSync(path.join(context.dir, outputsFile), outputsFileText(context.resources));
   });

@@ -11,12 +11,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { EMULATOR_REGION, EMULATOR_SDK_CREDENTIALS } from '../../../local/emulator/moto';
 import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
 import { loadConfig } from '../../../functions/orchestrator/config';
 import { createHandler } from '../../../functions/orchestrator/handler';
 import { createLogger } from '../../../functions/orchestrator/logger';
 import { renderUserData } from '../../../runtime/bootstrap/user-data';
+import { useEmulator } from '../../support/emulator';
+import { orchestratorEnvironment, type OrchestratorSettings } from '../../support/orchestrator-env';
 
 /**
  * The orchestrator against moto on 127.0.0.1: the queue, bucket, network and instance profile are made with
@@ -27,11 +29,6 @@ import { renderUserData } from '../../../runtime/bootstrap/user-data';
  * (owner 099720109477, x86_64, /dev/sda1, a 15 GiB root snapshot): the launch-time image check passes on it.
  */
 
-const credentials = {
-  accessKeyId: EMULATOR_CREDENTIALS.AWS_ACCESS_KEY_ID,
-  secretAccessKey: EMULATOR_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-  sessionToken: EMULATOR_CREDENTIALS.AWS_SESSION_TOKEN,
-};
 /** moto's Canonical Ubuntu xenial image; ami-03cf127a is one of its Windows images. */
 const AMI = 'ami-785db401';
 const WINDOWS_AMI = 'ami-03cf127a';
@@ -43,20 +40,11 @@ const BUCKET = 'rag-pipeline-test-bucket';
 // Each test resets moto and builds a small network; under a loaded machine that can take several seconds.
 jest.setTimeout(30_000);
 
-let emulator: Emulator;
+const kit = useEmulator();
 let clients: OrchestratorClients;
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-  clients = createClients({ region: EMULATOR_REGION, endpoint: emulator.endpoint, credentials });
-}, 60_000);
-
-afterAll(async () => {
-  await emulator?.stop();
-});
-
-beforeEach(async () => {
-  await emulator.reset();
+beforeAll(() => {
+  clients = createClients({ region: EMULATOR_REGION, endpoint: kit.emulator.endpoint, credentials: EMULATOR_SDK_CREDENTIALS });
 });
 
 interface Pipeline {
@@ -87,11 +75,11 @@ const EC2_TRUST_POLICY = JSON.stringify({
 
 /** One IAM query API call; moto reads the service from the credential scope and checks no signature. */
 async function iam(params: Record<string, string>): Promise<void> {
-  const response = await fetch(emulator.endpoint, {
+  const response = await fetch(kit.emulator.endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260101/${EMULATOR_REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${EMULATOR_SDK_CREDENTIALS.accessKeyId}/20260101/${EMULATOR_REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
     },
     body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
   });
@@ -110,31 +98,24 @@ async function enqueue(queueUrl: string, count: number): Promise<void> {
   }
 }
 
-function orchestrator(pipeline: Pipeline, overrides: Record<string, string> = {}) {
-  const env = {
-    AWS_REGION: EMULATOR_REGION,
-    AWS_LAMBDA_FUNCTION_NAME: 'rag-pipeline-test-orchestrator',
-    SQS_QUEUE_URL: pipeline.queueUrl,
-    DYNAMODB_TABLE_NAME: 'rag-pipeline-test-items',
-    EC2_TAG_KEY: 'Role',
-    EC2_TAG_VALUE: 'rag-worker',
-    EC2_AMI_ID: AMI,
-    EC2_INSTANCE_TYPE: 't3.micro',
-    EC2_AUTOTERMINATE_MINUTES: '5',
-    EC2_SUBNET_ID: pipeline.subnetId,
-    EC2_SECURITY_GROUP_ID: pipeline.securityGroupId,
-    S3_BUCKET_NAME: BUCKET,
-    EC2_KEY_NAME: '',
-    EC2_INSTANCE_PROFILE_NAME: PROFILE,
-    MAX_WORKERS: '1',
-    MESSAGES_PER_WORKER: '10',
-    EC2_WORKER_NAME: 'rag-pipeline-test-worker',
-    EC2_WORKER_TAGS: '{"project":"rag-pipeline","environment":"test"}',
-    WORKER_CODE_S3_KEY: 'worker/worker.js',
-    WORKER_CONCURRENCY: '4',
-    SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
-    ...overrides,
-  };
+function orchestrator(pipeline: Pipeline, settings: OrchestratorSettings = {}) {
+  const env = orchestratorEnvironment(
+    {
+      queueUrl: pipeline.queueUrl,
+      tableName: 'rag-pipeline-test-items',
+      amiId: AMI,
+      subnetId: pipeline.subnetId,
+      securityGroupId: pipeline.securityGroupId,
+      bucketName: BUCKET,
+      instanceProfileName: PROFILE,
+      workerName: 'rag-pipeline-test-worker',
+      workerTags: '{"project":"rag-pipeline","environment":"test"}',
+      // Unset, as before the kit: the user data then carries no last-receive rule.
+      maxReceiveCount: undefined,
+      ...settings,
+    },
+    { region: EMULATOR_REGION, functionName: 'rag-pipeline-test-orchestrator' },
+  );
   const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
   const metrics = { launchFailed: () => undefined, launchesDeferred: () => undefined };
   return createHandler({ config: loadConfig(env), clients, logger: createLogger(silent), metrics });
@@ -238,7 +219,7 @@ describe('orchestrator against the emulator', () => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 25);
 
-    const summary = await orchestrator(pipeline, { MAX_WORKERS: '3' })(scheduledEvent());
+    const summary = await orchestrator(pipeline, { maxWorkers: '3' })(scheduledEvent());
 
     expect(summary).toMatchObject({ visibleMessages: 25, targetWorkers: 3, launchRequested: 3 });
     expect(summary.launchedInstanceIds).toHaveLength(3);
@@ -278,7 +259,7 @@ describe('orchestrator against the emulator', () => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 3);
 
-    const summary = await orchestrator(pipeline, { EC2_AMI_ID: WINDOWS_AMI })(scheduledEvent());
+    const summary = await orchestrator(pipeline, { amiId: WINDOWS_AMI })(scheduledEvent());
 
     expect(summary.failures).toEqual([
       expect.objectContaining({ kind: 'unsupported-image', message: expect.stringContaining('it is a Windows image') }),

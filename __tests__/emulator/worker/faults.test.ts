@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX } from '../../../contracts';
-import { startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { ItemAttribute, ItemStatus } from '../../../contracts';
 import { readQueueDepth } from '../../../runtime/queue-depth';
-import { createTestPipeline, destroyTestPipeline, inputPath, submitRow, type TestPipeline } from '../../support/worker-fixtures';
+import { useEmulator } from '../../support/emulator';
+import {
+  createTestPipeline,
+  destroyTestPipeline,
+  inputPath,
+  putInput,
+  readOutput,
+  readRow,
+  submitRow,
+  type TestPipeline,
+} from '../../support/worker-fixtures';
 import {
   DYNAMODB_THROTTLED,
   isCompleteMultipartUpload,
@@ -17,43 +24,22 @@ import {
 
 jest.setTimeout(120_000);
 
-let emulator: Emulator;
+const kit = useEmulator();
 let pipeline: TestPipeline | undefined;
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterEach(async () => {
+afterEach(() => {
   destroyTestPipeline(pipeline);
   pipeline = undefined;
-  await emulator.reset();
-});
-
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 async function prepareRow(p: TestPipeline, id: string, body: string | Buffer = `contents of ${id}`) {
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: `${INPUT_PREFIX}${id}.txt`, Body: body }));
+  await putInput(p, `${id}.txt`, body);
   await submitRow(p, id, inputPath(p, `${id}.txt`));
-}
-
-async function readRow(p: TestPipeline, id: string) {
-  const { Item } = await p.documents.send(
-    new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }),
-  );
-  return Item;
-}
-
-async function readOutput(p: TestPipeline, rest: string): Promise<Buffer> {
-  const { Body } = await p.s3.send(new GetObjectCommand({ Bucket: p.bucketName, Key: `${OUTPUT_PREFIX}${rest}` }));
-  return Buffer.from(await Body!.transformToByteArray());
 }
 
 describe('worker under injected faults (emulator)', () => {
   it('an S3 copy that fails transiently is retried by the SDK and the row ends FINISHED', async () => {
-    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+    pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 30 });
     await prepareRow(pipeline, 'slow-1');
 
     const { exitCode, events, s3Injected } = await runWorkerWithFaults(pipeline, {
@@ -68,13 +54,11 @@ describe('worker under injected faults (emulator)', () => {
   });
 
   it('an S3 copy that outlasts the SDK retries is left for redelivery, then succeeds on the next receive', async () => {
-    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 2 });
+    pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 2 });
     await prepareRow(pipeline, 'slow-2');
 
     const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCopyObject, times: 5, response: S3_SLOW_DOWN }],
-      visibilityTimeoutSeconds: 2,
-      maxReceiveCount: 5,
     });
 
     expect(s3Injected).toEqual([5]);
@@ -84,14 +68,12 @@ describe('worker under injected faults (emulator)', () => {
   });
 
   it('on the last allowed receive a transient failure is recorded as FAILED with the last error, and no message reaches the DLQ', async () => {
-    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 });
+    pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 });
     await prepareRow(pipeline, 'hopeless');
 
     // Every attempt of both receives answers SlowDown: 5 SDK attempts per receive.
     const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCopyObject, times: 100, response: S3_SLOW_DOWN }],
-      visibilityTimeoutSeconds: 2,
-      maxReceiveCount: 2,
     });
 
     expect(s3Injected).toEqual([10]);
@@ -106,14 +88,14 @@ describe('worker under injected faults (emulator)', () => {
   });
 
   it('a CompleteMultipartUpload whose success was lost (NoSuchUpload on the answer) is recognised as done by its destination', async () => {
-    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+    pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 30 });
     const body = randomBytes(12 * 1024 * 1024);
     await prepareRow(pipeline, 'completed', body);
 
     // moto completes the upload; the worker is told NoSuchUpload, as S3 answers a retry of a completed upload.
     const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCompleteMultipartUpload, times: 1, passThrough: true, response: S3_NO_SUCH_UPLOAD }],
-      multipartThresholdBytes: 5 * 1024 * 1024,
+      config: { multipartThresholdBytes: 5 * 1024 * 1024 },
     });
 
     expect(s3Injected).toEqual([1]);
@@ -124,7 +106,7 @@ describe('worker under injected faults (emulator)', () => {
   });
 
   it('DynamoDB throttling on the status write is retried and the row ends FINISHED once', async () => {
-    pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds: 30 });
+    pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 30 });
     await prepareRow(pipeline, 'throttled');
 
     const { events, dynamodbInjected } = await runWorkerWithFaults(pipeline, {

@@ -1,49 +1,55 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ENDPOINT_ENV, ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX, INPUT_PREFIX } from '../../../contracts';
-import { startEmulator, type Emulator } from '../../../local/emulator/moto';
+import { ENDPOINT_ENV, ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX } from '../../../contracts';
+import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
+import { requireWorkerBundle } from '../../../local/emulator/paths';
+import { rowPipeMessage } from '../../../local/standins/pipe-message';
 import { readQueueDepth } from '../../../runtime/queue-depth';
+import { useEmulator } from '../../support/emulator';
+import { eventually } from '../../support/eventually';
 import {
   createTestPipeline,
   destroyTestPipeline,
-  ensureWorkerBundle,
-  eventually,
   inputPath,
+  putInput,
+  putRowAndMessage,
+  readLogEvents,
+  readObject,
+  readOutput,
+  readRow,
   startWorker,
   submitRow,
   temporaryLogPath,
+  TEST_INSTANCE_ID,
   workerEnvironment,
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
-import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
-import { streamRecordBody } from '../../support/worker-records';
+import { runWorkerWithFaults } from '../../support/worker-in-process';
 
 jest.setTimeout(120_000);
 
-/** 0.05 min = 3 s: the worker drains the queue, then stops on its own and uploads its log. */
+/**
+ * The worker against moto. What the copy does to objects, rows and messages runs the worker in this process
+ * (worker-in-process.ts: runWorker with real SDK clients, stopping when idle); what only a process shows
+ * (its exit code, its signal handling, its own log file and its upload, a SIGKILL) starts `node worker.js`.
+ * Path validation of bad rows is the corpus's (unit/worker/bad-input-corpus.test.ts); here they run once,
+ * together, to show the outcome reaches the table and the queue.
+ */
+
+/** 0.05 min = 3 s: the worker process drains the queue, then stops on its own and uploads its log. */
 const SHORT_IDLE_MINUTES = '0.05';
 const EXIT_DEADLINE_MS = 60_000;
-const INSTANCE_ID = 'i-0123456789abcdef0';
+const MIB = 1024 * 1024;
 
-let emulator: Emulator;
+const kit = useEmulator();
 let pipeline: TestPipeline | undefined;
 const workers: WorkerProcess[] = [];
 let proxy: HoldingProxy | undefined;
 
-beforeAll(async () => {
-  [emulator] = await Promise.all([startEmulator(), ensureWorkerBundle()]);
-});
+beforeAll(() => requireWorkerBundle());
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((worker) => worker.kill()));
@@ -51,26 +57,21 @@ afterEach(async () => {
   proxy = undefined;
   destroyTestPipeline(pipeline);
   pipeline = undefined;
-  await emulator.reset();
-});
-
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 async function setUp(visibilityTimeoutSeconds = 30, maxReceiveCount = 5): Promise<TestPipeline> {
-  pipeline = await createTestPipeline(emulator.endpoint, { visibilityTimeoutSeconds, maxReceiveCount });
+  pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds, maxReceiveCount });
   return pipeline;
 }
 
 function launch(p: TestPipeline, overrides: Parameters<typeof workerEnvironment>[1]): WorkerProcess {
-  const worker = startWorker(workerEnvironment(p, { instanceId: INSTANCE_ID, ...overrides }));
+  const worker = startWorker(workerEnvironment(p, overrides));
   workers.push(worker);
   return worker;
 }
 
-/** Runs a worker until it stops on its own after the short idle period; returns its exit code and log lines. */
-async function runUntilIdle(p: TestPipeline, overrides: Partial<Parameters<typeof workerEnvironment>[1]> = {}) {
+/** Runs a worker process until it stops on its own after the short idle period; returns its exit and log lines. */
+async function runProcessUntilIdle(p: TestPipeline, overrides: Partial<Parameters<typeof workerEnvironment>[1]> = {}) {
   const logPath = temporaryLogPath();
   const worker = launch(p, { autoterminateMinutes: SHORT_IDLE_MINUTES, logPath, ...overrides });
   let deadline: NodeJS.Timeout | undefined;
@@ -80,55 +81,14 @@ async function runUntilIdle(p: TestPipeline, overrides: Partial<Parameters<typeo
       deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS);
     }),
   ]).finally(() => clearTimeout(deadline));
-  return { exit, events: readEvents(logPath), logPath };
+  return { exit, events: readLogEvents(logPath), logPath };
 }
 
-function readEvents(logPath: string): Array<Record<string, unknown>> {
-  return readFileSync(logPath, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-async function putInput(
-  p: TestPipeline,
-  rest: string,
-  body: Buffer,
-  contentType = 'text/plain',
-  metadata: Record<string, string> = {},
-  extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {},
-) {
-  await p.s3.send(
-    new PutObjectCommand({
-      Bucket: p.bucketName,
-      Key: `${INPUT_PREFIX}${rest}`,
-      Body: body,
-      ContentType: contentType,
-      Metadata: metadata,
-      ...extra,
-    }),
-  );
-}
-
-async function readRow(p: TestPipeline, id: string) {
-  const { Item } = await p.documents.send(
-    new GetCommand({ TableName: p.tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }),
-  );
-  return Item;
-}
-
-async function readObject(p: TestPipeline, key: string): Promise<Buffer> {
-  const { Body } = await p.s3.send(new GetObjectCommand({ Bucket: p.bucketName, Key: key }));
-  return Buffer.from(await Body!.transformToByteArray());
-}
-
-function queueCounts(p: TestPipeline, queueUrl: string) {
-  return readQueueDepth(p.sqs, queueUrl);
-}
-
+const logged = (logPath: string, event: string) => () => readLogEvents(logPath).some((line) => line.event === event);
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+const named = (events: Array<Record<string, unknown>>, name: string) => events.filter((event) => event.event === name);
 
-describe('worker process against the emulator', () => {
+describe('worker in this process against the emulator', () => {
   it('copies PENDING rows byte for byte, keeps content type and metadata, records FINISHED and empties the queue', async () => {
     // Prepare: keys that break naive CopySource encoding.
     const p = await setUp();
@@ -144,120 +104,96 @@ describe('worker process against the emulator', () => {
     for (const [index, rest] of rests.entries()) {
       const body = randomBytes(1024 + index);
       bodies.set(rest, body);
-      await putInput(p, rest, body, 'application/x-test', { origin: `case-${index}` });
+      await putInput(p, rest, body, { ContentType: 'application/x-test', Metadata: { origin: `case-${index}` } });
       await submitRow(p, `item-${index}`, inputPath(p, rest));
     }
 
     // Act
-    const { exit, events } = await runUntilIdle(p);
+    const { exitCode, events } = await runWorkerWithFaults(p);
 
     // Assess
-    expect(exit.code).toBe(0);
+    expect(exitCode).toBe(0);
     for (const [index, rest] of rests.entries()) {
       const row = await readRow(p, `item-${index}`);
       expect(row).toMatchObject({
         [ItemAttribute.status]: ItemStatus.FINISHED,
         [ItemAttribute.outputPath]: `s3://${p.bucketName}/${OUTPUT_PREFIX}${rest}`,
-        [ItemAttribute.workerInstanceId]: INSTANCE_ID,
+        [ItemAttribute.workerInstanceId]: TEST_INSTANCE_ID,
       });
       expect(Number.isNaN(Date.parse(String(row?.[ItemAttribute.finishedAt])))).toBe(false);
-      const outputKey = `${OUTPUT_PREFIX}${rest}`;
-      expect(sha256(await readObject(p, outputKey))).toBe(sha256(bodies.get(rest)!));
-      const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: outputKey }));
+      expect(sha256(await readOutput(p, rest))).toBe(sha256(bodies.get(rest)!));
+      const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: `${OUTPUT_PREFIX}${rest}` }));
       expect(head.ContentType).toBe('application/x-test');
       expect(head.Metadata).toEqual({ origin: `case-${index}` });
     }
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(rests.length);
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(named(events, 'item_finished')).toHaveLength(rests.length);
   });
 
-  it.each([
-    {
-      case: 'outside data/input/',
-      path: (p: TestPipeline) => `s3://${p.bucketName}/data/other/file.txt`,
-      reason: /must be under/,
-    },
-    { case: 'another bucket', path: () => 's3://someone-elses-bucket/data/input/file.txt', reason: /must be in bucket/ },
-    {
-      case: 'a missing object',
-      path: (p: TestPipeline) => inputPath(p, 'missing/file.txt'),
-      reason: /source object does not exist/,
-    },
-    { case: 'a ".." segment', path: (p: TestPipeline) => inputPath(p, 'a/../../secret.txt'), reason: /"\.\." segment/ },
-    { case: 'a non-S3 URL', path: () => 'https://example.com/data/input/file.txt', reason: /must start with s3:\/\// },
-  ])('records FAILED with a reason and deletes the message for $case', async ({ path, reason }) => {
+  it('records FAILED with its reason for each bad row, deletes every message and sends none to the DLQ', async () => {
     const p = await setUp();
-    await submitRow(p, 'bad-row', path(p));
+    const cases = [
+      { id: 'outside-input', attributes: { [ItemAttribute.s3Path]: `s3://${p.bucketName}/data/other/file.txt` }, reason: /must be under/ },
+      { id: 'other-bucket', attributes: { [ItemAttribute.s3Path]: 's3://someone-elses-bucket/data/input/file.txt' }, reason: /must be in bucket/ },
+      { id: 'missing-object', attributes: { [ItemAttribute.s3Path]: inputPath(p, 'missing/file.txt') }, reason: /source object does not exist/ },
+      { id: 'dot-dot', attributes: { [ItemAttribute.s3Path]: inputPath(p, 'a/../../secret.txt') }, reason: /"\.\." segment/ },
+      { id: 'not-s3', attributes: { [ItemAttribute.s3Path]: 'https://example.com/data/input/file.txt' }, reason: /must start with s3:\/\// },
+      { id: 'no-path', attributes: {}, reason: /^s3_path is missing$/ },
+      { id: 'numeric-path', attributes: { [ItemAttribute.s3Path]: 42 }, reason: /^s3_path must be a string, got number$/ },
+      // The write pinned by type: a list where a string belongs.
+      { id: 'list-path', attributes: { [ItemAttribute.s3Path]: ['s3://x/data/input/a'] }, reason: /^s3_path must be a string, got object$/ },
+    ];
+    for (const { id, attributes } of cases) {
+      await putRowAndMessage(p, { [ItemAttribute.id]: id, [ItemAttribute.status]: ItemStatus.PENDING, ...attributes });
+    }
 
-    const { exit, events } = await runUntilIdle(p);
+    const { exitCode, events } = await runWorkerWithFaults(p);
 
-    expect(exit.code).toBe(0);
-    const row = await readRow(p, 'bad-row');
-    expect(row?.[ItemAttribute.status]).toBe(ItemStatus.FAILED);
-    expect(row?.[ItemAttribute.failureReason]).toMatch(reason);
-    expect(row?.[ItemAttribute.workerInstanceId]).toBe(INSTANCE_ID);
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-    expect(await queueCounts(p, p.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
-    expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', item_id: 'bad-row' }));
-  });
-
-  it.each([
-    { case: 'no s3_path', attributes: {}, reason: 's3_path is missing' },
-    { case: 'a numeric s3_path', attributes: { [ItemAttribute.s3Path]: 42 }, reason: 's3_path must be a string, got number' },
-    {
-      case: 'a list as s3_path (the write pinned by type)',
-      attributes: { [ItemAttribute.s3Path]: ['s3://x/data/input/a'] },
-      reason: 's3_path must be a string, got object',
-    },
-  ])('records FAILED when the row has $case', async ({ attributes, reason }) => {
-    const p = await setUp();
-    const row = { [ItemAttribute.id]: 'no-path', [ItemAttribute.status]: ItemStatus.PENDING, ...attributes };
-    await p.documents.send(new PutCommand({ TableName: p.tableName, Item: row }));
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
-
-    await runUntilIdle(p);
-
-    expect(await readRow(p, 'no-path')).toMatchObject({
-      [ItemAttribute.status]: ItemStatus.FAILED,
-      [ItemAttribute.failureReason]: reason,
-    });
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(exitCode).toBe(0);
+    for (const { id, reason } of cases) {
+      const row = await readRow(p, id);
+      expect({ id, status: row?.[ItemAttribute.status], worker: row?.[ItemAttribute.workerInstanceId] }).toEqual({
+        id,
+        status: ItemStatus.FAILED,
+        worker: TEST_INSTANCE_ID,
+      });
+      expect({ id, reason: row?.[ItemAttribute.failureReason] }).toEqual({ id, reason: expect.stringMatching(reason) });
+      expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', item_id: id }));
+    }
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await readQueueDepth(p.sqs, p.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('neither copies twice nor turns a FINISHED row back when the message comes again', async () => {
     const p = await setUp();
-    await putInput(p, 'dup/file.txt', Buffer.from('once'));
+    await putInput(p, 'dup/file.txt', 'once');
     await submitRow(p, 'dup', inputPath(p, 'dup/file.txt'));
-    await runUntilIdle(p);
+    await runWorkerWithFaults(p);
     const finished = await readRow(p, 'dup');
     expect(finished?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
 
     // The pipe delivers at least once: the same record again.
-    const row = {
-      [ItemAttribute.id]: 'dup',
-      [ItemAttribute.status]: ItemStatus.PENDING,
-      [ItemAttribute.s3Path]: inputPath(p, 'dup/file.txt'),
-    };
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
-    const { events } = await runUntilIdle(p);
+    const row = { [ItemAttribute.id]: 'dup', [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: inputPath(p, 'dup/file.txt') };
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
+    const { events } = await runWorkerWithFaults(p);
 
     expect(await readRow(p, 'dup')).toEqual(finished);
     const versions = await p.s3.send(new ListObjectVersionsCommand({ Bucket: p.bucketName, Prefix: `${OUTPUT_PREFIX}dup/` }));
     expect(versions.Versions).toHaveLength(1);
     expect(events).toContainEqual(expect.objectContaining({ event: 'item_skipped', item_id: 'dup', reason: 'already FINISHED' }));
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('copies a 12 MiB object in parts above a 5 MiB threshold into an identical object', async () => {
     const p = await setUp();
-    const body = randomBytes(12 * 1024 * 1024);
-    await putInput(p, 'big/object.bin', body, 'application/octet-stream', { size: 'large' });
+    const body = randomBytes(12 * MIB);
+    await putInput(p, 'big/object.bin', body, { ContentType: 'application/octet-stream', Metadata: { size: 'large' } });
     await submitRow(p, 'big', inputPath(p, 'big/object.bin'));
 
-    const { events } = await runUntilIdle(p, { multipartThresholdBytes: String(5 * 1024 * 1024) });
+    const { events } = await runWorkerWithFaults(p, { config: { multipartThresholdBytes: 5 * MIB } });
 
     expect(await readRow(p, 'big')).toMatchObject({ [ItemAttribute.status]: ItemStatus.FINISHED });
-    const output = await readObject(p, `${OUTPUT_PREFIX}big/object.bin`);
+    const output = await readOutput(p, 'big/object.bin');
     expect(output.length).toBe(body.length);
     expect(sha256(output)).toBe(sha256(body));
     const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: `${OUTPUT_PREFIX}big/object.bin` }));
@@ -271,14 +207,14 @@ describe('worker process against the emulator', () => {
     // moto accepts any key ARN for SSE-KMS and reports it back; it does not encrypt.
     const key = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     const protectedInput = { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: key, Tagging: 'team=data%20science&tier=1' };
-    await putInput(p, 'kms/small.txt', randomBytes(1024), 'text/plain', {}, protectedInput);
-    await putInput(p, 'kms/large.bin', randomBytes(12 * 1024 * 1024), 'application/octet-stream', {}, protectedInput);
+    await putInput(p, 'kms/small.txt', randomBytes(1024), { ContentType: 'text/plain', ...protectedInput });
+    await putInput(p, 'kms/large.bin', randomBytes(12 * MIB), { ContentType: 'application/octet-stream', ...protectedInput });
     await submitRow(p, 'kms-small', inputPath(p, 'kms/small.txt'));
     await submitRow(p, 'kms-large', inputPath(p, 'kms/large.bin'));
 
-    const { events } = await runUntilIdle(p, { multipartThresholdBytes: String(5 * 1024 * 1024) });
+    const { events } = await runWorkerWithFaults(p, { config: { multipartThresholdBytes: 5 * MIB } });
 
-    expect(events.filter((event) => event.event === 'item_finished').map((event) => event.multipart).sort()).toEqual([false, true]);
+    expect(named(events, 'item_finished').map((event) => event.multipart).sort()).toEqual([false, true]);
     for (const rest of ['kms/small.txt', 'kms/large.bin']) {
       const outputKey = `${OUTPUT_PREFIX}${rest}`;
       const head = await p.s3.send(new HeadObjectCommand({ Bucket: p.bucketName, Key: outputKey }));
@@ -296,11 +232,10 @@ describe('worker process against the emulator', () => {
 
   it('leaves a body that does not parse for the redrive: it ends in the DLQ, logged with its message ID', async () => {
     const p = await setUp(2, 2);
-    const { MessageId } = await p.sqs.send(
-      new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }),
-    );
+    const { MessageId } = await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }));
 
-    const { events } = await runUntilIdle(p, { visibilityTimeoutSeconds: '2', autoterminateMinutes: '0.15' });
+    // Idle for 9 s: long enough for the second receive after the 2 s visibility timeout.
+    const { events } = await runWorkerWithFaults(p, { config: { idleTimeoutMs: 9_000 } });
 
     expect(events).toContainEqual(expect.objectContaining({ event: 'message_unparseable', message_id: MessageId }));
     const dead = await eventually(
@@ -314,16 +249,60 @@ describe('worker process against the emulator', () => {
     expect(dead.MessageId).toBe(MessageId);
   });
 
+  it('two workers finishing the same row: FINISHED once, the output intact, both messages deleted', async () => {
+    const p = await setUp();
+    const body = randomBytes(2 * MIB);
+    await putInput(p, 'race/file.bin', body);
+    await submitRow(p, 'race', inputPath(p, 'race/file.bin'));
+    const row = { [ItemAttribute.id]: 'race', [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin') };
+    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
+    const ids = ['i-00000000000000001', 'i-00000000000000002'];
+
+    const runs = await Promise.all(ids.map((instanceId) => runWorkerWithFaults(p, { config: { instanceId } })));
+
+    const finishedBy = ids.filter((_, index) => named(runs[index].events, 'item_finished').length > 0);
+    expect(runs.flatMap((run) => named(run.events, 'item_finished'))).toHaveLength(1);
+    const stored = await readRow(p, 'race');
+    expect(stored?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+    expect(stored?.[ItemAttribute.workerInstanceId]).toBe(finishedBy[0]);
+    expect(sha256(await readOutput(p, 'race/file.bin'))).toBe(sha256(body));
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('a worker killed between the copy and the status write: the next one finishes the row once, output intact', async () => {
+    // Prepare the state such a kill leaves: the output written, the row still PENDING, the message back in the queue.
+    const p = await setUp();
+    const body = randomBytes(64 * 1024);
+    await putInput(p, 'killed/file.bin', body, { ContentType: 'text/plain', Metadata: { step: 'copied' } });
+    await p.s3.send(
+      new PutObjectCommand({
+        Bucket: p.bucketName,
+        Key: `${OUTPUT_PREFIX}killed/file.bin`,
+        Body: body,
+        ContentType: 'text/plain',
+        Metadata: { step: 'copied' },
+      }),
+    );
+    await submitRow(p, 'killed', inputPath(p, 'killed/file.bin'));
+
+    const { events } = await runWorkerWithFaults(p);
+
+    expect(await readRow(p, 'killed')).toMatchObject({ [ItemAttribute.status]: ItemStatus.FINISHED });
+    expect(named(events, 'item_finished')).toHaveLength(1);
+    expect(sha256(await readOutput(p, 'killed/file.bin'))).toBe(sha256(body));
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+describe('worker process against the emulator', () => {
   it('stops after the idle period, uploads its log to logs/<instance-id>/ and exits 0', async () => {
     const p = await setUp();
 
-    const { exit, events, logPath } = await runUntilIdle(p);
+    const { exit, events, logPath } = await runProcessUntilIdle(p);
 
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(events.map((event) => event.event)).toEqual(
-      expect.arrayContaining(['worker_started', 'worker_idle', 'worker_stopped']),
-    );
-    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    expect(events.map((event) => event.event)).toEqual(expect.arrayContaining(['worker_started', 'worker_idle', 'worker_stopped']));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${TEST_INSTANCE_ID}/` }));
     expect(listed.Contents).toHaveLength(1);
     expect(listed.Contents?.[0].Key).toMatch(/-idle\.log$/);
     const uploaded = (await readObject(p, listed.Contents![0].Key!)).toString('utf8');
@@ -335,54 +314,46 @@ describe('worker process against the emulator', () => {
     const p = await setUp();
     const logPath = temporaryLogPath();
     const worker = launch(p, { logPath });
-    await eventually(
-      async () => (readFileSafe(logPath).includes('"event":"worker_polling"') ? true : undefined),
-      20_000,
-      'the worker to poll',
-    );
+    await eventually(logged(logPath, 'worker_polling'), 20_000, 'the worker to poll');
 
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
 
     expect(exit).toEqual({ code: 0, signal: null });
-    const events = readEvents(logPath).map((event) => event.event);
+    const events = readLogEvents(logPath).map((event) => event.event);
     expect(events).toEqual(expect.arrayContaining(['signal_received', 'worker_stopping', 'worker_stopped', 'log_uploaded']));
-    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${TEST_INSTANCE_ID}/` }));
     expect(listed.Contents?.[0].Key).toMatch(/-signal\.log$/);
   });
 
   it('a second SIGTERM while a copy is in flight changes nothing: the drain releases the message, uploads the log and exits 0', async () => {
     const p = await setUp();
-    await putInput(p, 'held/file.txt', Buffer.from('held'));
+    await putInput(p, 'held/file.txt', 'held');
     await submitRow(p, 'held', inputPath(p, 'held/file.txt'));
     // The copy request never gets an answer: the job is still running when the grace period ends.
     proxy = await startHoldingProxy(p.endpoint);
     const logPath = temporaryLogPath();
-    const env = workerEnvironment(p, { instanceId: INSTANCE_ID, logPath });
+    const env = workerEnvironment(p, { logPath });
     env[ENDPOINT_ENV] = proxy.endpoint;
     const worker = startWorker(env);
     workers.push(worker);
     await proxy.copyHeld;
 
     worker.child.kill('SIGTERM');
-    await eventually(
-      async () => (readFileSafe(logPath).includes('"event":"signal_received"') ? true : undefined),
-      20_000,
-      'the first signal to be handled',
-    );
+    await eventually(logged(logPath, 'signal_received'), 20_000, 'the first signal to be handled');
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
 
     expect(exit).toEqual({ code: 0, signal: null });
-    const events = readEvents(logPath);
+    const events = readLogEvents(logPath);
     expect(events.map((event) => event.event)).toEqual(
       expect.arrayContaining(['signal_received', 'signal_repeated', 'worker_stopping', 'message_released', 'worker_stopped']),
     );
     expect(events).toContainEqual(expect.objectContaining({ event: 'signal_repeated', signal: 'SIGTERM', signals: 2 }));
-    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${INSTANCE_ID}/` }));
+    const listed = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucketName, Prefix: `${LOGS_PREFIX}${TEST_INSTANCE_ID}/` }));
     expect(listed.Contents?.map((object) => object.Key)).toEqual([expect.stringMatching(/-signal\.log$/)]);
     // Released: visible again at once for the next worker, the row untouched.
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
     expect((await readRow(p, 'held'))?.[ItemAttribute.status]).toBe(ItemStatus.PENDING);
   });
 
@@ -397,78 +368,24 @@ describe('worker process against the emulator', () => {
     }
     const firstLog = temporaryLogPath();
     const first = launch(p, { logPath: firstLog, visibilityTimeoutSeconds: '3', concurrency: '10' });
-    await eventually(
-      async () => (readFileSafe(firstLog).includes('"event":"message_received"') ? true : undefined),
-      20_000,
-      'a received message',
-    );
+    await eventually(logged(firstLog, 'message_received'), 20_000, 'a received message');
 
     await first.kill('SIGKILL');
 
     // The precondition that makes this test mean something: messages were in flight when the worker died.
-    const afterKill = await queueCounts(p, p.queueUrl);
+    const afterKill = await readQueueDepth(p.sqs, p.queueUrl);
     expect(afterKill.inFlight).toBeGreaterThan(0);
-    const { exit, events } = await runUntilIdle(p, { visibilityTimeoutSeconds: '3', autoterminateMinutes: '0.15' });
+    // The next worker runs in this process: idle for 9 s, long enough for the 3 s visibility timeout to pass.
+    const { exitCode, events } = await runWorkerWithFaults(p, { config: { visibilityTimeoutSeconds: 3, idleTimeoutMs: 9_000 } });
 
-    expect(exit.code).toBe(0);
+    expect(exitCode).toBe(0);
     for (let index = 0; index < count; index++) {
       expect((await readRow(p, `batch-${index}`))?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
-      expect(sha256(await readObject(p, `${OUTPUT_PREFIX}batch/file-${index}.bin`))).toBe(sha256(bodies[index]));
+      expect(sha256(await readOutput(p, `batch/file-${index}.bin`))).toBe(sha256(bodies[index]));
     }
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
     // Redelivered, not sent again: the second worker saw receive counts above 1.
-    const received = events.filter((event) => event.event === 'message_received');
-    expect(received.some((event) => Number(event.receive_count) > 1)).toBe(true);
-  });
-
-  it('two workers finishing the same row: FINISHED once, the output intact, both messages deleted', async () => {
-    const p = await setUp();
-    const body = randomBytes(2 * 1024 * 1024);
-    await putInput(p, 'race/file.bin', body);
-    await submitRow(p, 'race', inputPath(p, 'race/file.bin'));
-    const row = {
-      [ItemAttribute.id]: 'race',
-      [ItemAttribute.status]: ItemStatus.PENDING,
-      [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin'),
-    };
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: streamRecordBody(row) }));
-
-    const [first, second] = await Promise.all([
-      runUntilIdle(p, { instanceId: 'i-00000000000000001' }),
-      runUntilIdle(p, { instanceId: 'i-00000000000000002' }),
-    ]);
-
-    const finished = [...first.events, ...second.events].filter((event) => event.event === 'item_finished');
-    expect(finished).toHaveLength(1);
-    const stored = await readRow(p, 'race');
-    expect(stored?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
-    expect(stored?.[ItemAttribute.workerInstanceId]).toBe(finished[0].instance_id);
-    expect(sha256(await readObject(p, `${OUTPUT_PREFIX}race/file.bin`))).toBe(sha256(body));
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-  });
-
-  it('a worker killed between the copy and the status write: the next one finishes the row once, output intact', async () => {
-    // Prepare the state such a kill leaves: the output written, the row still PENDING, the message back in the queue.
-    const p = await setUp();
-    const body = randomBytes(64 * 1024);
-    await putInput(p, 'killed/file.bin', body, 'text/plain', { step: 'copied' });
-    await p.s3.send(
-      new PutObjectCommand({
-        Bucket: p.bucketName,
-        Key: `${OUTPUT_PREFIX}killed/file.bin`,
-        Body: body,
-        ContentType: 'text/plain',
-        Metadata: { step: 'copied' },
-      }),
-    );
-    await submitRow(p, 'killed', inputPath(p, 'killed/file.bin'));
-
-    const { events } = await runUntilIdle(p);
-
-    expect(await readRow(p, 'killed')).toMatchObject({ [ItemAttribute.status]: ItemStatus.FINISHED });
-    expect(events.filter((event) => event.event === 'item_finished')).toHaveLength(1);
-    expect(sha256(await readObject(p, `${OUTPUT_PREFIX}killed/file.bin`))).toBe(sha256(body));
-    expect(await queueCounts(p, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(named(events, 'message_received').some((event) => Number(event.receive_count) > 1)).toBe(true);
   });
 
   it('exits 2 and names the variable when the configuration is invalid', async () => {
@@ -481,11 +398,3 @@ describe('worker process against the emulator', () => {
     expect(worker.stderr()).toContain('EC2_AUTOTERMINATE_MINUTES must be a positive number no greater than 1440, got "abc"');
   });
 });
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}

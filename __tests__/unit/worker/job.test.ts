@@ -5,14 +5,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ItemAttribute, ItemStatus } from '../../../contracts';
 import { handleMessage, type JobDependencies } from '../../../worker/job';
 import { recordingLogger } from '../../support/worker-logger';
-import { streamRecordBody } from '../../support/worker-records';
+import { rowPipeMessage } from '../../../local/standins/pipe-message';
 
 const BUCKET = 'pipeline-bucket';
 const s3Mock = mockClient(S3Client);
 const documentMock = mockClient(DynamoDBDocumentClient);
 const row = (attributes: Record<string, unknown>) => ({ [ItemAttribute.id]: 'item-1', ...attributes });
 const pendingRow = (s3Path: unknown) => row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: s3Path });
-const message = (body = streamRecordBody(pendingRow(`s3://${BUCKET}/data/input/a.txt`)), receiveCount = 2) => ({
+const message = (body = rowPipeMessage(pendingRow(`s3://${BUCKET}/data/input/a.txt`)), receiveCount = 2) => ({
   MessageId: 'message-1',
   ReceiptHandle: 'rh',
   Body: body,
