@@ -68,7 +68,7 @@ export async function measureSynth(
 }
 
 /** The sources the stack is built from, and what the synth app needs to compile them: copied for the reference. */
-const STACK_SOURCES = ['main.ts', 'modules', 'config', 'contracts', 'scripts/synth-app.js', 'tsconfig.json'];
+const STACK_SOURCES = ['main.ts', 'modules', 'config', 'contracts', 'runtime', 'scripts/synth-app.js', 'tsconfig.json'];
 const DEEP_IMPORT = /^import \{ (\w+) \} from '@cdktf\/provider-aws\/lib\/([\w-]+)';$/gm;
 
 /**

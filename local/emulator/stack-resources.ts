@@ -16,7 +16,11 @@ import { WorkQueue } from '../../modules/sqs';
 export interface StackResourceOptions {
   /** @default 'kit' — stem of the names, as the stack's baseName */
   readonly baseName?: string;
-  /** @default WorkQueue's default (300) */
+  /**
+   * @default WorkQueue's default (300). A shorter timeout than the module accepts (its floor is 60 s) is
+   * allowed here, set on the queue after the module's arguments: suites use a few seconds to see a
+   * redelivery without waiting minutes.
+   */
   readonly visibilityTimeoutSeconds?: number;
   /** @default WorkQueue's default (5) — receives before a message moves to the dead-letter queue */
   readonly maxReceiveCount?: number;
@@ -72,11 +76,7 @@ export function stackResourceRequests(options: StackResourceOptions = {}): Stack
   const synthesized = JSON.parse(
     Testing.synthScope((scope) => {
       table = new ItemsTable(scope, 'items', { baseName, statusIndex: options.statusIndex });
-      queue = new WorkQueue(scope, 'work', {
-        baseName,
-        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-        maxReceiveCount: options.maxReceiveCount,
-      });
+      queue = new WorkQueue(scope, 'work', { baseName, maxReceiveCount: options.maxReceiveCount });
     }),
   ) as { resource: { aws_dynamodb_table: Record<string, TerraformTable>; aws_sqs_queue: Record<string, TerraformQueue> } };
   const [tableArguments] = Object.values(synthesized.resource.aws_dynamodb_table);
@@ -86,12 +86,16 @@ export function stackResourceRequests(options: StackResourceOptions = {}): Stack
   if (!tableArguments || !queueArguments || !deadLetterArguments || !queue || !table) {
     throw new Error(`the synthesized modules lack the items table or the work queues: ${JSON.stringify(synthesized.resource)}`);
   }
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds;
   return {
     table: createTableInput(tableArguments),
-    queue: { QueueName: queueArguments.name, Attributes: queueAttributes(queueArguments) },
+    queue: {
+      QueueName: queueArguments.name,
+      Attributes: { ...queueAttributes(queueArguments), VisibilityTimeout: String(visibilityTimeoutSeconds) },
+    },
     deadLetterQueue: { QueueName: deadLetterArguments.name, Attributes: queueAttributes(deadLetterArguments) },
     maxReceiveCount: queue.maxReceiveCount,
-    visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+    visibilityTimeoutSeconds,
     // The stack's bucket has a generated suffix (bucketPrefix); a fixed name serves a single emulator.
     bucketName: `${baseName}-bucket`,
     statusIndexName: table.statusIndexName,

@@ -235,7 +235,7 @@ describe('on a copy of this project, run as cdktf runs it', () => {
   beforeEach(() => {
     root = temporaryDir('synth-app-project-');
     outdir = path.join(root, 'cdktf.out');
-    for (const source of ['main.ts', 'modules', 'config', 'contracts', 'scripts/synth-app.js', 'tsconfig.json', 'package.json', 'cdktf.json']) {
+    for (const source of ['main.ts', 'modules', 'config', 'contracts', 'runtime', 'scripts/synth-app.js', 'tsconfig.json', 'package.json', 'cdktf.json']) {
       cpSync(path.join(REPO_ROOT, source), path.join(root, source), { recursive: true });
     }
     for (const built of ['dist', '.tools']) symlinkSync(path.join(REPO_ROOT, built), path.join(root, built), 'dir');
@@ -281,7 +281,7 @@ describe('on a copy of this project, run as cdktf runs it', () => {
         "export function addMarker(scope: Construct): void {\n  new TerraformOutput(scope, 'marker', { value: 'added' });\n}\n",
     );
     edit(root, 'main.ts', "import { Network } from './modules/vpc';\n", "import { Network } from './modules/vpc';\nimport { addMarker } from './modules/marker';\n");
-    edit(root, 'main.ts', '    for (const [name, value] of Object.entries(outputs))', '    addMarker(this);\n    for (const [name, value] of Object.entries(outputs))');
+    edit(root, 'main.ts', '    for (const [key, value] of Object.entries(outputs)', '    addMarker(this);\n    for (const [key, value] of Object.entries(outputs)');
     const added = succeeded(runApp());
     const withMarker = synthesized().output.marker;
     edit(root, 'main.ts', "import { addMarker } from './modules/marker';\n", '');
