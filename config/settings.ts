@@ -214,7 +214,7 @@ export function loadSettings(env: Env): PipelineSettings {
     max: MAX_VISIBILITY_TIMEOUT_SECONDS,
   });
 
-  return {
+  return withReservationChecked({
     region,
     environment,
     namePrefix,
@@ -252,7 +252,31 @@ export function loadSettings(env: Env): PipelineSettings {
     eventsQueue: readBoolean(env, SettingName.eventsQueue, false),
     statusIndex: readBoolean(env, SettingName.statusIndex, true),
     state: readState(env, region, baseName),
-  };
+  });
+}
+
+/**
+ * The smallest reservation that fits the event trigger: the wake queue's mapping runs up to 2 at once (its
+ * MaximumConcurrency, Lambda's minimum; modules/lambda) and the scheduled run comes on top. AWS: "make sure
+ * the reserved concurrency is at least the total maximum concurrency of all SQS event sources", or "Lambda
+ * may throttle your messages" (services-sqs-scaling); event source mappings "don't account for reserved
+ * concurrency" (re:Post lambda-sqs-scaling).
+ */
+export const MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER = 3;
+
+/** Refuses a reservation that would throttle the wake batches or crowd out the scheduled run (the safety net). */
+function withReservationChecked(settings: PipelineSettings): PipelineSettings {
+  const reserved = settings.orchestratorReservedConcurrency;
+  if (settings.eventTrigger && reserved !== undefined && reserved < MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER) {
+    fail(
+      SettingName.orchestratorReservedConcurrency,
+      `at least ${MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER} while ${SettingName.eventTrigger} is on: the wake queue's mapping runs ` +
+        `up to 2 at once and the scheduled run needs a third, or Lambda throttles them (unset it to reserve none, or set ` +
+        `${SettingName.eventTrigger}=false)`,
+      String(reserved),
+    );
+  }
+  return settings;
 }
 
 function rejectReplacedSettings(env: Env): void {
