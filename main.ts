@@ -12,7 +12,7 @@ import { WorkerLaunch } from './modules/ec2';
 import { ItemsPipe } from './modules/eventbridge';
 import { OrchestratorSchedule } from './modules/eventbridge_lambda';
 import { ItemEvents } from './modules/events';
-import { ORCHESTRATOR_TIMEOUT_SECONDS, Orchestrator } from './modules/lambda';
+import { ORCHESTRATOR_TIMEOUT_SECONDS, Orchestrator, recommendedTriggerVisibilitySeconds } from './modules/lambda';
 import { PipelineBucket } from './modules/s3';
 import { accountOf } from './modules/shared/arn';
 import { WorkQueue } from './modules/sqs';
@@ -91,7 +91,7 @@ export class PipelineStack extends TerraformStack {
           baseName,
           eventBusName: events.eventBusName,
           eventPattern: events.eventPattern([ItemStatus.PENDING]),
-          visibilityTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+          visibilityTimeoutSeconds: recommendedTriggerVisibilitySeconds(ORCHESTRATOR_TIMEOUT_SECONDS),
         })
       : undefined;
     const outcomes = settings.eventsQueue
@@ -165,7 +165,9 @@ export class PipelineStack extends TerraformStack {
       pipeName: pipe.pipeName,
       eventsPipeName: events.pipeName,
       eventsPipeDeadLetterQueueName: events.deadLetterQueueName,
-      outcomeQueue: outcomes && { queueName: outcomes.queueName, deadLetterQueueName: outcomes.deadLetterQueueName },
+      outcomeQueue: outcomes && { queueName: outcomes.queueName, deadLetterQueueName: outcomes.deadLetterQueueName, ruleName: outcomes.ruleName },
+      wakeRuleName: wake?.ruleName,
+      itemEventBusName: events.eventBusName,
       orchestratorFunctionName: orchestrator.functionName,
       queueAgeThresholdSeconds: settings.queueAgeAlarmSeconds,
       alarmEmail: settings.alarmEmail,

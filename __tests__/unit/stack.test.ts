@@ -314,7 +314,7 @@ describe('PipelineStack: item events, the wake queue and the outcome queue', () 
     expect(onlyResource(json, 'aws_cloudwatch_event_target', (target) => target.arn === queueArn).config.rule).toBe(
       `\${aws_cloudwatch_event_rule.${rule.id}.name}`,
     );
-    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 300, visibility_timeout_seconds: 60 });
+    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 900, visibility_timeout_seconds: 360 });
     expect(statementsOf(onlyResource(json, 'aws_sqs_queue_policy').config.policy)).toEqual([
       {
         Sid: 'WakeRuleSends',

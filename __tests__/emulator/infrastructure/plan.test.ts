@@ -156,9 +156,10 @@ describe('with every optional feature configured', () => {
         'aws_key_pair',
         'aws_vpc_security_group_ingress_rule',
         'aws_cloudwatch_event_bus',
+        'aws_cloudwatch_event_bus_policy',
       ]),
     );
     expect(planned.filter((type) => type === 'aws_sqs_queue')).toHaveLength(7);
-    expect(planned).toHaveLength(82);
+    expect(planned).toHaveLength(86);
   }, TERRAFORM_TIMEOUT_MS);
 });
