@@ -60,7 +60,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_cloudwatch_event_rule: 2,
     aws_cloudwatch_event_target: 2,
     aws_cloudwatch_log_group: 1,
-    aws_cloudwatch_metric_alarm: 11,
+    aws_cloudwatch_metric_alarm: 12,
     aws_default_security_group: 1,
     aws_dynamodb_table: 1,
     aws_iam_instance_profile: 1,
