@@ -187,6 +187,7 @@ export class PipelineStack extends TerraformStack {
     const outputs: Record<string, string | string[]> = {
       region: settings.region,
       table_name: table.tableName,
+      table_arn: table.tableArn,
       table_stream_arn: table.tableStreamArn,
       // Empty without the index: the ops CLI then scans (docs/scale.md §4).
       status_index_name: table.statusIndexName ?? '',

@@ -4,6 +4,8 @@
  */
 export const StackOutput = {
   tableName: 'table_name',
+  /** The item events name it in `resources`: a subscriber's rule matches it. */
+  tableArn: 'table_arn',
   queueUrl: 'queue_url',
   dlqUrl: 'dlq_url',
   bucketName: 'bucket_name',

@@ -234,7 +234,7 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
         );
       }
       await withContext(command, async (outputs, { sqs }) => {
-        if (outputs.eventsQueueUrl === undefined) throw new UsageError(noEventsQueueMessage(outputs.eventBusName));
+        if (outputs.eventsQueueUrl === undefined) throw new UsageError(noEventsQueueMessage(outputs));
         const events = await readQueuedEvents(sqs, outputs.eventsQueueUrl, { max, consume: options.consume });
         if (events.length === 0) {
           io.out(`no events in ${outputs.eventsQueueUrl}\n`);
