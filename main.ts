@@ -21,7 +21,7 @@ import { WorkerLaunch } from './modules/ec2';
 import { ItemsPipe } from './modules/eventbridge';
 import { OrchestratorSchedule } from './modules/eventbridge_lambda';
 import { ItemEvents } from './modules/events';
-import { ORCHESTRATOR_TIMEOUT_SECONDS, Orchestrator } from './modules/lambda';
+import { ORCHESTRATOR_TIMEOUT_SECONDS, Orchestrator, recommendedTriggerVisibilitySeconds } from './modules/lambda';
 import { PipelineBucket } from './modules/s3';
 import { accountOf } from './modules/shared/arn';
 import { WorkQueue } from './modules/sqs';
@@ -100,7 +100,7 @@ export class PipelineStack extends TerraformStack {
           baseName,
           eventBusName: events.eventBusName,
           eventPattern: events.eventPattern([ItemStatus.PENDING]),
-          visibilityTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+          visibilityTimeoutSeconds: recommendedTriggerVisibilitySeconds(ORCHESTRATOR_TIMEOUT_SECONDS),
         })
       : undefined;
     const outcomes = settings.eventsQueue
@@ -174,7 +174,9 @@ export class PipelineStack extends TerraformStack {
       pipeName: pipe.pipeName,
       eventsPipeName: events.pipeName,
       eventsPipeDeadLetterQueueName: events.deadLetterQueueName,
-      outcomeQueue: outcomes && { queueName: outcomes.queueName, deadLetterQueueName: outcomes.deadLetterQueueName },
+      outcomeQueue: outcomes && { queueName: outcomes.queueName, deadLetterQueueName: outcomes.deadLetterQueueName, ruleName: outcomes.ruleName },
+      wakeRuleName: wake?.ruleName,
+      itemEventBusName: events.eventBusName,
       orchestratorFunctionName: orchestrator.functionName,
       queueAgeThresholdSeconds: settings.queueAgeAlarmSeconds,
       alarmEmail: settings.alarmEmail,
@@ -195,6 +197,7 @@ export class PipelineStack extends TerraformStack {
     const outputs: Record<StackOutputKey, string | string[] | undefined> = {
       region: settings.region,
       tableName: table.tableName,
+      tableArn: table.tableArn,
       tableStreamArn: table.tableStreamArn,
       // Empty without the index: the ops CLI then scans (docs/scale.md §4).
       statusIndexName: table.statusIndexName ?? '',

@@ -194,6 +194,10 @@ export function loadSettings(env: Env): PipelineSettings {
   const { vpcCidr, subnets } = read.guard(() => readNetwork(read, region), { vpcCidr: '', subnets: [] });
   const instanceType = read.guard(() => readInstanceType(SettingName.instanceType, read.raw(SettingName.instanceType) ?? 't3.micro'), 't3.micro');
 
+  const orchestratorReservedConcurrency = read.optionalInteger(SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 });
+  const eventTrigger = read.boolean(SettingName.eventTrigger, true);
+  read.guard(() => checkReservation(orchestratorReservedConcurrency, eventTrigger), undefined);
+
   return read.finish({
     region,
     environment,
@@ -224,14 +228,36 @@ export function loadSettings(env: Env): PipelineSettings {
     logRetentionDays: read.choice(SettingName.logRetentionDays, 30, LOG_RETENTION_DAYS),
     workerLogExpirationDays: read.integer(SettingName.workerLogExpirationDays, 30, { min: 1, max: 3650 }),
     noncurrentVersionExpirationDays: read.integer(SettingName.noncurrentVersionExpirationDays, 30, { min: 1, max: 3650 }),
-    orchestratorReservedConcurrency: read.optionalInteger(SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 }),
+    orchestratorReservedConcurrency,
     iamPropagationSeconds: read.integer(SettingName.iamPropagationSeconds, DEFAULT_IAM_PROPAGATION_SECONDS, { min: 0, max: 900 }),
     eventBus: read.choice<EventBusChoice>(SettingName.eventBus, 'default', EVENT_BUS_CHOICES),
-    eventTrigger: read.boolean(SettingName.eventTrigger, true),
+    eventTrigger,
     eventsQueue: read.boolean(SettingName.eventsQueue, false),
     statusIndex: read.boolean(SettingName.statusIndex, true),
     state: read.guard(() => readState(read, region, baseName), { backend: 'local' }),
   });
+}
+
+/**
+ * The smallest reservation that fits the event trigger: the wake queue's mapping runs up to 2 at once (its
+ * MaximumConcurrency, Lambda's minimum; modules/lambda) and the scheduled run comes on top. AWS: "make sure
+ * the reserved concurrency is at least the total maximum concurrency of all SQS event sources", or "Lambda
+ * may throttle your messages" (services-sqs-scaling); event source mappings "don't account for reserved
+ * concurrency" (re:Post lambda-sqs-scaling).
+ */
+export const MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER = 3;
+
+/** Refuses a reservation that would throttle the wake batches or crowd out the scheduled run (the safety net). */
+function checkReservation(reserved: number | undefined, eventTrigger: boolean): void {
+  if (eventTrigger && reserved !== undefined && reserved < MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER) {
+    fail(
+      SettingName.orchestratorReservedConcurrency,
+      `at least ${MIN_RESERVED_CONCURRENCY_WITH_EVENT_TRIGGER} while ${SettingName.eventTrigger} is on: the wake queue's mapping runs ` +
+        `up to 2 at once and the scheduled run needs a third, or Lambda throttles them (unset it to reserve none, or set ` +
+        `${SettingName.eventTrigger}=false)`,
+      String(reserved),
+    );
+  }
 }
 
 function checkBaseName(baseName: string): void {

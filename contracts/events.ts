@@ -57,13 +57,36 @@ const DETAIL_SOURCES: ReadonlyArray<readonly [keyof ItemEventDetail, string]> = 
   ['request_token', `$.dynamodb.NewImage.${ItemAttribute.requestToken}.S`],
 ];
 
+/** What stands in for a character an unescaped string value cannot hold inside a JSON string. */
+export const TEMPLATE_BREAKER_STAND_IN = '\ufffd';
+
+/** `"`, `\`, the C0 controls (which JSON requires escaped) and DEL. */
+function isTemplateBreaker(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return char === '"' || char === '\\' || code < 0x20 || code === 0x7f;
+}
+
+/**
+ * `text` with `"`, `\` and control characters replaced by U+FFFD, so it stays valid JSON inside the input
+ * template's quotes whether or not AWS escapes it. Every `failure_reason` the worker writes goes through it.
+ */
+export function templateSafeText(text: string): string {
+  return Array.from(text, (char) => (isTemplateBreaker(char) ? TEMPLATE_BREAKER_STAND_IN : char)).join('');
+}
+
 /**
  * The pipe's input template: the event's `detail`. Every placeholder sits inside quotes, as AWS asks for
  * paths that hold strings ("put quotes around variables that refer to JSON path parameters", EventBridge
  * Pipes input transformation). What a placeholder becomes when its path is absent from the record (no
- * `failure_reason` on a FINISHED row) is not documented by AWS; inside quotes it stays a JSON string
- * whatever it is, so the detail stays valid JSON either way, and the filter below makes sure the fields a
+ * `failure_reason` on a FINISHED row) is not documented by AWS; the filter below makes sure the fields a
  * status implies are present.
+ *
+ * Whether Pipes escapes a string value it inserts is not documented either, and EventBridge's rules do not:
+ * "EventBridge does not escape values extracted by Input Path, when populating the Input Template"
+ * (eb-transform-target-input, "Common issues with transforming input"). A value holding `"`, `\` or a control
+ * character may then break the detail's JSON, and the pipe sends the batch to its DLQ after its retries. The
+ * product's own text (`failure_reason`) never holds one (`templateSafeText`); an `s3_path` whose key does
+ * cannot be helped (docs/events.md).
  */
 export const ITEM_EVENT_INPUT_TEMPLATE = `{${[
   `"schema_version": ${ITEM_EVENT_SCHEMA_VERSION}`,

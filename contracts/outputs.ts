@@ -6,6 +6,8 @@
 export const StackOutput = {
   region: 'region',
   tableName: 'table_name',
+  /** The item events name it in `resources`: a subscriber's rule matches it. */
+  tableArn: 'table_arn',
   tableStreamArn: 'table_stream_arn',
   /** The table's status index; empty with PIPELINE_STATUS_INDEX=false. */
   statusIndexName: 'status_index_name',

@@ -5,6 +5,8 @@ import { UsageError } from './errors';
 /** The resources the CLI works on, read from the stack's outputs file. */
 export interface StackOutputs {
   readonly tableName: string;
+  /** The table's ARN, which every item event names in `resources`; absent from outputs files written before the output existed. */
+  readonly tableArn?: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly bucketName: string;
@@ -56,6 +58,7 @@ export function parseStackOutputs(text: string, source: string, stackName?: stri
   }
   return {
     tableName: read('tableName') as string,
+    tableArn: read('tableArn'),
     queueUrl: read('queueUrl') as string,
     dlqUrl: read('dlqUrl') as string,
     bucketName: read('bucketName') as string,

@@ -6,7 +6,7 @@ import { ENDPOINT_ENV } from '../contracts';
 import { STACK_OUTPUTS_FILE, StackOutput } from '../contracts/outputs';
 import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
 import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
-import { readQueuedEvents } from './effects/events';
+import { PEEK_MAX_EVENTS, readQueuedEvents } from './effects/events';
 import { listLogInstances, readInstanceLogs, readLogGroupEvents } from './effects/logs';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
@@ -220,14 +220,21 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('events')
-    .description('the most recent outcome events (FINISHED, FAILED) in the outcome queue, oldest first; left in the queue unless --consume')
-    .option('--max <n>', 'show at most this many', '20')
+    .description(
+      `up to --max outcome events (FINISHED, FAILED) waiting in the outcome queue, oldest first (SQS returns a sample, not the newest); left in the queue unless --consume`,
+    )
+    .option('--max <n>', `show at most this many (a peek: at most ${PEEK_MAX_EVENTS}, one receive)`, String(PEEK_MAX_EVENTS))
     .option('--consume', 'delete the events shown (by default they stay for the queue\'s consumer)', false)
     .option('--json', 'print each event as one JSON line', false)
     .action(async (options: { max: string; consume: boolean; json: boolean }, command: Command) => {
       const max = parsePositiveInteger('--max', options.max, MAX_LIMIT);
+      if (!options.consume && max > PEEK_MAX_EVENTS) {
+        throw new UsageError(
+          `--max above ${PEEK_MAX_EVENTS} needs --consume: a peek is one receive (at most ${PEEK_MAX_EVENTS} events), because an event received three times no longer counts for the outcome queue's age alarm`,
+        );
+      }
       await withContext(command, async (outputs, { sqs }) => {
-        if (outputs.eventsQueueUrl === undefined) throw new UsageError(noEventsQueueMessage(outputs.eventBusName));
+        if (outputs.eventsQueueUrl === undefined) throw new UsageError(noEventsQueueMessage(outputs));
         const events = await readQueuedEvents(sqs, outputs.eventsQueueUrl, { max, consume: options.consume });
         if (events.length === 0) {
           io.out(`no events in ${outputs.eventsQueueUrl}\n`);

@@ -1,7 +1,8 @@
-import { ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemStatus, OUTCOME_STATUSES } from '../contracts';
+import { itemEventPattern, ItemStatus, OUTCOME_STATUSES } from '../contracts';
 import type { QueuedEvent } from './effects/events';
 import type { QueueDepth } from '../runtime/queue-depth';
 import type { SubmitTarget } from './submit-plan';
+import type { StackOutputs } from './outputs';
 
 /** What a `submit` run did, item by item; it stops taking new items at the first failure. */
 export interface SubmitOutcome {
@@ -104,9 +105,15 @@ export function formatQueuedEvents(events: readonly QueuedEvent[], json: boolean
     .join('\n');
 }
 
-/** What `pipeline events` says when the stack has no outcome queue: how to get one, or a rule of one's own. */
-export function noEventsQueueMessage(eventBusName: string | undefined): string {
-  const pattern = JSON.stringify({ source: [ITEM_EVENT_SOURCE], 'detail-type': [ITEM_EVENT_DETAIL_TYPE], detail: { status: OUTCOME_STATUSES } });
+/**
+ * What `pipeline events` says when the stack has no outcome queue: how to get one, or a rule of one's own. The
+ * rule matches the table's ARN in `resources`, so deployments sharing the default bus do not see each other's
+ * events; an outputs file without `table_arn` gets a placeholder to fill in.
+ */
+export function noEventsQueueMessage(outputs: Pick<StackOutputs, 'eventBusName' | 'tableArn' | 'tableName' | 'region'>): string {
+  const tableArn = outputs.tableArn ?? `arn:aws:dynamodb:${outputs.region ?? '<region>'}:<account>:table/${outputs.tableName}`;
+  const pattern = JSON.stringify(itemEventPattern(tableArn, OUTCOME_STATUSES));
+  const eventBusName = outputs.eventBusName;
   return [
     'the stack has no outcome queue (the outputs file has no events_queue_url output).',
     'Create one: deploy with PIPELINE_EVENTS_QUEUE=true, then write the outputs file again (npx cdktf output --outputs-file outputs.json).',

@@ -1,4 +1,4 @@
-import { INPUT_PREFIX, OUTPUT_PREFIX } from '../contracts';
+import { INPUT_PREFIX, OUTPUT_PREFIX, templateSafeText } from '../contracts';
 
 const S3_SCHEME = 's3://';
 /** S3's limit on a key's UTF-8 length. */
@@ -35,7 +35,7 @@ export function planCopy(s3Path: string, bucketName: string): PathCheck {
   if (rest === '') return refuse(`s3_path names no file under ${INPUT_PREFIX}: ${quote(s3Path)}`);
   for (const segment of rest.split('/')) {
     if (segment === '') return refuse(`s3_path has an empty path segment: ${quote(s3Path)}`);
-    if (segment === '.' || segment === '..') return refuse(`s3_path has a "${segment}" segment: ${quote(s3Path)}`);
+    if (segment === '.' || segment === '..') return refuse(`s3_path has a ${quote(segment)} segment: ${quote(s3Path)}`);
   }
   const destinationKey = `${OUTPUT_PREFIX}${rest}`;
   const bytes = Buffer.byteLength(destinationKey, 'utf8');
@@ -49,7 +49,12 @@ function refuse(reason: string): PathCheck {
   return { ok: false, reason };
 }
 
+/**
+ * `‘value’`, cut to QUOTE_LIMIT. A reason becomes a FAILED row's `failure_reason` and so an item event's
+ * `detail.reason`: it holds no `"`, `\` or control character, which an unescaped input template would turn
+ * into invalid JSON (contracts/events.ts).
+ */
 function quote(value: string): string {
   const shown = value.length > QUOTE_LIMIT ? `${value.slice(0, QUOTE_LIMIT)}…` : value;
-  return JSON.stringify(shown);
+  return `‘${templateSafeText(shown)}’`;
 }

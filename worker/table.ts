@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus } from '../contracts';
+import { ItemAttribute, ItemStatus, templateSafeText } from '../contracts';
 import { pinCondition, type Submission } from './submission';
 
 /** The row was no longer PENDING when the worker tried to record its outcome: someone else recorded one. */
@@ -83,7 +83,10 @@ export interface FailedRecord {
   readonly workerInstanceId: string;
 }
 
-/** PENDING → FAILED with a short reason. */
+/**
+ * PENDING → FAILED with a short reason, written without `"`, `\` or control characters: the reason becomes the
+ * item event's `detail.reason`, and AWS may not escape it in the input template (contracts/events.ts).
+ */
 export async function recordFailed(table: TableTarget, record: FailedRecord, abortSignal?: AbortSignal): Promise<void> {
   await updateIfStillSubmitted(
     table,
@@ -98,7 +101,7 @@ export async function recordFailed(table: TableTarget, record: FailedRecord, abo
       ExpressionAttributeValues: {
         ':failed': ItemStatus.FAILED,
         ':finishedAt': record.finishedAt,
-        ':reason': record.reason,
+        ':reason': templateSafeText(record.reason),
         ':instance': record.workerInstanceId,
       },
     },

@@ -204,7 +204,7 @@ describe('PipelineStack', () => {
     expect(Object.keys(json.output).sort()).toEqual([
       'ami_id', 'bucket_name', 'dashboard_name', 'dlq_url', 'event_bus_name', 'events_pipe_arn', 'events_pipe_dlq_url',
       'instance_profile_name', 'lambda_function_name', 'lambda_log_group_name', 'pipe_arn', 'pipe_dlq_url', 'queue_url', 'region',
-      'schedule_rule_name', 'security_group_id', 'status_index_name', 'subnet_id', 'subnet_ids', 'table_name', 'table_stream_arn',
+      'schedule_rule_name', 'security_group_id', 'status_index_name', 'subnet_id', 'subnet_ids', 'table_arn', 'table_name', 'table_stream_arn',
       'vpc_id', 'wake_queue_url', 'worker_code_key', 'worker_role_arn',
     ]);
     expect(json.output.status_index_name.value).toBe('status-index');
@@ -214,6 +214,7 @@ describe('PipelineStack', () => {
     expect(json.output.subnet_ids.value).toEqual([subnetId('use1-az1'), subnetId('use1-az2'), subnetId('use1-az4')]);
     expect(json.output.queue_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-work')));
     expect(json.output.dlq_url.value).toBe(refTo(json, 'aws_sqs_queue', 'url', byName('rag-pipeline-dev-work-dlq')));
+    expect(json.output.table_arn.value).toBe(refTo(json, 'aws_dynamodb_table', 'arn'));
     expect(synthStack({ PIPELINE_ALARM_EMAIL: 'ops@example.com' }).json.output.alarm_topic_arn.value).toMatch(/^\$\{aws_sns_topic\./);
   });
 
@@ -314,7 +315,7 @@ describe('PipelineStack: item events, the wake queue and the outcome queue', () 
     expect(onlyResource(json, 'aws_cloudwatch_event_target', (target) => target.arn === queueArn).config.rule).toBe(
       `\${aws_cloudwatch_event_rule.${rule.id}.name}`,
     );
-    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 300, visibility_timeout_seconds: 60 });
+    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 900, visibility_timeout_seconds: 360 });
     expect(statementsOf(onlyResource(json, 'aws_sqs_queue_policy').config.policy)).toEqual([
       {
         Sid: 'WakeRuleSends',

@@ -6,6 +6,12 @@ export interface Observation {
   readonly inFlightMessages: number;
   /** Workers pending or running. */
   readonly workers: number;
+  /**
+   * Rows a wake batch says became PENDING (its message count), read after the wake run's recheck; 0 for a
+   * scheduled or direct run.
+   * @default 0
+   */
+  readonly wakeMessages?: number;
 }
 
 export interface ScalingSettings {
@@ -18,6 +24,9 @@ export interface ScalingSettings {
 /**
  * Why a tick launches what it launches:
  * - `queue-empty`: nothing visible, nothing in flight.
+ * - `woken-ahead-of-counts`: nothing visible or in flight, no worker, but a wake batch says rows became PENDING.
+ *   SQS's counts "may not achieve consistency until at least 1 minute after the producers stop sending
+ *   messages" (GetQueueAttributes, SQS API reference), so the batch stands for the work: launch for it.
  * - `in-flight-only`: nothing visible; the in-flight messages are a worker's, which is still there.
  * - `in-flight-awaiting-redelivery`: nothing visible and no worker, yet messages are in flight: their worker
  *   died. They become visible again when their visibility timeout ends, and that tick launches a worker.
@@ -27,6 +36,7 @@ export interface ScalingSettings {
  */
 export type DecisionReason =
   | 'queue-empty'
+  | 'woken-ahead-of-counts'
   | 'in-flight-only'
   | 'in-flight-awaiting-redelivery'
   | 'enough-workers'
@@ -36,7 +46,7 @@ export type DecisionReason =
 export interface Decision {
   /** Workers to launch now (0 or more). */
   readonly launch: number;
-  /** Workers the backlog calls for, capped at maxWorkers (0 when nothing is visible). */
+  /** Workers the backlog (or an unconfirmed wake batch) calls for, capped at maxWorkers; 0 when nothing is visible. */
   readonly targetWorkers: number;
   readonly reason: DecisionReason;
 }
@@ -47,9 +57,17 @@ export interface Decision {
  * one worker when messages wait and none is pending or running.
  */
 export function decide(observation: Observation, settings: ScalingSettings): Decision {
-  const { visibleMessages, inFlightMessages, workers } = observation;
+  const { visibleMessages, inFlightMessages, workers, wakeMessages = 0 } = observation;
   if (visibleMessages === 0) {
-    if (inFlightMessages === 0) return { launch: 0, targetWorkers: 0, reason: 'queue-empty' };
+    if (inFlightMessages === 0) {
+      // Wrong only when a worker already finished the rows and left: then one more worker idles until its
+      // idle timeout. The slot tokens keep overlapping runs within maxWorkers.
+      if (workers === 0 && wakeMessages > 0) {
+        const { launch, targetWorkers } = scaleFor(wakeMessages, workers, settings);
+        return { launch, targetWorkers, reason: 'woken-ahead-of-counts' };
+      }
+      return { launch: 0, targetWorkers: 0, reason: 'queue-empty' };
+    }
     // A fresh worker now would only idle until the visibility timeout returns the messages.
     return {
       launch: 0,
@@ -57,9 +75,14 @@ export function decide(observation: Observation, settings: ScalingSettings): Dec
       reason: workers > 0 ? 'in-flight-only' : 'in-flight-awaiting-redelivery',
     };
   }
-  const wanted = Math.ceil(visibleMessages / settings.messagesPerWorker);
-  const targetWorkers = Math.min(wanted, settings.maxWorkers);
-  const launch = Math.max(0, targetWorkers - workers);
+  const { launch, targetWorkers, wanted } = scaleFor(visibleMessages, workers, settings);
   if (launch > 0) return { launch, targetWorkers, reason: 'scale-out' };
   return { launch: 0, targetWorkers, reason: wanted > workers ? 'at-capacity' : 'enough-workers' };
+}
+
+/** Workers `messages` call for, capped at maxWorkers, and how many of them to launch beside `workers`. */
+function scaleFor(messages: number, workers: number, settings: ScalingSettings) {
+  const wanted = Math.ceil(messages / settings.messagesPerWorker);
+  const targetWorkers = Math.min(wanted, settings.maxWorkers);
+  return { launch: Math.max(0, targetWorkers - workers), targetWorkers, wanted };
 }

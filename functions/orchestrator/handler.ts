@@ -119,7 +119,8 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       }
       const listed = await listWorkers(clients.ec2, config.workerTag);
       const workers = listed.filter(isActive).length;
-      const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers }, config);
+      const wakeMessages = trigger.trigger === 'wake' ? trigger.wakeMessages : 0;
+      const decision = decide({ visibleMessages: depth.visible, inFlightMessages: depth.inFlight, workers, wakeMessages }, config);
       summary = {
         tickId,
         ...trigger,

@@ -46,7 +46,8 @@ export const WAKE_RECHECK_MS = 1_000;
 /**
  * Pure: whether a run should read the queue once more before deciding. Only a wake run, and only when the
  * queue showed nothing at all: its batch says rows became PENDING, so their messages are on their way (or a
- * warm worker already finished them, and the second look costs a second).
+ * warm worker already finished them, and the second look costs a second). If the counts still lag after it,
+ * `decide` launches for the batch when no worker is there (`woken-ahead-of-counts`).
  */
 export function shouldRecheckQueue(trigger: Trigger, depth: { readonly visible: number; readonly inFlight: number }): boolean {
   return trigger.trigger === 'wake' && depth.visible === 0 && depth.inFlight === 0;

@@ -27,7 +27,7 @@ export const BAD_INPUT_REASONS = {
   'wrong-prefix': /^s3_path must be under s3:\/\//,
   'output-prefix': /^s3_path must be under s3:\/\//,
   'missing-object': /^source object does not exist: s3:\/\//,
-  'dot-dot-segment': /^s3_path has a "\.\." segment/,
+  'dot-dot-segment': /^s3_path has a ‘\.\.’ segment/,
   'non-s3-url': /^s3_path must start with s3:\/\//,
   'empty-rest': /^s3_path names no file under data\/input\//,
 } as const satisfies Record<string, RegExp>;

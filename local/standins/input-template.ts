@@ -6,7 +6,11 @@
  * It follows AWS's documented rules for what the product's template uses, and refuses the rest loudly:
  *  - a placeholder is `<$.a.b.c>`: a JSON path in dot notation (letters, digits, `_`, `-`);
  *  - inside a JSON string ("quoted", as AWS asks for paths holding strings) the value is inserted escaped, so
- *    the output stays valid JSON; a number or boolean is inserted as its text;
+ *    the output stays valid JSON; a number or boolean is inserted as its text. The escaping is an
+ *    ASSUMPTION, not AWS's documented rule: the Pipes page does not say, and for rules AWS says "EventBridge
+ *    does not escape values extracted by Input Path" (docs/events.md, "Characters AWS may not escape").
+ *    A value with `"`, `\` or a control character renders here but may break the event on AWS;
+ *    __tests__/unit/contracts/unescaped-template.test.ts renders without escaping;
  *  - outside a string the value is inserted as JSON;
  *  - the template must render to valid JSON.
  * AWS does not document what a placeholder becomes when its path is absent from the record. The local run
@@ -51,6 +55,7 @@ export function renderInputTemplate(template: string, record: unknown): unknown 
 function quotedValue(placeholder: string, record: unknown): string {
   const value = lookUp(placeholder, record);
   if (value === undefined) return ABSENT_PATH_VALUE;
+  // Assumed, not documented by AWS (see the header).
   if (typeof value === 'string') return JSON.stringify(value).slice(1, -1);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   throw new Error(`input template: <${placeholder}> inside quotes holds ${JSON.stringify(value)}, not a string, number or boolean`);

@@ -34,7 +34,14 @@ export interface PipelineAlarmsProps {
   readonly eventsPipeName: string;
   readonly eventsPipeDeadLetterQueueName: string;
   /** @default undefined — no outcome queue (PIPELINE_EVENTS_QUEUE), so no alarms on it */
-  readonly outcomeQueue?: { readonly queueName: string; readonly deadLetterQueueName: string };
+  readonly outcomeQueue?: { readonly queueName: string; readonly deadLetterQueueName: string; readonly ruleName: string };
+  /** @default undefined — no wake queue (PIPELINE_EVENT_TRIGGER=false), so no alarm on its rule */
+  readonly wakeRuleName?: string;
+  /**
+   * @default 'default' — the bus the wake and outcome rules are on. AWS/Events metrics of a rule on the default
+   * bus carry only RuleName; those of a rule on a custom bus carry EventBusName and RuleName.
+   */
+  readonly itemEventBusName?: string;
   readonly orchestratorFunctionName: string;
   /** @default 900 — the queue-age alarm fires when the oldest waiting message is older than this */
   readonly queueAgeThresholdSeconds?: number;
@@ -148,7 +155,8 @@ export class PipelineAlarms extends Construct {
         statistic: 'Sum',
         threshold: 0,
       },
-      ...(props.outcomeQueue ? outcomeQueueAlarmSpecs(props.outcomeQueue) : []),
+      ...(props.wakeRuleName === undefined ? [] : [wakeRuleAlarmSpec(ruleDimensions(props.wakeRuleName, props.itemEventBusName))]),
+      ...(props.outcomeQueue ? outcomeQueueAlarmSpecs(props.outcomeQueue, ruleDimensions(props.outcomeQueue.ruleName, props.itemEventBusName)) : []),
       ...launchAlarmSpecs(props.orchestratorFunctionName),
     ];
 
@@ -216,9 +224,56 @@ export class PipelineAlarms extends Construct {
   }
 }
 
-/** Alarms on the optional outcome queue: undelivered events, and events nobody reads. */
-function outcomeQueueAlarmSpecs(queue: { readonly queueName: string; readonly deadLetterQueueName: string }): AlarmSpec[] {
+/**
+ * A rule's AWS/Events dimensions: "Metrics that specify only the RuleName dimension refer to the default event
+ * bus. Metrics that specify both the EventBusName and RuleName dimensions refer to a custom event bus."
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html). An alarm must match them in full.
+ */
+function ruleDimensions(ruleName: string, eventBusName = 'default'): Record<string, string> {
+  return eventBusName === 'default' ? { RuleName: ruleName } : { EventBusName: eventBusName, RuleName: ruleName };
+}
+
+/**
+ * The wake rule's target has no dead-letter queue: an event EventBridge cannot deliver (the queue policy
+ * broken, the queue replaced) is dropped without retry and counted only as FailedInvocations (eb-rule-dlq).
+ * Without this alarm every wake would be lost in silence, the schedule covering for it.
+ */
+function wakeRuleAlarmSpec(dimensions: Record<string, string>): AlarmSpec {
+  return {
+    id: 'wake-rule-failures',
+    description: 'EventBridge could not deliver wake events to the wake queue: rows wait for the scheduled run (up to a minute) instead of seconds. Check the wake queue and its policy.',
+    namespace: 'AWS/Events',
+    metricName: 'FailedInvocations',
+    dimensions,
+    statistic: 'Sum',
+    threshold: 0,
+  };
+}
+
+/**
+ * Alarms on the optional outcome queue: undelivered events (in its dead-letter queue, lost outright, or lost on
+ * the way to the dead-letter queue), and events nobody reads.
+ */
+function outcomeQueueAlarmSpecs(queue: { readonly queueName: string; readonly deadLetterQueueName: string }, ruleDimensions: Record<string, string>): AlarmSpec[] {
   return [
+    {
+      id: 'outcomes-rule-failures',
+      description: 'EventBridge failed to deliver outcome events to the outcome queue for good (FailedInvocations): those events are lost.',
+      namespace: 'AWS/Events',
+      metricName: 'FailedInvocations',
+      dimensions: ruleDimensions,
+      statistic: 'Sum',
+      threshold: 0,
+    },
+    {
+      id: 'outcomes-rule-dlq-failures',
+      description: 'EventBridge could not put undeliverable outcome events in the outcome dead-letter queue either: those events are lost. Check the dead-letter queue and its policy.',
+      namespace: 'AWS/Events',
+      metricName: 'InvocationsFailedToBeSentToDlq',
+      dimensions: ruleDimensions,
+      statistic: 'Sum',
+      threshold: 0,
+    },
     {
       id: 'outcomes-dlq-messages',
       description: 'EventBridge could not deliver outcome events to the outcome queue after its retries: they are in its dead-letter queue.',

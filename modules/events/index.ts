@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
+import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
 import {
   ITEM_EVENT_DETAIL_TYPE,
   ITEM_EVENT_FILTER_PATTERNS,
@@ -10,7 +11,7 @@ import {
   type ItemStatus,
 } from '../../contracts';
 import { accountOf } from '../shared/arn';
-import type { PolicyStatement } from '../shared/iam';
+import { policyDocument, type PolicyStatement } from '../shared/iam';
 import { MAX_TARGET_BATCH_SIZE, streamPipe } from '../shared/stream-pipe';
 
 export interface ItemEventsProps {
@@ -50,7 +51,8 @@ export class ItemEvents extends Construct {
   constructor(scope: Construct, id: string, props: ItemEventsProps) {
     super(scope, id);
     const account = accountOf(props.tableArn);
-    if ((props.bus ?? 'default') === 'pipeline') {
+    const ownBus = (props.bus ?? 'default') === 'pipeline';
+    if (ownBus) {
       const bus = new CloudwatchEventBus(this, 'bus', { name: `${props.baseName}-events` });
       this.eventBusName = bus.name;
       this.eventBusArn = bus.arn;
@@ -59,7 +61,7 @@ export class ItemEvents extends Construct {
       this.eventBusArn = `arn:${props.partition}:events:${props.region}:${account}:event-bus/default`;
     }
 
-    const { pipe, deadLetters } = streamPipe(this, {
+    const { pipe, deadLetters, role } = streamPipe(this, {
       pipeName: `${props.baseName}-items-to-events`,
       description: 'Publishes an event each time a row of the items table becomes PENDING, FINISHED or FAILED',
       roleName: `${props.baseName}-events-pipe`,
@@ -68,7 +70,16 @@ export class ItemEvents extends Construct {
       tableStreamArn: props.tableStreamArn,
       streamReadStatements: props.streamReadStatements,
       targetArn: this.eventBusArn,
-      targetStatements: [{ sid: 'ItemEventsPut', actions: ['events:PutEvents'], resources: [this.eventBusArn] }],
+      targetStatements: [
+        {
+          sid: 'ItemEventsPut',
+          actions: ['events:PutEvents'],
+          resources: [this.eventBusArn],
+          // Only the item events: a PutEvents call carries every entry's source and detail type, hence
+          // ForAllValues (AWS's example policy eb-event-bus-example-policy-cross-account-custom-bus-source).
+          conditions: { 'ForAllValues:StringEquals': { 'events:source': ITEM_EVENT_SOURCE, 'events:detail-type': ITEM_EVENT_DETAIL_TYPE } },
+        },
+      ],
       targetParameters: {
         inputTemplate: ITEM_EVENT_INPUT_TEMPLATE,
         eventbridgeEventBusParameters: { source: ITEM_EVENT_SOURCE, detailType: ITEM_EVENT_DETAIL_TYPE, resources: [props.tableArn] },
@@ -81,6 +92,29 @@ export class ItemEvents extends Construct {
       account,
       iamPropagationSeconds: props.iamPropagationSeconds ?? 90,
     });
+
+    // On its own bus, only the pipe may publish the item events' source: a principal with a broad
+    // events:PutEvents grant could otherwise forge FINISHED events that subscribers act on. Custom sources are
+    // not reserved (eb-use-conditions). The default bus is the account's, shared with other stacks: no policy
+    // there, which docs/events.md says.
+    if (ownBus) {
+      new CloudwatchEventBusPolicy(this, 'bus-policy', {
+        eventBusName: this.eventBusName,
+        policy: policyDocument([
+          {
+            sid: 'OnlyThePipePublishesItemEvents',
+            effect: 'Deny',
+            principal: '*',
+            actions: ['events:PutEvents'],
+            resources: [this.eventBusArn],
+            conditions: {
+              'ForAnyValue:StringEquals': { 'events:source': ITEM_EVENT_SOURCE },
+              ArnNotEquals: { 'aws:PrincipalArn': role.arn },
+            },
+          },
+        ]),
+      });
+    }
 
     this.tableArn = props.tableArn;
     this.pipeArn = pipe.arn;

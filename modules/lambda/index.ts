@@ -17,6 +17,15 @@ export const ORCHESTRATOR_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 900;
 /** The shortest age Lambda accepts before it drops an asynchronous event. */
 const MIN_EVENT_AGE_SECONDS = 60;
+/**
+ * The trigger queue's visibility timeout AWS recommends for a function timeout: "set the source queue's
+ * visibility timeout to at least six times the configuration timeout on your function. The extra time allows
+ * Lambda to retry if your function is throttled while processing a previous batch." (services-sqs-configure).
+ * Lambda itself only refuses a timeout below the function's.
+ */
+export function recommendedTriggerVisibilitySeconds(functionTimeoutSeconds: number): number {
+  return 6 * functionTimeoutSeconds;
+}
 /** Lambda's range for an SQS mapping's MaximumConcurrency. */
 const MAPPING_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 

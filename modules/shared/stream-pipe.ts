@@ -42,6 +42,8 @@ export interface StreamPipeProps {
 export interface StreamPipeParts {
   readonly pipe: PipesPipe;
   readonly deadLetters: SqsQueue;
+  /** The role the pipe runs as: a target's resource policy may name it. */
+  readonly role: IamRole;
 }
 
 /**
@@ -124,5 +126,5 @@ export function streamPipe(scope: Construct, props: StreamPipeProps): StreamPipe
     dependsOn: [roleReady],
   });
 
-  return { pipe, deadLetters };
+  return { pipe, deadLetters, role };
 }

@@ -17,12 +17,14 @@ export interface WakeQueueProps {
   readonly eventPattern: string;
   /**
    * Seconds a batch the orchestrator is handling stays hidden; Lambda refuses a mapping whose queue's
-   * visibility timeout is below the function's timeout, so pass at least that.
+   * visibility timeout is below the function's timeout, and AWS recommends six times it
+   * (modules/lambda recommendedTriggerVisibilitySeconds).
    */
   readonly visibilityTimeoutSeconds: number;
   /**
-   * @default 300 — seconds an undelivered wake is kept. Older ones are worth nothing: the schedule has run
-   * since, and any run looks at the whole queue.
+   * @default 900 — seconds an undelivered wake is kept; must exceed visibilityTimeoutSeconds, or a failed batch
+   * would expire before it became visible again. Older wakes are worth little: the schedule has run since, and
+   * any run looks at the whole queue.
    */
   readonly retentionSeconds?: number;
 }
@@ -43,13 +45,18 @@ export class WakeQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: WakeQueueProps) {
     super(scope, id);
-    const retentionSeconds = props.retentionSeconds ?? 300;
+    const retentionSeconds = props.retentionSeconds ?? 900;
     if (!Number.isInteger(retentionSeconds) || retentionSeconds < MIN_RETENTION_SECONDS || retentionSeconds > 1_209_600) {
       throw new Error(`retentionSeconds must be an integer from ${MIN_RETENTION_SECONDS} to 1209600, got ${retentionSeconds}`);
     }
     const visibility = props.visibilityTimeoutSeconds;
     if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43_200) {
       throw new Error(`visibilityTimeoutSeconds must be an integer from 0 to 43200, got ${visibility}`);
+    }
+    if (retentionSeconds <= visibility) {
+      throw new Error(
+        `retentionSeconds (${retentionSeconds}) must exceed visibilityTimeoutSeconds (${visibility}): a failed batch would expire before it is received again`,
+      );
     }
 
     // No dead-letter queue: a wake that keeps failing is dropped at its retention, and the failing runs raise

@@ -20,13 +20,22 @@ export interface ReadEventsOptions {
 
 /** Long polling asks every SQS server, so an empty answer means nothing more is visible. */
 const WAIT_SECONDS = 1;
+/**
+ * The most events a peek shows: one ReceiveMessage, which returns at most 10. A peek receives once because
+ * every receive counts: "After a message is received three times (or more) and not processed, the message is
+ * moved to the back of the queue and the ApproximateAgeOfOldestMessage metric points at the second-oldest
+ * message" (Available CloudWatch metrics for Amazon SQS), so repeated peeks would silence the outcome queue's
+ * age alarm for exactly the events nobody consumes.
+ */
+export const PEEK_MAX_EVENTS = 10;
 /** Consumed messages stay hidden until they are deleted a moment later. */
 const CONSUME_VISIBILITY_SECONDS = 30;
 
 /**
- * Reads up to `max` events from the queue, oldest first. A peek (the default) receives with a visibility
- * timeout of 0, so every event stays visible to the queue's consumer; receives then return the same messages
- * again, so reading stops at a round that brings nothing new. With `consume`, each event is deleted once read.
+ * Reads up to `max` events from the queue, sorted oldest first. SQS returns a sample of the waiting messages,
+ * not the newest. A peek (the default) is one receive with a visibility timeout of 0, so every event stays
+ * visible to the queue's consumer and is received once per peek (at most PEEK_MAX_EVENTS). With `consume`,
+ * each event is deleted once read, and reading goes on until a round brings nothing new or `max` is reached.
  */
 export async function readQueuedEvents(sqs: SQSClient, queueUrl: string, options: ReadEventsOptions): Promise<QueuedEvent[]> {
   const seen = new Map<string, QueuedEvent>();
@@ -45,7 +54,7 @@ export async function readQueuedEvents(sqs: SQSClient, queueUrl: string, options
     const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
     for (const message of fresh) seen.set(message.MessageId!, toQueuedEvent(message));
     if (options.consume && Messages.length > 0) await deleteMessages(sqs, queueUrl, Messages);
-    if (fresh.length === 0) break;
+    if (fresh.length === 0 || !options.consume) break;
   }
   return [...seen.values()].sort((a, b) => a.sentAt - b.sentAt);
 }

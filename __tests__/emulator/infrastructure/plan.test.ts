@@ -60,7 +60,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_cloudwatch_event_rule: 2,
     aws_cloudwatch_event_target: 2,
     aws_cloudwatch_log_group: 1,
-    aws_cloudwatch_metric_alarm: 11,
+    aws_cloudwatch_metric_alarm: 12,
     aws_default_security_group: 1,
     aws_dynamodb_table: 1,
     aws_iam_instance_profile: 1,
@@ -156,9 +156,10 @@ describe('with every optional feature configured', () => {
         'aws_key_pair',
         'aws_vpc_security_group_ingress_rule',
         'aws_cloudwatch_event_bus',
+        'aws_cloudwatch_event_bus_policy',
       ]),
     );
     expect(planned.filter((type) => type === 'aws_sqs_queue')).toHaveLength(7);
-    expect(planned).toHaveLength(82);
+    expect(planned).toHaveLength(86);
   }, TERRAFORM_TIMEOUT_MS);
 });

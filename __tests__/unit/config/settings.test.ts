@@ -164,7 +164,7 @@ describe('loadSettings', () => {
 
   it('reserves no orchestrator concurrency unless asked', () => {
     expect(loadSettings({}).orchestratorReservedConcurrency).toBeUndefined();
-    expect(loadSettings({ PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '2' }).orchestratorReservedConcurrency).toBe(2);
+    expect(loadSettings({ PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '3' }).orchestratorReservedConcurrency).toBe(3);
   });
 
   it('keeps state locally by default and in S3 with a derived key when a bucket is set', () => {

@@ -79,7 +79,7 @@ describe('PipelineAlarms', () => {
   });
 
   it('watches the outcome queue, when there is one: undelivered events, and an event unread for a day', () => {
-    const alarms = alarmsOf(synth({ outcomeQueue: { queueName: 'rag-pipeline-dev-outcomes', deadLetterQueueName: 'rag-pipeline-dev-outcomes-dlq' } }));
+    const alarms = alarmsOf(synth({ outcomeQueue: { queueName: 'rag-pipeline-dev-outcomes', deadLetterQueueName: 'rag-pipeline-dev-outcomes-dlq', ruleName: 'rag-pipeline-dev-outcomes' } }));
 
     expect(alarms['rag-pipeline-dev-outcomes-dlq-messages']).toMatchObject({
       metric_name: 'ApproximateNumberOfMessagesVisible',

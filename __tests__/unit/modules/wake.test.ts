@@ -18,12 +18,12 @@ function synth(overrides: Partial<WakeQueueProps> = {}): { json: ReturnType<type
 }
 
 describe('WakeQueue', () => {
-  it('sends the matching events of the bus to an encrypted queue that keeps them 5 minutes', () => {
+  it('sends the matching events of the bus to an encrypted queue that keeps them 15 minutes', () => {
     const { json } = synth();
 
     expect(onlyResource(json, 'aws_sqs_queue').config).toMatchObject({
       name: 'rag-pipeline-dev-wake',
-      message_retention_seconds: 300,
+      message_retention_seconds: 900,
       visibility_timeout_seconds: 60,
       sqs_managed_sse_enabled: true,
     });

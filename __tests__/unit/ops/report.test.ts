@@ -82,6 +82,8 @@ describe('formatRetryAll and formatRedrive', () => {
   });
 });
 
+const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:111122223333:table/rag-pipeline-prod-items';
+
 describe('formatQueuedEvents and noEventsQueueMessage', () => {
   const itemEvent = (status: string, extra: Record<string, string>) => ({
     'detail-type': 'Item Status Changed',
@@ -107,10 +109,29 @@ describe('formatQueuedEvents and noEventsQueueMessage', () => {
   });
 
   it('says how to get an outcome queue, or how to subscribe on the bus', () => {
-    const message = noEventsQueueMessage('rag-pipeline-prod-events');
+    const message = noEventsQueueMessage({ eventBusName: 'rag-pipeline-prod-events', tableName: 'rag-pipeline-prod-items', tableArn: TABLE_ARN });
 
     expect(message).toContain('PIPELINE_EVENTS_QUEUE=true');
     expect(message).toContain('a rule on the rag-pipeline-prod-events bus');
     expect(message).toContain('"detail":{"status":["FINISHED","FAILED"]}');
+  });
+
+  // docs/events.md: deployments may share the default bus; only a rule that matches `resources` sees its own table's rows.
+  it('prints a pattern that matches only this table', () => {
+    const message = noEventsQueueMessage({ tableName: 'rag-pipeline-prod-items', tableArn: TABLE_ARN });
+    const pattern = JSON.parse(/the pattern (\{.*\}) and an SQS target/.exec(message)![1]);
+
+    expect(pattern).toEqual({
+      source: ['rag-file-pipeline'],
+      'detail-type': ['Item Status Changed'],
+      resources: [TABLE_ARN],
+      detail: { status: ['FINISHED', 'FAILED'] },
+    });
+  });
+
+  it('names the table in a placeholder ARN when the outputs file predates table_arn', () => {
+    expect(noEventsQueueMessage({ tableName: 'rag-pipeline-prod-items', region: 'eu-west-1' })).toContain(
+      '"resources":["arn:aws:dynamodb:eu-west-1:<account>:table/rag-pipeline-prod-items"]',
+    );
   });
 });

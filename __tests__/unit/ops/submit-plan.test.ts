@@ -18,8 +18,8 @@ describe('planSubmission', () => {
 
   it.each([
     { case: 'outside data/input/', arg: `s3://${BUCKET}/data/output/a.txt`, reason: `must be under s3://${BUCKET}/data/input/` },
-    { case: 'in another bucket', arg: 's3://elsewhere/data/input/a.txt', reason: `must be in bucket "${BUCKET}"` },
-    { case: 'a ".." segment', arg: `s3://${BUCKET}/data/input/../secret`, reason: 'has a ".." segment' },
+    { case: 'in another bucket', arg: 's3://elsewhere/data/input/a.txt', reason: `must be in bucket ‘${BUCKET}’` },
+    { case: 'a ".." segment', arg: `s3://${BUCKET}/data/input/../secret`, reason: 'has a ‘..’ segment' },
     { case: 'the prefix itself', arg: `s3://${BUCKET}/data/input/`, reason: 'names no file under data/input/' },
   ])('refuses an s3 path $case, naming it', ({ arg, reason }) => {
     expect(() => planSubmission([arg], { bucketName: BUCKET, keyPrefix: '' })).toThrow(UsageError);

@@ -101,6 +101,42 @@ const cases: Case[] = [
     settings: scaled,
     expected: { launch: 0, targetWorkers: 1, reason: 'enough-workers' },
   },
+  {
+    case: 'a wake batch of 1 with counts still 0/0 and no worker launches one (SQS counts lag)',
+    observation: { visibleMessages: 0, inFlightMessages: 0, workers: 0, wakeMessages: 1 },
+    settings: scaled,
+    expected: { launch: 1, targetWorkers: 1, reason: 'woken-ahead-of-counts' },
+  },
+  {
+    case: 'a wake batch of 1,000 with counts 0/0 and no worker launches at most MAX_WORKERS',
+    observation: { visibleMessages: 0, inFlightMessages: 0, workers: 0, wakeMessages: 1000 },
+    settings: scaled,
+    expected: { launch: 3, targetWorkers: 3, reason: 'woken-ahead-of-counts' },
+  },
+  {
+    case: 'a wake batch of 15 with counts 0/0 wants the workers 15 visible messages would',
+    observation: { visibleMessages: 0, inFlightMessages: 0, workers: 0, wakeMessages: 15 },
+    settings: scaled,
+    expected: { launch: 2, targetWorkers: 2, reason: 'woken-ahead-of-counts' },
+  },
+  {
+    case: 'a wake batch with counts 0/0 and a worker there launches none (the worker long-polls)',
+    observation: { visibleMessages: 0, inFlightMessages: 0, workers: 1, wakeMessages: 5 },
+    settings: scaled,
+    expected: { launch: 0, targetWorkers: 0, reason: 'queue-empty' },
+  },
+  {
+    case: 'a wake batch with only in-flight messages and no worker waits for the redelivery',
+    observation: { visibleMessages: 0, inFlightMessages: 2, workers: 0, wakeMessages: 5 },
+    settings: scaled,
+    expected: { launch: 0, targetWorkers: 0, reason: 'in-flight-awaiting-redelivery' },
+  },
+  {
+    case: 'a wake batch with visible messages decides from the counts',
+    observation: { visibleMessages: 25, inFlightMessages: 0, workers: 0, wakeMessages: 1 },
+    settings: scaled,
+    expected: { launch: 3, targetWorkers: 3, reason: 'scale-out' },
+  },
 ];
 
 describe('decide', () => {

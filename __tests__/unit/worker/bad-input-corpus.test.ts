@@ -87,8 +87,8 @@ const CORPUS: Case[] = [
     expected: 'FAILED: output key would be 1025 bytes, S3 allows 1024',
   },
   // Paths the worker must never follow.
-  { case: 'a "." segment', row: pending({ S: `${INPUT}./a.txt` }), expected: 'FAILED: s3_path has a "." segment' },
-  { case: 'a ".." segment', row: pending({ S: `${INPUT}../output/a.txt` }), expected: 'FAILED: s3_path has a ".." segment' },
+  { case: 'a "." segment', row: pending({ S: `${INPUT}./a.txt` }), expected: 'FAILED: s3_path has a ‘.’ segment' },
+  { case: 'a ".." segment', row: pending({ S: `${INPUT}../output/a.txt` }), expected: 'FAILED: s3_path has a ‘..’ segment' },
   { case: 'an empty rest', row: pending({ S: INPUT }), expected: 'FAILED: s3_path names no file under data/input/' },
   {
     case: 'another bucket',

@@ -35,7 +35,7 @@ describe('decide', () => {
     {
       case: 'a PENDING row pointing at another bucket',
       item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 's3://elsewhere/data/input/a' }),
-      expected: { action: 'fail', reason: 's3_path must be in bucket "pipeline-bucket", got bucket "elsewhere"' },
+      expected: { action: 'fail', reason: 's3_path must be in bucket ‘pipeline-bucket’, got bucket ‘elsewhere’' },
     },
     {
       case: 'a valid PENDING row',

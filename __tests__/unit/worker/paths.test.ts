@@ -28,15 +28,15 @@ describe('planCopy', () => {
   });
 
   it.each([
-    { case: 'an empty path', path: '', reason: 's3_path must start with s3://, got ""' },
+    { case: 'an empty path', path: '', reason: 's3_path must start with s3://, got ‘’' },
     { case: 'a non-S3 URL', path: 'https://pipeline-bucket/data/input/a.txt', reason: 's3_path must start with s3://' },
     { case: 'an upper-case scheme', path: 'S3://pipeline-bucket/data/input/a.txt', reason: 's3_path must start with s3://' },
     {
       case: 'another bucket',
       path: 's3://other-bucket/data/input/a.txt',
-      reason: 'must be in bucket "pipeline-bucket", got bucket "other-bucket"',
+      reason: 'must be in bucket ‘pipeline-bucket’, got bucket ‘other-bucket’',
     },
-    { case: 'a bucket name prefix', path: 's3://pipeline-bucket-2/data/input/a.txt', reason: 'got bucket "pipeline-bucket-2"' },
+    { case: 'a bucket name prefix', path: 's3://pipeline-bucket-2/data/input/a.txt', reason: 'got bucket ‘pipeline-bucket-2’' },
     { case: 'no key at all', path: 's3://pipeline-bucket', reason: 'must be under s3://pipeline-bucket/data/input/' },
     {
       case: 'the output prefix',
@@ -46,9 +46,9 @@ describe('planCopy', () => {
     { case: 'a lookalike prefix', path: 's3://pipeline-bucket/data/inputs/a.txt', reason: 'must be under' },
     { case: 'a leading slash', path: 's3://pipeline-bucket//data/input/a.txt', reason: 'must be under' },
     { case: 'an empty rest', path: 's3://pipeline-bucket/data/input/', reason: 'names no file under data/input/' },
-    { case: 'a "." segment', path: 's3://pipeline-bucket/data/input/./a.txt', reason: 'has a "." segment' },
-    { case: 'a ".." segment', path: 's3://pipeline-bucket/data/input/../output/a.txt', reason: 'has a ".." segment' },
-    { case: 'a trailing ".."', path: 's3://pipeline-bucket/data/input/a/..', reason: 'has a ".." segment' },
+    { case: 'a "." segment', path: 's3://pipeline-bucket/data/input/./a.txt', reason: 'has a ‘.’ segment' },
+    { case: 'a ".." segment', path: 's3://pipeline-bucket/data/input/../output/a.txt', reason: 'has a ‘..’ segment' },
+    { case: 'a trailing ".."', path: 's3://pipeline-bucket/data/input/a/..', reason: 'has a ‘..’ segment' },
     { case: 'an empty segment', path: 's3://pipeline-bucket/data/input/a//b.txt', reason: 'has an empty path segment' },
     { case: 'a folder marker', path: 's3://pipeline-bucket/data/input/folder/', reason: 'has an empty path segment' },
     {

@@ -56,7 +56,7 @@ describe('judgeRow', () => {
     {
       case: 'FAILED with the planned reason',
       planned: BAD,
-      seen: seen({ status: 'FAILED', failure_reason: 's3_path has a ".." segment: "…"' }),
+      seen: seen({ status: 'FAILED', failure_reason: 's3_path has a ‘..’ segment: ‘…’' }),
       expected: { class: 'failed', unexpected: false },
     },
     {
