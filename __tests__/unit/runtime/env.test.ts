@@ -87,9 +87,9 @@ describe('the three readers', () => {
       ),
     ).toEqual([
       'PIPELINE_VPC_CIDR must be an IPv4 network block from /16 to /28 such as 10.42.0.0/16, got "10.0.0.0/8"',
+      'PIPELINE_EVENT_TRIGGER must be "true" or "false", got "yes"',
       'PIPELINE_MAX_WORKERS must be an integer from 1 to 100, got "0"',
       'PIPELINE_SCHEDULE must be rate(<n> minute|minutes|hour|hours|day|days) or cron(<6 fields>), got "hourly"',
-      'PIPELINE_EVENT_TRIGGER must be "true" or "false", got "yes"',
     ]);
   });
 
