@@ -8,6 +8,7 @@
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
@@ -21,6 +22,23 @@ import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '.
  */
 export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
   return startLocalPipeline({ env: {}, settings, tickSeconds, log: createLocalLog(process.stderr, 'warn') });
+}
+
+/**
+ * Sets orchestrator environment variables on the deployed function, as `aws lambda
+ * update-function-configuration` would: settings that only change what the orchestrator decides (MAX_WORKERS)
+ * need no second deployment. The function host starts its next invocation in an environment that has them.
+ */
+export async function setOrchestratorEnvironment(pipeline: LocalPipeline, variables: Record<string, string>): Promise<void> {
+  const FunctionName = output(pipeline, 'lambda_function_name');
+  const { Environment } = await pipeline.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+  await pipeline.clients.lambda.send(
+    new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: { ...Environment?.Variables, ...variables } } }),
+  );
+  const { Environment: updated } = await pipeline.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+  for (const [name, value] of Object.entries(variables)) {
+    if (updated?.Variables?.[name] !== value) throw new Error(`the emulated function did not take ${name}=${value}`);
+  }
 }
 
 export function output(pipeline: LocalPipeline, name: string): string {
