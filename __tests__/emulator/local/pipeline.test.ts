@@ -66,7 +66,7 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
 
   const [worker] = p.instances.history();
   expect(worker).toBeDefined();
-  // Idle for EC2_AUTOTERMINATE_MINUTES (0.25 here), the worker uploads its log and exits; the instance goes.
+  // Idle for EC2_AUTOTERMINATE_MINUTES (TEST_AUTOTERMINATE_MINUTES), the worker uploads its log and exits; the instance goes.
   await waitFor('the idle worker to exit', async () => worker.exit, 120_000);
   expect(worker.exit).toEqual({ code: 0, signal: null });
   await waitFor('the instance to be terminated', async () => (await instanceState(p, worker.instanceId)) === 'terminated', 30_000);

@@ -14,6 +14,7 @@ import {
   readOutput,
   setOrchestratorEnvironment,
   startPipelineForTest,
+  TEST_AUTOTERMINATE_MINUTES,
   waitFor,
 } from './support';
 
@@ -59,7 +60,14 @@ it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a
   // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
   // (one while queued, one while a worker copies it), 2 delivered twice, 1 path under a second id; one worker
   // SIGKILLed and one SIGTERMed as they take messages; one orchestrator invocation crashed (local/soak/).
-  const report = await runSoak(p, { rows: 60, badPercent: 10, killWorkers: 2, seed: 'jest-soak', timeoutSeconds: 240 });
+  const report = await runSoak(p, {
+    rows: 60,
+    badPercent: 10,
+    killWorkers: 2,
+    seed: 'jest-soak',
+    timeoutSeconds: 240,
+    autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES,
+  });
 
   const { summary } = report;
   expect(summary).toMatchObject({ rows: 60, lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, unexpected_outcomes: 0, pending_in_queue: 0 });

@@ -17,11 +17,23 @@ import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
 
 /**
+ * Idle period of the tests' workers, in minutes: 6 s. The tests wait for idle workers to stop (the seed's
+ * flow, the pickup with no worker running, the soak's final count), so a shorter one than the local run's
+ * (LOCAL_DEFAULTS, 15 s) saves that wait each time; the worker reads it as it reads any other value.
+ */
+export const TEST_AUTOTERMINATE_MINUTES = 0.1;
+
+/**
  * Starts moto, deploys, runs the pipes, the schedule (every `tickSeconds`, 1 by default), the wake mapping
- * and the instances; ignores the shell's PIPELINE_* settings.
+ * and the instances; ignores the shell's PIPELINE_* settings. Workers stop after TEST_AUTOTERMINATE_MINUTES idle.
  */
 export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
-  return startLocalPipeline({ env: {}, settings, tickSeconds, log: createLocalLog(process.stderr, 'warn') });
+  return startLocalPipeline({
+    env: {},
+    settings: { autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, ...settings },
+    tickSeconds,
+    log: createLocalLog(process.stderr, 'warn'),
+  });
 }
 
 /**
