@@ -145,14 +145,16 @@ export async function listKeys(pipeline: LocalPipeline, prefix: string): Promise
 
 /**
  * Receives and deletes whatever is visible until the queue is empty. (PurgeQueue allows one call per
- * queue per minute, which tests a few seconds apart exceed.) In-flight messages are waited for.
+ * queue per minute, which tests a few seconds apart exceed.) In-flight messages are waited for. Each receive
+ * is a short poll: the work queue long-polls 20 s by default (RECEIVE_WAIT_SECONDS), which an empty queue
+ * would otherwise cost every test.
  */
 async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Promise<void> {
   const queueUrl = output(pipeline, queueUrlOutput);
   await waitFor(
     `${queueUrlOutput} to be empty`,
     async () => {
-      const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       for (const message of Messages) {
         await pipeline.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       }
