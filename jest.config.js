@@ -13,8 +13,10 @@ module.exports = {
   // worker) would run those waits one after another. Three workers overlap them.
   maxWorkers: 3,
   // Longest suites first, so the last worker to finish is not the one that started the slowest file last.
-  // Builds the bundles once when they are stale, before any suite reads them.
-  globalSetup: '<rootDir>/__tests__/support/build-bundles.js',
+  // Builds the bundles once when they are stale, before any suite reads them, and makes this run's plan cache
+  // (suites planning the same configuration share one terraform plan); the teardown removes the cache.
+  globalSetup: '<rootDir>/__tests__/global-setup.js',
+  globalTeardown: '<rootDir>/__tests__/global-teardown.js',
   testSequencer: '<rootDir>/__tests__/support/slowest-first-sequencer.js',
   projects: [
     // Pure logic and synth: fast, no processes.

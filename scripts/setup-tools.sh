@@ -4,7 +4,8 @@
 #                       the workers' pinned runtime, unpacked (scripts/provision-node.ts)
 #   .venv/              moto (the AWS emulator), checkov and parliament (the security gate) and zizmor (the
 #                       workflow linter), pinned in requirements.txt
-#   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror
+#   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror,
+#                       through a plugin cache (.tools/terraform-plugin-cache) filled here, once
 # (npm run build packs the workers' Node.js runtime into .tools/node-runtime/: scripts/fetch-node-runtime.ts.)
 # Each missing prerequisite gets one line naming it and how to get it.
 set -euo pipefail
@@ -101,8 +102,15 @@ fi
 [ -n "$mirror" ] ||
   fail "no local copy of the hashicorp/aws ${provider_version} provider found and the registry is unreachable: set TF_PROVIDER_MIRROR to a directory holding ${provider_path}/<os_arch>/ (terraform providers mirror can make one)."
 
-mkdir -p "$root/.tools"
+# Every init links the provider from the plugin cache instead of unpacking it again: a packed mirror, as
+# `terraform providers mirror` makes, holds a zip that each init would unpack to 700 MB. (An unpacked mirror is
+# linked either way.) Terraform
+# does not promise safe concurrent writes to the cache, and the tests run inits in parallel: the cache is
+# filled here, once, so that later inits only read it.
+plugin_cache="$root/.tools/terraform-plugin-cache"
+mkdir -p "$root/.tools" "$plugin_cache"
 cat >"$root/.tools/terraformrc" <<RC
+plugin_cache_dir = "$plugin_cache"
 provider_installation {
   filesystem_mirror {
     path    = "$mirror"
@@ -113,3 +121,17 @@ provider_installation {
   }
 }
 RC
+if [ ! -d "$plugin_cache/$provider_path" ]; then
+  warm="$root/.tools/plugin-cache-warmup"
+  mkdir -p "$warm"
+  cat >"$warm/main.tf" <<TF
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "${provider_version}" }
+  }
+}
+TF
+  (cd "$warm" && TF_CLI_CONFIG_FILE="$root/.tools/terraformrc" CHECKPOINT_DISABLE=1 terraform init -input=false -no-color) >/dev/null 2>&1 ||
+    fail "terraform init could not fill the plugin cache from ${mirror}: run it in $warm to see why."
+  rm -rf "$warm"
+fi

@@ -1,8 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadSettings } from '../../config/settings';
+import { REPO_ROOT } from '../../local/emulator/paths';
+import { terraform, writeOfflineOverride } from '../../local/emulator/terraform';
 import { PipelineStack, STACK_NAME } from '../../main';
 
 /** Synthesized Terraform JSON: `{ resource: { <type>: { <id>: {...} } }, output: {...}, ... }`. */
@@ -58,6 +61,71 @@ const synthesizedDirs: string[] = [];
 /** Deletes every directory {@link synthStack} created in this test file; call it in `afterAll`. */
 export function removeSynthesizedStacks(): void {
   for (const dir of synthesizedDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** What `terraform validate` and `terraform plan` said about one configuration of the whole stack, offline. */
+export interface OfflinePlan {
+  /** `terraform validate -json`. */
+  readonly validate: { readonly valid: boolean; readonly error_count: number; readonly warning_count: number };
+  /** `terraform show -json <planfile>`: what checkov reads, and the plan suite's resource changes and configuration. */
+  readonly planJsonFile: string;
+}
+
+/**
+ * Environment variable naming this jest run's plan cache (set by __tests__/global-setup.js, removed by
+ * global-teardown.js). Outside jest, each process plans for itself.
+ */
+export const PLAN_CACHE_ENV = 'RAG_TEST_PLAN_CACHE';
+/** Where the global setup puts each jest run's plan cache: git-ignored, like every node_modules/.cache. */
+export const PLAN_CACHE_ROOT = path.join(REPO_ROOT, 'node_modules', '.cache', 'rag-terraform-plans');
+const PLAN_TIMEOUT_MS = 240_000;
+
+/**
+ * `terraform init`, `validate` and `plan` of `stack`, offline, made once per jest run for each distinct
+ * synthesized configuration and shared by every suite that asks for the same one (the plan suite, the
+ * checkov gate). The key is the synthesized JSON with the stack's own temp directory masked, so the same
+ * settings and the same bundles give the same plan, and any change to either gives a new one. The first
+ * suite to ask plans, under a lock directory; the others wait for its result, or its error.
+ */
+export async function offlinePlan(stack: SynthesizedStack): Promise<OfflinePlan> {
+  const raw = readFileSync(path.join(stack.stackDir, 'cdk.tf.json'), 'utf8');
+  const key = createHash('sha256').update(raw.replaceAll(stack.outdir, '<outdir>')).digest('hex').slice(0, 16);
+  const root = process.env[PLAN_CACHE_ENV] ?? path.join(stack.outdir, 'plan-cache');
+  const dir = path.join(root, key);
+  const result = path.join(dir, 'result.json');
+  const failure = path.join(dir, 'error.txt');
+  mkdirSync(root, { recursive: true });
+  let owner = true;
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    owner = false;
+  }
+  if (owner) {
+    try {
+      writeOfflineOverride(stack.stackDir);
+      await terraform(stack.stackDir, ['init', '-input=false', '-no-color']);
+      const validate = JSON.parse((await terraform(stack.stackDir, ['validate', '-json', '-no-color'])).stdout) as OfflinePlan['validate'];
+      const planFile = path.join(dir, 'stack.tfplan');
+      await terraform(stack.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
+      const planJsonFile = path.join(dir, 'plan.json');
+      writeFileSync(planJsonFile, (await terraform(stack.stackDir, ['show', '-json', '-no-color', planFile])).stdout);
+      // Written whole, then renamed: a waiting suite never reads half a result.
+      writeFileSync(`${result}.partial`, JSON.stringify({ validate, planJsonFile } satisfies OfflinePlan));
+      renameSync(`${result}.partial`, result);
+    } catch (error) {
+      writeFileSync(failure, (error as Error).message);
+      throw error;
+    }
+  }
+  const deadline = Date.now() + PLAN_TIMEOUT_MS;
+  for (;;) {
+    if (existsSync(result)) return JSON.parse(readFileSync(result, 'utf8')) as OfflinePlan;
+    if (existsSync(failure)) throw new Error(`the shared plan of this configuration failed in another suite: ${readFileSync(failure, 'utf8')}`);
+    if (Date.now() >= deadline) throw new Error(`no plan in ${dir} after ${PLAN_TIMEOUT_MS / 1000} s: the suite planning it did not finish`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The resources of one type, as `[id, config]` pairs. */

@@ -95,6 +95,7 @@ export interface FunctionHostOptions {
 }
 
 export interface FunctionHost {
+  /** The function's configuration as the latest invocation read it. */
   readonly deployed: DeployedFunction;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
@@ -116,6 +117,8 @@ const INIT_LIMIT_MS = 10_000;
 interface Environment {
   readonly child: ChildProcess;
   readonly shipper: LogShipper;
+  /** The configuration it was started with. */
+  readonly deployed: DeployedFunction;
   busy: boolean;
 }
 
@@ -124,11 +127,13 @@ interface Environment {
  * child process (lambda-host.ts) that loads the handler once and takes one invocation at a time, as a warm
  * container does. Concurrent invocations (the schedule, the wake queue's mapping) get environments of their
  * own; an idle one is reused. A process that crashed or ran past the timeout is discarded, as Lambda discards
- * an environment. The function's environment is read back from the emulated function.
+ * an environment. The function's configuration is read back from the emulated function at each invocation: after
+ * an UpdateFunctionConfiguration (a new MAX_WORKERS, say), invocations run in new environments that have it, and
+ * idle environments of the old configuration are ended, as Lambda does.
  */
 export async function startFunctionHost(options: FunctionHostOptions): Promise<FunctionHost> {
-  const deployed = await readDeployedFunction(options.lambda, options.functionName);
-  const [moduleName, exportName] = splitHandler(deployed.handler);
+  let deployed = await readDeployedFunction(options.lambda, options.functionName);
+  splitHandler(deployed.handler);
   const environments = new Set<Environment>();
   const logsDelivered: Promise<void>[] = [];
   let started = 0;
@@ -136,6 +141,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   let stopping = false;
 
   const startEnvironment = (): Environment => {
+    const [moduleName, exportName] = splitHandler(deployed.handler);
     const logStreamName = lambdaLogStreamName(new Date(), randomUUID().replaceAll('-', ''));
     const shipper = startLogShipper({
       logs: options.logs,
@@ -153,23 +159,45 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     shipper.attach(child.stdout!);
     shipper.attach(child.stderr!);
     logsDelivered.push(new Promise((resolve) => child.once('close', () => resolve(shipper.close()))));
-    const environment: Environment = { child, shipper, busy: false };
+    const environment: Environment = { child, shipper, deployed, busy: false };
     environments.add(environment);
     started++;
     child.once('exit', () => environments.delete(environment));
     return environment;
   };
 
-  const invoke = (event: unknown, fault?: { readonly crash?: boolean }): Promise<InvokeResponse> => {
+  /** Reads the configuration again; on a change, ends the idle environments that have the old one. */
+  const refreshConfiguration = async () => {
+    let current: DeployedFunction;
+    try {
+      current = await readDeployedFunction(options.lambda, options.functionName);
+      splitHandler(current.handler);
+    } catch (error) {
+      options.log.warn('function_configuration_unread', { functionName: options.functionName, error: (error as Error).message });
+      return;
+    }
+    if (JSON.stringify(current) === JSON.stringify(deployed)) return;
+    deployed = current;
+    options.log.info('function_configuration_changed', { functionName: options.functionName });
+    for (const environment of environments) {
+      if (environment.busy || environment.deployed === deployed) continue;
+      environments.delete(environment);
+      environment.child.kill('SIGTERM');
+    }
+  };
+
+  const invoke = async (event: unknown, fault?: { readonly crash?: boolean }): Promise<InvokeResponse> => {
+    if (!stopping) await refreshConfiguration();
+    const config = deployed;
     const request: InvokeRequest = {
       id: ++nextId,
       requestId: randomUUID(),
       event,
-      timeoutMs: deployed.timeoutSeconds * 1000,
+      timeoutMs: config.timeoutSeconds * 1000,
       ...(fault?.crash ? { crash: true } : {}),
     };
     if (stopping) return Promise.resolve({ id: request.id, error: { message: 'the function host is stopping' } });
-    const environment = [...environments].find((candidate) => !candidate.busy) ?? startEnvironment();
+    const environment = [...environments].find((candidate) => !candidate.busy && candidate.deployed === config) ?? startEnvironment();
     environment.busy = true;
     const { child, shipper } = environment;
     return new Promise((resolve) => {
@@ -182,10 +210,10 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       };
       // Lambda stops an invocation at the function's timeout and discards its environment.
       const timedOut = () => {
-        shipper.add(`${new Date().toISOString()} ${request.requestId} Task timed out after ${deployed.timeoutSeconds.toFixed(2)} seconds`);
+        shipper.add(`${new Date().toISOString()} ${request.requestId} Task timed out after ${config.timeoutSeconds.toFixed(2)} seconds`);
         environments.delete(environment);
         child.kill('SIGKILL');
-        finish({ id: request.id, error: { message: `timed out after ${deployed.timeoutSeconds} s` } });
+        finish({ id: request.id, error: { message: `timed out after ${config.timeoutSeconds} s` } });
       };
       // The timeout counts from the handler's start. Before it, the init phase (a cold start) gets
       // Lambda's 10 s init limit, then the function's timeout again, as Lambda retries a slow init
@@ -205,7 +233,9 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   };
 
   return {
-    deployed,
+    get deployed() {
+      return deployed;
+    },
     logGroupName: deployed.logGroupName,
     invoke,
     environments: () => started,

@@ -40,8 +40,10 @@ export interface RunningInstanceRunner {
   running(): WorkerRun[];
   /** Every worker started so far, alive or not. */
   history(): WorkerRun[];
-  /** Most worker processes alive at the same time. */
+  /** Most worker processes alive at the same time, since the start or the last {@link resetPeak}. */
   peakRunning(): number;
+  /** Counts the peak afresh from the workers alive now: for tests that share one run. */
+  resetPeak(): void;
   /** Stops watching, stops every worker (SIGTERM, then SIGKILL), terminates their instances. */
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
   const children = new Map<string, { run: WorkerRun; child?: ChildProcess; exited: Promise<void> }>();
   const seen = new Set<string>();
   let peak = 0;
+  const alive = () => [...children.values()].filter(({ child, run }) => child && !run.exit);
 
   const terminate = async (instanceId: string) => {
     try {
@@ -108,7 +111,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       closeSync(logFd);
       entry.child = child;
       Object.assign(run, { pid: child.pid });
-      peak = Math.max(peak, [...children.values()].filter((other) => other.child && !other.run.exit).length);
+      peak = Math.max(peak, alive().length);
       options.log.info('worker_started', { instanceId, pid: child.pid, logPath: run.logPath });
       child.once('exit', (code, signal) => {
         run.exit = { code, signal };
@@ -169,9 +172,12 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
   })();
 
   return {
-    running: () => [...children.values()].filter(({ child, run }) => child && !run.exit).map(({ run }) => run),
+    running: () => alive().map(({ run }) => run),
     history: () => [...children.values()].map(({ run }) => run),
     peakRunning: () => peak,
+    resetPeak: () => {
+      peak = alive().length;
+    },
     async stop() {
       controller.abort();
       await loop;

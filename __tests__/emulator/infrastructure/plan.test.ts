@@ -1,10 +1,10 @@
-import * as path from 'node:path';
-import { terraform, writeOfflineOverride } from '../../../local/emulator/terraform';
-import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type SynthesizedStack } from '../../support/synth';
+import { readFileSync } from 'node:fs';
+import { EVERY_OPTIONAL_FEATURE, offlinePlan, removeSynthesizedStacks, synthStack, type OfflinePlan } from '../../support/synth';
 
 // terraform init + validate + plan of the whole stack, offline: fake credentials and the provider's skip
-// flags come from the test-only override next to cdk.tf.json; the provider from the local mirror.
-const TERRAFORM_TIMEOUT_MS = 180_000;
+// flags come from the test-only override next to cdk.tf.json; the provider from the local mirror. The plan of
+// each configuration is made once per jest run and shared with the checkov gate (support/synth.ts).
+const TERRAFORM_TIMEOUT_MS = 240_000;
 
 interface PlannedChange {
   readonly type: string;
@@ -25,29 +25,23 @@ interface PlanJson {
   readonly configuration: { readonly root_module: { readonly resources: PlannedConfiguration[] } };
 }
 
-let stack: SynthesizedStack;
+const readPlan = (offline: OfflinePlan) => JSON.parse(readFileSync(offline.planJsonFile, 'utf8')) as PlanJson;
+
+let offline: OfflinePlan;
 let plan: PlanJson;
 
 beforeAll(async () => {
-  stack = synthStack();
-  writeOfflineOverride(stack.stackDir);
-  await terraform(stack.stackDir, ['init', '-input=false', '-no-color']);
+  offline = await offlinePlan(synthStack());
+  plan = readPlan(offline);
 }, TERRAFORM_TIMEOUT_MS);
 
 afterAll(removeSynthesizedStacks);
 
-it('is valid Terraform for hashicorp/aws 5.100.0', async () => {
-  const { stdout } = await terraform(stack.stackDir, ['validate', '-json', '-no-color']);
+it('is valid Terraform for hashicorp/aws 5.100.0', () => {
+  expect(offline.validate).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
+});
 
-  expect(JSON.parse(stdout)).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
-}, TERRAFORM_TIMEOUT_MS);
-
-it('plans offline to create every resource of the pipeline', async () => {
-  const planFile = path.join(stack.outdir, 'pipeline.tfplan');
-  await terraform(stack.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
-  const { stdout } = await terraform(stack.stackDir, ['show', '-json', '-no-color', planFile]);
-  plan = JSON.parse(stdout) as PlanJson;
-
+it('plans offline to create every resource of the pipeline', () => {
   const changes = plan.resource_changes.filter(({ mode }) => mode === 'managed');
   const created: Record<string, number> = {};
   for (const { type, change } of changes) {
@@ -94,7 +88,7 @@ it('plans offline to create every resource of the pipeline', async () => {
     aws_vpc_security_group_egress_rule: 1,
     terraform_data: 2,
   });
-}, TERRAFORM_TIMEOUT_MS);
+});
 
 // hashicorp/terraform-provider-aws#40572: a pipe created in the same apply as its role policy cannot read
 // its stream yet. The plan Terraform will execute must order role policy → wait → pipe for each pipe, and the
@@ -129,23 +123,20 @@ it('plans each pipe after a create-time wait of its own that follows its role po
 });
 
 describe('with every optional feature configured', () => {
-  let full: SynthesizedStack;
+  let full: OfflinePlan;
 
   beforeAll(async () => {
-    full = synthStack(EVERY_OPTIONAL_FEATURE);
-    writeOfflineOverride(full.stackDir);
-    await terraform(full.stackDir, ['init', '-input=false', '-no-color']);
+    full = await offlinePlan(synthStack(EVERY_OPTIONAL_FEATURE));
   }, TERRAFORM_TIMEOUT_MS);
 
-  it('plans the alarm topic with its key, the key pair, the SSH rule, the event bus and the outcome queue as well', async () => {
-    const { stdout } = await terraform(full.stackDir, ['plan', '-input=false', '-no-color', '-lock=false', '-json']);
+  it('is valid Terraform as well', () => {
+    expect(full.validate).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
+  });
 
-    const planned = stdout
-      .split('\n')
-      .filter((line) => line.includes('"type":"planned_change"'))
-      .map((line) => (JSON.parse(line) as { change: { resource: { resource_type: string }; action: string } }).change)
-      .filter(({ action }) => action === 'create')
-      .map(({ resource }) => resource.resource_type);
+  it('plans the alarm topic with its key, the key pair, the SSH rule, the event bus and the outcome queue as well', () => {
+    const planned = readPlan(full)
+      .resource_changes.filter(({ change }) => change.actions.length === 1 && change.actions[0] === 'create')
+      .map(({ type }) => type);
 
     expect(planned).toEqual(
       expect.arrayContaining([
@@ -161,5 +152,5 @@ describe('with every optional feature configured', () => {
     );
     expect(planned.filter((type) => type === 'aws_sqs_queue')).toHaveLength(7);
     expect(planned).toHaveLength(86);
-  }, TERRAFORM_TIMEOUT_MS);
+  });
 });

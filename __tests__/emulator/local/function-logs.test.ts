@@ -214,3 +214,57 @@ it('reports lines it could not deliver when the log group does not exist, and ke
     }),
   );
 });
+
+it('runs the invocations after an UpdateFunctionConfiguration in a new environment that has the new variables, as Lambda does', async () => {
+  const settingDir = mkdtempSync(path.join(tmpdir(), 'function-config-'));
+  writeFileSync(path.join(settingDir, 'index.js'), 'exports.handler = async () => process.env.SETTING;\n');
+  const configuration = (setting: string) => ({
+    FunctionName: FUNCTION_NAME,
+    FunctionArn: `arn:aws:lambda:${EMULATOR_REGION}:123456789012:function:${FUNCTION_NAME}`,
+    Handler: 'index.handler',
+    Timeout: 3,
+    MemorySize: 256,
+    Environment: { Variables: { SETTING: setting } },
+  });
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves(configuration('one'));
+  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
+  const results: unknown[] = [];
+  let changed: () => void;
+  let reachedTwo: () => void;
+  const firstTick = new Promise<void>((resolve) => (changed = resolve));
+  const secondSetting = new Promise<void>((resolve) => (reachedTwo = resolve));
+  const schedule = await startSchedule({
+    lambda,
+    logs: clients.logs,
+    functionName: FUNCTION_NAME,
+    codeDir: settingDir,
+    endpoint: emulator.endpoint,
+    region: EMULATOR_REGION,
+    ruleName: 'schedule',
+    tickMs: 10,
+    logIntervalMs: 200,
+    log: memoryLog(),
+    onTick: (outcome) => {
+      results.push(outcome.error ?? outcome.result);
+      if (results.length === 2) changed();
+      if (outcome.result === 'two') reachedTwo();
+    },
+  });
+  try {
+    await firstTick;
+    lambdaMock.on(GetFunctionConfigurationCommand).resolves(configuration('two'));
+    await secondSetting;
+  } finally {
+    await schedule.stop();
+    rmSync(settingDir, { recursive: true, force: true });
+  }
+
+  const firstTwo = results.indexOf('two');
+  expect(results.slice(0, 2)).toEqual(['one', 'one']);
+  // At most the invocation already reading the configuration ran with the old one; none after the first new one.
+  expect(results.slice(0, firstTwo).every((result) => result === 'one')).toBe(true);
+  expect(results.slice(firstTwo).every((result) => result === 'two')).toBe(true);
+  // The new configuration ran in an environment of its own: a second log stream, as a cold start writes.
+  const { logStreams = [] } = await clients.logs.send(new DescribeLogStreamsCommand({ logGroupName: LOG_GROUP }));
+  expect(logStreams).toHaveLength(2);
+});

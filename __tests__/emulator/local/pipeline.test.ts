@@ -6,8 +6,6 @@ import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } fr
 import { ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
-import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
-import { runSoak } from '../../../local/soak/run';
 import {
   cleanPipeline,
   instanceState,
@@ -27,7 +25,9 @@ import {
  * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, both pipes on the
  * stream, the real schedule (every 60 s, as `--tick-seconds 60`) and the wake queue invoking the real
  * orchestrator, and the real worker bundle run per emulated instance. One deployment for the suite
- * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue); the tests clean up after themselves.
+ * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue); the tests clean up after themselves. The
+ * chaos soak and the scale-out run on a deployment of their own with a fast schedule, in parallel with this
+ * one (soak-and-scale-out.test.ts).
  */
 jest.setTimeout(300_000);
 
@@ -66,7 +66,7 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
 
   const [worker] = p.instances.history();
   expect(worker).toBeDefined();
-  // Idle for EC2_AUTOTERMINATE_MINUTES (0.25 here), the worker uploads its log and exits; the instance goes.
+  // Idle for EC2_AUTOTERMINATE_MINUTES (TEST_AUTOTERMINATE_MINUTES), the worker uploads its log and exits; the instance goes.
   await waitFor('the idle worker to exit', async () => worker.exit, 120_000);
   expect(worker.exit).toEqual({ code: 0, signal: null });
   await waitFor('the instance to be terminated', async () => (await instanceState(p, worker.instanceId)) === 'terminated', 30_000);
@@ -264,38 +264,4 @@ it('finishes a FAILED row set back to PENDING once its object exists', async () 
     120_000,
   );
   expect((await readOutput(p, 'retry/late file.txt')).toString()).toBe('arrived late\n');
-});
-
-it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM and a crashed tick', async () => {
-  const p = running();
-
-  // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
-  // (one while queued, one while a worker copies it), 2 delivered twice, 1 path under a second id; one worker
-  // SIGKILLed and one SIGTERMed as they take messages; one orchestrator invocation crashed (local/soak/).
-  const report = await runSoak(p, { rows: 60, badPercent: 10, killWorkers: 2, seed: 'jest-soak', timeoutSeconds: 240 });
-
-  const { summary } = report;
-  expect(summary).toMatchObject({ rows: 60, lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, unexpected_outcomes: 0, pending_in_queue: 0 });
-  expect(summary.finished + summary.failed + summary.dead_lettered).toBe(60);
-  for (const row of report.rows.filter((verdict) => verdict.status === ItemStatus.FAILED)) expect(row.reason).toMatch(/\S/);
-  // Every bad row that was not fixed ended FAILED with its own reason; the fixed one ended FINISHED.
-  const bad = report.plan.rows.filter((row) => row.bad);
-  expect(new Set(bad.map((row) => row.bad)).size).toBe(6);
-  for (const planned of bad) {
-    const verdict = report.rows.find((row) => row.id === planned.id)!;
-    if (planned.fix) expect(verdict).toMatchObject({ status: ItemStatus.FINISHED, class: 'finished' });
-    else expect(verdict).toMatchObject({ status: ItemStatus.FAILED, reason: expect.stringMatching(BAD_INPUT_REASONS[planned.bad!]) });
-  }
-  // A dead-lettered row's message is in the work DLQ (the soak looked at it without taking it).
-  expect(await queueDepth(p, 'dlq_url')).toBeGreaterThanOrEqual(summary.dead_lettered);
-  // The chaos happened: both signals, the crash, and the orchestrator replaced the killed workers.
-  expect(summary.kills).toEqual({ SIGKILL: 1, SIGTERM: 1, skipped: 0 });
-  expect(report.kills.find((kill) => kill.signal === 'SIGKILL')?.exit).toEqual({ code: null, signal: 'SIGKILL' });
-  // SIGTERM drains: in-flight jobs finish or are released, the log is uploaded, the worker exits 0.
-  expect(report.kills.find((kill) => kill.signal === 'SIGTERM')?.exit).toEqual({ code: 0, signal: null });
-  expect(report.workersStartedAfterFirstKill).toBeGreaterThan(0);
-  expect(summary.orchestrator).toMatchObject({ failed: 1, recovered: true });
-  // Never two workers at once, though the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
-  expect(p.instances.peakRunning()).toBe(1);
-  expect(summary).toMatchObject({ fixed_rows: 1, resubmitted_rows: 2, duplicate_messages: 2, same_path_rows: 1 });
 });

@@ -8,6 +8,7 @@
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
@@ -16,11 +17,40 @@ import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
 
 /**
+ * Idle period of the tests' workers, in minutes: 6 s. The tests wait for idle workers to stop (the seed's
+ * flow, the pickup with no worker running, the soak's final count), so a shorter one than the local run's
+ * (LOCAL_DEFAULTS, 15 s) saves that wait each time; the worker reads it as it reads any other value.
+ */
+export const TEST_AUTOTERMINATE_MINUTES = 0.1;
+
+/**
  * Starts moto, deploys, runs the pipes, the schedule (every `tickSeconds`, 1 by default), the wake mapping
- * and the instances; ignores the shell's PIPELINE_* settings.
+ * and the instances; ignores the shell's PIPELINE_* settings. Workers stop after TEST_AUTOTERMINATE_MINUTES idle.
  */
 export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
-  return startLocalPipeline({ env: {}, settings, tickSeconds, log: createLocalLog(process.stderr, 'warn') });
+  return startLocalPipeline({
+    env: {},
+    settings: { autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, ...settings },
+    tickSeconds,
+    log: createLocalLog(process.stderr, 'warn'),
+  });
+}
+
+/**
+ * Sets orchestrator environment variables on the deployed function, as `aws lambda
+ * update-function-configuration` would: settings that only change what the orchestrator decides (MAX_WORKERS)
+ * need no second deployment. The function host starts its next invocation in an environment that has them.
+ */
+export async function setOrchestratorEnvironment(pipeline: LocalPipeline, variables: Record<string, string>): Promise<void> {
+  const FunctionName = output(pipeline, 'lambda_function_name');
+  const { Environment } = await pipeline.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+  await pipeline.clients.lambda.send(
+    new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: { ...Environment?.Variables, ...variables } } }),
+  );
+  const { Environment: updated } = await pipeline.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+  for (const [name, value] of Object.entries(variables)) {
+    if (updated?.Variables?.[name] !== value) throw new Error(`the emulated function did not take ${name}=${value}`);
+  }
 }
 
 export function output(pipeline: LocalPipeline, name: string): string {
@@ -115,14 +145,16 @@ export async function listKeys(pipeline: LocalPipeline, prefix: string): Promise
 
 /**
  * Receives and deletes whatever is visible until the queue is empty. (PurgeQueue allows one call per
- * queue per minute, which tests a few seconds apart exceed.) In-flight messages are waited for.
+ * queue per minute, which tests a few seconds apart exceed.) In-flight messages are waited for. Each receive
+ * is a short poll: the work queue long-polls 20 s by default (RECEIVE_WAIT_SECONDS), which an empty queue
+ * would otherwise cost every test.
  */
 async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Promise<void> {
   const queueUrl = output(pipeline, queueUrlOutput);
   await waitFor(
     `${queueUrlOutput} to be empty`,
     async () => {
-      const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       for (const message of Messages) {
         await pipeline.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       }

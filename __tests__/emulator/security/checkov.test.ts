@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { VENV_BIN } from '../../../local/emulator/paths';
-import { terraform, writeOfflineOverride } from '../../../local/emulator/terraform';
-import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, offlinePlan, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
 
 // The security gate: checkov over the offline plan's JSON. A failed check passes the gate only when the
 // failing resource carries a skip for it, with a reason, written beside the resource in the module
-// (modules/shared/checkov.ts). A skip that no longer matches a failure fails the gate too.
+// (modules/shared/checkov.ts). A skip that no longer matches a failure fails the gate too. The plans are the
+// plan suite's own, made once per jest run (support/synth.ts).
 const TIMEOUT_MS = 300_000;
 
 interface CheckovFinding {
@@ -31,17 +30,6 @@ function declaredSkips(json: TerraformJson): Map<string, { id: string; comment: 
     }
   }
   return skips;
-}
-
-async function planJson(stackDir: string, outdir: string): Promise<string> {
-  writeOfflineOverride(stackDir);
-  await terraform(stackDir, ['init', '-input=false', '-no-color']);
-  const planFile = path.join(outdir, 'gate.tfplan');
-  await terraform(stackDir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`]);
-  const { stdout } = await terraform(stackDir, ['show', '-json', '-no-color', planFile]);
-  const file = path.join(outdir, 'plan.json');
-  writeFileSync(file, stdout);
-  return file;
 }
 
 function checkov(planFile: string): CheckovReport {
@@ -76,7 +64,7 @@ describe.each([
   beforeAll(async () => {
     const stack = synthStack(env);
     skips = declaredSkips(stack.json);
-    report = checkov(await planJson(stack.stackDir, stack.outdir));
+    report = checkov((await offlinePlan(stack)).planJsonFile);
   }, TIMEOUT_MS);
 
   it('parses the whole plan and runs checks on it', () => {

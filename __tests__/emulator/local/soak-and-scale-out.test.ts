@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { ItemStatus, OrchestratorEnv } from '../../../contracts';
+import type { LocalPipeline } from '../../../local/pipeline';
+import { waitForTerminalRows } from '../../../local/cli/rows';
+import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
+import { runSoak } from '../../../local/soak/run';
+import {
+  cleanPipeline,
+  liveWorkerInstances,
+  output,
+  putInput,
+  putRows,
+  queueDepth,
+  readOutput,
+  setOrchestratorEnvironment,
+  startPipelineForTest,
+  TEST_AUTOTERMINATE_MINUTES,
+  waitFor,
+} from './support';
+
+/**
+ * The pipeline under load on moto, as `npm run local` and `npm run soak` run it, on one deployment: a chaos
+ * soak with MAX_WORKERS=1, and 200 rows at once with MAX_WORKERS=2. MAX_WORKERS is only read by the
+ * orchestrator, so each test sets it on the deployed function (support.ts, setOrchestratorEnvironment) instead
+ * of paying for a stack of its own. The schedule ticks every second (the default of these tests), so a killed
+ * worker's messages, back after the visibility timeout, are picked up at once; pickup under the real one-minute
+ * schedule is pipeline.test.ts's.
+ */
+jest.setTimeout(360_000);
+
+let pipeline: LocalPipeline | undefined;
+const running = () => {
+  if (!pipeline) throw new Error('the local pipeline did not start');
+  return pipeline;
+};
+
+/** Sets MAX_WORKERS, waits until no worker is left from before, and counts the peak from there. */
+async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
+  await setOrchestratorEnvironment(p, { [OrchestratorEnv.maxWorkers]: String(maxWorkers) });
+  await waitFor('no worker running', async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000);
+  p.instances.resetPeak();
+}
+
+beforeAll(async () => {
+  pipeline = await startPipelineForTest({ maxWorkers: 1 });
+}, 420_000);
+
+afterEach(async () => {
+  if (pipeline) await cleanPipeline(pipeline);
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+}, 60_000);
+
+it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM and a crashed tick', async () => {
+  const p = running();
+  await startWith(p, 1);
+
+  // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
+  // (one while queued, one while a worker copies it), 2 delivered twice, 1 path under a second id; one worker
+  // SIGKILLed and one SIGTERMed as they take messages; one orchestrator invocation crashed (local/soak/).
+  const report = await runSoak(p, {
+    rows: 60,
+    badPercent: 10,
+    killWorkers: 2,
+    seed: 'jest-soak',
+    timeoutSeconds: 240,
+    autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES,
+  });
+
+  const { summary } = report;
+  expect(summary).toMatchObject({ rows: 60, lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, unexpected_outcomes: 0, pending_in_queue: 0 });
+  expect(summary.finished + summary.failed + summary.dead_lettered).toBe(60);
+  for (const row of report.rows.filter((verdict) => verdict.status === ItemStatus.FAILED)) expect(row.reason).toMatch(/\S/);
+  // Every bad row that was not fixed ended FAILED with its own reason; the fixed one ended FINISHED.
+  const bad = report.plan.rows.filter((row) => row.bad);
+  expect(new Set(bad.map((row) => row.bad)).size).toBe(6);
+  for (const planned of bad) {
+    const verdict = report.rows.find((row) => row.id === planned.id)!;
+    if (planned.fix) expect(verdict).toMatchObject({ status: ItemStatus.FINISHED, class: 'finished' });
+    else expect(verdict).toMatchObject({ status: ItemStatus.FAILED, reason: expect.stringMatching(BAD_INPUT_REASONS[planned.bad!]) });
+  }
+  // A dead-lettered row's message is in the work DLQ (the soak looked at it without taking it).
+  expect(await queueDepth(p, 'dlq_url')).toBeGreaterThanOrEqual(summary.dead_lettered);
+  // The chaos happened: both signals, the crash, and the orchestrator replaced the killed workers.
+  expect(summary.kills).toEqual({ SIGKILL: 1, SIGTERM: 1, skipped: 0 });
+  expect(report.kills.find((kill) => kill.signal === 'SIGKILL')?.exit).toEqual({ code: null, signal: 'SIGKILL' });
+  // SIGTERM drains: in-flight jobs finish or are released, the log is uploaded, the worker exits 0.
+  expect(report.kills.find((kill) => kill.signal === 'SIGTERM')?.exit).toEqual({ code: 0, signal: null });
+  expect(report.workersStartedAfterFirstKill).toBeGreaterThan(0);
+  expect(summary.orchestrator).toMatchObject({ failed: 1, recovered: true });
+  // Never two workers at once, though the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
+  expect(p.instances.peakRunning()).toBe(1);
+  expect(summary).toMatchObject({ fixed_rows: 1, resubmitted_rows: 2, duplicate_messages: 2, same_path_rows: 1 });
+});
+
+it('finishes 200 rows with two workers running at once and never more (MAX_WORKERS=2), every output identical', async () => {
+  const p = running();
+  await startWith(p, 2);
+  const files = Array.from({ length: 200 }, (_, index) => ({
+    id: `bulk-${index}`,
+    rest: `bulk/client_${index % 7}/file ${index}.txt`,
+    body: `${createHash('sha256').update(String(index)).digest('hex')}\n`.repeat(64),
+  }));
+  const rows: Record<string, string>[] = [];
+  for (const file of files) rows.push({ id: file.id, status: ItemStatus.PENDING, s3_path: await putInput(p, file.rest, file.body) });
+
+  let mostInstances = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      mostInstances = Math.max(mostInstances, (await liveWorkerInstances(p)).length);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  try {
+    await putRows(p, rows);
+    const final = await waitForTerminalRows(p.clients.dynamodb, output(p, 'table_name'), files.map((file) => file.id), {
+      timeoutMs: 300_000,
+      pollMs: 2000,
+    });
+    expect(final.filter((row) => row.status !== ItemStatus.FINISHED)).toEqual([]);
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+
+  // Two worker processes ran at the same time (the instance runner counts them as they start), never three.
+  expect(p.instances.peakRunning()).toBe(2);
+  expect(mostInstances).toBeGreaterThanOrEqual(1);
+  expect(mostInstances).toBeLessThanOrEqual(2);
+  for (const file of files) expect((await readOutput(p, file.rest)).toString()).toBe(file.body);
+});
