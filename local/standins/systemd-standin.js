@@ -37,8 +37,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(argv) {
   const args = argv.filter((arg) => arg !== '--no-block');
-  record('systemctl.args', argv.join(' '));
   const [verb, unit] = args;
+  // `supervise` is this stand-in re-running itself for a started unit, not a systemctl call of the boot.
+  if (verb !== 'supervise') record('systemctl.args', argv.join(' '));
   switch (verb) {
     case 'daemon-reload':
       return 0;

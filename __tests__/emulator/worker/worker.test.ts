@@ -136,7 +136,7 @@ describe('worker in this process against the emulator', () => {
       { id: 'outside-input', attributes: { [ItemAttribute.s3Path]: `s3://${p.bucketName}/data/other/file.txt` }, reason: /must be under/ },
       { id: 'other-bucket', attributes: { [ItemAttribute.s3Path]: 's3://someone-elses-bucket/data/input/file.txt' }, reason: /must be in bucket/ },
       { id: 'missing-object', attributes: { [ItemAttribute.s3Path]: inputPath(p, 'missing/file.txt') }, reason: /source object does not exist/ },
-      { id: 'dot-dot', attributes: { [ItemAttribute.s3Path]: inputPath(p, 'a/../../secret.txt') }, reason: /"\.\." segment/ },
+      { id: 'dot-dot', attributes: { [ItemAttribute.s3Path]: inputPath(p, 'a/../../secret.txt') }, reason: /‘\.\.’ segment/ },
       { id: 'not-s3', attributes: { [ItemAttribute.s3Path]: 'https://example.com/data/input/file.txt' }, reason: /must start with s3:\/\// },
       { id: 'no-path', attributes: {}, reason: /^s3_path is missing$/ },
       { id: 'numeric-path', attributes: { [ItemAttribute.s3Path]: 42 }, reason: /^s3_path must be a string, got number$/ },
