@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startInstanceRunner, type RunningInstanceRunner } from '../../../local/standins/instance-runner';
+import { eventually } from '../../support/eventually';
 import { memoryLog } from '../../support/memory-log';
 import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 
@@ -104,5 +105,40 @@ describe('startInstanceRunner', () => {
     expect(log.events).toContainEqual(
       expect.objectContaining({ event: 'worker_boot_failed', fields: expect.objectContaining({ error: expect.stringContaining('no user data') }) }),
     );
+  });
+
+  it('counts the most workers alive at once, and counts afresh from those alive after resetPeak', async () => {
+    // Each worker runs until a file appears in its HOME, so the test decides when each one ends.
+    const lingeringWorker = `
+const fs = require('node:fs');
+const release = require('node:path').join(process.env.HOME, 'release');
+const timer = setInterval(() => { if (fs.existsSync(release)) { clearInterval(timer); } }, 20);
+`;
+    s3.on(GetObjectCommand, { Bucket: 'pipeline-bucket', Key: 'worker/worker.js' }).resolves({
+      Body: { transformToByteArray: async () => Buffer.from(lingeringWorker) } as never,
+    });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0abc' }, { InstanceId: 'i-0def' }] }] });
+    runner = startInstanceRunner({
+      ec2: ec2 as unknown as EC2Client,
+      s3: s3 as unknown as S3Client,
+      endpoint: 'http://127.0.0.1:5000',
+      workDir,
+      parseWorkerEnvironment,
+      log: memoryLog(),
+      pollIntervalMs: 20,
+    });
+    const alive = (count: number) => () => runner!.running().length === count;
+
+    await eventually(alive(2), 10_000, 'two workers running', 20);
+    expect(runner.peakRunning()).toBe(2);
+    writeFileSync(path.join(workDir, 'i-0abc', 'release'), '');
+    await eventually(alive(1), 10_000, 'one worker left', 20);
+    expect(runner.peakRunning()).toBe(2);
+
+    runner.resetPeak();
+    expect(runner.peakRunning()).toBe(1);
+    writeFileSync(path.join(workDir, 'i-0def', 'release'), '');
+    await eventually(alive(0), 10_000, 'no worker left', 20);
+    expect(runner.peakRunning()).toBe(1);
   });
 });
