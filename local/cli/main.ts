@@ -3,13 +3,14 @@
  * Entry point only: parses flags, checks prerequisites, wires startLocalPipeline, reports, stops.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { STACK_NAME } from '../../main';
 import { runDemo, summarizeDemo } from './demo';
 import { LOCAL_DEFAULTS, requiredOutput, startLocalPipeline, type LocalPipeline } from '../pipeline';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
 import { formatOutputs, formatProgress, outputsFileContent } from './progress';
+import { numberFlag } from './number-flag';
 import { countRowsByStatus } from './rows';
 
 interface CliOptions {
@@ -26,35 +27,24 @@ interface CliOptions {
   eventsQueue: boolean;
 }
 
-const positiveNumber = (flag: string) => (raw: string) => {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got "${raw}"`);
-  return value;
-};
-const positiveInteger = (flag: string) => (raw: string) => {
-  const value = positiveNumber(flag)(raw);
-  if (!Number.isInteger(value)) throw new InvalidArgumentError(`${flag} must be a whole number, got "${raw}"`);
-  return value;
-};
-
 function parseCli(argv: readonly string[]): CliOptions {
   return new Command('local')
     .description('Run the whole pipeline on this machine: moto, the stack applied with terraform, the pipes, the schedule, the wake queue and the workers.')
     .option('--demo', 'upload sample files, insert PENDING rows, wait until each ends FINISHED or FAILED, then exit', false)
-    .option('--demo-timeout-seconds <n>', 'how long --demo waits for the rows', positiveNumber('--demo-timeout-seconds'), 300)
+    .option('--demo-timeout-seconds <n>', 'how long --demo waits for the rows', numberFlag('--demo-timeout-seconds', { above: 0 }), 300)
     .option('--outputs-file <path>', 'also write the endpoint and the stack outputs to this JSON file')
-    .option('--tick-seconds <n>', 'seconds between scheduled orchestrator runs (60 is the real schedule)', positiveNumber('--tick-seconds'), LOCAL_DEFAULTS.tickSeconds)
+    .option('--tick-seconds <n>', 'seconds between scheduled orchestrator runs (60 is the real schedule)', numberFlag('--tick-seconds', { above: 0 }), LOCAL_DEFAULTS.tickSeconds)
     .option('--schedule-only', 'PIPELINE_EVENT_TRIGGER=false: no wake queue, only the schedule starts the orchestrator', false)
     .option('--events-queue', 'PIPELINE_EVENTS_QUEUE=true: the outcome queue of FINISHED and FAILED events (npx pipeline events)', false)
-    .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS: most workers at once', positiveInteger('--max-workers'))
+    .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS: most workers at once', numberFlag('--max-workers', { integer: true, min: 1 }))
     .option(
       '--autoterminate-minutes <n>',
       'PIPELINE_AUTOTERMINATE_MINUTES: idle minutes before a worker stops',
-      positiveNumber('--autoterminate-minutes'),
+      numberFlag('--autoterminate-minutes', { above: 0 }),
       LOCAL_DEFAULTS.autoterminateMinutes,
     )
-    .option('--port <n>', 'emulator port (another is picked when it is in use)', positiveInteger('--port'))
-    .option('--progress-seconds <n>', 'seconds between progress lines', positiveNumber('--progress-seconds'), 5)
+    .option('--port <n>', 'emulator port (another is picked when it is in use)', numberFlag('--port', { integer: true, min: 1, max: 65535 }))
+    .option('--progress-seconds <n>', 'seconds between progress lines', numberFlag('--progress-seconds', { above: 0 }), 5)
     .option('--verbose', 'JSON event lines of the pipe, schedule and instance runner on stderr', false)
     .parse([...argv], { from: 'user' })
     .opts<CliOptions>();

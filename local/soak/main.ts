@@ -5,7 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { numberFlag } from '../cli/number-flag';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
 import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from '../pipeline';
@@ -26,38 +27,26 @@ interface CliOptions {
   verbose: boolean;
 }
 
-const number =
-  (flag: string, { integer, min, max }: { integer: boolean; min: number; max?: number }) =>
-  (raw: string) => {
-    const value = Number(raw);
-    const inRange = Number.isFinite(value) && value >= min && (max === undefined || value <= max);
-    if (raw.trim() === '' || !inRange || (integer && !Number.isInteger(value))) {
-      const range = max === undefined ? `≥ ${min}` : `between ${min} and ${max}`;
-      throw new InvalidArgumentError(`${flag} must be ${integer ? 'a whole number' : 'a number'} ${range}, got "${raw}"`);
-    }
-    return value;
-  };
-
 function parseCli(argv: readonly string[]): CliOptions {
   return new Command('soak')
     .description(
       'Chaos soak on the local pipeline: bad inputs, resubmissions, duplicates, killed workers and a failed orchestrator tick; ' +
         'then checks that every row is explained. Progress on stderr; the last stdout line is the JSON summary.',
     )
-    .option('--rows <n>', 'rows to submit', number('--rows', { integer: true, min: 1 }), 1000)
-    .option('--bad-percent <p>', 'share of rows written with a bad input', number('--bad-percent', { integer: false, min: 0, max: 100 }), 5)
-    .option('--kill-workers <k>', 'workers to kill (SIGKILL and SIGTERM) at random moments', number('--kill-workers', { integer: true, min: 0 }), 3)
+    .option('--rows <n>', 'rows to submit', numberFlag('--rows', { integer: true, min: 1 }), 1000)
+    .option('--bad-percent <p>', 'share of rows written with a bad input', numberFlag('--bad-percent', { min: 0, max: 100 }), 5)
+    .option('--kill-workers <k>', 'workers to kill (SIGKILL and SIGTERM) at random moments', numberFlag('--kill-workers', { integer: true, min: 0 }), 3)
     .addOption(new Option('--seed <s>', 'seed of every random choice').default(String(randomInt(1, 2 ** 31)), 'a random one, printed in the summary'))
-    .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS of the deployment', number('--max-workers', { integer: true, min: 1 }), 2)
-    .option('--timeout-seconds <n>', 'give up waiting for the rows after this long', number('--timeout-seconds', { integer: false, min: 1 }), 1800)
-    .option('--tick-seconds <n>', 'seconds between orchestrator invocations', number('--tick-seconds', { integer: false, min: 0.1 }), LOCAL_DEFAULTS.tickSeconds)
+    .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS of the deployment', numberFlag('--max-workers', { integer: true, min: 1 }), 2)
+    .option('--timeout-seconds <n>', 'give up waiting for the rows after this long', numberFlag('--timeout-seconds', { min: 1 }), 1800)
+    .option('--tick-seconds <n>', 'seconds between orchestrator invocations', numberFlag('--tick-seconds', { min: 0.1 }), LOCAL_DEFAULTS.tickSeconds)
     .option(
       '--autoterminate-minutes <n>',
       'PIPELINE_AUTOTERMINATE_MINUTES: idle minutes before a worker stops',
-      number('--autoterminate-minutes', { integer: false, min: 0.01 }),
+      numberFlag('--autoterminate-minutes', { min: 0.01 }),
       LOCAL_DEFAULTS.autoterminateMinutes,
     )
-    .option('--port <n>', 'emulator port (another is picked when it is in use)', number('--port', { integer: true, min: 1, max: 65535 }))
+    .option('--port <n>', 'emulator port (another is picked when it is in use)', numberFlag('--port', { integer: true, min: 1, max: 65535 }))
     .option('--report-file <path>', 'also write the full report (every row, every kill) as JSON')
     .option('--verbose', 'JSON event lines of the pipe, schedule and instance runner on stderr', false)
     .parse([...argv], { from: 'user' })
