@@ -45,6 +45,7 @@ export const WorkerLogEvent = {
   metricsPublished: 'metrics_published',
   multipartPartsLeft: 'multipart_parts_left',
   receiveFailed: 'receive_failed',
+  messageReleased: 'message_released',
   releaseFailed: 'release_failed',
   signalReceived: 'signal_received',
   signalRepeated: 'signal_repeated',

@@ -187,7 +187,7 @@ export class Consumer {
         const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
         batch.forEach((message, index) =>
           logger.info({
-            event: failed.has(String(index)) ? 'release_failed' : 'message_released',
+            event: failed.has(String(index)) ? WorkerLogEvent.releaseFailed : WorkerLogEvent.messageReleased,
             message_id: message.MessageId,
           }),
         );

@@ -21,7 +21,8 @@ describe('log event names', () => {
   });
 
   it('the orchestrator and the worker take every event name from the contract, never a string of their own', () => {
-    const literal = /event: ['"`]/;
+    // A literal right after `event:`, or inside the expression that gives it (a ternary).
+    const literal = /event: [^,\n}]*['"`][a-z]+(_[a-z]+)+['"`]/;
     const offenders = [...sourceFiles('functions'), ...sourceFiles('worker')].filter((file) => literal.test(readFileSync(path.join(ROOT, file), 'utf8')));
 
     expect(offenders).toEqual([]);
