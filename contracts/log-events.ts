@@ -59,3 +59,22 @@ export const WorkerLogEvent = {
   workerStopping: 'worker_stopping',
 } as const;
 export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogEvent];
+
+/**
+ * The bootstrap's lines (user data, a bash script: `log <event> <message>`), at the head of the same log file.
+ * The script cannot import this list; __tests__/unit/contracts/log-events.test.ts holds the two together.
+ */
+export const BootstrapLogEvent = {
+  bootstrapStarted: 'bootstrap_started',
+  nodeDownloadStarted: 'node_download_started',
+  nodeInstalled: 'node_installed',
+  workerFetchStarted: 'worker_fetch_started',
+  workerServiceStarted: 'worker_service_started',
+  workerExited: 'worker_exited',
+  bootstrapExiting: 'bootstrap_exiting',
+  bootstrapLogUploaded: 'bootstrap_log_uploaded',
+  bootstrapLogUploadFailed: 'bootstrap_log_upload_failed',
+  bootFailureMarked: 'boot_failure_marked',
+  bootFailureMarkFailed: 'boot_failure_mark_failed',
+  bootFailureNotMarked: 'boot_failure_not_marked',
+} as const;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { OrchestratorLogEvent, WorkerLogEvent } from '../../../contracts';
+import { BootstrapLogEvent, OrchestratorLogEvent, WorkerLogEvent } from '../../../contracts';
+import { USER_DATA_TEMPLATE } from '../../../runtime/bootstrap/user-data-template';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const SNAKE_CASE = /^[a-z]+(_[a-z]+)*$/;
@@ -15,6 +16,7 @@ describe('log event names', () => {
   it.each([
     { $case: 'orchestrator', names: Object.values(OrchestratorLogEvent) },
     { $case: 'worker', names: Object.values(WorkerLogEvent) },
+    { $case: 'bootstrap', names: Object.values(BootstrapLogEvent) },
   ])('the $case names are snake_case and distinct', ({ names }) => {
     expect(names.filter((name) => !SNAKE_CASE.test(name))).toEqual([]);
     expect(new Set(names).size).toBe(names.length);
@@ -35,5 +37,12 @@ describe('log event names', () => {
 
     expect(names.length).toBeGreaterThan(5);
     expect(names.filter((name) => !SNAKE_CASE.test(name))).toEqual([]);
+  });
+
+  it('the bootstrap script logs exactly the events of the contract', () => {
+    // `log <event> "<message>"`: the script's one way to write a line.
+    const logged = new Set([...USER_DATA_TEMPLATE.matchAll(/(?:^|[\s;&|]|then |else )log ([a-z_]+) "/gm)].map((match) => match[1]));
+
+    expect([...logged].sort()).toEqual(Object.values(BootstrapLogEvent).sort());
   });
 });
