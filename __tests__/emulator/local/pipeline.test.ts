@@ -4,10 +4,8 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
-import type { LocalPipeline } from '../../../local/pipeline';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
 import {
-  cleanPipeline,
   instanceState,
   listKeys,
   output,
@@ -16,10 +14,10 @@ import {
   liveWorkerInstances,
   queueDepth,
   readOutput,
-  startPipelineForTest,
+  useLocalPipeline,
   subscribeProbe,
-  waitFor,
 } from './support';
+import { eventually } from '../../support/eventually';
 
 /**
  * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, both pipes on the
@@ -34,23 +32,7 @@ jest.setTimeout(300_000);
 /** The real schedule's rate: pickups well under it come from the event trigger. */
 const TICK_SECONDS = 60;
 
-let pipeline: LocalPipeline | undefined;
-const running = () => {
-  if (!pipeline) throw new Error('the local pipeline did not start');
-  return pipeline;
-};
-
-beforeAll(async () => {
-  pipeline = await startPipelineForTest({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS });
-}, 420_000);
-
-afterEach(async () => {
-  if (pipeline) await cleanPipeline(pipeline);
-});
-
-afterAll(async () => {
-  await pipeline?.stop();
-}, 60_000);
+const running = useLocalPipeline({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS });
 
 it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, the instance terminated when idle", async () => {
   const p = running();
@@ -67,9 +49,9 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
   const [worker] = p.instances.history();
   expect(worker).toBeDefined();
   // Idle for EC2_AUTOTERMINATE_MINUTES (TEST_AUTOTERMINATE_MINUTES), the worker uploads its log and exits; the instance goes.
-  await waitFor('the idle worker to exit', async () => worker.exit, 120_000);
+  await eventually(async () => worker.exit, 120_000, 'the idle worker to exit');
   expect(worker.exit).toEqual({ code: 0, signal: null });
-  await waitFor('the instance to be terminated', async () => (await instanceState(p, worker.instanceId)) === 'terminated', 30_000);
+  await eventually(async () => (await instanceState(p, worker.instanceId)) === 'terminated', 30_000, 'the instance to be terminated');
 
   const logKeys = await listKeys(p, `${LOGS_PREFIX}${worker.instanceId}/`);
   expect(logKeys.length).toBeGreaterThan(0);
@@ -78,13 +60,13 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
 
   // The original design's "Check Logs": the orchestrator's launch is in its CloudWatch Logs group.
   const logGroupName = output(p, 'lambda_log_group_name');
-  const launched = await waitFor(
-    "the orchestrator's launch in its log group",
+  const launched = await eventually(
     async () => {
       const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: `"${OrchestratorLogEvent.workerLaunched}"` }));
       return events.find((event) => event.message?.includes(worker.instanceId));
     },
     30_000,
+    "the orchestrator's launch in its log group",
   );
   expect(launched.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
 });
@@ -94,7 +76,7 @@ it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, th
 it('picks up a row within seconds when no worker runs, well under the 60 s schedule', async () => {
   const p = running();
   const tableName = output(p, 'table_name');
-  await waitFor('no worker running', async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000);
+  await eventually(async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000, 'no worker running');
   const s3Path = await putInput(p, 'pickup/now.txt', 'right now\n');
 
   const insertedAt = Date.now();
@@ -109,13 +91,13 @@ it('picks up a row within seconds when no worker runs, well under the 60 s sched
   const instanceId = Item?.[ItemAttribute.workerInstanceId]?.S;
   expect(instanceId).toMatch(/^i-/);
   const logGroupName = output(p, 'lambda_log_group_name');
-  const launchingRun = await waitFor(
-    'the run that launched the worker in the log group',
+  const launchingRun = await eventually(
     async () => {
       const { events = [] } = await p.clients.logs.send(new FilterLogEventsCommand({ logGroupName, filterPattern: `"${OrchestratorLogEvent.tickCompleted}"` }));
       return events.map((event) => JSON.parse(event.message!)).find((line) => line.launchedInstanceIds?.includes(instanceId));
     },
     30_000,
+    'the run that launched the worker in the log group',
   );
   expect(launchingRun).toMatchObject({ trigger: 'wake', wakeMessages: expect.any(Number) });
 });
@@ -165,13 +147,13 @@ it('publishes one event per status change to a rule with an SQS target, none for
     await setNote('ev-bad', ItemStatus.FAILED);
     // The stream is read in order: once the sentinel's outcome is on the bus, so is anything the edits caused.
     await putRow(p, { id: 'ev-sentinel', status: ItemStatus.PENDING });
-    await waitFor(
-      "the sentinel's FAILED event",
+    await eventually(
       async () => {
         await probe.drain();
         return probe.received.some(({ detail }) => detail.id === 'ev-sentinel' && detail.status === ItemStatus.FAILED);
       },
       120_000,
+      "the sentinel's FAILED event",
     );
 
     const statusesOf = (id: string) => probe.received.filter(({ detail }) => detail.id === id).map(({ detail }) => detail.status);
@@ -192,8 +174,7 @@ it('publishes one event per status change to a rule with an SQS target, none for
 
     // The stack's own outcome queue (PIPELINE_EVENTS_QUEUE) got the outcomes, and no PENDING event.
     const outcomes: Array<{ detail: { id: string; status: string } }> = [];
-    await waitFor(
-      'the outcome queue to hold the four outcomes',
+    await eventually(
       async () => {
         const { Messages = [] } = await p.clients.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: output(p, 'events_queue_url'), MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -205,6 +186,7 @@ it('publishes one event per status change to a rule with an SQS target, none for
         return Messages.length === 0 && outcomes.some(({ detail }) => detail.id === 'ev-sentinel');
       },
       60_000,
+      'the outcome queue to hold the four outcomes',
     );
     expect(outcomes.filter(({ detail }) => [...ids, 'ev-sentinel'].includes(detail.id)).map(({ detail }) => `${detail.id} ${detail.status}`).sort()).toEqual(
       [`${editedWhilePending} FINISHED`, 'ev-bad FAILED', 'ev-good FINISHED', 'ev-sentinel FAILED'].sort(),
@@ -258,10 +240,10 @@ it('finishes a FAILED row set back to PENDING once its object exists', async () 
     }),
   );
 
-  await waitFor(
-    'the resubmitted row to finish',
+  await eventually(
     async () => (await readRow(p.clients.dynamodb, tableName, 'retry-1')).status === ItemStatus.FINISHED,
     120_000,
+    'the resubmitted row to finish',
   );
   expect((await readOutput(p, 'retry/late file.txt')).toString()).toBe('arrived late\n');
 });

@@ -5,7 +5,6 @@ import { waitForTerminalRows } from '../../../local/cli/rows';
 import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
 import { runSoak } from '../../../local/soak/run';
 import {
-  cleanPipeline,
   liveWorkerInstances,
   output,
   putInput,
@@ -13,10 +12,10 @@ import {
   queueDepth,
   readOutput,
   setOrchestratorEnvironment,
-  startPipelineForTest,
+  useLocalPipeline,
   TEST_AUTOTERMINATE_MINUTES,
-  waitFor,
 } from './support';
+import { eventually } from '../../support/eventually';
 
 /**
  * The pipeline under load on moto, as `npm run local` and `npm run soak` run it, on one deployment: a chaos
@@ -28,30 +27,14 @@ import {
  */
 jest.setTimeout(360_000);
 
-let pipeline: LocalPipeline | undefined;
-const running = () => {
-  if (!pipeline) throw new Error('the local pipeline did not start');
-  return pipeline;
-};
+const running = useLocalPipeline({ maxWorkers: 1 });
 
 /** Sets MAX_WORKERS, waits until no worker is left from before, and counts the peak from there. */
 async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
   await setOrchestratorEnvironment(p, { [OrchestratorEnv.maxWorkers]: String(maxWorkers) });
-  await waitFor('no worker running', async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000);
+  await eventually(async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000, 'no worker running');
   p.instances.resetPeak();
 }
-
-beforeAll(async () => {
-  pipeline = await startPipelineForTest({ maxWorkers: 1 });
-}, 420_000);
-
-afterEach(async () => {
-  if (pipeline) await cleanPipeline(pipeline);
-});
-
-afterAll(async () => {
-  await pipeline?.stop();
-}, 60_000);
 
 it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM and a crashed tick', async () => {
   const p = running();

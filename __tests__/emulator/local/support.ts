@@ -15,6 +15,7 @@ import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute,
 import { createLocalLog } from '../../../local/log';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
+import { eventually } from '../../support/eventually';
 
 /**
  * Idle period of the tests' workers, in minutes: 6 s. The tests wait for idle workers to stop (the seed's
@@ -34,6 +35,27 @@ export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds =
     tickSeconds,
     log: createLocalLog(process.stderr, 'warn'),
   });
+}
+
+/**
+ * The suite's one deployment: started before the file's tests (a deploy takes minutes), cleaned after each
+ * test, stopped after the last. Call at the top of the file; the returned function gives the running pipeline.
+ */
+export function useLocalPipeline(settings: LocalRunSettings, options: { tickSeconds?: number } = {}): () => LocalPipeline {
+  let pipeline: LocalPipeline | undefined;
+  beforeAll(async () => {
+    pipeline = await startPipelineForTest(settings, options);
+  }, 420_000);
+  afterEach(async () => {
+    if (pipeline) await cleanPipeline(pipeline);
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  }, 60_000);
+  return () => {
+    if (!pipeline) throw new Error('the local pipeline did not start');
+    return pipeline;
+  };
 }
 
 /**
@@ -57,17 +79,6 @@ export function output(pipeline: LocalPipeline, name: string): string {
   const value = pipeline.outputs[name];
   if (typeof value !== 'string') throw new Error(`the stack has no string output "${name}"`);
   return value;
-}
-
-/** Polls `probe` until it returns a value that is not undefined/false, or fails naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 export async function putInput(pipeline: LocalPipeline, rest: string, body: string | Buffer): Promise<string> {
@@ -151,8 +162,7 @@ export async function listKeys(pipeline: LocalPipeline, prefix: string): Promise
  */
 async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Promise<void> {
   const queueUrl = output(pipeline, queueUrlOutput);
-  await waitFor(
-    `${queueUrlOutput} to be empty`,
+  await eventually(
     async () => {
       const { Messages = [] } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       for (const message of Messages) {
@@ -161,6 +171,7 @@ async function drainQueue(pipeline: LocalPipeline, queueUrlOutput: string): Prom
       return Messages.length === 0 && (await queueDepth(pipeline, queueUrlOutput)) === 0;
     },
     120_000,
+    `${queueUrlOutput} to be empty`,
     200,
   );
 }
