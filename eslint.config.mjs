@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.venv/', '.tools/', 'coverage/', 'bench-results/'] },
+  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.tools/', 'coverage/', 'bench-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

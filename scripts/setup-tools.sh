@@ -2,8 +2,11 @@
 # Installs what the tests and the local run need beyond npm, idempotently:
 #   .tools/node/        Node.js 22, only when this machine's Node is older than package.json's engines:
 #                       the workers' pinned runtime, unpacked (scripts/provision-node.ts)
-#   .venv/              moto (the AWS emulator), checkov and parliament (the security gate) and zizmor (the
-#                       workflow linter), pinned in requirements.txt
+#   node_modules/.cache/python-tools/
+#                       a virtualenv with moto (the AWS emulator), checkov and parliament (the security gate)
+#                       and zizmor (the workflow linter), pinned in requirements.txt. It lives with the other
+#                       third-party code, so that tools reading the project's own tree never read it; npm ci
+#                       clears it, and the next run here reinstalls it (local/emulator/paths.ts names it too)
 #   .tools/terraformrc  a Terraform CLI configuration that installs hashicorp/aws from a local provider mirror,
 #                       through a plugin cache (.tools/terraform-plugin-cache) filled here, once
 # (npm run build packs the workers' Node.js runtime into .tools/node-runtime/: scripts/fetch-node-runtime.ts.)
@@ -51,13 +54,15 @@ fi
 "$root/node_modules/.bin/tsx" "$root/scripts/provision-node.ts" >/dev/null || exit 1
 
 # 1. Python tools, reinstalled only when requirements.txt changes.
-stamp="$root/.venv/.requirements.sha256"
+venv_dir=node_modules/.cache/python-tools
+venv="$root/$venv_dir"
+stamp="$venv/.requirements.sha256"
 wanted=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
-if [ ! -x "$root/.venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "setup-tools: installing moto, checkov, parliament and zizmor into .venv (about a minute)" >&2
-  "$python" -m venv "$root/.venv" || fail "could not create .venv: install the python3-venv package."
-  "$root/.venv/bin/pip" install --quiet -r "$root/requirements.txt" >"$root/.venv/pip-install.log" 2>&1 ||
-    fail "pip could not install requirements.txt into .venv: see .venv/pip-install.log."
+if [ ! -x "$venv/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "setup-tools: installing moto, checkov, parliament and zizmor into $venv_dir (about a minute)" >&2
+  "$python" -m venv "$venv" || fail "could not create $venv_dir: install the python3-venv package."
+  "$venv/bin/pip" install --quiet -r "$root/requirements.txt" >"$venv/pip-install.log" 2>&1 ||
+    fail "pip could not install requirements.txt into $venv_dir: see $venv_dir/pip-install.log."
   echo "$wanted" >"$stamp"
 fi
 

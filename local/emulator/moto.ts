@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from './free-port';
-import { VENV_BIN } from './paths';
+import { PYTHON_TOOLS_DIR, REPO_ROOT, VENV_BIN } from './paths';
 
 /** A running moto server on 127.0.0.1. */
 export interface Emulator {
@@ -52,7 +52,7 @@ const BIND_ATTEMPTS = 3;
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const motoServer = path.join(VENV_BIN, 'moto_server');
   if (!existsSync(motoServer)) {
-    throw new Error(`moto is not installed in .venv: run "bash scripts/setup-tools.sh" (or npm test, which runs it).`);
+    throw new Error(`moto is not installed in ${path.relative(REPO_ROOT, PYTHON_TOOLS_DIR)}: run "bash scripts/setup-tools.sh" (or npm test, which runs it).`);
   }
   let lastError: unknown;
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {

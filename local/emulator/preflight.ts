@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, TERRAFORM_CLI_CONFIG, VENV_BIN } from './paths';
+import { PYTHON_TOOLS_DIR, REPO_ROOT, TERRAFORM_CLI_CONFIG, VENV_BIN } from './paths';
 
 export const PROVIDER_MIRROR_PATH = 'registry.terraform.io/hashicorp/aws/5.100.0';
 
@@ -35,7 +35,10 @@ export function missingPrerequisite(probe: Probe, env: NodeJS.ProcessEnv = proce
     if (!probe.commandWorks(python, ['--version'])) {
       return { line: `Python 3 not found (${python}): install python3 (with venv), or set PYTHON to its path.`, setupNeeded: false };
     }
-    return { line: 'the Python virtualenv with moto (.venv) is missing: running scripts/setup-tools.sh to create it.', setupNeeded: true };
+    return {
+      line: `the Python virtualenv with moto (${path.relative(REPO_ROOT, PYTHON_TOOLS_DIR)}) is missing: running scripts/setup-tools.sh to create it.`,
+      setupNeeded: true,
+    };
   }
   if (!probe.fileExists(TERRAFORM_CLI_CONFIG)) {
     return { line: 'the Terraform provider mirror is not configured: running scripts/setup-tools.sh to configure it.', setupNeeded: true };

@@ -210,7 +210,7 @@ describe('missingPrerequisite', () => {
     {
       case: 'the virtualenv is missing and Python is there',
       probe: probe({ files: [TERRAFORM_CLI_CONFIG] }),
-      expected: { line: expect.stringContaining('.venv'), setupNeeded: true },
+      expected: { line: expect.stringContaining('node_modules/.cache/python-tools'), setupNeeded: true },
     },
     {
       case: 'the provider copy is missing',
