@@ -1,4 +1,4 @@
-import type { PipelineConfig } from './config/processors';
+import type { PipelineConfig } from './config/pipeline-config';
 
 /**
  * Your deployment's configuration in code, checked when the stack is synthesized (docs/processors.md).

@@ -1,6 +1,7 @@
 import { COPY_PROCESSOR_NAME, ProcessorType, type ProcessorCatalog } from '../contracts/processors';
 import { ConfigError, type Env } from '../runtime/env';
 import { resolveCatalog } from '../runtime/processors/catalog';
+import { PIPELINE_CONFIG_FILE, type PipelineConfig } from './pipeline-config';
 
 /** `copy`: the built-in server-side copy. It has no settings; declare it only to give it another name. */
 export interface CopyProcessorDeclaration {
@@ -10,35 +11,15 @@ export interface CopyProcessorDeclaration {
 /** One processor as written in pipeline.config.ts: its type and its settings, each optional one with a default. */
 export type ProcessorDeclaration = CopyProcessorDeclaration;
 
-/**
- * What a deployment configures in code (pipeline.config.ts), typed and checked at synth like a construct's
- * props. Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
- */
-export interface PipelineConfig {
-  /**
-   * Processors by name (lowercase letters, digits and hyphens). A row names one in its `processor` attribute.
-   * @default {} — only the built-in `copy`
-   */
-  readonly processors?: Readonly<Record<string, ProcessorDeclaration>>;
-  /**
-   * The processor of rows that name none; `PIPELINE_DEFAULT_PROCESSOR` overrides it for one deployment.
-   * @default 'copy'
-   */
-  readonly defaultProcessor?: string;
-}
-
 /** The environment variable that picks the default processor for one deployment. */
 export const DEFAULT_PROCESSOR_SETTING = 'PIPELINE_DEFAULT_PROCESSOR';
-
-/** Where users write their configuration, named in every problem so they know where to look. */
-export const PIPELINE_CONFIG_FILE = 'pipeline.config.ts';
 
 /**
  * The deployment's processor catalog: the declarations checked, defaults filled, `copy` always there. A bad
  * value fails the synth with a ConfigError naming the setting and the value, e.g.
  * `pipeline.config.ts: processors.scan.type must be one of copy, got "cp"`.
  */
-export function loadProcessorCatalog(config: PipelineConfig, env: Env): ProcessorCatalog {
+export function loadProcessorCatalog(config: Pick<PipelineConfig, 'processors' | 'defaultProcessor'>, env: Env): ProcessorCatalog {
   const fromEnv = env[DEFAULT_PROCESSOR_SETTING]?.trim();
   const defaultProcessor = fromEnv === undefined || fromEnv === '' ? (config.defaultProcessor ?? COPY_PROCESSOR_NAME) : fromEnv;
   try {
