@@ -162,7 +162,11 @@ async function watchUntilSettled(run: {
       [lastLine, lastSaid] = [line, Date.now()];
       say(line);
     }
-    if (depth.visible === 0 && depth.inFlight === 0 && Date.now() - quietSince >= SETTLE_MS) return true;
+    if (depth.visible === 0 && depth.inFlight === 0 && Date.now() - quietSince >= SETTLE_MS) {
+      // Rows held for a kill that never came are written now, and the run goes on until they settle too.
+      if ((await chaos.writeHeldRows()) === 0) return true;
+      quietSince = Date.now();
+    }
     await pause(options.pollMs ?? 1000, signal);
   }
   return false;

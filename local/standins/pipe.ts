@@ -28,6 +28,11 @@ export interface PipeTarget {
 export interface RunningPipe {
   /** Records read from the stream, and records delivered per pipe, so far. */
   readonly counts: { read: number; forwarded: Record<string, number> };
+  /**
+   * Per shard, the sequence number of the last record read and handed to every pipe its filter matches: every
+   * record of the shard up to it is delivered. (A shard is read in order, as AWS orders it.)
+   */
+  readonly deliveredThrough: ReadonlyMap<string, string>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +58,7 @@ export function startPipe(
   const counts = { read: 0, forwarded: Object.fromEntries(targets.map((target) => [target.name, 0])) };
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
+  const deliveredThrough = new Map<string, string>();
 
   const pollOnce = async (): Promise<void> => {
     for (const shardId of await listShards(streams, streamArn, controller.signal)) {
@@ -71,6 +77,8 @@ export function startPipe(
       counts.read += Records.length;
       const delivered = await forward(Records, streamArn, targets, controller.signal);
       for (const [name, count] of Object.entries(delivered)) counts.forwarded[name] += count;
+      const last = Records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) deliveredThrough.set(shardId, last);
       if (NextShardIterator) iterators.set(shardId, NextShardIterator);
       else iterators.delete(shardId); // the shard is closed and fully read
     }
@@ -90,6 +98,7 @@ export function startPipe(
 
   return {
     counts,
+    deliveredThrough,
     async stop() {
       controller.abort();
       await loop;
