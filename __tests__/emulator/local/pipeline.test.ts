@@ -153,12 +153,12 @@ it('publishes one event per status change to a rule with an SQS target, none for
     const rows = await waitForTerminalRows(p.clients.dynamodb, tableName, ids, { timeoutMs: 120_000 });
     expect(rows.map((row) => row.status)).toEqual([ItemStatus.FINISHED, ItemStatus.FAILED, ItemStatus.FINISHED]);
 
-    // Unrelated edits of the finished and the failed row, then a marker of each: a status change whose event
-    // comes after anything the edit caused.
+    // Unrelated edits of the finished and the failed row, then a marker of each: a status change (with what an
+    // outcome event requires) whose event comes after anything the edit caused.
     await setNote('ev-good', ItemStatus.FINISHED);
     await setNote('ev-bad', ItemStatus.FAILED);
     await update('ev-good', { [ItemAttribute.status]: ItemStatus.FAILED, [ItemAttribute.failureReason]: 'marker' });
-    await update('ev-bad', { [ItemAttribute.status]: ItemStatus.FINISHED });
+    await update('ev-bad', { [ItemAttribute.status]: ItemStatus.FINISHED, [ItemAttribute.outputPath]: `s3://${bucket}/data/output/events/marker.txt` });
     const received = (id: string, status: string) => probe.received.some(({ detail }) => detail.id === id && detail.status === status);
     await eventually(
       async () => {
