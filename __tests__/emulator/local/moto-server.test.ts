@@ -32,7 +32,7 @@ import { kitClients, type KitClients } from '../../support/clients';
 jest.setTimeout(180_000);
 
 const FAST_SWITCH_SECONDS = 1e-5;
-const ROUNDS = 100;
+const ROUNDS = 50;
 
 let emulator: Emulator;
 let clients: KitClients;
