@@ -201,38 +201,76 @@ describe('SQS on the emulator', () => {
   });
 });
 
+/** Runs `lines` of Python with the launcher loaded as `launcher`; returns the run. */
+function runWithLauncher(lines: readonly string[]) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'moto-launcher-'));
+  try {
+    const script = path.join(dir, 'script.py');
+    writeFileSync(
+      script,
+      [
+        'import importlib.util, sys',
+        `spec = importlib.util.spec_from_file_location("launcher", ${JSON.stringify(MOTO_LAUNCHER)})`,
+        'launcher = importlib.util.module_from_spec(spec)',
+        'spec.loader.exec_module(launcher)',
+        ...lines,
+        '',
+      ].join('\n'),
+    );
+    return spawnSync(path.join(VENV_BIN, 'python'), [script], { encoding: 'utf8', timeout: 60_000 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('the launcher', () => {
+  it('hands the lock to waiting requests in the order they asked, also after a long poll gives it up', () => {
+    // Five threads queue up, one after another, behind the holder; a sixth comes as the holder lets go.
+    const run = runWithLauncher([
+      'import threading, time',
+      'lock = launcher.RequestLock()',
+      'order = []',
+      'def request(name):',
+      '    with lock.held():',
+      '        order.append(name)',
+      'def wait_for(condition):',
+      '    while not condition(): time.sleep(0.001)',
+      'threads = []',
+      'with lock.held():',
+      '    for n in range(5):',
+      '        threads.append(threading.Thread(target=request, args=(n,)))',
+      '        threads[-1].start()',
+      '        wait_for(lambda: len(lock._waiters) == n + 1)',
+      '    with lock.given_up():',
+      '        wait_for(lambda: order == [0, 1, 2, 3, 4])',
+      '    late = threading.Thread(target=request, args=("late",))',
+      '    late.start()',
+      '    wait_for(lambda: len(lock._waiters) == 1)',
+      'late.join()',
+      'for thread in threads: thread.join()',
+      'print(order)',
+    ]);
+
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe("[0, 1, 2, 3, 4, 'late']");
+  });
+
   it('refuses to start on a moto whose internals differ from the pinned ones, naming each change', () => {
-    // Another version, and the long-poll wait replaced: what an upgrade of moto could bring.
-    const dir = mkdtempSync(path.join(tmpdir(), 'moto-changed-'));
-    try {
-      const script = path.join(dir, 'changed.py');
-      writeFileSync(
-        script,
-        [
-          'import importlib.util, sys',
-          'import moto, moto.sqs.models',
-          'moto.__version__ = "9.9.9"',
-          'def wait_for_messages(self, timeout):',
-          '    return None',
-          'moto.sqs.models.Queue.wait_for_messages = wait_for_messages',
-          `spec = importlib.util.spec_from_file_location("launcher", ${JSON.stringify(MOTO_LAUNCHER)})`,
-          'launcher = importlib.util.module_from_spec(spec)',
-          'spec.loader.exec_module(launcher)',
-          'sys.exit(launcher.main(["-p", "1"]))',
-          '',
-        ].join('\n'),
-      );
+    // Another version, and the long-poll wait replaced: what an upgrade of moto could bring. The replacement is
+    // defined in the script's own file, so its source can be read and fingerprinted.
+    const run = runWithLauncher([
+      'import moto, moto.sqs.models',
+      'moto.__version__ = "9.9.9"',
+      'def wait_for_messages(self, timeout):',
+      '    return None',
+      'moto.sqs.models.Queue.wait_for_messages = wait_for_messages',
+      'sys.exit(launcher.main(["-p", "1"]))',
+    ]);
 
-      const run = spawnSync(path.join(VENV_BIN, 'python'), [script], { encoding: 'utf8', timeout: 60_000 });
-
-      expect(run.status).toBe(3);
-      expect(run.stderr).toContain('refusing to start');
-      expect(run.stderr).toContain('moto is 9.9.9, not 5.2.5');
-      expect(run.stderr).toMatch(/moto\.sqs\.models\.Queue\.wait_for_messages changed \(source SHA-256 [0-9a-f]{16}, pinned [0-9a-f]{16}\)/);
-      expect(run.stderr).not.toContain('SQSBackend.receive_message');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('refusing to start');
+    expect(run.stderr).toContain('moto is 9.9.9, not 5.2.5');
+    expect(run.stderr).toMatch(/moto\.sqs\.models\.Queue\.wait_for_messages changed \(source SHA-256 [0-9a-f]{16}, pinned [0-9a-f]{16}\)/);
+    expect(run.stderr).not.toContain('SQSBackend.receive_message');
   });
 });
