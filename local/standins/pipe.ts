@@ -33,6 +33,11 @@ export interface RunningPipe {
    * record of the shard up to it is delivered. (A shard is read in order, as AWS orders it.)
    */
   readonly deliveredThrough: ReadonlyMap<string, string>;
+  /**
+   * When the latest poll that found no record to read began (ms since the epoch): every record written before
+   * then has been delivered. Undefined until such a poll.
+   */
+  upToDateAt(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -59,8 +64,11 @@ export function startPipe(
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
   const deliveredThrough = new Map<string, string>();
+  let upToDateAt: number | undefined;
 
   const pollOnce = async (): Promise<void> => {
+    const started = Date.now();
+    let read = 0;
     for (const shardId of await listShards(streams, streamArn, controller.signal)) {
       if (seenShards.has(shardId)) continue;
       seenShards.add(shardId);
@@ -75,6 +83,7 @@ export function startPipe(
         abortSignal: controller.signal,
       });
       counts.read += Records.length;
+      read += Records.length;
       const delivered = await forward(Records, streamArn, targets, controller.signal);
       for (const [name, count] of Object.entries(delivered)) counts.forwarded[name] += count;
       const last = Records.at(-1)?.dynamodb?.SequenceNumber;
@@ -82,6 +91,7 @@ export function startPipe(
       if (NextShardIterator) iterators.set(shardId, NextShardIterator);
       else iterators.delete(shardId); // the shard is closed and fully read
     }
+    if (read === 0) upToDateAt = started;
   };
 
   const loop = (async () => {
@@ -99,6 +109,7 @@ export function startPipe(
   return {
     counts,
     deliveredThrough,
+    upToDateAt: () => upToDateAt,
     async stop() {
       controller.abort();
       await loop;
