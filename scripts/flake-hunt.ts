@@ -35,6 +35,25 @@ function stopAll(children: readonly ChildProcess[]): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+/**
+ * Ends a jest run with everything it started: its workers and their emulators are in its process group (it was
+ * started detached, as the group's leader). SIGTERM first, SIGKILL what is left after a grace period.
+ */
+async function stopJest(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const group = -child.pid;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(group, name);
+    } catch {
+      // the group is gone
+    }
+  };
+  signal('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  signal('SIGKILL');
+}
+
 /** Runs jest once over `files`; resolves to its report's outcomes (a failure to produce one is a failure too). */
 async function runJestOnce(files: readonly string[], run: number, outputDir: string, running: Set<ChildProcess>): Promise<RunOutcome[]> {
   const reportFile = path.join(outputDir, `run-${run}.json`);
@@ -44,6 +63,8 @@ async function runJestOnce(files: readonly string[], run: number, outputDir: str
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CI: 'true' },
+    // Its own process group, so that a stop reaches its workers and their emulators too (stopJest).
+    detached: true,
   });
   running.add(child);
   child.stdout.pipe(log, { end: false });
@@ -64,13 +85,11 @@ async function hunt(files: readonly string[], options: HuntOptions): Promise<num
   const stressCount = options.stress ? (options.stressProcesses ?? availableParallelism()) : 0;
   const running = new Set<ChildProcess>();
   const stress = startStress(stressCount);
-  const stop = () => {
-    stopAll(stress);
-    stopAll([...running]);
-  };
+  let stopping = false;
   const onSignal = () => {
-    stop();
-    process.exit(130);
+    stopping = true;
+    stopAll(stress);
+    void Promise.all([...running].map(stopJest)).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -78,9 +97,10 @@ async function hunt(files: readonly string[], options: HuntOptions): Promise<num
 
   const runs: RunOutcome[][] = [];
   try {
-    for (let run = 1; run <= options.runs; run++) {
+    for (let run = 1; run <= options.runs && !stopping; run++) {
       const started = Date.now();
       const outcomes = await runJestOnce(files, run, options.outputDir, running);
+      if (stopping) break; // a run cut short by a signal counts for nothing
       runs.push(outcomes);
       const failed = outcomes.filter((outcome) => outcome.outcome === 'failed');
       say(
@@ -91,9 +111,10 @@ async function hunt(files: readonly string[], options: HuntOptions): Promise<num
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    stop();
+    stopAll(stress);
   }
 
+  if (stopping) await new Promise<never>(() => undefined); // onSignal exits once the runs are stopped
   const rows = tally(runs);
   writeFileSync(path.join(options.outputDir, 'tally.json'), `${JSON.stringify({ files, ...options, stressProcesses: stressCount, rows }, null, 2)}\n`);
   process.stdout.write(`${formatTally(rows, options.runs)}\n`);
