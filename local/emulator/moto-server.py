@@ -6,11 +6,14 @@ racing a PutItem can land on the replaced item and be lost, and two ReceiveMessa
 AWS makes each of those atomic. This launcher builds the same WSGI application moto/server.py builds and runs it
 the same way, with three changes:
 
-- requests to DynamoDB, DynamoDB Streams, SQS and moto's own API (reset, config) run one at a time, under one lock;
+- requests to DynamoDB, DynamoDB Streams, SQS, EventBridge and moto's own API (reset, config) run one at a time,
+  under one lock, taken first come, first served;
 - an SQS long poll (ReceiveMessage with WaitTimeSeconds > 0) gives the lock up while it waits for a message, and
   takes it again to look at the queue, so a 20 s poll holds up nobody;
-- a message another service delivers to SQS in-process (an EventBridge rule target, an S3 notification, an SNS
-  subscription) is added under the lock too.
+- a message another service delivers to SQS in-process (an S3 notification, an SNS subscription) is added under
+  the lock too.
+
+EventBridge's rules deliver to SQS in-process, under the lock its request already holds.
 
 Every other service (S3, EC2, IAM, Lambda, ...) stays concurrent.
 
@@ -53,8 +56,11 @@ PINNED_SOURCES = {
     "moto.sqs.models.SQSBackend.send_message": "bf161af09a9e6b86",
 }
 
-# Backends whose requests run one at a time (the `service` of moto's per-backend application).
-SERIALIZED_BACKENDS = frozenset({"dynamodb", "dynamodb_v20111205", "dynamodbstreams", "sqs", "moto_api"})
+# Backends whose requests run one at a time (the `service` of moto's per-backend application). EventBridge is
+# among them for speed, not atomicity: a PutEvents delivers to every matching rule's queue in-process, and takes
+# the lock once for the whole request instead of once per message behind every waiting request (a 10-event
+# batch to two rules took 10 s on a loaded machine that way).
+SERIALIZED_BACKENDS = frozenset({"dynamodb", "dynamodb_v20111205", "dynamodbstreams", "sqs", "events", "moto_api"})
 
 EXIT_MOTO_CHANGED = 3
 
