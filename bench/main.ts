@@ -44,8 +44,6 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
   log(`synth × ${options.synthRuns} (cdktf.json's app: node ${appNodeArgs.join(' ')})`);
   let synthOutdir: string | undefined;
   const deepImports = await measureSynth(REPO_ROOT, appNodeArgs, options.synthRuns, { keepOutdir: (outdir) => (synthOutdir = outdir) });
-  log(`synth × ${options.synthRuns} (compiling first, as after an edit)`);
-  const compileFirst = await measureSynth(REPO_ROOT, appNodeArgs, options.synthRuns, { compileEachRun: true });
   log(`synth × ${options.synthRuns} (through tsx, the app before)`);
   const throughTsx = await measureSynth(REPO_ROOT, TSX_APP_NODE_ARGS, options.synthRuns);
   log(`synth × ${options.synthRuns} (package index reference)`);
@@ -94,7 +92,7 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     startedAt,
     command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: describeMachine(),
-    synth: { deepImports, compileFirst, throughTsx, indexImport },
+    synth: { deepImports, throughTsx, indexImport },
     requestCosts,
     throughput,
     bundles,

@@ -15,9 +15,6 @@ export interface SynthFigures {
   readonly samples: readonly ChildMeasure[];
 }
 
-/** The compiled synth app's manifest (scripts/synth-app.js): without it, the next synth compiles first. */
-const SYNTH_APP_MANIFEST = path.join('node_modules', '.cache', 'synth-app', 'manifest.json');
-
 /**
  * cdktf.json's `app` as node arguments: the command `cdktf synth` runs (through a shell, in the project
  * directory). It must be `node` with plain arguments, so the bench can run it the same way with its probe.
@@ -36,21 +33,19 @@ export const TSX_APP_NODE_ARGS = ['--import', 'tsx', '--disable-warning=DEP0044'
 
 /**
  * Synthesizes the stack in `appDir` with `node <nodeArgs>` (see cdktfAppNodeArgs), writing to a temporary
- * CDKTF_OUTDIR each time. One unmeasured warm-up run first: it compiles the synth app (or fills tsx's
- * transform cache), as any second synth on a machine finds it. With `compileEachRun`, the synth app's
- * manifest is deleted before every run, so each run compiles first, as the first synth after an edit does.
- * `keepOutdir` receives the first measured run's output directory (the caller deletes it).
+ * CDKTF_OUTDIR each time. One unmeasured warm-up run first (it fills the file cache, or tsx's transform
+ * cache), as any second synth on a machine finds it. `keepOutdir` receives the first measured run's output
+ * directory (the caller deletes it).
  */
 export async function measureSynth(
   appDir: string,
   nodeArgs: readonly string[],
   runs: number,
-  options: { compileEachRun?: boolean; keepOutdir?: (outdir: string) => void } = {},
+  options: { keepOutdir?: (outdir: string) => void } = {},
 ): Promise<SynthFigures> {
   const samples: ChildMeasure[] = [];
   for (let run = -1; run < runs; run++) {
     const outdir = mkdtempSync(path.join(tmpdir(), 'bench-synth-'));
-    if (options.compileEachRun) rmSync(path.join(appDir, SYNTH_APP_MANIFEST), { force: true });
     const sample = await measureNode(nodeArgs, { cwd: appDir, env: { CDKTF_OUTDIR: outdir } });
     readFileSync(path.join(outdir, 'stacks', STACK_NAME, 'cdk.tf.json'));
     if (run >= 0) samples.push(sample);

@@ -5,8 +5,9 @@
  * The package holds `node` only; the machine's own npm runs on it (npm 11 supports Node 22).
  *
  * Usage: `tsx scripts/provision-node.ts` prints the directory to put first on PATH, or nothing when the
- * running Node already satisfies `engines`. scripts/setup-tools.sh and .ci/run call it; a developer runs
- * `export PATH="$PWD/.tools/node/bin:$PATH"` (README, "On a fresh machine").
+ * running Node already satisfies `engines`. scripts/with-node.sh (every npm script), scripts/setup-tools.sh
+ * and .ci/run call it; to run anything else on it, `export PATH="$PWD/.tools/node/bin:$PATH"` (README, "On a
+ * fresh machine").
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -117,11 +118,14 @@ async function main(): Promise<void> {
   if (decision.action === 'use-running') return;
   if (decision.action === 'unsupported') throw new Error(decision.reason);
 
+  const alreadyThere = versionOf(path.join(ROOT, PROVISIONED_NODE_DIR, 'bin', 'node')) === `v${NODE_RUNTIME.version}`;
   const binDir = await provisionNode();
   process.stdout.write(`${binDir}\n`);
+  if (alreadyThere) return;
   process.stderr.write(
     `provision-node: this Node is ${process.version} and package.json asks for ${engines.node}: Node v${NODE_RUNTIME.version} ` +
-      `is in ${path.relative(ROOT, binDir)}. Run on it with: export PATH="${binDir}:$PATH"\n`,
+      `is now in ${path.relative(ROOT, binDir)}. The npm scripts run on it by themselves (scripts/with-node.sh); ` +
+      `to run anything else on it: export PATH="${binDir}:$PATH"\n`,
   );
 }
 

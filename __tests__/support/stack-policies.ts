@@ -18,7 +18,8 @@ export interface StackPolicy {
 
 /**
  * Every attribute of the synthesized JSON that holds an IAM policy document (anything with a `Statement`),
- * as `<type>.<name>.<attribute>`: what the gate must cover, however the policy was built.
+ * as `<type>.<name>.<attribute>`: what the gate must cover, however the policy was built. An attribute that
+ * looks like a JSON document and does not decode throws: it could be a policy the gate would miss.
  */
 export function policyAttributes(json: TerraformJson): string[] {
   const found: string[] = [];
@@ -29,8 +30,8 @@ export function policyAttributes(json: TerraformJson): string[] {
         let decoded: unknown;
         try {
           decoded = decodeJsonAttribute(value);
-        } catch {
-          continue;
+        } catch (error) {
+          throw new Error(`${type}.${name}.${attribute} looks like a JSON document but does not decode: ${(error as Error).message}`);
         }
         if (typeof decoded === 'object' && decoded !== null && 'Statement' in decoded) found.push(`${type}.${name}.${attribute}`);
       }

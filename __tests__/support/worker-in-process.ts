@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient, type ReceiveMessageCommandOutput } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { WorkerClients } from '../../worker/clients';
@@ -102,6 +102,17 @@ export interface InProcessOptions {
   readonly dynamodb?: readonly Fault[];
   /** @default the kit's worker configuration (worker-fixtures.ts workerConfig): idle after 2 s, the queue's settings */
   readonly config?: Partial<WorkerConfig>;
+  /**
+   * @default none: the worker stops once idle — what the test waits for before the worker may stop. Until it
+   * holds, a receive that comes back empty is made again, so the worker cannot go idle early, however late a
+   * redelivery or a dead-lettering comes; once it holds, the worker stops after its idle period as usual.
+   */
+  readonly until?: () => Promise<boolean>;
+  /**
+   * @default none — changes each UpdateItem the worker sends before it leaves the SDK: a mutation of the
+   * worker's own request, to show what a test would see without some part of it.
+   */
+  readonly editUpdateItem?: (input: UpdateItemCommandInput) => UpdateItemCommandInput;
 }
 
 /**
@@ -113,10 +124,33 @@ export async function runWorkerWithFaults(p: TestPipeline, options: InProcessOpt
   const dynamodbFaults = faultyHandler(options.dynamodb ?? []);
   // As in worker/clients.ts: the standard retry mode with 5 attempts.
   const common = { ...emulatorClientConfig(p.endpoint), maxAttempts: 5 };
+  const sqs = new SQSClient(common);
+  const { until, editUpdateItem } = options;
+  if (until) {
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'ReceiveMessageCommand') return next(args);
+        for (;;) {
+          const result = await next(args);
+          if (((result.output as ReceiveMessageCommandOutput).Messages ?? []).length > 0 || (await until())) return result;
+        }
+      },
+      { step: 'initialize', name: 'receiveUntil' },
+    );
+  }
+  const dynamodb = new DynamoDBClient({ ...common, requestHandler: dynamodbFaults.handler });
+  if (editUpdateItem) {
+    // At the serialize step the document client has already turned the input into DynamoDB JSON.
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) =>
+        next(context.commandName === 'UpdateItemCommand' ? { ...args, input: editUpdateItem(args.input as UpdateItemCommandInput) } : args),
+      { step: 'serialize', priority: 'high', name: 'editUpdateItem' },
+    );
+  }
   const clients: WorkerClients = {
     s3: new S3Client({ ...common, forcePathStyle: true, requestHandler: s3Faults.handler }),
-    sqs: new SQSClient(common),
-    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: dynamodbFaults.handler })),
+    sqs,
+    documentClient: DynamoDBDocumentClient.from(dynamodb),
   };
   const config = workerConfig(p, options.config);
   const { logger, events } = recordingLogger();

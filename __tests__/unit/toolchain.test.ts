@@ -23,19 +23,37 @@ const minimum = minimumNodeMajor(packageJson.engines.node);
 const major = (version: string) => Number(version.replace(/^v/, '').split('.')[0]);
 
 describe('Node.js', () => {
-  // .ci/run and the workflows run the suite on the Node the Lambda and the workers run on, or newer.
+  // npm test, .ci/run and the workflows run the suite on the Node the Lambda and the workers run on, or newer.
   it(`runs this suite on ${process.version}, which package.json's engines (${packageJson.engines.node}) accepts`, () => {
     if (major(process.version) < minimum) {
       throw new Error(
         `the tests run on ${process.version}, older than package.json's engines (${packageJson.engines.node}): ` +
-          `bash scripts/setup-tools.sh puts Node ${NODE_RUNTIME.version} in ${PROVISIONED_NODE_DIR}/bin; ` +
-          `run export PATH="$PWD/${PROVISIONED_NODE_DIR}/bin:$PATH" first.`,
+          `run them with npm test, which runs them on Node ${NODE_RUNTIME.version} from ${PROVISIONED_NODE_DIR}/bin ` +
+          `(scripts/with-node.sh), or export PATH="$PWD/${PROVISIONED_NODE_DIR}/bin:$PATH" first.`,
       );
     }
   });
 
   it("pins the workers' runtime to a version engines accepts, so a machine can be provisioned with it", () => {
     expect(major(NODE_RUNTIME.version)).toBeGreaterThanOrEqual(minimum);
+  });
+
+  it('runs every npm script but the one that chains others through scripts/with-node.sh, so each runs on that Node', () => {
+    const direct = Object.entries(packageJson.scripts).filter(([, command]) => !/^bash scripts\/with-node\.sh '[^']+'$/.test(command));
+
+    expect(direct).toEqual([['check', 'npm run lint && npm run typecheck && npm test']]);
+  });
+
+  it('scripts/with-node.sh runs the command on a Node engines accepts, with the arguments appended as npm appends them', () => {
+    const run = spawnSync('bash', ['scripts/with-node.sh', 'node -e "console.log(JSON.stringify([process.versions.node, process.argv.slice(1)]))"', 'two words', '--flag'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+
+    expect(run.status).toBe(0);
+    const [version, args] = JSON.parse(run.stdout) as [string, string[]];
+    expect(major(version)).toBeGreaterThanOrEqual(minimum);
+    expect(args).toEqual(['two words', '--flag']);
   });
 });
 
@@ -61,24 +79,15 @@ describe('install scripts (npm allowScripts)', () => {
 
 describe("npm run local's output", () => {
   const script = packageJson.scripts.local;
-  /** The `NAME=value` assignments the local script puts before its command. */
-  const scriptEnv: Record<string, string> = Object.fromEntries(
-    [...script.matchAll(/(?:^|\s)([A-Z][A-Z0-9_]*)=(\S+)\s/g)].map(([, name, value]) => [name, value]),
-  );
   /** The Node flags the local script hands tsx before the entry point. */
   const scriptNodeFlags = /\btsx((?:\s+--\S+)*)\s+local\/cli\/main\.ts/.exec(script)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
 
-  /** stderr of `code` run by this Node with `flags`, and `env` added to an environment without the SDK's switch. */
-  function stderrOf(code: string, flags: readonly string[], env: Record<string, string>): string {
+  /** stderr of `code` run by this Node with `flags`. */
+  function stderrOf(code: string, flags: readonly string[]): string {
     const inherited = { ...process.env };
-    delete inherited.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     delete inherited.NODE_OPTIONS;
-    return spawnSync(process.execPath, [...flags, '-e', code], { cwd: ROOT, env: { ...inherited, ...env }, encoding: 'utf8' }).stderr;
+    return spawnSync(process.execPath, [...flags, '-e', code], { cwd: ROOT, env: inherited, encoding: 'utf8' }).stderr;
   }
-
-  // What every AWS SDK client does when it starts; a version is passed because this suite runs on 22 or newer.
-  const clientCore = require.resolve('@aws-sdk/core/client', { paths: [path.dirname(require.resolve('@aws-sdk/client-s3'))] });
-  const sdkClientOnNode20 = `require(${JSON.stringify(clientCore)}).emitWarningIfUnsupportedVersion('v20.20.2')`;
 
   // cdktf 0.21 (archived) calls util.isArray in TerraformOutput, which Node 22 deprecates at runtime (DEP0044),
   // and the local run synthesizes the stack in its own process.
@@ -91,20 +100,14 @@ describe("npm run local's output", () => {
   beforeEach(() => (outdir = mkdtempSync(path.join(tmpdir(), 'local-warnings-'))));
   afterEach(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('the probes show both warnings without the local script\'s settings', () => {
-    expect(stderrOf(sdkClientOnNode20, [], {})).toContain('NodeVersionSupportWarning');
-    expect(stderrOf(synthWithOutput(outdir), [], {})).toContain('[DEP0044]');
-  });
-
-  it("leaves out the AWS SDK's notice that it will need Node 22, with the SDK's own switch", () => {
-    expect(scriptEnv).toEqual({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
-    expect(stderrOf(sdkClientOnNode20, scriptNodeFlags, scriptEnv)).not.toContain('NodeVersionSupportWarning');
+  it('the probe shows the warning without the local script\'s flag', () => {
+    expect(stderrOf(synthWithOutput(outdir), [])).toContain('[DEP0044]');
   });
 
   it("leaves out cdktf's util.isArray deprecation, and no other warning", () => {
     expect(scriptNodeFlags).toEqual(['--disable-warning=DEP0044']);
-    expect(stderrOf(synthWithOutput(outdir), scriptNodeFlags, scriptEnv)).not.toContain('[DEP0044]');
-    expect(stderrOf(`new Buffer(1); process.emitWarning('still shown')`, scriptNodeFlags, scriptEnv)).toMatch(/DEP0005[\s\S]*still shown/);
+    expect(stderrOf(synthWithOutput(outdir), scriptNodeFlags)).not.toContain('[DEP0044]');
+    expect(stderrOf(`new Buffer(1); process.emitWarning('still shown')`, scriptNodeFlags)).toMatch(/DEP0005[\s\S]*still shown/);
     expect(script).not.toMatch(/no-warnings|NODE_NO_WARNINGS/);
   });
 });

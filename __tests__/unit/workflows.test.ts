@@ -209,8 +209,8 @@ describe('GitHub workflows', () => {
 
     it('runs on pushes to main only, and never two at once', () => {
       expect(deploy.on).toEqual({ push: { branches: ['main'] } });
-      expect(deploy.concurrency?.['cancel-in-progress']).toBe(false);
-      expect(deploy.concurrency?.group).toBeTruthy();
+      // One group per repository, the same for every run, and a queued run waits instead of cancelling.
+      expect(deploy.concurrency).toEqual({ group: 'deploy-${{ github.repository }}', 'cancel-in-progress': false });
     });
 
     it('deploys without a prompt', () => {

@@ -26,6 +26,11 @@ export interface StartEmulatorOptions {
    * process alive. For an emulator shared by several test files that no single file stops.
    */
   readonly endWithProcess?: boolean;
+  /**
+   * @default Python's own (5 ms) — seconds between the server's thread switches (`sys.setswitchinterval`). A tiny
+   * one (1e-5) interleaves concurrent requests as often as a loaded machine does: for tests of atomicity.
+   */
+  readonly switchIntervalSeconds?: number;
 }
 
 /** Fake credentials for the emulator; moto accepts any. Never real ones. */
@@ -44,24 +49,36 @@ export const EMULATOR_SDK_CREDENTIALS = {
 
 const READY_TIMEOUT_MS = 30_000;
 const BIND_ATTEMPTS = 3;
+/**
+ * moto's server with DynamoDB and SQS made atomic, as AWS makes them (moto-server.py says how). It exits with
+ * EXIT_MOTO_CHANGED, naming what changed, when the installed moto is not the one it was written against.
+ */
+export const MOTO_LAUNCHER = path.join(__dirname, 'moto-server.py');
+const EXIT_MOTO_CHANGED = 3;
+
+/** The launcher refused the installed moto: another port would not help. */
+class MotoChangedError extends Error {
+  override readonly name = 'MotoChangedError';
+}
 
 /**
- * Starts moto in server mode from the project's virtualenv. Lambda runs without Docker (moto never
- * executes function code anyway), and AWS-managed IAM policies are loaded so attachments succeed.
+ * Starts moto in server mode from the project's virtualenv, through MOTO_LAUNCHER. Lambda runs without Docker
+ * (moto never executes function code anyway), and AWS-managed IAM policies are loaded so attachments succeed.
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
-  const motoServer = path.join(VENV_BIN, 'moto_server');
-  if (!existsSync(motoServer)) {
+  const python = path.join(VENV_BIN, 'python');
+  if (!existsSync(path.join(VENV_BIN, 'moto_server'))) {
     throw new Error(`moto is not installed in ${path.relative(REPO_ROOT, PYTHON_TOOLS_DIR)}: run "bash scripts/setup-tools.sh" (or npm test, which runs it).`);
   }
+  const launcherArgs = options.switchIntervalSeconds === undefined ? [] : ['--switch-interval', String(options.switchIntervalSeconds)];
   let lastError: unknown;
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(motoServer, port, options.verbose ?? false, options.endWithProcess ?? false);
+      return await launch([python, MOTO_LAUNCHER, ...launcherArgs], port, options.verbose ?? false, options.endWithProcess ?? false);
     } catch (error) {
       lastError = error;
-      if (options.port !== undefined) break;
+      if (options.port !== undefined || error instanceof MotoChangedError) break;
     }
   }
   throw lastError;
@@ -74,10 +91,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 const WATCHDOG =
   'exec 3<&0; "$0" "$@" & moto=$!; (read -r _ <&3; kill "$moto" 2>/dev/null; sleep 10; kill -KILL "$moto" 2>/dev/null) & wait "$moto"';
 
-async function launch(motoServer: string, port: number, verbose: boolean, endWithProcess: boolean): Promise<Emulator> {
+async function launch(command: readonly string[], port: number, verbose: boolean, endWithProcess: boolean): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
-  const motoArgs = ['-H', '127.0.0.1', '-p', String(port)];
-  const child = spawn(endWithProcess ? '/bin/sh' : motoServer, endWithProcess ? ['-c', WATCHDOG, motoServer, ...motoArgs] : motoArgs, {
+  const [executable, ...args] = [...command, '-H', '127.0.0.1', '-p', String(port)];
+  const child = spawn(endWithProcess ? '/bin/sh' : executable, endWithProcess ? ['-c', WATCHDOG, executable, ...args] : args, {
     env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
     stdio: [endWithProcess ? 'pipe' : 'ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
   });
@@ -98,6 +115,7 @@ async function launch(motoServer: string, port: number, verbose: boolean, endWit
     if (endWithProcess) child.stdin?.end();
     else child.kill('SIGKILL');
     await exited;
+    if (child.exitCode === EXIT_MOTO_CHANGED) throw new MotoChangedError(stderr.trim());
     throw new Error(`moto did not start on port ${port}: ${(error as Error).message}\n${stderr}`);
   }
 

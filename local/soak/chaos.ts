@@ -1,7 +1,8 @@
 /**
  * Carries out a soak plan's chaos while the pipeline works: resubmissions (early, or the moment a worker
  * starts copying the row), fixes of failed rows, duplicate deliveries, worker kills and one crashed
- * orchestrator invocation. It is driven by the workers' log lines (the run's clock: messages received, and
+ * orchestrator invocation. The rows the plan holds for kills are written as each kill is done, so the next
+ * kill always has a worker taking a message to hit. It is driven by the workers' log lines (the run's clock: messages received, and
  * who holds what) and by the runner's looks at the table (which rows are FAILED or FINISHED).
  */
 import { ItemStatus, WorkerLogEvent } from '../../contracts';
@@ -49,6 +50,11 @@ export interface Chaos {
   received(): number;
   /** True while something started is not over yet (a kill's delay, a resubmission, the crash awaited). */
   busy(): boolean;
+  /**
+   * Writes the rows still held for kills that never came (a kill is skipped when the run settles first);
+   * resolves to how many it wrote. Then they are processed like any other row.
+   */
+  writeHeldRows(): Promise<number>;
   /** Waits for what is under way; rejects with the first action that failed. */
   drain(): Promise<void>;
   record(): ChaosRecord;
@@ -75,6 +81,15 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
   const fixesDue = new Set(plan.rows.filter((row) => row.fix));
   const lateDuplicatesDue = new Set(plan.rows.filter((row) => row.duplicate === 'message-after-finish'));
   const killsDue = [...plan.kills];
+  /** The rows written once kill N is done (PlannedRow.heldUntilKill), by N; an entry leaves once written. */
+  const heldForKill = new Map<number, PlannedRow[]>();
+  for (const row of plan.rows) if (row.heldUntilKill !== undefined) heldForKill.set(row.heldUntilKill, [...(heldForKill.get(row.heldUntilKill) ?? []), row]);
+  const writeHeld = async (kill: number) => {
+    const rows = heldForKill.get(kill) ?? [];
+    heldForKill.delete(kill);
+    await writeRows(target, rows.map((row) => items.get(row.id)!));
+    if (rows.length > 0) say(`wrote ${rows.length} row(s) held back for kill ${kill + 1}`);
+  };
   const underway = new Set<Promise<void>>();
   const failures: Error[] = [];
   const kills: KillRecord[] = [];
@@ -114,6 +129,7 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
     killsDue.shift();
     kills.push({ instanceId: victim.instanceId, signal: planned.signal, atReceived: received() });
     say(`${planned.signal} → worker ${victim.instanceId} (pid ${victim.pid}), ${(received() * 100).toFixed(0)} % of the rows received`);
+    await writeHeld(kills.length - 1);
   };
   /** What the run's clock makes due, except kills (they need a worker holding a message). */
   const onClock = () => {
@@ -145,8 +161,9 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
         }
       };
       await Promise.all(Array.from({ length: UPLOADS_AT_ONCE }, uploader));
-      for (let start = 0; start < rowCount; start += WRITE_BATCH) {
-        const batch = plan.rows.slice(start, start + WRITE_BATCH);
+      const first = plan.rows.filter((row) => row.heldUntilKill === undefined);
+      for (let start = 0; start < first.length; start += WRITE_BATCH) {
+        const batch = first.slice(start, start + WRITE_BATCH);
         await writeRows(target, batch.map((row) => items.get(row.id)!));
         for (const row of batch) if (row.duplicate === 'message-at-once') await deliverDuplicate(row);
       }
@@ -185,6 +202,11 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
 
     received,
     busy: () => underway.size > 0,
+    async writeHeldRows() {
+      const left = [...heldForKill.keys()];
+      for (const kill of left) await writeHeld(kill);
+      return left.reduce((sum, kill) => sum + plan.rows.filter((row) => row.heldUntilKill === kill).length, 0);
+    },
     async drain() {
       while (underway.size > 0) await Promise.all([...underway]);
       if (failures.length > 0) throw new Error(`a chaos action failed: ${failures[0].message}`, { cause: failures[0] });

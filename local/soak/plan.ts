@@ -81,10 +81,19 @@ export interface PlannedRow {
   readonly duplicate?: DuplicateKind;
   /** Submitted with another row's path ("the same path under two ids"): it has no object of its own. */
   readonly samePathAs?: string;
+  /**
+   * Written only once the kill of this index (the plan's order) has been carried out, so that work always
+   * comes after a kill: the next kill, due from a point of the run, then always finds a worker taking a
+   * message, however fast the workers went meanwhile.
+   */
+  readonly heldUntilKill?: number;
 }
 
 export interface PlannedKill {
-  /** The point of the run from which the kill is due; it hits the next worker seen taking a message. */
+  /**
+   * The point of the run from which the kill is due; it hits the next worker seen taking a message. Before the
+   * point the rows held for kills (PlannedRow.heldUntilKill) leave, so the rows written at first reach it.
+   */
   readonly atReceived: number;
   readonly signal: 'SIGKILL' | 'SIGTERM';
   /** Wait after that worker logs the message, so kills land at arbitrary points of its jobs. */
@@ -165,16 +174,22 @@ export function planSoak(parameters: SoakParameters): SoakPlan {
   }
   for (const row of drafts) if (row.fix || row.resubmission) row.withToken = true;
 
+  // One plain row held back per kill (as many as there are).
+  const plain = drafts.filter((row) => !row.bad && !row.resubmission && !row.duplicate && !row.samePathAs);
+  const held = Math.min(parameters.killWorkers, plain.length);
+  const firstWritten = (count - held) / count;
   const signals = random.shuffle<PlannedKill['signal']>(['SIGKILL', 'SIGTERM']);
   const kills = range(parameters.killWorkers)
     .map((index) => ({
-      atReceived: random.between(0.05, 0.85),
+      atReceived: random.between(0.05, 0.85) * firstWritten,
       signal: signals[index] ?? random.pick(signals),
       delayMs: random.integer(0, 500),
     }))
     .sort((a, b) => a.atReceived - b.atReceived);
+  const tickCrashAtReceived = random.between(0.1, 0.6);
+  for (const [kill, row] of random.shuffle(plain).slice(0, held).entries()) row.heldUntilKill = kill;
 
-  return { parameters, runId, rows: drafts, kills, tickCrashAtReceived: random.between(0.1, 0.6) };
+  return { parameters, runId, rows: drafts, kills, tickCrashAtReceived };
 }
 
 /** The row's s3_path attribute as first written (undefined: no attribute). */

@@ -27,7 +27,7 @@ import {
 } from './verdict';
 
 /** The parts of a local pipeline the soak drives and watches. */
-export type SoakPipeline = Pick<LocalPipeline, 'clients' | 'outputs' | 'deployment' | 'instances' | 'schedule' | 'region'>;
+export type SoakPipeline = Pick<LocalPipeline, 'clients' | 'outputs' | 'deployment' | 'instances' | 'schedule' | 'region' | 'pipe'>;
 
 export interface SoakOptions extends SoakParameters {
   /** @default 1800 — seconds to wait for the pipeline to settle before giving up */
@@ -54,7 +54,11 @@ export interface SoakReport {
   readonly trails: Readonly<Record<string, { readonly stream: readonly string[]; readonly worker: readonly string[] }>>;
 }
 
-/** Quiet time — an empty work queue, no row changing status, nothing under way — before the run counts as settled. */
+/**
+ * Quiet time — an empty work queue, no row changing status, nothing under way — before the run counts as settled;
+ * and the pipe must have found nothing left to deliver since the quiet began (a pipe that lags behind the stream
+ * leaves the queue empty while rows still wait to be enqueued).
+ */
 const SETTLE_MS = 6000;
 /** Margin on the idle period for a worker to upload its log and its instance to be terminated. */
 const IDLE_MARGIN_MS = 60_000;
@@ -162,7 +166,12 @@ async function watchUntilSettled(run: {
       [lastLine, lastSaid] = [line, Date.now()];
       say(line);
     }
-    if (depth.visible === 0 && depth.inFlight === 0 && Date.now() - quietSince >= SETTLE_MS) return true;
+    const pipeUpToDate = (pipeline.pipe.upToDateAt() ?? 0) >= quietSince;
+    if (depth.visible === 0 && depth.inFlight === 0 && Date.now() - quietSince >= SETTLE_MS && pipeUpToDate) {
+      // Rows held for a kill that never came are written now, and the run goes on until they settle too.
+      if ((await chaos.writeHeldRows()) === 0) return true;
+      quietSince = Date.now();
+    }
     await pause(options.pollMs ?? 1000, signal);
   }
   return false;

@@ -10,8 +10,9 @@
  *  - stuck: PENDING, not in the DLQ, and the work queue empty: nothing will ever process it;
  *  - lost: anything else (no row, FAILED without a reason, FINISHED with another submission's output, a
  *    status the pipeline never writes);
- *  - emulator-lost-write: would be stuck, lost or differing, but the row's stream shows the emulator lost a
- *    write to it (see lostWriteInStream): the emulator broke DynamoDB's guarantee, not the pipeline.
+ *  - emulator-lost-write: would be stuck, lost or differing, and the row's stream shows the emulator lost a
+ *    write to it (see lostWriteInStream). The emulator serializes DynamoDB's writes (local/emulator/moto-server.py),
+ *    so this fails the soak like the classes it replaces: it names the cause, it excuses nothing.
  */
 import { ItemAttribute, ItemStatus } from '../../contracts';
 import { planItemPaths, s3Url } from '../../runtime/item-paths';
@@ -56,15 +57,15 @@ export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: 
   return { ...verdict, class: 'emulator-lost-write', detail: `the emulator lost a write: ${seen.lostWrite}`, unexpected: false };
 }
 
-/** Classes that fail the soak: the ones an emulator's lost write can produce. */
+/** Classes a lost write can produce: for a row in one of them, the soak reads its stream for the cause. */
 export const UNEXPLAINED: readonly RowClass[] = ['stuck', 'lost', 'differing'];
 
 /**
  * The first place a row's stream breaks its chain, described; undefined when it holds. In DynamoDB, writes to
- * one item are serialized, so each record's old image is the item the previous record left. moto (5.2.5)
- * checks an UpdateItem's condition and then applies it without a lock: a PutItem of the same item in between
- * replaces it, and the update lands on the replaced copy — it "succeeds" and is lost (docs/local-run.md). The
- * stream then shows two records replacing the same old image.
+ * one item are serialized, so each record's old image is the item the previous record left. moto's own models
+ * check an UpdateItem's condition and then apply it without a lock: were two requests to interleave, a PutItem
+ * of the same item in between would replace it, the update would land on the replaced copy and be lost, and the
+ * stream would show two records replacing the same old image. The launcher serializes them (docs/trust.md).
  */
 export function lostWriteInStream(changes: readonly StreamChange[]): string | undefined {
   for (let index = 1; index < changes.length; index++) {
@@ -143,7 +144,7 @@ export interface SoakSummary {
   readonly duplicate_copies: number;
   readonly unexpected_outcomes: number;
   readonly pending_in_queue: number;
-  /** Rows the emulator lost a write to (not counted as stuck, lost or differing; the evidence is on stderr). */
+  /** Rows the emulator lost a write to (instead of stuck, lost or differing; the evidence is on stderr): a failure. */
   readonly emulator_lost_writes: number;
   readonly seed: string;
   readonly bad_rows: number;
@@ -205,14 +206,15 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
 
 /**
  * 0 only when nothing is lost, stuck, differing or left running — and, beyond the four the interface names,
- * when every outcome is the planned one, nothing was still queued when the run gave up, and the orchestrator
- * recovered from its failed tick.
+ * when the emulator lost no write, every outcome is the planned one, nothing was still queued when the run gave
+ * up, and the orchestrator recovered from its failed tick.
  */
 export function exitCode(summary: SoakSummary): number {
   const clean =
     summary.lost === 0 &&
     summary.stuck_pending === 0 &&
     summary.differing_outputs === 0 &&
+    summary.emulator_lost_writes === 0 &&
     summary.instances_left === 0 &&
     summary.unexpected_outcomes === 0 &&
     summary.pending_in_queue === 0 &&

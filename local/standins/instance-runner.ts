@@ -44,6 +44,12 @@ export interface RunningInstanceRunner {
   peakRunning(): number;
   /** Counts the peak afresh from the workers alive now: for tests that share one run. */
   resetPeak(): void;
+  /**
+   * Boots no new instance until the returned function is called, as if each boot took that long; the
+   * orchestrator sees the instances pending or running meanwhile. For tests whose launches must all happen
+   * before any worker takes a message.
+   */
+  holdBoots(): () => void;
   /** Stops watching, stops every worker (SIGTERM, then SIGKILL), terminates their instances. */
   stop(): Promise<void>;
 }
@@ -61,6 +67,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
   const children = new Map<string, { run: WorkerRun; child?: ChildProcess; exited: Promise<void> }>();
   const seen = new Set<string>();
   let peak = 0;
+  let bootsHeld = false;
   const alive = () => [...children.values()].filter(({ child, run }) => child && !run.exit);
 
   const terminate = async (instanceId: string) => {
@@ -149,7 +156,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
     } while (nextToken);
 
     for (const instanceId of live) {
-      if (seen.has(instanceId) || controller.signal.aborted) continue;
+      if (seen.has(instanceId) || bootsHeld || controller.signal.aborted) continue;
       seen.add(instanceId);
       void boot(instanceId);
     }
@@ -177,6 +184,12 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
     peakRunning: () => peak,
     resetPeak: () => {
       peak = alive().length;
+    },
+    holdBoots: () => {
+      bootsHeld = true;
+      return () => {
+        bootsHeld = false;
+      };
     },
     async stop() {
       controller.abort();

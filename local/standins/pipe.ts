@@ -28,6 +28,16 @@ export interface PipeTarget {
 export interface RunningPipe {
   /** Records read from the stream, and records delivered per pipe, so far. */
   readonly counts: { read: number; forwarded: Record<string, number> };
+  /**
+   * Per shard, the sequence number of the last record read and handed to every pipe its filter matches: every
+   * record of the shard up to it is delivered. (A shard is read in order, as AWS orders it.)
+   */
+  readonly deliveredThrough: ReadonlyMap<string, string>;
+  /**
+   * When the latest poll that found no record to read began (ms since the epoch): every record written before
+   * then has been delivered. Undefined until such a poll.
+   */
+  upToDateAt(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,8 +63,12 @@ export function startPipe(
   const counts = { read: 0, forwarded: Object.fromEntries(targets.map((target) => [target.name, 0])) };
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
+  const deliveredThrough = new Map<string, string>();
+  let upToDateAt: number | undefined;
 
   const pollOnce = async (): Promise<void> => {
+    const started = Date.now();
+    let read = 0;
     for (const shardId of await listShards(streams, streamArn, controller.signal)) {
       if (seenShards.has(shardId)) continue;
       seenShards.add(shardId);
@@ -69,11 +83,15 @@ export function startPipe(
         abortSignal: controller.signal,
       });
       counts.read += Records.length;
+      read += Records.length;
       const delivered = await forward(Records, streamArn, targets, controller.signal);
       for (const [name, count] of Object.entries(delivered)) counts.forwarded[name] += count;
+      const last = Records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) deliveredThrough.set(shardId, last);
       if (NextShardIterator) iterators.set(shardId, NextShardIterator);
       else iterators.delete(shardId); // the shard is closed and fully read
     }
+    if (read === 0) upToDateAt = started;
   };
 
   const loop = (async () => {
@@ -90,6 +108,8 @@ export function startPipe(
 
   return {
     counts,
+    deliveredThrough,
+    upToDateAt: () => upToDateAt,
     async stop() {
       controller.abort();
       await loop;

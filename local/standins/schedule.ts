@@ -45,6 +45,11 @@ export interface RunningSchedule {
   crashNextInvocation(): Promise<void>;
   /** The function's log group, where its output goes. */
   readonly logGroupName: string;
+  /**
+   * Skips the schedule's ticks until the returned function is called, as if its next one were still far off:
+   * for tests that must see a run come from another trigger. Resolves once a tick under way has ended.
+   */
+  holdTicks(): Promise<() => void>;
   stop(): Promise<void>;
 }
 
@@ -77,23 +82,34 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
   let failedTicks = 0;
   let crashes: (() => void)[] = [];
 
+  let held = false;
+  let ticking: Promise<void> | undefined;
+
+  const tick = async (): Promise<void> => {
+    lastTickAt = Date.now();
+    const crashed = crashes;
+    crashes = [];
+    const event = scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date());
+    const response = await host.invoke(event, { crash: crashed.length > 0 });
+    crashed.forEach((done) => done());
+    if (controller.signal.aborted) return; // an invocation cut short by stop() is not a failure
+    ticks++;
+    if ('error' in response) {
+      failedTicks++;
+      options.log.warn('orchestrator_failed', { trigger: 'schedule', error: response.error.message });
+      options.onTick?.({ error: response.error.message });
+    } else {
+      options.log.info('orchestrator_ticked', { trigger: 'schedule', result: response.result });
+      options.onTick?.({ result: response.result });
+    }
+  };
+
   const loop = (async () => {
     while (!controller.signal.aborted) {
-      lastTickAt = Date.now();
-      const crashed = crashes;
-      crashes = [];
-      const event = scheduledEvent(options.ruleName, deployed.accountId, options.region, new Date());
-      const response = await host.invoke(event, { crash: crashed.length > 0 });
-      crashed.forEach((done) => done());
-      if (controller.signal.aborted) break; // an invocation cut short by stop() is not a failure
-      ticks++;
-      if ('error' in response) {
-        failedTicks++;
-        options.log.warn('orchestrator_failed', { trigger: 'schedule', error: response.error.message });
-        options.onTick?.({ error: response.error.message });
-      } else {
-        options.log.info('orchestrator_ticked', { trigger: 'schedule', result: response.result });
-        options.onTick?.({ result: response.result });
+      if (!held) {
+        ticking = tick();
+        await ticking;
+        ticking = undefined;
       }
       await pause(options.tickMs, controller.signal);
     }
@@ -105,6 +121,13 @@ export async function startSchedule(options: ScheduleOptions): Promise<RunningSc
     failedTicks: () => failedTicks,
     crashNextInvocation: () => new Promise((resolve) => crashes.push(resolve)),
     logGroupName: host.logGroupName,
+    async holdTicks() {
+      held = true;
+      await ticking;
+      return () => {
+        held = false;
+      };
+    },
     async stop() {
       controller.abort();
       // A host of its own ends the invocation in flight; a shared one is stopped by its owner.

@@ -5,7 +5,8 @@ import { startClientTokenProxy, type ClientTokenProxy } from '../../../local/sta
 
 // The local run's stand-in for EC2's ClientToken idempotency, which moto lacks: the orchestrator's overlapping
 // runs (the wake queue's and the schedule's) must get one instance per token, as in AWS.
-jest.setTimeout(60_000);
+// A deadline against hangs, with room for a loaded machine (the flake hunt's stress).
+jest.setTimeout(120_000);
 
 let emulator: Emulator;
 let clients: EmulatorClients;

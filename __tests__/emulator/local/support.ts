@@ -11,7 +11,9 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG, WorkerLogEvent } from '../../../contracts';
+import { eventsInLogs } from '../../../local/soak/observe';
 import { createLocalLog } from '../../../local/log';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
@@ -251,4 +253,46 @@ export async function subscribeProbe(pipeline: LocalPipeline, name: string): Pro
       await pipeline.clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
     },
   };
+}
+
+/** Where a stream record is: its shard, and its sequence number there. */
+export interface StreamPosition {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+/** The first record of the table's stream for row `id` whose new image `matches`; fails when there is none. */
+export async function streamPositionOf(
+  pipeline: LocalPipeline,
+  id: string,
+  matches: (newImage: Record<string, AttributeValue> | undefined) => boolean,
+): Promise<StreamPosition> {
+  const StreamArn = output(pipeline, 'table_stream_arn');
+  const { streams } = pipeline.clients;
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn }));
+  for (const { ShardId: shardId } of StreamDescription?.Shards ?? []) {
+    let { ShardIterator: iterator } = await streams.send(new GetShardIteratorCommand({ StreamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (iterator) {
+      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const found = Records.find(
+        (record) => record.dynamodb?.Keys?.[ItemAttribute.id]?.S === id && matches(record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined),
+      );
+      if (found) return { shardId: shardId!, sequenceNumber: found.dynamodb!.SequenceNumber! };
+      // An open shard keeps answering with an iterator: stop at its end.
+      iterator = Records.length > 0 ? NextShardIterator : undefined;
+    }
+  }
+  throw new Error(`no stream record of row ${JSON.stringify(id)} matches`);
+}
+
+/** Whether the local pipe has read the record at `position` and handed it to every pipe whose filter matches it. */
+export function pipeDeliveredThrough(pipeline: LocalPipeline, position: StreamPosition): boolean {
+  const through = pipeline.pipe.deliveredThrough.get(position.shardId);
+  return through !== undefined && BigInt(through) >= BigInt(position.sequenceNumber);
+}
+
+/** The messages for row `id` the run's workers have received, from their log files. */
+export function receivedByWorkers(pipeline: LocalPipeline, id: string): unknown[] {
+  const logPaths = pipeline.instances.history().map((run) => run.logPath);
+  return eventsInLogs(logPaths, WorkerLogEvent.messageReceived).filter((event) => event.itemId === id);
 }

@@ -19,7 +19,8 @@ import { stackResourceRequests } from '../../../local/emulator/stack-resources';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { runInProcess, useOpsEmulator } from './ops-fixture';
 
-jest.setTimeout(60_000);
+// A deadline against hangs, with room for a loaded machine (the flake hunt's stress).
+jest.setTimeout(120_000);
 
 const ctx = useOpsEmulator('outputs.json');
 

@@ -5,7 +5,8 @@ import { ItemStatus } from '../../../contracts';
 import { runProcess, useOpsEmulator } from './ops-fixture';
 
 // `npx pipeline` as users run it: bin/pipeline.js in a child process, judged by exit code and output.
-jest.setTimeout(60_000);
+// A deadline against hangs, with room for a loaded machine: a test took up to 30 s under the flake hunt's stress.
+jest.setTimeout(120_000);
 
 const ctx = useOpsEmulator('stack.json');
 

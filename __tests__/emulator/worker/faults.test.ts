@@ -57,8 +57,12 @@ describe('worker under injected faults (emulator)', () => {
     pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 2 });
     await prepareRow(pipeline, 'slow-2');
 
+    const p = pipeline;
+    // The worker polls on until the row is FINISHED: the redelivery comes when the visibility timeout, counted
+    // from the last heartbeat, has passed, whatever the worker's idle period.
     const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCopyObject, times: 5, response: S3_SLOW_DOWN }],
+      until: async () => (await readRow(p, 'slow-2'))?.[ItemAttribute.status] === ItemStatus.FINISHED,
     });
 
     expect(s3Injected).toEqual([5]);
@@ -71,9 +75,12 @@ describe('worker under injected faults (emulator)', () => {
     pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 });
     await prepareRow(pipeline, 'hopeless');
 
-    // Every attempt of both receives answers SlowDown: 5 SDK attempts per receive.
+    const p = pipeline;
+    // Every attempt of both receives answers SlowDown: 5 SDK attempts per receive. The worker polls on until
+    // the row is FAILED, so the second receive happens however late the redelivery comes.
     const { events, s3Injected } = await runWorkerWithFaults(pipeline, {
       s3: [{ matches: isCopyObject, times: 100, response: S3_SLOW_DOWN }],
+      until: async () => (await readRow(p, 'hopeless'))?.[ItemAttribute.status] === ItemStatus.FAILED,
     });
 
     expect(s3Injected).toEqual([10]);

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ENDPOINT_ENV, ItemAttribute, ItemStatus, LOGS_PREFIX, OUTPUT_PREFIX } from '../../../contracts';
 import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/holding-proxy';
+import { startEmulator } from '../../../local/emulator/moto';
 import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { rowPipeMessage } from '../../../local/standins/pipe-message';
 import { readQueueDepth } from '../../../runtime/queue-depth';
@@ -27,7 +29,7 @@ import {
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
-import { runWorkerWithFaults } from '../../support/worker-in-process';
+import { isUpdateItem, runWorkerWithFaults, type InProcessOptions } from '../../support/worker-in-process';
 
 jest.setTimeout(120_000);
 
@@ -43,6 +45,8 @@ jest.setTimeout(120_000);
 const SHORT_IDLE_MINUTES = '0.05';
 const EXIT_DEADLINE_MS = 60_000;
 const MIB = 1024 * 1024;
+/** sys.setswitchinterval for the emulator of the race under a loaded machine's thread switching. */
+const FAST_SWITCH_SECONDS = 1e-5;
 
 const kit = useEmulator();
 let pipeline: TestPipeline | undefined;
@@ -234,8 +238,8 @@ describe('worker in this process against the emulator', () => {
     const p = await setUp(2, 2);
     const { MessageId } = await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: '{"not": "a stream record"' }));
 
-    // Idle for 9 s: long enough for the second receive after the 2 s visibility timeout.
-    const { events } = await runWorkerWithFaults(p, { config: { idleTimeoutMs: 9_000 } });
+    // The worker polls on until the message has gone to the DLQ: its third receive moves it there (maxReceiveCount 2).
+    const { events } = await runWorkerWithFaults(p, { until: async () => (await readQueueDepth(p.sqs, p.dlqUrl)).visible > 0 });
 
     expect(events).toContainEqual(expect.objectContaining({ event: 'message_unparseable', message_id: MessageId }));
     const dead = await eventually(
@@ -247,26 +251,6 @@ describe('worker in this process against the emulator', () => {
       'the message in the DLQ',
     );
     expect(dead.MessageId).toBe(MessageId);
-  });
-
-  it('two workers finishing the same row: FINISHED once, the output intact, both messages deleted', async () => {
-    const p = await setUp();
-    const body = randomBytes(2 * MIB);
-    await putInput(p, 'race/file.bin', body);
-    await submitRow(p, 'race', inputPath(p, 'race/file.bin'));
-    const row = { [ItemAttribute.id]: 'race', [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin') };
-    await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
-    const ids = ['i-00000000000000001', 'i-00000000000000002'];
-
-    const runs = await Promise.all(ids.map((instanceId) => runWorkerWithFaults(p, { config: { instanceId } })));
-
-    const finishedBy = ids.filter((_, index) => named(runs[index].events, 'item_finished').length > 0);
-    expect(runs.flatMap((run) => named(run.events, 'item_finished'))).toHaveLength(1);
-    const stored = await readRow(p, 'race');
-    expect(stored?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
-    expect(stored?.[ItemAttribute.workerInstanceId]).toBe(finishedBy[0]);
-    expect(sha256(await readOutput(p, 'race/file.bin'))).toBe(sha256(body));
-    expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('a worker killed between the copy and the status write: the next one finishes the row once, output intact', async () => {
@@ -291,6 +275,91 @@ describe('worker in this process against the emulator', () => {
     expect(named(events, 'item_finished')).toHaveLength(1);
     expect(sha256(await readOutput(p, 'killed/file.bin'))).toBe(sha256(body));
     expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+/**
+ * Two workers holding one row's two messages (the pipe delivers at least once). Each worker takes one message
+ * (concurrency 1), and both outcome writes are held until both workers have sent theirs: the race the
+ * `#status = :pending` condition decides (worker/table.ts) happens in every run, not by chance.
+ */
+async function twoWorkersOnOneRow(p: TestPipeline, editUpdateItem?: InProcessOptions['editUpdateItem']) {
+  const body = randomBytes(2 * MIB);
+  await putInput(p, 'race/file.bin', body);
+  await submitRow(p, 'race', inputPath(p, 'race/file.bin'));
+  const row = { [ItemAttribute.id]: 'race', [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: inputPath(p, 'race/file.bin') };
+  await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queueUrl, MessageBody: rowPipeMessage(row) }));
+  const ids = ['i-00000000000000001', 'i-00000000000000002'];
+  const bothWriting = meeting(ids.length);
+  const heldUntilBoth = { matches: isUpdateItem, times: 1, before: bothWriting.arrive };
+
+  const runs = await Promise.all(
+    ids.map((instanceId) => runWorkerWithFaults(p, { config: { instanceId, concurrency: 1 }, dynamodb: [heldUntilBoth], editUpdateItem })),
+  );
+
+  const finishedBy = ids.filter((_, index) => named(runs[index].events, 'item_finished').length > 0);
+  return { body, runs, finishedBy };
+}
+
+/** Resolves each party's `arrive` once all `parties` have arrived. */
+function meeting(parties: number) {
+  let arrived = 0;
+  let open!: () => void;
+  const everyone = new Promise<void>((resolve) => (open = resolve));
+  return {
+    arrive: async () => {
+      if (++arrived === parties) open();
+      await everyone;
+    },
+  };
+}
+
+async function expectFinishedOnce(p: TestPipeline, race: Awaited<ReturnType<typeof twoWorkersOnOneRow>>) {
+  expect(race.runs.flatMap((run) => named(run.events, 'item_finished'))).toHaveLength(1);
+  expect(race.runs.flatMap((run) => named(run.events, 'item_skipped'))).toEqual([expect.objectContaining({ item_id: 'race' })]);
+  const stored = await readRow(p, 'race');
+  expect(stored?.[ItemAttribute.status]).toBe(ItemStatus.FINISHED);
+  expect(stored?.[ItemAttribute.workerInstanceId]).toBe(race.finishedBy[0]);
+  expect(sha256(await readOutput(p, 'race/file.bin'))).toBe(sha256(race.body));
+  expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+}
+
+describe('two workers finishing the same row', () => {
+  it('FINISHED once, the output intact, both messages deleted', async () => {
+    const p = await setUp();
+
+    const race = await twoWorkersOnOneRow(p);
+
+    await expectFinishedOnce(p, race);
+  });
+
+  it('the same on an emulator switching threads as often as a loaded machine does', async () => {
+    const fast = await startEmulator({ switchIntervalSeconds: FAST_SWITCH_SECONDS });
+    const p = await createTestPipeline(fast.endpoint, { visibilityTimeoutSeconds: 30 });
+    try {
+      const race = await twoWorkersOnOneRow(p);
+
+      await expectFinishedOnce(p, race);
+    } finally {
+      destroyTestPipeline(p);
+      await fast.stop();
+    }
+  });
+
+  it("is the worker's condition at work: without `#status = :pending`, both outcomes land", async () => {
+    // The mutation: the worker's outcome write keeps its submission pins and loses its status condition.
+    const p = await setUp();
+    const withoutStatusCondition = (input: UpdateItemCommandInput): UpdateItemCommandInput => {
+      expect(input.ConditionExpression).toMatch(/^#status = :pending AND /);
+      const values = { ...input.ExpressionAttributeValues };
+      delete values[':pending'];
+      return { ...input, ConditionExpression: input.ConditionExpression!.replace(/^#status = :pending AND /, ''), ExpressionAttributeValues: values };
+    };
+
+    const race = await twoWorkersOnOneRow(p, withoutStatusCondition);
+
+    expect(race.runs.flatMap((run) => named(run.events, 'item_finished'))).toHaveLength(2);
+    expect(race.finishedBy).toHaveLength(2);
   });
 });
 
@@ -375,8 +444,13 @@ describe('worker process against the emulator', () => {
     // The precondition that makes this test mean something: messages were in flight when the worker died.
     const afterKill = await readQueueDepth(p.sqs, p.queueUrl);
     expect(afterKill.inFlight).toBeGreaterThan(0);
-    // The next worker runs in this process: idle for 9 s, long enough for the 3 s visibility timeout to pass.
-    const { exitCode, events } = await runWorkerWithFaults(p, { config: { visibilityTimeoutSeconds: 3, idleTimeoutMs: 9_000 } });
+    // The next worker runs in this process, and polls on until every row is FINISHED, however late the
+    // killed worker's messages come back.
+    const allFinished = async () => {
+      for (let index = 0; index < count; index++) if ((await readRow(p, `batch-${index}`))?.[ItemAttribute.status] !== ItemStatus.FINISHED) return false;
+      return true;
+    };
+    const { exitCode, events } = await runWorkerWithFaults(p, { config: { visibilityTimeoutSeconds: 3 }, until: allFinished });
 
     expect(exitCode).toBe(0);
     for (let index = 0; index < count; index++) {

@@ -164,7 +164,7 @@ describe('the boot, as cloud-init runs it', () => {
     }
   });
 
-  it('bounds every network step by total time: each curl has --max-time, and a retrying one --retry-max-time', async () => {
+  it('bounds every network step by total time: each kind of curl call carries its own --max-time and --retry-max-time', async () => {
     const run = prepare('bounds', 'exit 3');
 
     harness.boot(run);
@@ -175,16 +175,32 @@ describe('the boot, as cloud-init runs it', () => {
       const match = new RegExp(`${name} (\\d+)`).exec(call);
       return match ? Number(match[1]) : undefined;
     };
+    // Each kind of call, and the bounds it must carry (docs/orchestrator.md adds them up).
+    const kindOf = (call: string) =>
+      call.includes('169.254.169.254')
+        ? 'metadata'
+        : call.includes(' -T ')
+          ? 'upload'
+          : call.includes('/runtime/')
+            ? 'runtime'
+            : call.includes('worker/worker.js')
+              ? 'bundle'
+              : `unknown: ${call}`;
+    const bounds: Record<string, { '--max-time': number; '--retry-max-time': number }> = {
+      metadata: { '--max-time': NetworkBounds.imdsAttemptSeconds, '--retry-max-time': NetworkBounds.imdsRetrySeconds },
+      runtime: { '--max-time': NetworkBounds.nodeRuntimeSeconds, '--retry-max-time': NetworkBounds.nodeRuntimeSeconds },
+      bundle: { '--max-time': NetworkBounds.workerBundleSeconds, '--retry-max-time': NetworkBounds.workerBundleSeconds },
+      upload: { '--max-time': NetworkBounds.failureUploadSeconds, '--retry-max-time': 10 },
+    };
     const calls = curlCalls(run);
-    expect(calls.filter((call) => call.includes(' -T '))).toHaveLength(2);
-    for (const call of calls) expect(optionOf(call, '--max-time')).toBeDefined();
-    const retrying = calls.filter((call) => optionOf(call, '--retry') !== undefined);
-    expect(retrying.length).toBeGreaterThan(0);
-    for (const call of retrying) expect(optionOf(call, '--retry-max-time')).toBeDefined();
-    const runtimeGet = calls.find((call) => call.includes('/runtime/'))!;
-    expect(optionOf(runtimeGet, '--retry-max-time')! + optionOf(runtimeGet, '--max-time')!).toBe(2 * NetworkBounds.nodeRuntimeSeconds);
+    expect(new Set(calls.map(kindOf))).toEqual(new Set(Object.keys(bounds)));
+    expect(calls.filter((call) => kindOf(call) === 'upload')).toHaveLength(2);
+    for (const call of calls) {
+      const kind = kindOf(call);
+      expect({ kind, '--max-time': optionOf(call, '--max-time'), '--retry-max-time': optionOf(call, '--retry-max-time') }).toEqual({ kind, ...bounds[kind] });
+    }
     // A stalled transfer fails long before --max-time.
-    expect(runtimeGet).toContain('--speed-limit 65536 --speed-time 20');
+    expect(calls.find((call) => kindOf(call) === 'runtime')).toContain('--speed-limit 65536 --speed-time 20');
   });
 });
 

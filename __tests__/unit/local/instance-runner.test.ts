@@ -141,4 +141,25 @@ const timer = setInterval(() => { if (fs.existsSync(release)) { clearInterval(ti
     await eventually(alive(0), 10_000, 'no worker left', 20);
     expect(runner.peakRunning()).toBe(1);
   });
+
+  it('boots no instance while boots are held, and boots the waiting ones once released', async () => {
+    runner = startInstanceRunner({
+      ec2: ec2 as unknown as EC2Client,
+      s3: s3 as unknown as S3Client,
+      endpoint: 'http://127.0.0.1:5000',
+      workDir,
+      parseWorkerEnvironment,
+      log: memoryLog(),
+      pollIntervalMs: 20,
+    });
+    const release = runner.holdBoots();
+
+    await eventually(() => ec2.commandCalls(DescribeInstancesCommand).length >= 3, 10_000, 'three looks at the instances', 20);
+    expect(runner.history()).toEqual([]);
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(0);
+
+    release();
+    await eventually(() => ec2.commandCalls(TerminateInstancesCommand).length > 0, 10_000, 'the released instance to run and end', 20);
+    expect(runner.history().map((run) => [run.instanceId, run.exit])).toEqual([['i-0abc', { code: 0, signal: null }]]);
+  });
 });

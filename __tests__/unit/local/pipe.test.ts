@@ -1,9 +1,17 @@
-import type { _Record as StreamSdkRecord } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamSdkRecord,
+} from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PENDING_FILTER_PATTERNS } from '../../../contracts';
 import type { Pattern } from '../../../local/standins/filter-matcher';
-import { forward, queueTarget, type PipeTarget } from '../../../local/standins/pipe';
+import { forward, queueTarget, startPipe, type PipeTarget } from '../../../local/standins/pipe';
+import { eventually } from '../../support/eventually';
+import { memoryLog } from '../../support/memory-log';
 import { toPipeMessage, toSendBatches } from '../../../local/standins/pipe-message';
 
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/items/stream/2026-11-25T15:00:00.000';
@@ -152,5 +160,47 @@ describe('forward to several pipes', () => {
 
     await expect(forward([sdkRecord('a', 'PENDING')], STREAM_ARN, [down.pipe, up.pipe])).rejects.toThrow('pipe down: target down');
     expect(up.batches).toEqual([['event-a']]);
+  });
+});
+
+describe('startPipe', () => {
+  const streams = mockClient(DynamoDBStreamsClient);
+  const ITERATORS = ['it-0', 'it-1', 'it-2'];
+  beforeEach(() => {
+    streams.reset();
+    streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
+    streams.on(GetShardIteratorCommand).resolves({ ShardIterator: ITERATORS[0] });
+    // Two records on the first read, none after: the stream is then read to its end.
+    const numbered = (id: string, sequenceNumber: string) => sdkRecord(id, 'PENDING', { dynamodb: { ...sdkRecord(id, 'PENDING').dynamodb, SequenceNumber: sequenceNumber } });
+    streams.on(GetRecordsCommand, { ShardIterator: ITERATORS[0] }).resolves({ Records: [numbered('a', '101'), numbered('b', '102')], NextShardIterator: ITERATORS[1] });
+    streams.on(GetRecordsCommand, { ShardIterator: ITERATORS[1] }).resolves({ Records: [], NextShardIterator: ITERATORS[2] });
+    streams.on(GetRecordsCommand, { ShardIterator: ITERATORS[2] }).resolves({ Records: [], NextShardIterator: ITERATORS[2] });
+  });
+
+  it('says how far it has delivered each shard, and from when a poll found nothing left to read', async () => {
+    const delivered: string[] = [];
+    let deliveredAt = Infinity;
+    const target: PipeTarget = {
+      name: 'probe',
+      filterPatterns: [{}],
+      batchSize: 10,
+      send: async (batch) => {
+        delivered.push(...batch.map((message) => message.eventID));
+        deliveredAt = Date.now();
+      },
+    };
+    const pipe = startPipe(STREAM_ARN, [target], streams as unknown as DynamoDBStreamsClient, memoryLog(), 5);
+    try {
+      expect(pipe.upToDateAt()).toBeUndefined();
+
+      const upToDate = await eventually(() => pipe.upToDateAt(), 10_000, 'a poll that finds nothing', 5);
+
+      expect(delivered).toEqual(['event-a', 'event-b']);
+      expect(pipe.deliveredThrough).toEqual(new Map([['shard-1', '102']]));
+      // Only a poll after the one that delivered the records finds nothing, so it began after the delivery.
+      expect(upToDate).toBeGreaterThanOrEqual(deliveredAt);
+    } finally {
+      await pipe.stop();
+    }
   });
 });

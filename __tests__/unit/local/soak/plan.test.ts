@@ -99,13 +99,27 @@ describe('planSoak', () => {
     expect(kills).toHaveLength(3);
     expect(new Set(kills.map((kill) => kill.signal))).toEqual(new Set(['SIGKILL', 'SIGTERM']));
     expect(kills.map((kill) => kill.atReceived)).toEqual([...kills.map((kill) => kill.atReceived)].sort((a, b) => a - b));
+    // Within the middle of the rows written first (all but the 3 held for the kills).
     for (const kill of kills) {
-      expect(kill.atReceived).toBeGreaterThanOrEqual(0.05);
-      expect(kill.atReceived).toBeLessThan(0.85);
+      expect(kill.atReceived).toBeGreaterThanOrEqual(0.05 * 0.997);
+      expect(kill.atReceived).toBeLessThan(0.85 * 0.997);
     }
     expect(tickCrashAtReceived).toBeGreaterThanOrEqual(0.1);
     expect(tickCrashAtReceived).toBeLessThan(0.6);
     expect(new Set(planSoak({ ...DEFAULTS, killWorkers: 2 }).kills.map((kill) => kill.signal))).toEqual(new Set(['SIGKILL', 'SIGTERM']));
+  });
+
+  it('holds one plain row back per kill, written once that kill is done, so every kill finds work after the last', () => {
+    const plan = planSoak(DEFAULTS);
+    const held = plan.rows.filter((row) => row.heldUntilKill !== undefined);
+
+    expect(held.map((row) => row.heldUntilKill).sort()).toEqual([0, 1, 2]);
+    for (const row of held) {
+      expect(row).toEqual(expect.not.objectContaining({ bad: expect.anything(), resubmission: expect.anything(), duplicate: expect.anything() }));
+      expect(row.samePathAs).toBeUndefined();
+      expect(expectedOutcome(row)).toEqual({ status: ItemStatus.FINISHED });
+    }
+    expect(planSoak({ ...DEFAULTS, killWorkers: 0 }).rows.filter((row) => row.heldUntilKill !== undefined)).toEqual([]);
   });
 
   it('gives each row a unique id and input key', () => {
