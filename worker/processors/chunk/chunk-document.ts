@@ -37,7 +37,8 @@ export class SourceChangedError extends Error {
   }
 }
 
-const MIB = 1024 * 1024;
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
 /**
  * Chunks one document into `sink` and returns its manifest. A document that can never be chunked as it is
@@ -239,13 +240,14 @@ async function readAll(pieces: AsyncIterable<Uint8Array>, format: DocumentFormat
 
 function tooLarge(format: DocumentFormat, bytes: number, maxInputBytes: number): BadDocumentError {
   return new BadDocumentError(
-    `the ${FORMAT_LABELS[format]} file is ${mib(bytes)} (${bytes} bytes), above the chunk processor's limit of ${mib(maxInputBytes)} ` +
+    `the ${FORMAT_LABELS[format]} file is ${size(bytes)} (${bytes} bytes), above the chunk processor's limit of ${size(maxInputBytes)} ` +
       `(maxInputBytes = ${maxInputBytes}) for formats parsed whole in memory; split it, or raise the limit`,
   );
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / MIB).toFixed(1)} MiB`;
+function size(bytes: number): string {
+  if (bytes < KIB) return `${bytes} B`;
+  return bytes < MIB ? `${(bytes / KIB).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -40,6 +40,10 @@ const MIN_WINDOW_CHARS = 4096;
  * pieces of this length, each a possible cut inside the word: a tokenizer's cost grows with the square of a run.
  */
 const WORD_PIECE_CHARS = 64;
+/** A chunk below this share of the maximum is cut shorter than it could be; see `decide`. */
+const MIN_FILL = 0.5;
+/** How far a scan estimates, in maximums. */
+const SCAN_MAXIMUMS = 2;
 /** Whitespace at least this long always ends a chunk: nothing worth embedding spans it, and counting it is slow. */
 const HARD_BREAK_WHITESPACE_CHARS = 256;
 
@@ -56,6 +60,12 @@ interface Cut {
   tokens: number;
   /** Estimated tokens from the chunk's start to this cut. */
   total: number;
+}
+
+interface Scan {
+  readonly cuts: Cut[];
+  /** The scan reached the end of what a chunk from its start may hold: the text's end or a hard break. */
+  readonly complete: boolean;
 }
 
 interface Decision {
@@ -141,22 +151,37 @@ export class Chunker {
   /** The chunk starting at `start` (local), looking no further than `horizon`. */
   private decide(start: number, horizon: number, atEnd: boolean): Decision | 'without-overlap' {
     const mustPass = this.mustPass - this.bufferStart;
-    const cuts = this.scan(start, horizon, atEnd);
-    let budget = this.options.maxTokens;
+    const scan = this.scan(start, horizon, atEnd);
+    const { cuts } = scan;
+    const { maxTokens } = this.options;
+    let budget = maxTokens;
+    let levelCap: CutLevel = CutLevel.end;
     let sentencesAdded = false;
     for (;;) {
-      const chosen = choose(cuts, budget, mustPass);
-      if (chosen === -1) break;
-      const cut = cuts[chosen];
-      if (cut.level < CutLevel.paragraph && !sentencesAdded) {
+      const chosen = choose(cuts, budget, mustPass, levelCap);
+      if (chosen === -1 && (sentencesAdded || cuts.length === 0)) break;
+      if (chosen === -1 || (cuts[chosen].level < CutLevel.paragraph && !sentencesAdded)) {
         this.addSentenceCuts(start, cuts);
         sentencesAdded = true;
         continue;
       }
+      const cut = cuts[chosen];
+      // A short chunk is worth its cut only if what follows fits in the next chunk whole; when it will be cut
+      // anyway, fill this chunk with the start of it instead ("Introduction", then a paragraph longer than
+      // the maximum, is one chunk, not a one-word chunk and the rest).
+      if (
+        cut.level > CutLevel.char &&
+        cut.level < CutLevel.heading &&
+        cut.total < maxTokens * MIN_FILL &&
+        !unitAfterFits(scan, chosen, maxTokens)
+      ) {
+        levelCap = (cut.level - 1) as CutLevel;
+        continue;
+      }
       const tokens = this.options.counter.count(this.buffer.slice(start, cut.end));
-      if (tokens <= this.options.maxTokens) return this.decision(cuts, chosen, tokens);
+      if (tokens <= maxTokens) return this.decision(cuts, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
-      budget = Math.min(cut.total - 1, Math.floor((cut.total * this.options.maxTokens) / tokens));
+      budget = Math.min(cut.total - 1, Math.floor((cut.total * maxTokens) / tokens));
     }
     if (start < this.noOverlapStart - this.bufferStart) return 'without-overlap';
     return this.splitInsideWord(start, cuts[0]);
@@ -166,25 +191,28 @@ export class Chunker {
     const cut = cuts[chosen];
     if (cut.level === CutLevel.end) return { end: cut.end, tokens, final: true, next: cut.next, overlapStart: cut.next };
     let overlapStart = cut.next;
-    // A new section starts afresh; elsewhere the next chunk repeats the last words that fit in the overlap.
+    // A new section starts afresh; elsewhere the next chunk repeats the last words that fit in the overlap,
+    // counted exactly (the estimate finds the first candidate, the count may move it a word or two on).
     if (this.options.overlapTokens > 0 && cut.level < CutLevel.heading) {
       for (let index = 0; index < chosen; index++) {
-        if (cut.total - cuts[index].total <= this.options.overlapTokens) {
-          overlapStart = cuts[index].next;
-          break;
-        }
+        if (cut.total - cuts[index].total > this.options.overlapTokens) continue;
+        if (this.options.counter.count(this.buffer.slice(cuts[index].next, cut.end)) > this.options.overlapTokens) continue;
+        overlapStart = cuts[index].next;
+        break;
       }
     }
     return { end: cut.end, tokens, final: false, next: cut.next, overlapStart };
   }
 
   /**
-   * The possible cuts after `start`, each with the estimated tokens up to it, until the estimate passes the
-   * maximum, the horizon is reached or a hard break (a long run of whitespace) ends the chunk.
+   * The possible cuts after `start`, each with the estimated tokens up to it, until the estimate passes twice the
+   * maximum (enough to tell whether what follows a short chunk fits in the next one), the horizon is reached or
+   * a hard break (a long run of whitespace) ends the chunk.
    */
-  private scan(start: number, horizon: number, atEnd: boolean): Cut[] {
+  private scan(start: number, horizon: number, atEnd: boolean): Scan {
     const text = this.buffer;
     const cuts: Cut[] = [];
+    let complete = true;
     let total = 0;
     let pieceStart = start;
     for (;;) {
@@ -219,10 +247,13 @@ export class Chunker {
       total += tokens;
       cuts.push({ ...cut, tokens, total });
       if (cut.level === CutLevel.end || cut.next - cut.end >= HARD_BREAK_WHITESPACE_CHARS) break;
-      if (total > this.options.maxTokens) break;
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) {
+        complete = false;
+        break;
+      }
       pieceStart = cut.end;
     }
-    return cuts;
+    return { cuts, complete: complete && cuts.length > 0 && (cuts[cuts.length - 1].level === CutLevel.end || cuts[cuts.length - 1].next - cuts[cuts.length - 1].end >= HARD_BREAK_WHITESPACE_CHARS) };
   }
 
   /** The level of a cut between a word ending at `wordEnd` and the next starting at `next` (local offsets). */
@@ -299,16 +330,28 @@ export class Chunker {
 }
 
 /**
- * The cut to use among those within `budget` estimated tokens that end after `mustPass`: the strongest, and the
- * farthest of the strongest. -1 when there is none.
+ * The cut to use among those within `budget` estimated tokens that end after `mustPass` and are no stronger
+ * than `levelCap`: the strongest, and the farthest of the strongest. -1 when there is none.
  */
-function choose(cuts: readonly Cut[], budget: number, mustPass: number): number {
+function choose(cuts: readonly Cut[], budget: number, mustPass: number, levelCap: CutLevel): number {
   let best = -1;
   for (let index = 0; index < cuts.length && cuts[index].total <= budget; index++) {
-    if (cuts[index].end <= mustPass) continue;
+    if (cuts[index].end <= mustPass || cuts[index].level > levelCap) continue;
     if (best === -1 || cuts[index].level >= cuts[best].level) best = index;
   }
   return best;
+}
+
+/**
+ * Whether the unit after cut `index` (up to the next cut at least as strong) fits in one chunk. When the scan
+ * ended before such a cut, it fits only if the scan saw the whole rest (the text's end or a hard break).
+ */
+function unitAfterFits({ cuts, complete }: Scan, index: number, maxTokens: number): boolean {
+  const { level, total } = cuts[index];
+  for (let next = index + 1; next < cuts.length; next++) {
+    if (cuts[next].level >= level) return cuts[next].total - total <= maxTokens;
+  }
+  return complete && cuts[cuts.length - 1].total - total <= maxTokens;
 }
 
 /** Every chunk of a whole text. */

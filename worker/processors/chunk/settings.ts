@@ -54,14 +54,14 @@ export const CHUNK_SETTING_BOUNDS = {
 export function chunkSettingsProblems(settings: ChunkSettings, path: string): string[] {
   const problems: string[] = [];
   const { maxTokens, overlapTokens, encoding, maxInputBytes } = settings;
-  const integerIn = (name: keyof ChunkSettings, value: unknown, min: number, max: number): boolean => {
+  const integerIn = (name: keyof ChunkSettings, value: unknown, min: number, max: number, note = ''): boolean => {
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return true;
-    problems.push(`${path}.${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+    problems.push(`${path}.${name} must be an integer from ${min} to ${max}${note}, got ${show(value)}`);
     return false;
   };
   const maxTokensValid = integerIn('maxTokens', maxTokens, CHUNK_SETTING_BOUNDS.maxTokens.min, CHUNK_SETTING_BOUNDS.maxTokens.max);
-  if (maxTokensValid) integerIn('overlapTokens', overlapTokens, 0, Math.floor(maxTokens / 2));
-  else integerIn('overlapTokens', overlapTokens, 0, Math.floor(CHUNK_SETTING_BOUNDS.maxTokens.max / 2));
+  const overlapMax = Math.floor((maxTokensValid ? maxTokens : CHUNK_SETTING_BOUNDS.maxTokens.max) / 2);
+  integerIn('overlapTokens', overlapTokens, 0, overlapMax, ' (half of maxTokens)');
   if (!(CHUNK_ENCODINGS as readonly unknown[]).includes(encoding)) {
     problems.push(`${path}.encoding must be one of ${CHUNK_ENCODINGS.join(', ')}, got ${show(encoding)}`);
   }
