@@ -40,9 +40,11 @@ const MIN_WINDOW_CHARS = 4096;
  * pieces of this length, each a possible cut inside the word: a tokenizer's cost grows with the square of a run.
  */
 const WORD_PIECE_CHARS = 64;
+/** The leading whitespace counted with a word: enough for its tokens (` word`, `\n\nWord`), never a long run. */
+const LEADING_WHITESPACE_CHARS = 16;
 /** A chunk below this share of the maximum is cut shorter than it could be; see `decide`. */
 const MIN_FILL = 0.5;
-/** How far a scan estimates, in maximums. */
+/** How far a decision estimates, in maximums: far enough to tell whether what follows a short chunk fits in the next. */
 const SCAN_MAXIMUMS = 2;
 /** Whitespace at least this long always ends a chunk: nothing worth embedding spans it, and counting it is slow. */
 const HARD_BREAK_WHITESPACE_CHARS = 256;
@@ -50,21 +52,29 @@ const HARD_BREAK_WHITESPACE_CHARS = 256;
 /** ICU ends a sentence at every line break; a line break inside a paragraph is only a wrapped line. */
 const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]/g;
 
-interface Cut {
-  /** Where a chunk cut here ends: after the last non-whitespace character. Local to the buffer. */
+/**
+ * A word (or a piece of a long one) with the cut after it. Offsets are into the whole text. Atoms are made once,
+ * as the text arrives, and shared by every decision whose window they are in.
+ */
+interface Atom {
+  /** After the atom's last character: where a chunk cut here ends. */
   end: number;
-  /** Where the following chunk starts: the next non-whitespace character. Local to the buffer. */
+  /** Where the text after the cut resumes: the next word, or `end` inside a word. */
   next: number;
+  /** How strong the cut after this atom is. */
   level: CutLevel;
-  /** Estimated tokens of the piece this cut closes (from the previous cut's end, leading whitespace included). */
+  /** A long whitespace run follows: no chunk extends past this atom. */
+  hard: boolean;
+  /** Estimated tokens of the atom with (a little of) its leading whitespace. */
   tokens: number;
-  /** Estimated tokens from the chunk's start to this cut. */
-  total: number;
 }
 
+/** The atoms one decision may use, from the chunk's start, with the estimated tokens up to each. */
 interface Scan {
-  readonly cuts: Cut[];
-  /** The scan reached the end of what a chunk from its start may hold: the text's end or a hard break. */
+  /** Indexes into the atoms. */
+  readonly indexes: number[];
+  readonly totals: number[];
+  /** The scan reached what ends every chunk from its start: the text's end or a hard break. */
   readonly complete: boolean;
 }
 
@@ -86,13 +96,20 @@ export class Chunker {
   private buffer = '';
   /** Offset in the whole text of buffer[0]. */
   private bufferStart = 0;
+  private ended = false;
   /** Offset of the next chunk's start. */
   private cursor = 0;
   /** The next chunk must end after this offset (the previous chunk's end), so overlap never repeats a whole chunk. */
   private mustPass = -1;
   /** Where the next chunk starts if its overlap leaves no room for new text. */
   private noOverlapStart = 0;
-  private ended = false;
+  private atoms: Atom[] = [];
+  /** End of the last atom made: the next atom's leading whitespace starts here. */
+  private atomsEnd = 0;
+  /** Where the next atom's word starts (or the whitespace before it). */
+  private atomsNext = 0;
+  /** Sentences are marked up to here. */
+  private sentencesEnd = 0;
   private readonly window: number;
   private readonly wordCounter: TokenCounter;
   private readonly headingStarts: ReadonlySet<number>;
@@ -117,241 +134,287 @@ export class Chunker {
     yield* this.drain();
   }
 
+  private get bufferEnd(): number {
+    return this.bufferStart + this.buffer.length;
+  }
+
+  private code(offset: number): number {
+    return this.buffer.charCodeAt(offset - this.bufferStart);
+  }
+
+  private slice(start: number, end: number): string {
+    return this.buffer.slice(start - this.bufferStart, end - this.bufferStart);
+  }
+
   private *drain(): Generator<ChunkSpan> {
     for (;;) {
-      let start = this.cursor - this.bufferStart;
-      while (start < this.buffer.length && isSpace(this.buffer.charCodeAt(start))) start++;
-      this.cursor = this.bufferStart + start;
-      if (start >= this.buffer.length) return;
-      if (!this.ended && this.buffer.length - start < this.window) return;
-      const horizon = Math.min(start + this.window, this.buffer.length);
-      const decision = this.decide(start, horizon, this.ended && horizon === this.buffer.length);
+      while (this.cursor < this.bufferEnd && isSpace(this.code(this.cursor))) this.cursor++;
+      this.compact();
+      if (this.cursor >= this.bufferEnd) return;
+      if (!this.ended && this.bufferEnd - this.cursor < this.window) return;
+      const horizon = Math.min(this.cursor + this.window, this.bufferEnd);
+      const decision = this.decide(this.cursor, horizon);
       if (decision === 'without-overlap') {
         // The overlap and the next piece of new text do not fit together: start where the last chunk's cut was.
         this.cursor = this.noOverlapStart;
         continue;
       }
-      const text = this.buffer.slice(start, decision.end);
-      yield { start: this.cursor, end: this.bufferStart + decision.end, text, tokens: decision.tokens };
+      yield { start: this.cursor, end: decision.end, text: this.slice(this.cursor, decision.end), tokens: decision.tokens };
       if (decision.final) {
-        this.cursor = this.bufferStart + this.buffer.length;
+        this.cursor = this.bufferEnd;
         continue;
       }
-      this.mustPass = this.bufferStart + decision.end;
-      this.noOverlapStart = this.bufferStart + decision.next;
-      this.cursor = this.bufferStart + decision.overlapStart;
-      const consumed = this.cursor - this.bufferStart;
-      if (consumed > this.window) {
-        this.buffer = this.buffer.slice(consumed);
-        this.bufferStart = this.cursor;
-      }
+      this.mustPass = decision.end;
+      this.noOverlapStart = decision.next;
+      this.cursor = decision.overlapStart;
     }
   }
 
-  /** The chunk starting at `start` (local), looking no further than `horizon`. */
-  private decide(start: number, horizon: number, atEnd: boolean): Decision | 'without-overlap' {
-    const mustPass = this.mustPass - this.bufferStart;
-    const scan = this.scan(start, horizon, atEnd);
-    const { cuts } = scan;
+  /**
+   * Drops the atoms before the cursor and, once there is a window's worth of it, the text no later step reads:
+   * everything before the cursor, except the last atom's end and the few characters of whitespace the next
+   * atom counts with its word.
+   */
+  private compact(): void {
+    let head = 0;
+    while (head < this.atoms.length && this.atoms[head].next <= this.cursor) head++;
+    if (head > 0) this.atoms.splice(0, head);
+    const keepFrom = Math.min(this.cursor, Math.max(this.atomsEnd, this.cursor - LEADING_WHITESPACE_CHARS));
+    if (keepFrom - this.bufferStart > this.window) {
+      this.buffer = this.buffer.slice(keepFrom - this.bufferStart);
+      this.bufferStart = keepFrom;
+    }
+  }
+
+  /** The chunk starting at `start`, looking no further than `horizon`. */
+  private decide(start: number, horizon: number): Decision | 'without-overlap' {
     const { maxTokens } = this.options;
+    let scan = this.scan(start, horizon);
     let budget = maxTokens;
     let levelCap: CutLevel = CutLevel.end;
     let sentencesAdded = false;
     for (;;) {
-      const chosen = choose(cuts, budget, mustPass, levelCap);
-      if (chosen === -1 && (sentencesAdded || cuts.length === 0)) break;
-      if (chosen === -1 || (cuts[chosen].level < CutLevel.paragraph && !sentencesAdded)) {
-        this.addSentenceCuts(start, cuts);
+      const chosen = this.choose(scan, budget, levelCap);
+      if (chosen === -1 && (sentencesAdded || scan.indexes.length === 0)) break;
+      if (chosen === -1 || (this.atoms[scan.indexes[chosen]].level < CutLevel.paragraph && !sentencesAdded)) {
+        this.addSentenceCuts(start, scan);
         sentencesAdded = true;
+        scan = this.scan(start, horizon);
         continue;
       }
-      const cut = cuts[chosen];
+      const atom = this.atoms[scan.indexes[chosen]];
+      const total = scan.totals[chosen];
       // A short chunk is worth its cut only if what follows fits in the next chunk whole; when it will be cut
       // anyway, fill this chunk with the start of it instead ("Introduction", then a paragraph longer than
       // the maximum, is one chunk, not a one-word chunk and the rest).
-      if (
-        cut.level > CutLevel.char &&
-        cut.level < CutLevel.heading &&
-        cut.total < maxTokens * MIN_FILL &&
-        !unitAfterFits(scan, chosen, maxTokens)
-      ) {
-        levelCap = (cut.level - 1) as CutLevel;
+      if (atom.level > CutLevel.char && atom.level < CutLevel.heading && total < maxTokens * MIN_FILL && !this.unitAfterFits(scan, chosen)) {
+        levelCap = (atom.level - 1) as CutLevel;
         continue;
       }
-      const tokens = this.options.counter.count(this.buffer.slice(start, cut.end));
-      if (tokens <= maxTokens) return this.decision(cuts, chosen, tokens);
+      const tokens = this.options.counter.count(this.slice(start, atom.end));
+      if (tokens <= maxTokens) return this.decision(scan, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
-      budget = Math.min(cut.total - 1, Math.floor((cut.total * maxTokens) / tokens));
+      budget = Math.min(total - 1, Math.floor((total * maxTokens) / tokens));
     }
-    if (start < this.noOverlapStart - this.bufferStart) return 'without-overlap';
-    return this.splitInsideWord(start, cuts[0]);
-  }
-
-  private decision(cuts: readonly Cut[], chosen: number, tokens: number): Decision {
-    const cut = cuts[chosen];
-    if (cut.level === CutLevel.end) return { end: cut.end, tokens, final: true, next: cut.next, overlapStart: cut.next };
-    let overlapStart = cut.next;
-    // A new section starts afresh; elsewhere the next chunk repeats the last words that fit in the overlap,
-    // counted exactly (the estimate finds the first candidate, the count may move it a word or two on).
-    if (this.options.overlapTokens > 0 && cut.level < CutLevel.heading) {
-      for (let index = 0; index < chosen; index++) {
-        if (cut.total - cuts[index].total > this.options.overlapTokens) continue;
-        if (this.options.counter.count(this.buffer.slice(cuts[index].next, cut.end)) > this.options.overlapTokens) continue;
-        overlapStart = cuts[index].next;
-        break;
-      }
-    }
-    return { end: cut.end, tokens, final: false, next: cut.next, overlapStart };
+    if (start < this.noOverlapStart) return 'without-overlap';
+    return this.splitInsideWord(start);
   }
 
   /**
-   * The possible cuts after `start`, each with the estimated tokens up to it, until the estimate passes twice the
-   * maximum (enough to tell whether what follows a short chunk fits in the next one), the horizon is reached or
-   * a hard break (a long run of whitespace) ends the chunk.
+   * The cut to use among those within `budget` estimated tokens that end after the previous chunk and are no
+   * stronger than `levelCap`: the strongest, and the farthest of the strongest. -1 when there is none.
    */
-  private scan(start: number, horizon: number, atEnd: boolean): Scan {
-    const text = this.buffer;
-    const cuts: Cut[] = [];
-    let complete = true;
-    let total = 0;
-    let pieceStart = start;
-    for (;;) {
-      let wordStart = pieceStart;
-      while (wordStart < horizon && isSpace(text.charCodeAt(wordStart))) wordStart++;
-      if (wordStart >= horizon) break;
-      const pieceLimit = Math.min(horizon, wordStart + WORD_PIECE_CHARS);
-      let wordEnd = wordStart;
-      while (wordEnd < pieceLimit && !isSpace(text.charCodeAt(wordEnd))) wordEnd++;
-      let cut: Omit<Cut, 'tokens' | 'total'>;
-      if (wordEnd === pieceLimit && pieceLimit < horizon && !isSpace(text.charCodeAt(wordEnd))) {
-        // The word goes on: cut it into a piece, never between the two halves of a surrogate pair.
-        const end = isHighSurrogate(text.charCodeAt(wordEnd - 1)) ? wordEnd - 1 : wordEnd;
-        cut = { end, next: end, level: CutLevel.char };
-      } else if (wordEnd === horizon && !atEnd) {
-        // The word may go on past the horizon. A chunk decision always has room for one piece: the window is
-        // far longer than a piece, so this is a cut only in a text of a single word.
-        if (cuts.length > 0) break;
-        cut = { end: wordEnd, next: wordEnd, level: CutLevel.char };
-      } else {
-        let next = wordEnd;
-        while (next < horizon && isSpace(text.charCodeAt(next))) next++;
-        const hardBreak = next - wordEnd >= HARD_BREAK_WHITESPACE_CHARS;
-        // What follows the whitespace is past the horizon: its level is unknown, unless the whitespace alone makes it a hard break.
-        if (next === horizon && !atEnd && !hardBreak) break;
-        let level: CutLevel;
-        if (next === horizon) level = atEnd ? CutLevel.end : CutLevel.paragraph;
-        else level = hardBreak ? (Math.max(CutLevel.paragraph, this.levelBetween(wordEnd, next)) as CutLevel) : this.levelBetween(wordEnd, next);
-        cut = { end: wordEnd, next, level };
+  private choose(scan: Scan, budget: number, levelCap: CutLevel): number {
+    let best = -1;
+    let bestLevel = -1;
+    for (let index = 0; index < scan.indexes.length && scan.totals[index] <= budget; index++) {
+      const atom = this.atoms[scan.indexes[index]];
+      if (atom.end <= this.mustPass || atom.level > levelCap) continue;
+      if (atom.level >= bestLevel) {
+        best = index;
+        bestLevel = atom.level;
       }
-      const tokens = this.wordCounter.count(text.slice(pieceStart, cut.end));
-      total += tokens;
-      cuts.push({ ...cut, tokens, total });
-      if (cut.level === CutLevel.end || cut.next - cut.end >= HARD_BREAK_WHITESPACE_CHARS) break;
-      if (total > this.options.maxTokens * SCAN_MAXIMUMS) {
-        complete = false;
-        break;
-      }
-      pieceStart = cut.end;
     }
-    return { cuts, complete: complete && cuts.length > 0 && (cuts[cuts.length - 1].level === CutLevel.end || cuts[cuts.length - 1].next - cuts[cuts.length - 1].end >= HARD_BREAK_WHITESPACE_CHARS) };
+    return best;
   }
 
-  /** The level of a cut between a word ending at `wordEnd` and the next starting at `next` (local offsets). */
+  /**
+   * Whether the unit after cut `index` (up to the next cut at least as strong) fits in one chunk. When the scan
+   * ended before such a cut, it fits only if the scan saw the whole rest (the text's end or a hard break).
+   */
+  private unitAfterFits(scan: Scan, index: number): boolean {
+    const { level } = this.atoms[scan.indexes[index]];
+    const total = scan.totals[index];
+    for (let next = index + 1; next < scan.indexes.length; next++) {
+      if (this.atoms[scan.indexes[next]].level >= level) return scan.totals[next] - total <= this.options.maxTokens;
+    }
+    return scan.complete && scan.totals[scan.totals.length - 1] - total <= this.options.maxTokens;
+  }
+
+  private decision(scan: Scan, chosen: number, tokens: number): Decision {
+    const atom = this.atoms[scan.indexes[chosen]];
+    if (atom.level === CutLevel.end) return { end: atom.end, tokens, final: true, next: atom.next, overlapStart: atom.next };
+    let overlapStart = atom.next;
+    // A new section starts afresh, and so does the text after a long gap; elsewhere the next chunk repeats the
+    // last words that fit in the overlap, counted exactly (the estimate finds the first candidate).
+    if (this.options.overlapTokens > 0 && atom.level < CutLevel.heading && !atom.hard) {
+      for (let index = 0; index < chosen; index++) {
+        if (scan.totals[chosen] - scan.totals[index] > this.options.overlapTokens) continue;
+        const from = this.atoms[scan.indexes[index]].next;
+        if (this.options.counter.count(this.slice(from, atom.end)) > this.options.overlapTokens) continue;
+        overlapStart = from;
+        break;
+      }
+    }
+    return { end: atom.end, tokens, final: false, next: atom.next, overlapStart };
+  }
+
+  /**
+   * The atoms from `start` that a chunk may end at, each with the estimated tokens up to it, until the estimate
+   * passes SCAN_MAXIMUMS maximums, the horizon is reached, or the text's end or a hard break ends every chunk.
+   * An atom is usable only once what follows it is known within the horizon, so a decision never depends on
+   * text past it.
+   */
+  private scan(start: number, horizon: number): Scan {
+    const indexes: number[] = [];
+    const totals: number[] = [];
+    let first = 0;
+    while (first < this.atoms.length && this.atoms[first].end <= start) first++;
+    let total = 0;
+    for (let index = first; ; index++) {
+      if (index === this.atoms.length && !this.makeAtom()) return { indexes, totals, complete: false };
+      const atom = this.atoms[index];
+      const usable = atom.hard ? atom.end < horizon : atom.level === CutLevel.end ? atom.next <= horizon : atom.next < horizon;
+      if (!usable) return { indexes, totals, complete: false };
+      total += atom.tokens;
+      indexes.push(index);
+      totals.push(total);
+      if (atom.level === CutLevel.end || atom.hard) return { indexes, totals, complete: true };
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { indexes, totals, complete: false };
+    }
+  }
+
+  /**
+   * Makes the next atom, when the text so far determines it: the word, where it ends and what follows it. False
+   * when more text is needed, or none is left.
+   */
+  private makeAtom(): boolean {
+    const bufferEnd = this.bufferEnd;
+    // Text dropped before the buffer was whitespace the cursor skipped.
+    let wordStart = Math.max(this.atomsNext, this.bufferStart);
+    while (wordStart < bufferEnd && isSpace(this.code(wordStart))) wordStart++;
+    if (wordStart >= bufferEnd) return false;
+    const pieceLimit = Math.min(bufferEnd, wordStart + WORD_PIECE_CHARS);
+    let wordEnd = wordStart;
+    while (wordEnd < pieceLimit && !isSpace(this.code(wordEnd))) wordEnd++;
+    let atom: Omit<Atom, 'tokens'>;
+    if (wordEnd === pieceLimit && pieceLimit < bufferEnd && !isSpace(this.code(wordEnd))) {
+      // The word goes on: a piece of it, never ending between the two halves of a surrogate pair.
+      const end = isHighSurrogate(this.code(wordEnd - 1)) ? wordEnd - 1 : wordEnd;
+      atom = { end, next: end, level: CutLevel.char, hard: false };
+    } else if (wordEnd === bufferEnd && !this.ended) {
+      return false; // the word may go on in the next piece of text
+    } else {
+      const hardLimit = wordEnd + HARD_BREAK_WHITESPACE_CHARS;
+      let next = wordEnd;
+      while (next < bufferEnd && next < hardLimit && isSpace(this.code(next))) next++;
+      if (next === hardLimit) {
+        atom = { end: wordEnd, next, level: CutLevel.paragraph, hard: true };
+      } else if (next === bufferEnd) {
+        if (!this.ended) return false; // what follows the whitespace is not known yet
+        atom = { end: wordEnd, next, level: CutLevel.end, hard: false };
+      } else {
+        atom = { end: wordEnd, next, level: this.levelBetween(wordEnd, next), hard: false };
+      }
+    }
+    const countFrom = Math.max(this.atomsEnd, wordStart - LEADING_WHITESPACE_CHARS, this.bufferStart);
+    this.atoms.push({ ...atom, tokens: this.wordCounter.count(this.slice(countFrom, atom.end)) });
+    this.atomsEnd = atom.end;
+    this.atomsNext = atom.next;
+    return true;
+  }
+
+  /** The level of a cut between a word ending at `wordEnd` and the next starting at `next`. */
   private levelBetween(wordEnd: number, next: number): CutLevel {
-    if (this.headingStarts.has(this.bufferStart + next)) return CutLevel.heading;
+    if (this.headingStarts.has(next)) return CutLevel.heading;
     let lineBreaks = 0;
-    for (let index = wordEnd; index < next; index++) {
-      const code = this.buffer.charCodeAt(index);
-      if (code === 0x0c) return CutLevel.paragraph; // form feed: a page break
+    for (let offset = wordEnd; offset < next; offset++) {
+      const code = this.code(offset);
+      if (code === 0x0c || code === 0x2029) return CutLevel.paragraph; // a form feed (page break), a paragraph separator
       // \r\n counts once, at its \n; a lone \r (old Mac line ends) counts too.
-      if (code === 0x0a || (code === 0x0d && this.buffer.charCodeAt(index + 1) !== 0x0a)) lineBreaks++;
-      if (lineBreaks >= 2 || code === 0x2029) return CutLevel.paragraph;
+      if (code === 0x0a || (code === 0x0d && this.code(offset + 1) !== 0x0a)) lineBreaks++;
+      if (lineBreaks >= 2) return CutLevel.paragraph;
     }
     return CutLevel.word;
   }
 
   /**
-   * Marks the cuts where a sentence starts, found by ICU's sentence rules (Intl.Segmenter) over the scanned
-   * text, and adds a cut where a sentence starts inside a run without spaces (Chinese, Japanese).
+   * Marks where sentences start, by ICU's sentence rules (Intl.Segmenter), in the scanned text not marked yet:
+   * the cut before such a word becomes a sentence cut, and a sentence that starts inside a run without spaces
+   * (Chinese, Japanese) splits the run's atom there.
    */
-  private addSentenceCuts(start: number, cuts: Cut[]): void {
-    if (cuts.length === 0) return;
-    const regionEnd = cuts[cuts.length - 1].end;
-    const region = this.buffer.slice(start, regionEnd).replace(LINE_BREAKS, ' ');
+  private addSentenceCuts(start: number, scan: Scan): void {
+    if (scan.indexes.length === 0) return;
+    const regionStart = Math.max(start, this.sentencesEnd);
+    const regionEnd = this.atoms[scan.indexes[scan.indexes.length - 1]].end;
+    if (regionEnd <= regionStart) return;
+    this.sentencesEnd = regionEnd;
+    const region = this.slice(regionStart, regionEnd).replace(LINE_BREAKS, ' ');
     let index = 0;
     for (const { index: offset } of this.sentences.segment(region)) {
       if (offset === 0) continue;
-      const sentenceStart = start + offset;
-      while (index < cuts.length && cuts[index].end < sentenceStart && cuts[index].next < sentenceStart) index++;
-      if (index >= cuts.length) break;
-      const cut = cuts[index];
-      if (cut.next === sentenceStart) {
-        if (cut.level < CutLevel.sentence) cut.level = CutLevel.sentence;
-      } else if (cut.end > sentenceStart) {
-        // Inside this cut's piece: split the piece in two at the sentence start.
-        const pieceStart = index === 0 ? start : cuts[index - 1].end;
-        if (sentenceStart <= pieceStart || isSpace(this.buffer.charCodeAt(sentenceStart - 1))) continue;
-        const head = this.wordCounter.count(this.buffer.slice(pieceStart, sentenceStart));
-        const tail = this.wordCounter.count(this.buffer.slice(sentenceStart, cut.end));
-        cuts.splice(index, 0, { end: sentenceStart, next: sentenceStart, level: CutLevel.sentence, tokens: head, total: 0 });
-        cut.tokens = tail;
+      const sentenceStart = regionStart + offset;
+      while (index < this.atoms.length && this.atoms[index].end < sentenceStart && this.atoms[index].next < sentenceStart) index++;
+      if (index >= this.atoms.length) break;
+      const atom = this.atoms[index];
+      if (atom.next === sentenceStart) {
+        if (atom.level < CutLevel.sentence) atom.level = CutLevel.sentence;
+      } else if (atom.end > sentenceStart && !isSpace(this.code(sentenceStart - 1))) {
+        this.splitAtom(index, sentenceStart, CutLevel.sentence);
         index++;
       }
     }
-    let total = 0;
-    for (const cut of cuts) cut.total = total += cut.tokens;
+  }
+
+  /** Splits atom `index` at `offset` inside its word: the first part ends with a cut of `level`. */
+  private splitAtom(index: number, offset: number, level: CutLevel): void {
+    const atom = this.atoms[index];
+    const atomStart = index === 0 ? offset : this.atoms[index - 1].end;
+    const wordStart = index === 0 ? offset : this.atoms[index - 1].next;
+    const countFrom = Math.max(atomStart, wordStart - LEADING_WHITESPACE_CHARS);
+    const head: Atom = { end: offset, next: offset, level, hard: false, tokens: this.wordCounter.count(this.slice(countFrom, offset)) };
+    atom.tokens = this.wordCounter.count(this.slice(offset, atom.end));
+    this.atoms.splice(index, 0, head);
   }
 
   /**
-   * Only a cut inside the first piece can keep the chunk within the maximum: the longest prefix of it (whole code
-   * points) that fits, found by exact counts.
+   * Only a cut inside the first atom can keep the chunk within the maximum: the longest prefix of it (whole code
+   * points) that fits, found by exact counts. The atom is split there, so the next chunk starts at an atom.
    */
-  private splitInsideWord(start: number, first: Cut): Decision {
+  private splitInsideWord(start: number): Decision {
+    let index = 0;
+    while (index < this.atoms.length && this.atoms[index].end <= start) index++;
+    if (index === this.atoms.length && !this.makeAtom()) throw new Error(`no text to cut at offset ${start}`);
+    const atom = this.atoms[index];
     let fits = start;
-    let over = first.end + 1;
+    let over = atom.end + 1;
     while (over - fits > 1) {
       let middle = Math.floor((fits + over) / 2);
-      if (isLowSurrogate(this.buffer.charCodeAt(middle)) && isHighSurrogate(this.buffer.charCodeAt(middle - 1))) middle--;
-      if (middle <= fits) middle = fits + (isHighSurrogate(this.buffer.charCodeAt(fits)) ? 2 : 1);
+      if (isLowSurrogate(this.code(middle)) && isHighSurrogate(this.code(middle - 1))) middle--;
+      if (middle <= fits) middle = fits + (isHighSurrogate(this.code(fits)) ? 2 : 1);
       if (middle >= over) break;
-      if (this.options.counter.count(this.buffer.slice(start, middle)) <= this.options.maxTokens) fits = middle;
+      if (this.options.counter.count(this.slice(start, middle)) <= this.options.maxTokens) fits = middle;
       else over = middle;
     }
-    if (fits === start) throw new Error(`one character at offset ${this.bufferStart + start} is over ${this.options.maxTokens} tokens`);
-    const tokens = this.options.counter.count(this.buffer.slice(start, fits));
-    if (fits === first.end) {
-      const cut = { ...first };
-      return cut.level === CutLevel.end
-        ? { end: cut.end, tokens, final: true, next: cut.next, overlapStart: cut.next }
-        : { end: cut.end, tokens, final: false, next: cut.next, overlapStart: cut.next };
+    if (fits === start) throw new Error(`one character at offset ${start} is over ${this.options.maxTokens} tokens`);
+    const tokens = this.options.counter.count(this.slice(start, fits));
+    if (fits === atom.end) {
+      const final = atom.level === CutLevel.end;
+      return { end: atom.end, tokens, final, next: atom.next, overlapStart: atom.next };
     }
+    this.splitAtom(index, fits, CutLevel.char);
     return { end: fits, tokens, final: false, next: fits, overlapStart: fits };
   }
-}
-
-/**
- * The cut to use among those within `budget` estimated tokens that end after `mustPass` and are no stronger
- * than `levelCap`: the strongest, and the farthest of the strongest. -1 when there is none.
- */
-function choose(cuts: readonly Cut[], budget: number, mustPass: number, levelCap: CutLevel): number {
-  let best = -1;
-  for (let index = 0; index < cuts.length && cuts[index].total <= budget; index++) {
-    if (cuts[index].end <= mustPass || cuts[index].level > levelCap) continue;
-    if (best === -1 || cuts[index].level >= cuts[best].level) best = index;
-  }
-  return best;
-}
-
-/**
- * Whether the unit after cut `index` (up to the next cut at least as strong) fits in one chunk. When the scan
- * ended before such a cut, it fits only if the scan saw the whole rest (the text's end or a hard break).
- */
-function unitAfterFits({ cuts, complete }: Scan, index: number, maxTokens: number): boolean {
-  const { level, total } = cuts[index];
-  for (let next = index + 1; next < cuts.length; next++) {
-    if (cuts[next].level >= level) return cuts[next].total - total <= maxTokens;
-  }
-  return complete && cuts[cuts.length - 1].total - total <= maxTokens;
 }
 
 /** Every chunk of a whole text. */
