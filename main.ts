@@ -7,12 +7,16 @@ import {
   ItemStatus,
   NODE_RUNTIME_ARCHIVE_DIR,
   NODE_RUNTIME_ARCHIVE_NAME,
+  COPY_ONLY_CATALOG,
+  OptionalOrchestratorEnv,
   OrchestratorEnv,
   OUTCOME_STATUSES,
+  type ProcessorCatalog,
   StackOutput,
   type StackOutputKey,
   WORKER_TAG,
 } from './contracts';
+import { loadProcessorCatalog } from './config/processors';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -28,6 +32,8 @@ import { WorkQueue } from './modules/sqs';
 import { OutcomeSubscriber } from './modules/subscriber';
 import { Network } from './modules/vpc';
 import { WakeQueue } from './modules/wake';
+import pipelineConfig from './pipeline.config';
+import { ConfigError } from './runtime/env';
 
 export const STACK_NAME = 'rag-pipeline';
 
@@ -39,11 +45,13 @@ export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHI
 
 /**
  * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → Lambda orchestrator (on a schedule, and woken by the
- * item events) → EC2 worker, with the bucket the worker copies in, the network it runs in and the alarms that
- * watch it all. The table's stream has two readers: the pipe to the queue and the pipe to the event bus.
+ * item events) → EC2 worker running each row's processor, with the bucket it reads and writes, the network it
+ * runs in and the alarms that watch it all. The table's stream has two readers: the pipe to the queue and the
+ * pipe to the event bus.
  */
 export class PipelineStack extends TerraformStack {
-  constructor(scope: Construct, id: string, settings: PipelineSettings) {
+  /** `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default. */
+  constructor(scope: Construct, id: string, settings: PipelineSettings, processors: ProcessorCatalog = COPY_ONLY_CATALOG) {
     super(scope, id);
     configureBackend(this, settings);
     new AwsProvider(this, 'aws', { region: settings.region, defaultTags: [{ tags: { ...settings.defaultTags } }] });
@@ -74,6 +82,7 @@ export class PipelineStack extends TerraformStack {
       workerLogExpirationDays: settings.workerLogExpirationDays,
       noncurrentVersionExpirationDays: settings.noncurrentVersionExpirationDays,
       retainObjects: settings.deletionProtection,
+      processorCatalog: processors,
     });
     const pipe = new ItemsPipe(this, 'eventbridge', {
       baseName,
@@ -156,6 +165,7 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.workerConcurrency]: String(settings.workerConcurrency),
         [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
         [OrchestratorEnv.maxReceiveCount]: String(queue.maxReceiveCount),
+        ...(bucket.processorCatalogKey === undefined ? {} : { [OptionalOrchestratorEnv.processorCatalogKey]: bucket.processorCatalogKey }),
       },
     });
     const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {
@@ -245,9 +255,25 @@ function configureBackend(stack: TerraformStack, settings: PipelineSettings): vo
   new LocalBackend(stack, state.path === undefined ? {} : { path: path.resolve(state.path) });
 }
 
-/** The app `cdktf synth` runs (cdktf.json, through scripts/synth-app.js): the stack with settings from `env`. */
+/**
+ * The app `cdktf synth` runs (cdktf.json, through scripts/synth-app.js): the stack with settings from `env` and
+ * the configuration in pipeline.config.ts. Every problem of both fails the synth together.
+ */
 export function synthesizeApp(env: NodeJS.ProcessEnv = process.env): void {
+  const problems: string[] = [];
+  const collect = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const settings = collect(() => loadSettings(env));
+  const processors = collect(() => loadProcessorCatalog(pipelineConfig, env));
+  if (settings === undefined || processors === undefined) throw new ConfigError(problems);
   const app = new App();
-  new PipelineStack(app, STACK_NAME, loadSettings(env));
+  new PipelineStack(app, STACK_NAME, settings, processors);
   app.synth();
 }

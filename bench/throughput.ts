@@ -11,7 +11,7 @@ import { ENDPOINT_ENV, INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, W
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator/moto';
 import { WORKER_BUNDLE } from '../local/emulator/paths';
 import { DEFAULT_CONCURRENCY } from '../worker/config';
-import { copySource } from '../worker/copy';
+import { copySource } from '../worker/processors/s3-copy';
 import { rowPipeMessage } from '../local/standins/pipe-message';
 import { benchClients, createBenchResources, inLanes, type BenchClients, type BenchResources } from './emulator-clients';
 

@@ -43,11 +43,23 @@ export const OrchestratorEnv = {
 export type OrchestratorEnvName = (typeof OrchestratorEnv)[keyof typeof OrchestratorEnv];
 
 /**
+ * Variables the stack sets only when a feature is configured, so a deployment without it keeps the very
+ * environment it had before the feature existed.
+ */
+export const OptionalOrchestratorEnv = {
+  /** S3 key of the processor catalog, passed through to the worker; unset when only `copy` is configured. */
+  processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
+} as const;
+
+export type OptionalOrchestratorEnvName = (typeof OptionalOrchestratorEnv)[keyof typeof OptionalOrchestratorEnv];
+
+/**
  * The orchestrator function's environment as the stack sets it: every name, so leaving one out is a compile
  * error in main.ts. The optional ones are set empty: EC2_KEY_NAME without a key pair, the fallback lists
- * without fallbacks.
+ * without fallbacks. The {@link OptionalOrchestratorEnv} names are left out unless their feature is on.
  */
-export type OrchestratorEnvironment = Readonly<Record<OrchestratorEnvName, string>>;
+export type OrchestratorEnvironment = Readonly<Record<OrchestratorEnvName, string>> &
+  Readonly<Partial<Record<OptionalOrchestratorEnvName, string>>>;
 
 export const WorkerEnv = {
   queueUrl: 'SQS_QUEUE_URL',
@@ -68,6 +80,8 @@ export const WorkerEnv = {
   logPath: 'WORKER_LOG_PATH',
   /** Set by the user data from the instance metadata. */
   instanceId: 'WORKER_INSTANCE_ID',
+  /** S3 key of the processor catalog in the bucket; unset: the worker runs `copy` alone. */
+  processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
   region: 'AWS_REGION',
 } as const;
 

@@ -30,8 +30,15 @@ export interface ItemEventDetail {
   readonly status: ItemStatus;
   /** `s3://<bucket>/data/input/<rest>`, as the row holds it. */
   readonly s3_path: string;
-  /** FINISHED: `s3://<bucket>/data/output/<rest>`. */
+  /**
+   * FINISHED: where the outputs are: `s3://<bucket>/data/output/<rest>` for one object, or that path followed by
+   * a suffix or a `/` (a prefix) for a processor that writes several.
+   */
   readonly output_path: string;
+  /** FINISHED: how many objects the processor wrote, as a decimal string (DynamoDB's number form), e.g. `"1"`. */
+  readonly output_count: string;
+  /** FINISHED and FAILED: the processor that ran (contracts/processors.ts), e.g. `copy`. */
+  readonly processor: string;
   /** FAILED: why. */
   readonly reason: string;
   /** FINISHED and FAILED: ISO 8601, when the worker recorded the outcome. */
@@ -51,6 +58,8 @@ const DETAIL_SOURCES: ReadonlyArray<readonly [keyof ItemEventDetail, string]> = 
   ['status', `$.dynamodb.NewImage.${ItemAttribute.status}.S`],
   ['s3_path', `$.dynamodb.NewImage.${ItemAttribute.s3Path}.S`],
   ['output_path', `$.dynamodb.NewImage.${ItemAttribute.outputPath}.S`],
+  ['output_count', `$.dynamodb.NewImage.${ItemAttribute.outputCount}.N`],
+  ['processor', `$.dynamodb.NewImage.${ItemAttribute.processedBy}.S`],
   ['reason', `$.dynamodb.NewImage.${ItemAttribute.failureReason}.S`],
   ['finished_at', `$.dynamodb.NewImage.${ItemAttribute.finishedAt}.S`],
   ['worker_instance_id', `$.dynamodb.NewImage.${ItemAttribute.workerInstanceId}.S`],

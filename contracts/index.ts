@@ -11,3 +11,4 @@ export * from './boot-failure';
 export * from './tuning';
 export * from './log-events';
 export * from './instance-types';
+export * from './processors';

@@ -19,8 +19,27 @@ export const ItemAttribute = {
   status: 'status',
   /** `s3://<bucket>/data/input/<rest>`: the file to process. */
   s3Path: 's3_path',
-  /** `s3://<bucket>/data/output/<rest>`, written with FINISHED. */
+  /**
+   * Optional, written by producers: the name of the processor to run (contracts/processors.ts). Without it the
+   * deployment's default processor runs.
+   */
+  processor: 'processor',
+  /**
+   * Written with FINISHED: where the outputs are, `s3://<bucket>/data/output/<rest>` for one object, or that
+   * path followed by a suffix or a `/` (a prefix) for a processor that writes several.
+   */
   outputPath: 'output_path',
+  /** Written with FINISHED (a number): how many objects the processor wrote. */
+  outputCount: 'output_count',
+  /** Written with FINISHED when the processor wrote at most MAX_LISTED_OUTPUT_KEYS objects: their keys (a list). */
+  outputKeys: 'output_keys',
+  /** Written with FINISHED instead of output_keys when there are more: the key of a JSON manifest listing them. */
+  outputManifest: 'output_manifest',
+  /**
+   * Written with FINISHED and FAILED: the processor that ran (the row's own choice or the default), or, when the
+   * row named one that is not configured, that name.
+   */
+  processedBy: 'processed_by',
   /** ISO-8601 time the worker finished or failed the row. */
   finishedAt: 'finished_at',
   /** Short reason written with FAILED. */

@@ -26,8 +26,6 @@ export type OrchestratorLogEventName = (typeof OrchestratorLogEvent)[keyof typeo
 
 /** The worker's lines, in its log file (`/home/ubuntu/sqs_worker.logs`, uploaded under `logs/<instance-id>/`). */
 export const WorkerLogEvent = {
-  copyFinished: 'copy_finished',
-  copyStarted: 'copy_started',
   deleteFailed: 'delete_failed',
   heartbeatFailed: 'heartbeat_failed',
   itemFailed: 'item_failed',
@@ -44,6 +42,14 @@ export const WorkerLogEvent = {
   metricsPublishFailed: 'metrics_publish_failed',
   metricsPublished: 'metrics_published',
   multipartPartsLeft: 'multipart_parts_left',
+  /** A row's processor is done: its processor, input bytes, duration, output count and what the processor adds. */
+  processingFinished: 'processing_finished',
+  /** A row's processor starts: its name, the source key and the output key. */
+  processingStarted: 'processing_started',
+  /** At start: the processor catalog read (its key, the default, the names). */
+  processorsLoaded: 'processors_loaded',
+  /** At start: the processor catalog cannot be read or is invalid; the worker exits without taking a message. */
+  processorsUnavailable: 'processors_unavailable',
   receiveFailed: 'receive_failed',
   messageReleased: 'message_released',
   releaseFailed: 'release_failed',

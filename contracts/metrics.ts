@@ -6,12 +6,12 @@ export const WorkerMetrics = {
   namespace: 'RagPipeline/Worker',
   /** Every datum carries this dimension, valued with the work queue's name: one series per deployment. */
   queueDimension: 'QueueName',
-  /** Count: files copied and recorded FINISHED. */
-  filesCopied: 'FilesCopied',
-  /** Bytes, a statistic set over the copied files. */
-  bytesCopied: 'BytesCopied',
-  /** Milliseconds, a statistic set over the copies. */
-  copyDuration: 'CopyDuration',
+  /** Count: files processed and recorded FINISHED, whatever their processor. */
+  filesProcessed: 'FilesProcessed',
+  /** Bytes, a statistic set over the processed files' inputs. */
+  bytesProcessed: 'BytesProcessed',
+  /** Milliseconds, a statistic set over the processors' runs. */
+  processingDuration: 'ProcessingDuration',
   /** Count: rows recorded FAILED. */
   filesFailed: 'FilesFailed',
 } as const;

@@ -1,4 +1,11 @@
+import { PROCESSOR_NAME, PROCESSOR_NAME_REQUIREMENT } from '../contracts';
 import { UsageError } from './errors';
+
+/** A processor's name as rows carry it (contracts/processors.ts). */
+export function parseProcessorName(value: string): string {
+  if (!PROCESSOR_NAME.test(value)) throw new UsageError(`--processor must be a processor name (${PROCESSOR_NAME_REQUIREMENT}), got "${value}"`);
+  return value;
+}
 
 /** EC2 instance IDs: `i-` and 8 or 17 hexadecimal digits. Anything else could escape `logs/<id>/`. */
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;

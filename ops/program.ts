@@ -4,14 +4,15 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ENDPOINT_ENV } from '../contracts';
 import { STACK_OUTPUTS_FILE, StackOutput } from '../contracts/outputs';
-import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from './arguments';
+import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger, parseProcessorName } from './arguments';
 import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
 import { PEEK_MAX_EVENTS, readQueuedEvents } from './effects/events';
 import { listLogInstances, readInstanceLogs, readLogGroupEvents } from './effects/logs';
+import { readDeployedCatalog } from './effects/processors';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
 import { readQueueDepth } from '../runtime/queue-depth';
-import { countByStatus, listFailedRows } from './effects/status';
+import { countByStatus, listFailedRows, readRowDetail } from './effects/status';
 import { preflight, submitTargets } from './effects/submit';
 import { UsageError } from './errors';
 import { parseStackOutputs, type StackOutputs } from './outputs';
@@ -20,6 +21,7 @@ import {
   formatQueuedEvents,
   formatRedrive,
   formatRetryAll,
+  formatRowDetail,
   formatStatus,
   formatSubmitOutcome,
   mostRecentFailures,
@@ -103,11 +105,15 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--prefix <path>', 'where under data/input/ local files go', '')
     .option('--overwrite', 'replace objects that already exist instead of refusing', false)
     .option('--concurrency <n>', 'items written at once', '4')
-    .action(async (paths: string[], options: { prefix: string; overwrite: boolean; concurrency: string }, command: Command) => {
+    .option('--processor <name>', "the processor every row names (default: none, so the deployment's default runs)")
+    .action(async (paths: string[], options: { prefix: string; overwrite: boolean; concurrency: string; processor?: string }, command: Command) => {
       const keyPrefix = parseKeyPrefix(options.prefix);
       const concurrency = parsePositiveInteger('--concurrency', options.concurrency, MAX_CONCURRENCY);
+      const processor = options.processor === undefined ? undefined : parseProcessorName(options.processor);
       await withContext(command, async (outputs, clients) => {
         const targets = planSubmission(paths, { bucketName: outputs.bucketName, keyPrefix });
+        const knownProcessors =
+          processor === undefined ? undefined : Object.keys((await readDeployedCatalog(clients.s3, outputs.bucketName)).processors).sort();
         const submitDeps = {
           s3: clients.s3,
           documents: clients.documents,
@@ -117,6 +123,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           concurrency,
           newId: deps.newId ?? randomUUID,
           newRequestToken: deps.newRequestToken ?? randomUUID,
+          processor,
+          knownProcessors,
         };
         await preflight(targets, submitDeps);
         const progress = startProgress(targets.length, io.interactive);
@@ -128,11 +136,21 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('status')
-    .description('rows per status (from the status index, or a scan when the stack has none), queue depths, and the most recent FAILED rows')
+    .description(
+      'rows per status (from the status index, or a scan when the stack has none), queue depths, and the most recent FAILED rows; ' +
+        'with a row id, that row: its processor and its outputs',
+    )
+    .argument('[id]', 'a row id')
     .option('--failed-limit <n>', 'FAILED rows to show', '10')
-    .action(async (options: { failedLimit: string }, command: Command) => {
+    .action(async (id: string | undefined, options: { failedLimit: string }, command: Command) => {
       const limit = parsePositiveInteger('--failed-limit', options.failedLimit, MAX_LIMIT);
       await withContext(command, async (outputs, { documents, sqs }) => {
+        if (id !== undefined) {
+          const row = await readRowDetail(documents, outputs.tableName, id);
+          if (row === undefined) throw new UsageError(`no row with id "${id}" in ${outputs.tableName}`);
+          io.out(`${formatRowDetail(row)}\n`);
+          return;
+        }
         const [counts, failedRows, queue, deadLetterQueue] = await Promise.all([
           countByStatus(documents, outputs),
           listFailedRows(documents, outputs),

@@ -33,6 +33,25 @@ export interface FailedRow {
   readonly s3Path?: string;
   readonly reason?: string;
   readonly finishedAt?: string;
+  /** The processor that failed it; absent on rows failed by a worker older than the processors. */
+  readonly processor?: string;
+}
+
+/** One row, every attribute the pipeline reads or writes (`status <id>`). */
+export interface RowDetail {
+  readonly id: string;
+  readonly status?: string;
+  readonly s3Path?: string;
+  /** The row's own `processor` attribute; absent: the deployment's default. */
+  readonly processorRequested?: string;
+  readonly processedBy?: string;
+  readonly outputPath?: string;
+  readonly outputCount?: number;
+  readonly outputKeys?: readonly string[];
+  readonly outputManifest?: string;
+  readonly reason?: string;
+  readonly finishedAt?: string;
+  readonly workerInstanceId?: string;
 }
 
 export interface StatusReport {
@@ -59,9 +78,34 @@ export function formatStatus(report: StatusReport): string {
   if (report.recentFailures.length > 0) {
     lines.push(`recent ${ItemStatus.FAILED} rows:`);
     for (const row of report.recentFailures) {
-      lines.push(`  ${row.id}  ${row.finishedAt ?? '-'}  ${row.s3Path ?? '-'}  ${row.reason ?? '(no reason recorded)'}`);
+      lines.push(`  ${row.id}  ${row.finishedAt ?? '-'}  ${row.processor ?? '-'}  ${row.s3Path ?? '-'}  ${row.reason ?? '(no reason recorded)'}`);
     }
   }
+  return lines.join('\n');
+}
+
+/** `status <id>`: the row, its processor and its outputs, one field a line; fields the row lacks are left out. */
+export function formatRowDetail(row: RowDetail): string {
+  const outputs =
+    row.outputKeys !== undefined
+      ? row.outputKeys.map((key) => `  ${key}`)
+      : row.outputManifest !== undefined
+        ? [`  listed in ${row.outputManifest}`]
+        : [];
+  const fields: Array<[string, string | number | undefined]> = [
+    ['id', row.id],
+    ['status', row.status],
+    ['s3_path', row.s3Path],
+    ['processor', row.processedBy ?? (row.processorRequested === undefined ? '(the default)' : `${row.processorRequested} (requested)`)],
+    ['output_path', row.outputPath],
+    ['output_count', row.outputCount],
+    ['reason', row.reason],
+    ['finished_at', row.finishedAt],
+    ['worker_instance_id', row.workerInstanceId],
+  ];
+  const width = Math.max(...fields.map(([name]) => name.length));
+  const lines = fields.filter(([, value]) => value !== undefined).map(([name, value]) => `${name.padEnd(width)}  ${value}`);
+  if (outputs.length > 0) lines.push('outputs:', ...outputs);
   return lines.join('\n');
 }
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { INPUT_PREFIX } from '../contracts';
-import { planCopy } from '../runtime/copy-plan';
+import { planItemPaths } from '../runtime/item-paths';
 import { UsageError } from './errors';
 
 const S3_SCHEME = 's3://';
@@ -25,7 +25,7 @@ export interface SubmitPlanOptions {
 /**
  * Maps every argument to its target, or throws one UsageError listing every bad argument, so nothing is
  * written when any is wrong. `s3://` arguments must already be under the pipeline bucket's input prefix;
- * anything else is a local file uploaded there. Paths are checked by the worker's own rule (planCopy), so
+ * anything else is a local file uploaded there. Paths are checked by the worker's own rule (planItemPaths), so
  * the CLI accepts exactly what the worker will process.
  */
 export function planSubmission(args: readonly string[], options: SubmitPlanOptions): SubmitTarget[] {
@@ -36,12 +36,12 @@ export function planSubmission(args: readonly string[], options: SubmitPlanOptio
     const s3Path = local
       ? `${S3_SCHEME}${options.bucketName}/${INPUT_PREFIX}${options.keyPrefix}${path.basename(source)}`
       : source;
-    const check = planCopy(s3Path, options.bucketName);
+    const check = planItemPaths(s3Path, options.bucketName);
     if (!check.ok) {
       problems.push(local ? `${source}: cannot be uploaded: ${check.reason}` : `${source}: ${check.reason}`);
       continue;
     }
-    targets.push({ source, key: check.plan.sourceKey, s3Path, ...(local ? { localFile: source } : {}) });
+    targets.push({ source, key: check.paths.sourceKey, s3Path, ...(local ? { localFile: source } : {}) });
   }
   problems.push(...duplicates(targets));
   if (problems.length > 0) throw new UsageError(`nothing submitted:\n  ${problems.join('\n  ')}`);

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   readonly maxReceiveCount: number | undefined;
   readonly multipartThresholdBytes: number;
   readonly logPath: string;
+  /** S3 key of the processor catalog in {@link bucketName}; undefined: the worker runs `copy` alone. */
+  readonly processorCatalogKey: string | undefined;
   /** The emulator's endpoint in local runs; undefined in AWS. */
   readonly endpoint: string | undefined;
 }
@@ -63,6 +65,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       max: MAX_SINGLE_COPY_BYTES,
     }),
     logPath: read.raw(WorkerEnv.logPath) ?? WORKER_LOG_PATH,
+    processorCatalogKey: read.optional(WorkerEnv.processorCatalogKey, /^[^\s]{1,1024}$/, 'an S3 key'),
     endpoint: read.optionalUrl(ENDPOINT_ENV),
   });
 }

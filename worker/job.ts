@@ -1,12 +1,11 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
-import { copyObject } from './copy';
 import { describeError } from './describe-error';
-import { classifyCopyError } from './failures';
 import type { WorkerLogger } from './logger';
 import { MessageParseError, parseMessage } from './message';
-import type { CopyMetrics } from './metrics';
-import { decide, givingUpReason, isLastReceive } from './outcome';
+import type { ProcessingMetrics } from './metrics';
+import { decide, givingUpReason, isLastReceive, type Decision } from './outcome';
+import { checkOutput } from './processors/output-check';
+import type { ProcessorRegistry } from './processors/registry';
 import { submissionOf, type Submission } from './submission';
 import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError, type TableTarget } from './table';
 import { WorkerLogEvent } from '../contracts';
@@ -19,20 +18,20 @@ export type Disposition =
   | 'keep';
 
 export interface JobDependencies {
-  readonly s3: S3Client;
   readonly table: TableTarget;
   readonly bucketName: string;
-  readonly multipartThresholdBytes: number;
+  /** The processors rows may name (the catalog), and the default. */
+  readonly processors: ProcessorRegistry;
   /** The queue's maxReceiveCount; undefined: no last-receive rule (transient failures always go back). */
   readonly maxReceiveCount: number | undefined;
   readonly instanceId: string;
   readonly logger: WorkerLogger;
-  readonly metrics: CopyMetrics;
+  readonly metrics: ProcessingMetrics;
   readonly now: () => Date;
 }
 
 /**
- * Reads of one row within one job. A row resubmitted while it was copied is read again and processed as it
+ * Reads of one row within one job. A row resubmitted while it was processed is read again and processed as it
  * now is; a row resubmitted over and over is left for the next receive.
  */
 const MAX_ROW_READS = 3;
@@ -50,7 +49,7 @@ type LogFields = Record<string, unknown>;
 type RowResult = Disposition | 'resubmitted';
 
 /**
- * Handles one message end to end: parse, read the row, decide, copy, record. Returns 'delete' only once
+ * Handles one message end to end: parse, read the row, decide, run its processor, record. Returns 'delete' only once
  * the row holds its outcome; throws on transient errors so the message is redelivered, except on the last
  * allowed receive, where the row is FAILED with the error instead (the DLQ then only ever holds messages
  * whose worker died holding them, and bodies that name no row).
@@ -89,7 +88,8 @@ export async function handleMessage(deps: JobDependencies, message: Message, abo
     // never read has no submission to pin the write to: both go back to the queue.
     if (!isLastReceive(receiveCount, deps.maxReceiveCount) || abortSignal?.aborted || submission === undefined) throw error;
     const reason = givingUpReason(receiveCount, describeError(error));
-    const disposition = await fail(deps, { ...log, last_receive: true }, itemId, submission, reason, abortSignal);
+    const processedBy = typeof submission.processor === 'string' ? submission.processor : deps.processors.defaultProcessor;
+    const disposition = await fail(deps, { ...log, last_receive: true }, itemId, submission, processedBy, reason, abortSignal);
     // Resubmitted at this very moment: the new submission gets its chance on the next receive, or the DLQ.
     if (disposition === 'resubmitted') throw error;
     return disposition;
@@ -103,7 +103,7 @@ async function processRow(
   row: Record<string, unknown> | undefined,
   abortSignal?: AbortSignal,
 ): Promise<RowResult> {
-  const decision = decide(row, deps.bucketName);
+  const decision = await decideWithCurrentCatalog(deps, row);
   switch (decision.action) {
     case 'drop':
       deps.logger.warn({ event: WorkerLogEvent.itemMissing, ...log, reason: decision.reason });
@@ -112,66 +112,64 @@ async function processRow(
       deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...log, reason: decision.reason });
       return 'delete';
     case 'fail':
-      return fail(deps, log, itemId, submissionOf(row!), decision.reason, abortSignal);
-    case 'copy':
+      return fail(deps, { ...log, processor: decision.processedBy }, itemId, submissionOf(row!), decision.processedBy, decision.reason, abortSignal);
+    case 'process':
       break;
   }
 
   const submission = submissionOf(row!);
-  const { plan } = decision;
-  const keys = { source_key: plan.sourceKey, destination_key: plan.destinationKey };
-  deps.logger.info({ event: WorkerLogEvent.copyStarted, ...log, ...keys });
+  const { paths } = decision;
+  const processor = deps.processors.find(decision.processor)!;
+  const request = { itemId, bucketName: deps.bucketName, sourceKey: paths.sourceKey, rest: paths.rest, outputKey: paths.outputKey };
+  const jobLog = { ...log, processor: processor.name, source_key: paths.sourceKey, output_key: paths.outputKey };
+  deps.logger.info({ event: WorkerLogEvent.processingStarted, ...jobLog });
   const started = Date.now();
-  let copied;
-  try {
-    copied = await copyObject(
-      deps.s3,
-      {
-        bucketName: deps.bucketName,
-        sourceKey: plan.sourceKey,
-        destinationKey: plan.destinationKey,
-        multipartThresholdBytes: deps.multipartThresholdBytes,
-      },
-      { abortSignal, logger: deps.logger },
-    );
-  } catch (error) {
-    const classification = classifyCopyError(error);
-    if (!classification.permanent) throw error;
-    return fail(
-      deps,
-      { ...log, ...keys },
-      itemId,
-      submission,
-      `${classification.reason}: s3://${deps.bucketName}/${plan.sourceKey}`,
-      abortSignal,
-    );
-  }
+  const outcome = await processor.process(request, { abortSignal, logger: deps.logger });
+  if (outcome.kind === 'failed') return fail(deps, jobLog, itemId, submission, processor.name, outcome.reason, abortSignal);
+  checkOutput(processor.name, request, outcome.output);
   const durationMs = Date.now() - started;
-  const copyLog = {
-    ...log,
-    ...keys,
-    bytes: copied.bytes,
+  const finishedLog = {
+    ...jobLog,
+    bytes: outcome.inputBytes,
     duration_ms: durationMs,
-    multipart: copied.multipart,
-    parts: copied.parts,
+    output_count: outcome.output.keys.length,
+    ...outcome.details,
   };
-  deps.logger.info({ event: WorkerLogEvent.copyFinished, ...copyLog });
+  deps.logger.info({ event: WorkerLogEvent.processingFinished, ...finishedLog });
 
   try {
     await recordFinished(
       deps.table,
-      { itemId, submission, outputPath: plan.outputPath, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      {
+        itemId,
+        submission,
+        processedBy: processor.name,
+        bucketName: deps.bucketName,
+        output: outcome.output,
+        finishedAt: deps.now().toISOString(),
+        workerInstanceId: deps.instanceId,
+      },
       abortSignal,
     );
   } catch (error) {
     if (error instanceof ResubmittedError) return 'resubmitted';
     if (!(error instanceof AlreadyRecordedError)) throw error;
-    deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...copyLog, reason: error.message });
+    deps.logger.info({ event: WorkerLogEvent.itemSkipped, ...finishedLog, reason: error.message });
     return 'delete';
   }
-  deps.logger.info({ event: WorkerLogEvent.itemFinished, ...copyLog, output_path: plan.outputPath });
-  deps.metrics.recordCopy(copied.bytes, durationMs);
+  deps.logger.info({ event: WorkerLogEvent.itemFinished, ...finishedLog, output_location_key: outcome.output.locationKey });
+  deps.metrics.recordProcessed(outcome.inputBytes, durationMs);
   return 'delete';
+}
+
+/**
+ * The decision, with the catalog read again first when the row names a processor this worker does not know: a
+ * deploy may have added it since the worker started. A failed read is transient (thrown).
+ */
+async function decideWithCurrentCatalog(deps: JobDependencies, row: Record<string, unknown> | undefined): Promise<Decision> {
+  const decision = decide(row, deps.bucketName, deps.processors);
+  if (decision.action !== 'fail' || decision.unknownProcessor !== true) return decision;
+  return (await deps.processors.refresh()) ? decide(row, deps.bucketName, deps.processors) : decision;
 }
 
 async function fail(
@@ -179,13 +177,14 @@ async function fail(
   log: LogFields,
   itemId: string,
   submission: Submission,
+  processedBy: string,
   reason: string,
   abortSignal?: AbortSignal,
 ): Promise<RowResult> {
   try {
     await recordFailed(
       deps.table,
-      { itemId, submission, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      { itemId, submission, processedBy, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
       abortSignal,
     );
   } catch (error) {

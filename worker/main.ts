@@ -8,9 +8,12 @@ import { describeError } from './describe-error';
 import { handleMessage, type JobDependencies } from './job';
 import { uploadLog } from './log-upload';
 import { createFileLogger, type WorkerLogger } from './logger';
-import { MetricsAggregator, queueNameOf, type CopyMetrics } from './metrics';
+import { MetricsAggregator, queueNameOf, type ProcessingMetrics } from './metrics';
 import { cloudWatchClientConfig } from './metrics-client';
 import { MetricsPublisher } from './metrics-publisher';
+import { buildProcessor } from './processors/build';
+import { readCatalog } from './processors/catalog-source';
+import { ProcessorRegistry } from './processors/registry';
 
 /** Exit codes of `node worker.js`; the bootstrap powers the instance off whatever the code. */
 export const ExitCode = {
@@ -18,16 +21,21 @@ export const ExitCode = {
   STOPPED: 0,
   /** An unexpected error ended the loop; the log says which (`worker_crashed`). */
   CRASHED: 1,
-  /** The environment is invalid or the log file cannot be opened; stderr names the variable. */
+  /**
+   * The environment is invalid or the log file cannot be opened (stderr names the variable), or the processor
+   * catalog cannot be read or is invalid (the log says why: `worker_crashed` is not written, `processors_unavailable` is).
+   */
   BAD_CONFIGURATION: 2,
 } as const;
 
 const LOG_UPLOAD_TIMEOUT_MS = 30_000;
+/** The catalog is one small object: the SDK's retries fit in this. */
+const CATALOG_READ_TIMEOUT_MS = 30_000;
 
 /**
- * Runs the consumer until it stops, publishes the last metrics, then uploads the log. Resolves to the
- * process exit code. Without `cloudwatch` the metrics are counted but not published (tests that do not
- * look at them).
+ * Reads the processor catalog, runs the consumer until it stops, publishes the last metrics, then uploads the
+ * log. Resolves to the process exit code. Without `cloudwatch` the metrics are counted but not published (tests
+ * that do not look at them).
  */
 export async function runWorker(
   config: WorkerConfig,
@@ -35,16 +43,20 @@ export async function runWorker(
   logger: WorkerLogger,
   cloudwatch?: CloudWatchClient,
 ): Promise<number> {
+  const processors = await loadProcessors(config, clients, logger);
+  if (processors === undefined) {
+    await shipLog(config, clients, logger, 'processors-unavailable');
+    return ExitCode.BAD_CONFIGURATION;
+  }
   const publisher =
     cloudwatch === undefined
       ? undefined
       : new MetricsPublisher({ cloudwatch, queueName: queueNameOf(config.queueUrl), logger });
-  const metrics: CopyMetrics = publisher ?? new MetricsAggregator();
+  const metrics: ProcessingMetrics = publisher ?? new MetricsAggregator();
   const jobDependencies: JobDependencies = {
-    s3: clients.s3,
     table: { documentClient: clients.documentClient, tableName: config.tableName },
     bucketName: config.bucketName,
-    multipartThresholdBytes: config.multipartThresholdBytes,
+    processors,
     maxReceiveCount: config.maxReceiveCount,
     instanceId: config.instanceId,
     logger,
@@ -87,6 +99,7 @@ export async function runWorker(
     max_receive_count: config.maxReceiveCount ?? null,
     idle_timeout_ms: config.idleTimeoutMs,
     multipart_threshold_bytes: config.multipartThresholdBytes,
+    default_processor: processors.defaultProcessor,
   });
   publisher?.start();
   try {
@@ -107,6 +120,34 @@ export async function runWorker(
     process.off('SIGINT', onSignal);
   }
   return exitCode;
+}
+
+/**
+ * The processors of the deployment's catalog; undefined (logged) when it cannot be read or is invalid: a worker
+ * that cannot tell which processor a row needs must not take any message. The bootstrap then records a boot
+ * failure, and the orchestrator backs off.
+ */
+async function loadProcessors(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger): Promise<ProcessorRegistry | undefined> {
+  const location = { bucketName: config.bucketName, key: config.processorCatalogKey };
+  const build = (name: string, spec: Parameters<typeof buildProcessor>[2]) =>
+    buildProcessor({ s3: clients.s3, multipartThresholdBytes: config.multipartThresholdBytes }, name, spec);
+  try {
+    const catalog = await readCatalog(clients.s3, location, AbortSignal.timeout(CATALOG_READ_TIMEOUT_MS));
+    logger.info({
+      event: WorkerLogEvent.processorsLoaded,
+      catalog_key: location.key ?? null,
+      default_processor: catalog.defaultProcessor,
+      processors: Object.keys(catalog.processors).sort(),
+    });
+    return new ProcessorRegistry({
+      catalog,
+      build,
+      reload: location.key === undefined ? undefined : () => readCatalog(clients.s3, location, AbortSignal.timeout(CATALOG_READ_TIMEOUT_MS)),
+    });
+  } catch (error) {
+    logger.fatal({ event: WorkerLogEvent.processorsUnavailable, catalog_key: location.key ?? null, error: describeError(error) });
+    return undefined;
+  }
 }
 
 /** Uploads the log file; a failure is logged, never thrown: the exit must not depend on it. */

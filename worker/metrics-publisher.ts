@@ -2,7 +2,7 @@ import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-clo
 import { WorkerMetrics, WorkerLogEvent } from '../contracts';
 import { describeError } from './describe-error';
 import type { WorkerLogger } from './logger';
-import { MetricsAggregator, metricData, type CopyMetrics } from './metrics';
+import { MetricsAggregator, metricData, type ProcessingMetrics } from './metrics';
 
 /** A minute: CloudWatch's standard resolution, so nothing finer would show anyway. */
 export const METRICS_FLUSH_INTERVAL_MS = 60_000;
@@ -24,7 +24,7 @@ export interface MetricsPublisherOptions {
  * Sends the aggregated metrics with PutMetricData every minute and at stop. A failed publish is logged
  * (`metrics_publish_failed`) and its window dropped: metrics never delay or fail a copy.
  */
-export class MetricsPublisher implements CopyMetrics {
+export class MetricsPublisher implements ProcessingMetrics {
   private readonly aggregator = new MetricsAggregator();
   private readonly options: MetricsPublisherOptions;
   private timer: NodeJS.Timeout | undefined;
@@ -33,8 +33,8 @@ export class MetricsPublisher implements CopyMetrics {
     this.options = options;
   }
 
-  recordCopy(bytes: number, durationMs: number): void {
-    this.aggregator.recordCopy(bytes, durationMs);
+  recordProcessed(bytes: number, durationMs: number): void {
+    this.aggregator.recordProcessed(bytes, durationMs);
   }
 
   recordFailure(): void {

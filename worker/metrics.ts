@@ -2,16 +2,16 @@ import type { MetricDatum, StatisticSet } from '@aws-sdk/client-cloudwatch';
 import { WorkerMetrics } from '../contracts';
 
 /** The worker's counters, as job.ts records them. */
-export interface CopyMetrics {
-  recordCopy(bytes: number, durationMs: number): void;
+export interface ProcessingMetrics {
+  recordProcessed(bytes: number, durationMs: number): void;
   recordFailure(): void;
 }
 
 /** What was recorded since the last flush. */
 export interface MetricsWindow {
-  readonly filesCopied: number;
+  readonly filesProcessed: number;
   readonly filesFailed: number;
-  /** Undefined when nothing was copied: CloudWatch refuses a statistic set with no samples. */
+  /** Undefined when nothing was processed: CloudWatch refuses a statistic set with no samples. */
   readonly bytes?: StatisticSet;
   readonly durationMs?: StatisticSet;
 }
@@ -20,11 +20,11 @@ export interface MetricsWindow {
  * Aggregates in memory, so a busy worker sends one PutMetricData a minute rather than one per file:
  * counts as sums, sizes and durations as statistic sets (count, sum, min, max).
  */
-export class MetricsAggregator implements CopyMetrics {
-  private window: Mutable<MetricsWindow> = { filesCopied: 0, filesFailed: 0 };
+export class MetricsAggregator implements ProcessingMetrics {
+  private window: Mutable<MetricsWindow> = { filesProcessed: 0, filesFailed: 0 };
 
-  recordCopy(bytes: number, durationMs: number): void {
-    this.window.filesCopied += 1;
+  recordProcessed(bytes: number, durationMs: number): void {
+    this.window.filesProcessed += 1;
     this.window.bytes = addSample(this.window.bytes, bytes);
     this.window.durationMs = addSample(this.window.durationMs, durationMs);
   }
@@ -36,7 +36,7 @@ export class MetricsAggregator implements CopyMetrics {
   /** Returns what was recorded and starts a new window, so records made during a publish are kept. */
   take(): MetricsWindow {
     const taken = this.window;
-    this.window = { filesCopied: 0, filesFailed: 0 };
+    this.window = { filesProcessed: 0, filesFailed: 0 };
     return taken;
   }
 }
@@ -57,14 +57,14 @@ function addSample(set: StatisticSet | undefined, value: number): StatisticSet {
 export function metricData(window: MetricsWindow, queueName: string, timestamp: Date): MetricDatum[] {
   const common = { Dimensions: [{ Name: WorkerMetrics.queueDimension, Value: queueName }], Timestamp: timestamp };
   const data: MetricDatum[] = [];
-  if (window.filesCopied > 0) {
-    data.push({ ...common, MetricName: WorkerMetrics.filesCopied, Unit: 'Count', Value: window.filesCopied });
+  if (window.filesProcessed > 0) {
+    data.push({ ...common, MetricName: WorkerMetrics.filesProcessed, Unit: 'Count', Value: window.filesProcessed });
   }
   if (window.bytes !== undefined) {
-    data.push({ ...common, MetricName: WorkerMetrics.bytesCopied, Unit: 'Bytes', StatisticValues: window.bytes });
+    data.push({ ...common, MetricName: WorkerMetrics.bytesProcessed, Unit: 'Bytes', StatisticValues: window.bytes });
   }
   if (window.durationMs !== undefined) {
-    data.push({ ...common, MetricName: WorkerMetrics.copyDuration, Unit: 'Milliseconds', StatisticValues: window.durationMs });
+    data.push({ ...common, MetricName: WorkerMetrics.processingDuration, Unit: 'Milliseconds', StatisticValues: window.durationMs });
   }
   if (window.filesFailed > 0) {
     data.push({ ...common, MetricName: WorkerMetrics.filesFailed, Unit: 'Count', Value: window.filesFailed });

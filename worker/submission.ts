@@ -1,17 +1,22 @@
 import { ItemAttribute } from '../contracts';
 
 /**
- * Which submission of a row the worker read: its `s3_path` and its `request_token`, as stored (either may be
- * missing or of any type). An outcome is recorded only while the row still holds the same pair, so a row
- * resubmitted while a copy ran (another path, or the same path with a fresh token) keeps its new submission.
+ * Which submission of a row the worker read: its `s3_path`, its `request_token` and its `processor`, as stored
+ * (any may be missing or of any type). An outcome is recorded only while the row still holds all three, so a
+ * row resubmitted while it was processed (another path or processor, or a fresh token) keeps its new submission.
  */
 export interface Submission {
   readonly s3Path: unknown;
   readonly requestToken: unknown;
+  readonly processor: unknown;
 }
 
 export function submissionOf(row: Readonly<Record<string, unknown>>): Submission {
-  return { s3Path: row[ItemAttribute.s3Path], requestToken: row[ItemAttribute.requestToken] };
+  return {
+    s3Path: row[ItemAttribute.s3Path],
+    requestToken: row[ItemAttribute.requestToken],
+    processor: row[ItemAttribute.processor],
+  };
 }
 
 export interface PinnedCondition {

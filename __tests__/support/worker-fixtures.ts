@@ -90,6 +90,7 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     multipartThresholdBytes: 5 * 1024 ** 3,
     // An in-process worker logs through the test's logger; its log upload reads this (empty) file.
     logPath: emptyLogFile(),
+    processorCatalogKey: undefined,
     endpoint: pipeline.endpoint,
     ...overrides,
   };
@@ -100,7 +101,7 @@ export function workerEnvironment(
   pipeline: TestPipeline,
   overrides: Partial<Record<keyof typeof WorkerEnv, string>> & { logPath: string },
 ): NodeJS.ProcessEnv {
-  const values: Record<keyof typeof WorkerEnv, string> = {
+  const values: Partial<Record<keyof typeof WorkerEnv, string>> = {
     queueUrl: pipeline.queueUrl,
     tableName: pipeline.tableName,
     bucketName: pipeline.bucketName,
@@ -114,7 +115,10 @@ export function workerEnvironment(
     ...overrides,
   };
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...EMULATOR_CREDENTIALS, [ENDPOINT_ENV]: pipeline.endpoint };
-  for (const [key, name] of Object.entries(WorkerEnv)) env[name] = values[key as keyof typeof WorkerEnv];
+  for (const [key, name] of Object.entries(WorkerEnv)) {
+    const value = values[key as keyof typeof WorkerEnv];
+    if (value !== undefined) env[name] = value;
+  }
   return env;
 }
 

@@ -4,6 +4,7 @@ import {
   MAX_RECEIVE_COUNT,
   MAX_WORKERS,
   MESSAGES_PER_WORKER,
+  OptionalOrchestratorEnv,
   OrchestratorEnv,
   VISIBILITY_TIMEOUT_SECONDS,
   WORKER_CODE_KEY,
@@ -52,9 +53,15 @@ export interface OrchestratorConfig {
   readonly maxReceiveCount: number | undefined;
   /** S3 key of the worker bundle in {@link bucketName}. */
   readonly workerCodeKey: string;
+  /** S3 key of the processor catalog, passed through to the worker; undefined when only `copy` is configured. */
+  readonly processorCatalogKey: string | undefined;
   /** How long launches wait after recent boot failures (not an environment variable: docs/orchestrator.md). */
   readonly bootBackoff: BootBackoffSettings;
 }
+
+/** The keys the orchestrator passes to the bootstrap, which puts them in URLs: no character needs escaping. */
+const S3_KEY = /^[A-Za-z0-9!_.*'()/-]{1,1024}$/;
+const S3_KEY_REQUIREMENT = "an S3 key of letters, digits and !_.*'()/-";
 
 /** The AWS Lambda runtime sets it; local runs set it themselves. */
 export const REGION_ENV = 'AWS_REGION';
@@ -105,8 +112,9 @@ export function loadConfig(env: Env): OrchestratorConfig {
     visibilityTimeoutSeconds: read.optionalInteger(N.visibilityTimeoutSeconds, VISIBILITY_TIMEOUT_SECONDS),
     maxReceiveCount: read.optionalInteger(N.maxReceiveCount, MAX_RECEIVE_COUNT),
     workerCodeKey:
-      read.optional(N.workerCodeKey, /^[A-Za-z0-9!_.*'()/-]{1,1024}$/, 'an S3 key of letters, digits and !_.*\'()/-') ??
+      read.optional(N.workerCodeKey, S3_KEY, S3_KEY_REQUIREMENT) ??
       WORKER_CODE_KEY,
+    processorCatalogKey: read.optional(OptionalOrchestratorEnv.processorCatalogKey, S3_KEY, S3_KEY_REQUIREMENT),
     bootBackoff: DEFAULT_BOOT_BACKOFF,
   };
   const config: OrchestratorConfig = {

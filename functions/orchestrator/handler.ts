@@ -98,6 +98,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       concurrency: config.workerConcurrency,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
+      processorCatalogKey: config.processorCatalogKey,
     }),
     'utf8',
   ).toString('base64');

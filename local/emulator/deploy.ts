@@ -2,8 +2,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { loadProcessorCatalog } from '../../config/processors';
 import { loadSettings, SettingName } from '../../config/settings';
+import type { ProcessorCatalog } from '../../contracts';
 import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../../main';
+import pipelineConfig from '../../pipeline.config';
 import type { Pattern } from '../standins/filter-matcher';
 import { REPO_ROOT } from './paths';
 import { terraform, writeOfflineOverride } from './terraform';
@@ -43,6 +46,8 @@ export interface DeployOptions {
   readonly progress?: (line: string) => void;
   /** Aborting interrupts terraform. */
   readonly signal?: AbortSignal;
+  /** @default the processors of pipeline.config.ts, as `cdktf synth` reads them */
+  readonly processors?: ProcessorCatalog;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function deployStack(options: DeployOptions): Promise<Deployment> {
   const outdir = options.workDir ?? mkdtempSync(path.join(os.tmpdir(), 'rag-local-'));
 
   progress('synthesizing the stack');
-  const stackDir = synthesize(outdir, localSettingsEnv(options.settingsEnv, outdir));
+  const stackDir = synthesize(outdir, localSettingsEnv(options.settingsEnv, outdir), options.processors);
   writeOfflineOverride(stackDir, { endpoint: options.endpoint });
 
   progress('terraform init');
@@ -81,10 +86,17 @@ export function localSettingsEnv(env: NodeJS.ProcessEnv, workDir: string): NodeJ
   return { ...settings, [SettingName.statePath]: path.join(workDir, 'terraform.tfstate') };
 }
 
-/** `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth`. Returns the stack dir. */
-export function synthesize(outdir: string, settingsEnv: NodeJS.ProcessEnv): string {
+/**
+ * `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth` (with the processors of
+ * pipeline.config.ts unless given). Returns the stack dir.
+ */
+export function synthesize(
+  outdir: string,
+  settingsEnv: NodeJS.ProcessEnv,
+  processors: ProcessorCatalog = loadProcessorCatalog(pipelineConfig, settingsEnv),
+): string {
   const app = new App({ outdir });
-  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv));
+  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv), processors);
   app.synth();
   return path.join(outdir, 'stacks', STACK_NAME);
 }

@@ -42,7 +42,7 @@ export interface Chaos {
   /**
    * A worker's log line. Each `message_received` moves the run's clock and may make a queued resubmission, the
    * tick crash or a kill due — the kill hits that very worker, which holds at least that message. A
-   * `copy_started` of a row planned for an in-job resubmission makes it due.
+   * `processing_started` of a row planned for an in-job resubmission makes it due.
    */
   onWorkerEntry(entry: WorkerLogEntry, run: WorkerRun): void;
   /** The share of the row count received by workers so far. */
@@ -169,7 +169,7 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
 
     onWorkerEntry(entry, run) {
       const row = entry.item_id === undefined ? undefined : resubmissionsDue.get(entry.item_id);
-      if (entry.event === WorkerLogEvent.copyStarted && row?.resubmission?.moment === 'in-job') {
+      if (entry.event === WorkerLogEvent.processingStarted && row?.resubmission?.moment === 'in-job') {
         resubmissionsDue.delete(row.id);
         track(resubmit(row));
       }

@@ -114,7 +114,7 @@ export interface WorkerEvent {
 
 /**
  * The lines with this `event` in worker log files (JSON lines; other lines, such as a crash's stderr or a
- * line cut short by SIGKILL, are skipped). `copy_finished` marks a copy that completed, whatever happened to
+ * line cut short by SIGKILL, are skipped). `processing_finished` marks a copy that completed, whatever happened to
  * its outcome write.
  */
 export function eventsInLogs(logPaths: readonly string[], event: WorkerLogEventName): WorkerEvent[] {

@@ -97,7 +97,7 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const summary = summarize(verdicts, {
     seed: options.seed,
     instancesLeft,
-    duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, WorkerLogEvent.copyFinished), ids),
+    duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, WorkerLogEvent.processingFinished), ids),
     planned: plan.rows,
     done: {
       fixed: record.fixed,

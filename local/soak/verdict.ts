@@ -14,7 +14,7 @@
  *    write to it (see lostWriteInStream): the emulator broke DynamoDB's guarantee, not the pipeline.
  */
 import { ItemAttribute, ItemStatus } from '../../contracts';
-import { planCopy } from '../../runtime/copy-plan';
+import { planItemPaths, s3Url } from '../../runtime/item-paths';
 import { expectedOutcome, type PlannedRow } from './plan';
 import type { Row, StreamChange } from './observe';
 
@@ -46,8 +46,8 @@ export interface RowVerdict {
 export function expectedOutputPath(row: Row, bucketName: string): string | undefined {
   const s3Path = row[ItemAttribute.s3Path]?.S;
   if (s3Path === undefined) return undefined;
-  const check = planCopy(s3Path, bucketName);
-  return check.ok ? check.plan.outputPath : undefined;
+  const check = planItemPaths(s3Path, bucketName);
+  return check.ok ? s3Url(bucketName, check.paths.outputKey) : undefined;
 }
 
 export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {

@@ -85,14 +85,14 @@ export class PipelineDashboard extends Construct {
           ].join(' | '),
         },
       },
-      metricWidget('Files copied and failed per minute', [
-        worker(WorkerMetrics.filesCopied, 'Sum', 'copied'),
+      metricWidget('Files processed and failed per minute', [
+        worker(WorkerMetrics.filesProcessed, 'Sum', 'processed'),
         worker(WorkerMetrics.filesFailed, 'Sum', 'failed'),
       ]),
-      metricWidget('Bytes copied per minute', [worker(WorkerMetrics.bytesCopied, 'Sum', 'bytes')]),
+      metricWidget('Input bytes processed per minute', [worker(WorkerMetrics.bytesProcessed, 'Sum', 'bytes')]),
       metricWidget('Copy duration (ms)', [
-        worker(WorkerMetrics.copyDuration, 'Average', 'average'),
-        worker(WorkerMetrics.copyDuration, 'Maximum', 'maximum'),
+        worker(WorkerMetrics.processingDuration, 'Average', 'average'),
+        worker(WorkerMetrics.processingDuration, 'Maximum', 'maximum'),
       ]),
       metricWidget('Orchestrator invocations and errors', [
         lambda('Invocations', 'invocations'),

@@ -18,8 +18,11 @@ import {
   NODE_RUNTIME_KEY,
   nodeRuntimeSha512Hex,
   OUTPUT_PREFIX,
+  PROCESSOR_CATALOG_KEY,
   WORKER_CODE_KEY,
+  type ProcessorCatalog,
 } from '../../contracts';
+import { isCopyOnly } from '../../runtime/processors/catalog';
 import { skipCheckov } from '../shared/checkov';
 import { policyDocument, type PolicyStatement } from '../shared/iam';
 
@@ -48,6 +51,12 @@ export interface PipelineBucketProps {
    * (destroy then fails until it is emptied by hand)
    */
   readonly retainObjects?: boolean;
+  /**
+   * @default only `copy` — the deployment's processors (config/processors.ts). Unless they are `copy` alone, they
+   * are uploaded as JSON under PROCESSOR_CATALOG_KEY, where workers read them at start; the JSON is the object's
+   * content, so a processor change reads as such in `cdktf diff`.
+   */
+  readonly processorCatalog?: ProcessorCatalog;
 }
 
 /** Incomplete multipart copies (a worker killed mid-copy) are cleaned up after this many days. */
@@ -64,6 +73,8 @@ export class PipelineBucket extends Construct {
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly workerCodeKey: string = WORKER_CODE_KEY;
+  /** The processor catalog's key; undefined when only `copy` is configured (no catalog is uploaded). */
+  readonly processorCatalogKey: string | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineBucketProps) {
     super(scope, id);
@@ -165,6 +176,20 @@ export class PipelineBucket extends Construct {
     });
 
     const nodeRuntime = this.uploadNodeRuntime(bucket.id, props.nodeRuntimeArchivePath, [versioning, encryption]);
+    const catalog = props.processorCatalog;
+    const uploads: ITerraformDependable[] = [workerCode, nodeRuntime];
+    if (catalog !== undefined && !isCopyOnly(catalog)) {
+      uploads.push(
+        new S3Object(this, 'processor-catalog', {
+          bucket: bucket.id,
+          key: PROCESSOR_CATALOG_KEY,
+          content: `${JSON.stringify(catalog, null, 2)}\n`,
+          contentType: 'application/json',
+          dependsOn: [versioning, encryption],
+        }),
+      );
+      this.processorCatalogKey = PROCESSOR_CATALOG_KEY;
+    }
 
     new S3BucketPolicy(this, 'policy', {
       bucket: bucket.id,
@@ -181,7 +206,7 @@ export class PipelineBucket extends Construct {
       // After the public access block, which S3 wants in place first; and after the uploaded objects: the
       // local emulator (moto) treats this conditional Deny as unconditional, so any upload after it would
       // be refused there. AWS itself is indifferent to the order.
-      dependsOn: [publicAccess, workerCode, nodeRuntime],
+      dependsOn: [publicAccess, ...uploads],
     });
   }
 
@@ -232,6 +257,9 @@ export class PipelineBucket extends Construct {
         actions: ['s3:GetObject'],
         resources: [`${this.bucketArn}/${NODE_RUNTIME_KEY}`],
       },
+      ...(this.processorCatalogKey === undefined
+        ? []
+        : [{ sid: 'BucketReadProcessorCatalog', actions: ['s3:GetObject'], resources: [`${this.bucketArn}/${this.processorCatalogKey}`] }]),
       {
         sid: 'BucketWriteOutputs',
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],

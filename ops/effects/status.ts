@@ -1,6 +1,6 @@
-import { paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ItemAttribute, ItemStatus } from '../../contracts';
-import type { FailedRow } from '../report';
+import type { FailedRow, RowDetail } from '../report';
 
 /**
  * Where the CLI reads rows by status: the table's status index, or, when the stack has none
@@ -71,7 +71,30 @@ export async function listFailedRows(documents: DynamoDBDocumentClient, source: 
     s3Path: optionalString(item[ItemAttribute.s3Path]),
     reason: optionalString(item[ItemAttribute.failureReason]),
     finishedAt: optionalString(item[ItemAttribute.finishedAt]),
+    processor: optionalString(item[ItemAttribute.processedBy]),
   }));
+}
+
+/** One row as `status <id>` shows it; undefined when there is no such row. */
+export async function readRowDetail(documents: DynamoDBDocumentClient, tableName: string, id: string): Promise<RowDetail | undefined> {
+  const { Item: item } = await documents.send(new GetCommand({ TableName: tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }));
+  if (item === undefined) return undefined;
+  const keys = item[ItemAttribute.outputKeys];
+  const count = item[ItemAttribute.outputCount];
+  return {
+    id,
+    status: optionalString(item[ItemAttribute.status]),
+    s3Path: optionalString(item[ItemAttribute.s3Path]),
+    processorRequested: optionalString(item[ItemAttribute.processor]),
+    processedBy: optionalString(item[ItemAttribute.processedBy]),
+    outputPath: optionalString(item[ItemAttribute.outputPath]),
+    outputCount: typeof count === 'number' ? count : undefined,
+    outputKeys: Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : undefined,
+    outputManifest: optionalString(item[ItemAttribute.outputManifest]),
+    reason: optionalString(item[ItemAttribute.failureReason]),
+    finishedAt: optionalString(item[ItemAttribute.finishedAt]),
+    workerInstanceId: optionalString(item[ItemAttribute.workerInstanceId]),
+  };
 }
 
 export function byStatus(tableName: string, indexName: string, status: ItemStatus): QueryCommandInput {

@@ -24,16 +24,24 @@ export interface SubmitDeps {
   readonly newRequestToken: () => string;
   /** Called after each item, written or not, for the progress bar. */
   readonly onItemDone?: () => void;
+  /** The processor every row names (its `processor` attribute); undefined: the deployment's default. */
+  readonly processor?: string;
+  /** The deployment's processors, which `processor` must be one of; read by the caller when `processor` is set. */
+  readonly knownProcessors?: readonly string[];
 }
 
 /**
  * Checks, before anything is written, that every local file is a readable file, every `s3://` source
- * exists, and no upload would replace an object (unless overwriting). Throws one UsageError naming each.
+ * exists, no upload would replace an object (unless overwriting), and the processor asked for is configured.
+ * Throws one UsageError naming each.
  */
 export async function preflight(targets: readonly SubmitTarget[], deps: SubmitDeps): Promise<void> {
   const problems = (await Promise.all(targets.map((target) => problemWith(target, deps)))).filter(
     (problem): problem is string => problem !== undefined,
   );
+  if (deps.processor !== undefined && deps.knownProcessors !== undefined && !deps.knownProcessors.includes(deps.processor)) {
+    problems.unshift(`--processor ${deps.processor}: not configured in this deployment; its processors are ${deps.knownProcessors.join(', ')}`);
+  }
   if (problems.length > 0) throw new UsageError(`nothing submitted:\n  ${problems.join('\n  ')}`);
 }
 
@@ -125,6 +133,7 @@ async function submitOne(target: SubmitTarget, deps: SubmitDeps): Promise<string
           [ItemAttribute.status]: ItemStatus.PENDING,
           [ItemAttribute.s3Path]: target.s3Path,
           [ItemAttribute.requestToken]: deps.newRequestToken(),
+          ...(deps.processor === undefined ? {} : { [ItemAttribute.processor]: deps.processor }),
         },
         ConditionExpression: 'attribute_not_exists(#id)',
         ExpressionAttributeNames: { '#id': ItemAttribute.id },

@@ -18,6 +18,8 @@ export interface UserDataParams {
   readonly maxReceiveCount?: number;
   /** undefined leaves the worker's default. */
   readonly multipartThresholdBytes?: number;
+  /** S3 key of the processor catalog in {@link bucketName}; undefined: the worker runs `copy` alone. */
+  readonly processorCatalogKey?: string;
   /**
    * @default WORKER_LOG_PATH — the worker log's address. On an instance it is a symlink to the file the
    * bootstrap, the worker and the worker's output append to (in a directory the worker's own user may write).
@@ -50,6 +52,7 @@ export function renderUserData(params: UserDataParams): string {
     [WorkerEnv.visibilityTimeoutSeconds, params.visibilityTimeoutSeconds],
     [WorkerEnv.maxReceiveCount, params.maxReceiveCount],
     [WorkerEnv.multipartThresholdBytes, params.multipartThresholdBytes],
+    [WorkerEnv.processorCatalogKey, params.processorCatalogKey],
     [WorkerEnv.logPath, params.logPath ?? WORKER_LOG_PATH],
   ];
   const exportBlock = environment

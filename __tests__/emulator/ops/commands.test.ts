@@ -5,7 +5,16 @@ import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { BOOT_FAILURES_PREFIX, INPUT_PREFIX, ItemAttribute, ItemStatus, LOGS_PREFIX } from '../../../contracts';
+import {
+  BOOT_FAILURES_PREFIX,
+  COPY_ONLY_CATALOG,
+  INPUT_PREFIX,
+  ItemAttribute,
+  ItemStatus,
+  LOGS_PREFIX,
+  PROCESSOR_CATALOG_KEY,
+  ProcessorType,
+} from '../../../contracts';
 import { stackResourceRequests } from '../../../local/emulator/stack-resources';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { runInProcess, useOpsEmulator } from './ops-fixture';
@@ -53,6 +62,27 @@ describe('submit', () => {
     // The printed ids are the rows' ids.
     for (const row of written) expect(result.stdout).toContain(`PENDING ${row[ItemAttribute.id]} ${row[ItemAttribute.s3Path]}`);
     expect(result.stdout).toContain('submitted 2 of 2');
+  });
+
+  it('names a processor of the deployment on every row with --processor, and refuses one it lacks before writing anything', async () => {
+    const catalog = { ...COPY_ONLY_CATALOG, processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } } };
+    await putObject(PROCESSOR_CATALOG_KEY, JSON.stringify(catalog));
+    const a = localFile('a.txt', 'alpha');
+
+    const refused = await cli('submit', '--processor', 'ocr', a);
+    const accepted = await cli('submit', '--processor', 'mirror', a);
+
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--processor ocr: not configured in this deployment; its processors are copy, mirror');
+    expect(accepted).toMatchObject({ code: 0, stderr: '' });
+    expect((await rows()).map((row) => row[ItemAttribute.processor])).toEqual(['mirror']);
+  });
+
+  it('knows only copy when the stack uploaded no catalog', async () => {
+    const refused = await cli('submit', '--processor', 'mirror', localFile('a.txt', 'alpha'));
+
+    expect(refused.stderr).toContain('--processor mirror: not configured in this deployment; its processors are copy');
+    expect(await rows()).toEqual([]);
   });
 
   it('writes a row for an object already under data/input/ without uploading anything', async () => {
@@ -140,9 +170,38 @@ describe('status', () => {
       'queue: 0 waiting, 0 in flight',
       'dead-letter queue: 1 messages',
       'recent FAILED rows:',
-      '  f-new  2026-02-01T00:00:00.000Z  s3://b/data/input/f2  AccessDenied',
+      '  f-new  2026-02-01T00:00:00.000Z  -  s3://b/data/input/f2  AccessDenied',
       '',
     ]);
+  });
+});
+
+describe('status <id>', () => {
+  it('shows one row with its processor and outputs', async () => {
+    await ctx.clients.documents.send(
+      new PutCommand({
+        TableName: ctx.resources.tableName,
+        Item: {
+          id: 'r1',
+          status: ItemStatus.FINISHED,
+          s3_path: 's3://b/data/input/x.txt',
+          processed_by: 'copy',
+          output_path: 's3://b/data/output/x.txt',
+          output_count: 1,
+          output_keys: ['data/output/x.txt'],
+        },
+      }),
+    );
+
+    const shown = await cli('status', 'r1');
+    const missing = await cli('status', 'nope');
+
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('processor           copy');
+    expect(shown.stdout).toContain('output_count        1');
+    expect(shown.stdout).toContain('outputs:\n  data/output/x.txt');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no row with id "nope"');
   });
 });
 

@@ -69,8 +69,8 @@ describe('worker metrics (emulator)', () => {
       const queueName = queueNameOf(pipeline.queueUrl);
       expect(events.filter((event) => event.event === 'metrics_publish_failed')).toEqual([]);
       expect(events.map((event) => event.event)).toContain('metrics_published');
-      expect(await statistic(cloudwatch, queueName, WorkerMetrics.filesCopied, 'Sum')).toBe(2);
-      expect(await statistic(cloudwatch, queueName, WorkerMetrics.bytesCopied, 'Sum')).toBe(12);
+      expect(await statistic(cloudwatch, queueName, WorkerMetrics.filesProcessed, 'Sum')).toBe(2);
+      expect(await statistic(cloudwatch, queueName, WorkerMetrics.bytesProcessed, 'Sum')).toBe(12);
       expect(await statistic(cloudwatch, queueName, WorkerMetrics.filesFailed, 'Sum')).toBe(1);
     } finally {
       cloudwatch.destroy();
@@ -94,7 +94,7 @@ describe('worker metrics (emulator)', () => {
       credentials: EMULATOR_SDK_CREDENTIALS,
     });
     try {
-      expect(await statistic(cloudwatch, queueNameOf(pipeline.queueUrl), WorkerMetrics.bytesCopied, 'Sum')).toBe(3);
+      expect(await statistic(cloudwatch, queueNameOf(pipeline.queueUrl), WorkerMetrics.bytesProcessed, 'Sum')).toBe(3);
     } finally {
       cloudwatch.destroy();
     }

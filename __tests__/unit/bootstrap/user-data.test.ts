@@ -109,6 +109,13 @@ describe('renderUserData', () => {
     });
   });
 
+  it('passes the processor catalog key on, when there is a catalog', () => {
+    expect(parseWorkerEnvironment(renderUserData({ ...params, processorCatalogKey: 'worker/processors.json' }))).toMatchObject({
+      WORKER_PROCESSOR_CATALOG_KEY: 'worker/processors.json',
+    });
+    expect(Object.keys(parseWorkerEnvironment(renderUserData(params)))).not.toContain('WORKER_PROCESSOR_CATALOG_KEY');
+  });
+
   it('leaves out the optional values that are not given, so the worker uses its defaults', () => {
     const environment = parseWorkerEnvironment(
       renderUserData({ ...params, concurrency: undefined, visibilityTimeoutSeconds: undefined, maxReceiveCount: undefined }),

@@ -53,9 +53,12 @@ function documentedFields(): DocumentedField[] {
 }
 
 const s = (value: string): AttributeValue => ({ S: value });
+/** The row's attributes in DynamoDB JSON: output_count is a number, as the worker writes it; the rest strings. */
+const attribute = (name: string, value: string): AttributeValue => (name === ItemAttribute.outputCount ? { N: value } : s(value));
 
 function record(eventName: 'INSERT' | 'MODIFY', newImage: Record<string, string>, oldImage?: Record<string, string>): StreamSdkRecord {
-  const image = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([name, value]) => [name, s(value)]));
+  const image = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([name, value]) => [name, attribute(name, value)]));
   return {
     eventID: 'e1',
     eventName,
@@ -84,6 +87,8 @@ const finished = {
   ...pending,
   [ItemAttribute.status]: ItemStatus.FINISHED,
   [ItemAttribute.outputPath]: 's3://bucket/data/output/client_1/report.pdf',
+  [ItemAttribute.outputCount]: '1',
+  [ItemAttribute.processedBy]: 'copy',
   [ItemAttribute.finishedAt]: '2026-11-27T12:00:01.234Z',
   [ItemAttribute.workerInstanceId]: 'i-0123456789abcdef0',
 };
@@ -91,6 +96,7 @@ const failed = {
   ...pending,
   [ItemAttribute.status]: ItemStatus.FAILED,
   [ItemAttribute.failureReason]: 'input not found: s3://bucket/data/input/client_1/report.pdf',
+  [ItemAttribute.processedBy]: 'copy',
   [ItemAttribute.finishedAt]: '2026-11-27T12:00:01.234Z',
   [ItemAttribute.workerInstanceId]: 'i-0123456789abcdef0',
 };
@@ -119,6 +125,8 @@ const VALUE_OF: Record<string, (row: Record<string, string>) => unknown> = {
   status: (row) => row[ItemAttribute.status],
   s3_path: (row) => row[ItemAttribute.s3Path],
   output_path: (row) => row[ItemAttribute.outputPath],
+  output_count: (row) => row[ItemAttribute.outputCount],
+  processor: (row) => row[ItemAttribute.processedBy],
   reason: (row) => row[ItemAttribute.failureReason],
   finished_at: (row) => row[ItemAttribute.finishedAt],
   worker_instance_id: (row) => row[ItemAttribute.workerInstanceId],

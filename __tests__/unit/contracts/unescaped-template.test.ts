@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ITEM_EVENT_INPUT_TEMPLATE, ItemAttribute, ItemStatus, TEMPLATE_BREAKER_STAND_IN, templateSafeText } from '../../../contracts';
-import { planCopy } from '../../../runtime/copy-plan';
+import { planItemPaths } from '../../../runtime/item-paths';
 import { givingUpReason } from '../../../worker/outcome';
 import { recordFailed } from '../../../worker/table';
 
@@ -49,7 +49,7 @@ describe('failure reasons and an input template that AWS may not escape', () => 
     { case: 'a ".." segment', path: `s3://${BUCKET}/data/input/../a.txt` },
     { case: 'an empty segment', path: `s3://${BUCKET}/data/input/a//b.txt` },
   ])('publishes valid JSON for the FAILED event of $case', ({ path }) => {
-    const check = planCopy(path, BUCKET);
+    const check = planItemPaths(path, BUCKET);
     const reason = check.ok ? '' : check.reason;
 
     expect(reason).not.toBe('');
@@ -62,7 +62,7 @@ describe('failure reasons and an input template that AWS may not escape', () => 
     { case: 'a newline and a tab', path: 'line 1\nline\t2' },
     { case: 'a NUL and a DEL', path: 'a\u0000b\u007f' },
   ])('keeps $case of a refused path out of the reason', ({ path }) => {
-    const check = planCopy(path, BUCKET);
+    const check = planItemPaths(path, BUCKET);
 
     expect(breakersIn(check.ok ? '' : check.reason)).toEqual([]);
     expect(check.ok ? '' : check.reason).toContain(TEMPLATE_BREAKER_STAND_IN);
@@ -80,7 +80,8 @@ describe('failure reasons and an input template that AWS may not escape', () => 
 
     await recordFailed(table, {
       itemId: 'item-1',
-      submission: { s3Path: 's3://b/data/input/x', requestToken: undefined },
+      submission: { s3Path: 's3://b/data/input/x', requestToken: undefined, processor: undefined },
+      processedBy: 'copy',
       reason,
       finishedAt: '2026-11-25T16:00:00.000Z',
       workerInstanceId: 'i-1',

@@ -67,14 +67,14 @@ describe('PipelineDashboard', () => {
         'AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=rag-pipeline-dev-pipe-dlq Maximum',
         'AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=rag-pipeline-dev-events-pipe-dlq Maximum',
       ],
-      'Files copied and failed per minute': [
-        'RagPipeline/Worker/FilesCopied QueueName=rag-pipeline-dev-work Sum',
+      'Files processed and failed per minute': [
+        'RagPipeline/Worker/FilesProcessed QueueName=rag-pipeline-dev-work Sum',
         'RagPipeline/Worker/FilesFailed QueueName=rag-pipeline-dev-work Sum',
       ],
-      'Bytes copied per minute': ['RagPipeline/Worker/BytesCopied QueueName=rag-pipeline-dev-work Sum'],
+      'Input bytes processed per minute': ['RagPipeline/Worker/BytesProcessed QueueName=rag-pipeline-dev-work Sum'],
       'Copy duration (ms)': [
-        'RagPipeline/Worker/CopyDuration QueueName=rag-pipeline-dev-work Average',
-        'RagPipeline/Worker/CopyDuration QueueName=rag-pipeline-dev-work Maximum',
+        'RagPipeline/Worker/ProcessingDuration QueueName=rag-pipeline-dev-work Average',
+        'RagPipeline/Worker/ProcessingDuration QueueName=rag-pipeline-dev-work Maximum',
       ],
       'Orchestrator invocations and errors': [
         'AWS/Lambda/Invocations FunctionName=rag-pipeline-dev-orchestrator Sum',

@@ -1,4 +1,4 @@
-import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger } from '../../../ops/arguments';
+import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger, parseProcessorName } from '../../../ops/arguments';
 import { UsageError } from '../../../ops/errors';
 
 describe('parseInstanceId', () => {
@@ -58,5 +58,15 @@ describe('parseDuration', () => {
 
   it.each(['', '10', 'm', '0m', '-5m', '1.5h', '10 m', '3y', '99999999999999999w'])('refuses "%s", naming the option', (value) => {
     expect(() => parseDuration('--since', value)).toThrow(new UsageError(`--since must be a duration such as 30s, 10m, 2h or 1d, got "${value}"`));
+  });
+});
+
+describe('parseProcessorName', () => {
+  it.each(['copy', 'pdf-to-text', 'x2'])('accepts %s', (name) => {
+    expect(parseProcessorName(name)).toBe(name);
+  });
+
+  it.each(['', 'Copy', '2x', 'a b', '$(id)', 'p'.repeat(33)])('refuses "%s", quoting it', (name) => {
+    expect(() => parseProcessorName(name)).toThrow(`--processor must be a processor name (lowercase letters, digits and hyphens, starting with a letter, at most 32 characters), got "${name}"`);
   });
 });

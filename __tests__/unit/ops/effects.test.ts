@@ -1,16 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ItemStatus, STATUS_INDEX_NAME } from '../../../contracts';
+import { COPY_ONLY_CATALOG, ItemStatus, PROCESSOR_CATALOG_KEY, ProcessorType, STATUS_INDEX_NAME } from '../../../contracts';
+import { readDeployedCatalog } from '../../../ops/effects/processors';
 import { redrive } from '../../../ops/effects/redrive';
 import { retryRow } from '../../../ops/effects/retry';
 import { countByStatus } from '../../../ops/effects/status';
-import { submitTargets, type SubmitDeps } from '../../../ops/effects/submit';
+import { preflight, submitTargets, type SubmitDeps } from '../../../ops/effects/submit';
 import type { SubmitTarget } from '../../../ops/submit-plan';
 
 const s3Mock = mockClient(S3Client);
@@ -90,6 +91,26 @@ describe('submitTargets', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input).not.toHaveProperty('IfNoneMatch');
   });
 
+  it('names the processor on every row when asked to', async () => {
+    const [a] = targets(['a.txt']);
+
+    await submitTargets([a], deps({ processor: 'scan', knownProcessors: ['copy', 'scan'] }));
+
+    expect(documentsMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: { id: 'id-1', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/a.txt', request_token: 'token-1', processor: 'scan' },
+    });
+  });
+
+  it('refuses, before anything is written, a processor the deployment does not have', async () => {
+    const [a] = targets(['a.txt']);
+    s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { $metadata: { httpStatusCode: 404 } }));
+
+    await expect(preflight([a], deps({ processor: 'ocr', knownProcessors: ['copy', 'scan'] }))).rejects.toThrow(
+      '--processor ocr: not configured in this deployment; its processors are copy, scan',
+    );
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
   it('names an object that appeared after the preflight check', async () => {
     const [a] = targets(['a.txt']);
     s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('PreconditionFailed'), { $metadata: { httpStatusCode: 412 } }));
@@ -98,6 +119,30 @@ describe('submitTargets', () => {
 
     expect(outcome.failure?.reason).toBe('s3://b/data/input/a.txt already exists');
     expect(documentsMock).not.toHaveReceivedCommand(PutCommand);
+  });
+});
+
+describe('readDeployedCatalog', () => {
+  // The one method of a response body the reader uses.
+  const body = (text: string) => ({ transformToString: async () => text }) as never;
+
+  it('reads the catalog the stack uploaded', async () => {
+    const catalog = { ...COPY_ONLY_CATALOG, processors: { ...COPY_ONLY_CATALOG.processors, scan: { type: ProcessorType.copy } } };
+    s3Mock.on(GetObjectCommand, { Bucket: 'b', Key: PROCESSOR_CATALOG_KEY }).resolves({ Body: body(JSON.stringify(catalog)) });
+
+    await expect(readDeployedCatalog(new S3Client({ region: 'us-east-1' }), 'b')).resolves.toEqual(catalog);
+  });
+
+  it('knows only copy when the stack uploaded no catalog', async () => {
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+
+    await expect(readDeployedCatalog(new S3Client({ region: 'us-east-1' }), 'b')).resolves.toEqual(COPY_ONLY_CATALOG);
+  });
+
+  it('passes on any other error', async () => {
+    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('AccessDenied'), { $metadata: { httpStatusCode: 403 } }));
+
+    await expect(readDeployedCatalog(new S3Client({ region: 'us-east-1' }), 'b')).rejects.toThrow('AccessDenied');
   });
 });
 

@@ -2,6 +2,7 @@ import {
   formatQueuedEvents,
   formatRedrive,
   formatRetryAll,
+  formatRowDetail,
   formatStatus,
   formatSubmitOutcome,
   mostRecentFailures,
@@ -58,7 +59,10 @@ describe('formatStatus', () => {
       counts: { PENDING: 2, FINISHED: 5, FAILED: 1 },
       queue: { visible: 2, inFlight: 1 },
       deadLetterQueue: { visible: 3, inFlight: 0 },
-      recentFailures: [{ id: 'r1', s3Path: 's3://b/data/input/x', reason: 'NoSuchKey', finishedAt: '2026-01-01T00:00:00Z' }],
+      recentFailures: [
+        { id: 'r1', s3Path: 's3://b/data/input/x', reason: 'NoSuchKey', finishedAt: '2026-01-01T00:00:00Z', processor: 'scan' },
+        { id: 'r0', s3Path: 's3://b/data/input/y', reason: 'old', finishedAt: '2025-12-31T00:00:00Z' },
+      ],
     });
     expect(text.split('\n')).toEqual([
       'PENDING   2',
@@ -67,8 +71,48 @@ describe('formatStatus', () => {
       'queue: 2 waiting, 1 in flight',
       'dead-letter queue: 3 messages',
       'recent FAILED rows:',
-      '  r1  2026-01-01T00:00:00Z  s3://b/data/input/x  NoSuchKey',
+      '  r1  2026-01-01T00:00:00Z  scan  s3://b/data/input/x  NoSuchKey',
+      '  r0  2025-12-31T00:00:00Z  -  s3://b/data/input/y  old',
     ]);
+  });
+});
+
+describe('formatRowDetail', () => {
+  it('shows a finished row with its processor and every output key', () => {
+    expect(
+      formatRowDetail({
+        id: 'r1',
+        status: 'FINISHED',
+        s3Path: 's3://b/data/input/x.pdf',
+        processorRequested: 'scan',
+        processedBy: 'scan',
+        outputPath: 's3://b/data/output/x.pdf/',
+        outputCount: 2,
+        outputKeys: ['data/output/x.pdf/a.txt', 'data/output/x.pdf/b.txt'],
+        finishedAt: '2026-01-01T00:00:00Z',
+        workerInstanceId: 'i-1',
+      }).split('\n'),
+    ).toEqual([
+      'id                  r1',
+      'status              FINISHED',
+      's3_path             s3://b/data/input/x.pdf',
+      'processor           scan',
+      'output_path         s3://b/data/output/x.pdf/',
+      'output_count        2',
+      'finished_at         2026-01-01T00:00:00Z',
+      'worker_instance_id  i-1',
+      'outputs:',
+      '  data/output/x.pdf/a.txt',
+      '  data/output/x.pdf/b.txt',
+    ]);
+  });
+
+  it('points at the manifest when the row lists none, and tells a pending row\'s processor', () => {
+    expect(formatRowDetail({ id: 'r2', status: 'FINISHED', outputManifest: 's3://b/data/output/x/_manifest.json' })).toContain(
+      'outputs:\n  listed in s3://b/data/output/x/_manifest.json',
+    );
+    expect(formatRowDetail({ id: 'r3', status: 'PENDING', processorRequested: 'ocr' })).toContain('processor           ocr (requested)');
+    expect(formatRowDetail({ id: 'r4', status: 'PENDING' })).toContain('processor           (the default)');
   });
 });
 

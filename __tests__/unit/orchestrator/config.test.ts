@@ -28,6 +28,7 @@ const validEnv: Record<string, string> = {
   WORKER_CONCURRENCY: '4',
   SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
   SQS_MAX_RECEIVE_COUNT: '5',
+  WORKER_PROCESSOR_CATALOG_KEY: 'worker/processors.json',
 };
 
 function errorOf(env: Record<string, string | undefined>): string {
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       visibilityTimeoutSeconds: 300,
       maxReceiveCount: 5,
       workerCodeKey: 'worker/worker.js',
+      processorCatalogKey: 'worker/processors.json',
       bootBackoff: DEFAULT_BOOT_BACKOFF,
     });
   });
@@ -82,6 +84,7 @@ describe('loadConfig', () => {
       'WORKER_CONCURRENCY',
       'SQS_VISIBILITY_TIMEOUT_SECONDS',
       'SQS_MAX_RECEIVE_COUNT',
+      'WORKER_PROCESSOR_CATALOG_KEY',
       'EC2_AUTOTERMINATE_MINUTES',
       'EC2_FALLBACK_INSTANCE_TYPES',
       'EC2_FALLBACK_SUBNET_IDS',
@@ -95,6 +98,7 @@ describe('loadConfig', () => {
       workerName: 'rag-worker',
       workerTags: {},
       workerCodeKey: WORKER_CODE_KEY,
+      processorCatalogKey: undefined,
       workerConcurrency: undefined,
       visibilityTimeoutSeconds: undefined,
       maxReceiveCount: undefined,

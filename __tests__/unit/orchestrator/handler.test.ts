@@ -10,7 +10,7 @@ import { ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { clientToken, launchWindowStart } from '../../../functions/orchestrator/launch-token';
-import { renderUserData } from '../../../runtime/bootstrap/user-data';
+import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 import { ec2Error, FakeEc2 } from '../../support/fake-ec2';
 import {
   AMI_ID,
@@ -229,6 +229,15 @@ describe('orchestrator handler', () => {
     expect(mocks.ssm.commandCalls(GetParametersCommand)[0].args[0].input).toStrictEqual({ Names: [AMI_PARAMETER] });
     expect(mocks.ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toStrictEqual({ ImageIds: [AMI_ID] });
     expect(summary).toMatchObject({ reason: 'scale-out', launchRequested: 1, launchedInstanceIds: [fake.instances[0].instanceId] });
+  });
+
+  it('passes the processor catalog key to the workers it launches, when the stack set one', async () => {
+    const { tick } = orchestrator({ WORKER_PROCESSOR_CATALOG_KEY: 'worker/processors.json' });
+
+    await tick(EVENT);
+
+    const userData = Buffer.from(runInstancesInputs()[0].UserData!, 'base64').toString('utf8');
+    expect(parseWorkerEnvironment(userData).WORKER_PROCESSOR_CATALOG_KEY).toBe('worker/processors.json');
   });
 
   it('passes the key name only when one is set', async () => {

@@ -7,8 +7,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ItemStatus, OUTPUT_PREFIX, PENDING_FILTER_PATTERNS } from '../../../contracts';
 import { matchesAnyPattern } from '../../../local/standins/filter-matcher';
 import { handleMessage } from '../../../worker/job';
-import { MAX_KEY_BYTES } from '../../../runtime/copy-plan';
+import { MAX_KEY_BYTES } from '../../../runtime/item-paths';
 import { recordingLogger } from '../../support/worker-logger';
+import { processorRegistry } from '../../support/processors';
 
 /**
  * The bad-input corpus: each row (DynamoDB JSON, as a user might write it) or raw message body goes through
@@ -132,14 +133,13 @@ async function endState(input: Case): Promise<string> {
   const { logger, events } = recordingLogger();
   const disposition = await handleMessage(
     {
-      s3: new S3Client({ region: 'us-east-1' }),
+      processors: processorRegistry(new S3Client({ region: 'us-east-1' })),
       table: { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' },
       bucketName: BUCKET,
-      multipartThresholdBytes: 5 * 1024 ** 3,
-      maxReceiveCount: 5,
+        maxReceiveCount: 5,
       instanceId: 'i-1',
       logger,
-      metrics: { recordCopy: () => undefined, recordFailure: () => undefined },
+      metrics: { recordProcessed: () => undefined, recordFailure: () => undefined },
       now: () => new Date(),
     },
     { MessageId: 'm-1', ReceiptHandle: 'rh', Body: body },

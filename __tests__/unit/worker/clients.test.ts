@@ -7,6 +7,7 @@ const config: WorkerConfig = {
   bucketName: 'bucket',
   region: 'eu-west-1',
   instanceId: 'i-1',
+  processorCatalogKey: undefined,
   idleTimeoutMs: 300_000,
   concurrency: 10,
   visibilityTimeoutSeconds: 30,

@@ -11,7 +11,7 @@ import {
   type UploadPartCopyCommandOutput,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { copyObject, copySource, multipartETag, partSizeFor, taggingOf } from '../../../worker/copy';
+import { copyObject, copySource, multipartETag, partSizeFor, taggingOf } from '../../../worker/processors/s3-copy';
 import { recordingLogger } from '../../support/worker-logger';
 
 const MIB = 1024 * 1024;

@@ -1,4 +1,4 @@
-import { classifyCopyError } from '../../../worker/failures';
+import { classifyS3Error } from '../../../worker/processors/s3-failures';
 
 /** An S3 error as the SDK throws it: `Code` is the error body's code (HEAD responses have no body, so none). */
 const sdkError = (name: string, httpStatusCode?: number, metadata: Record<string, unknown> = {}) =>
@@ -6,7 +6,7 @@ const sdkError = (name: string, httpStatusCode?: number, metadata: Record<string
 const bodylessError = (httpStatusCode: number, metadata: Record<string, unknown> = {}) =>
   Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode, ...metadata } });
 
-describe('classifyCopyError', () => {
+describe('classifyS3Error', () => {
   it.each([
     {
       case: 'NoSuchKey',
@@ -51,6 +51,6 @@ describe('classifyCopyError', () => {
     { case: 'something that is not an error', error: 'boom', expected: { permanent: false } },
     { case: 'an error named like an Object method', error: sdkError('toString', 400), expected: { permanent: false } },
   ])('$case → permanent: $expected.permanent', ({ error, expected }) => {
-    expect(classifyCopyError(error)).toEqual(expected);
+    expect(classifyS3Error(error)).toEqual(expected);
   });
 });

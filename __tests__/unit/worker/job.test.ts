@@ -2,10 +2,12 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { CopyObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ItemAttribute, ItemStatus } from '../../../contracts';
+import { COPY_ONLY_CATALOG, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { CATALOG_REFRESH_INTERVAL_MS } from '../../../worker/processors/registry';
 import { handleMessage, type JobDependencies } from '../../../worker/job';
 import { recordingLogger } from '../../support/worker-logger';
 import { rowPipeMessage } from '../../../local/standins/pipe-message';
+import { processorRegistry } from '../../support/processors';
 
 const BUCKET = 'pipeline-bucket';
 const s3Mock = mockClient(S3Client);
@@ -26,12 +28,11 @@ const stillPending = () =>
 
 function dependencies(overrides: Partial<JobDependencies> = {}) {
   const { logger, events, names } = recordingLogger();
-  const metrics = { recordCopy: jest.fn(), recordFailure: jest.fn() };
+  const metrics = { recordProcessed: jest.fn(), recordFailure: jest.fn() };
   const deps: JobDependencies = {
-    s3: new S3Client({ region: 'us-east-1' }),
+    processors: processorRegistry(new S3Client({ region: 'us-east-1' })),
     table: { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' },
     bucketName: BUCKET,
-    multipartThresholdBytes: 5 * 1024 ** 3,
     maxReceiveCount: MAX_RECEIVE_COUNT,
     instanceId: 'i-1',
     logger,
@@ -69,14 +70,14 @@ describe('handleMessage', () => {
       CopySource: `${BUCKET}/data/input/a.txt`,
     });
     expect(recordedStatus()).toBe(ItemStatus.FINISHED);
-    expect(metrics.recordCopy).toHaveBeenCalledWith(42, expect.any(Number));
+    expect(metrics.recordProcessed).toHaveBeenCalledWith(42, expect.any(Number));
     expect(events).toContainEqual(
       expect.objectContaining({
         event: 'item_finished',
         message_id: 'message-1',
         item_id: 'item-1',
         source_key: 'data/input/a.txt',
-        destination_key: 'data/output/a.txt',
+        output_key: 'data/output/a.txt',
         bytes: 42,
         receive_count: 2,
         duration_ms: expect.any(Number),
@@ -132,6 +133,73 @@ describe('handleMessage', () => {
     expect(events).toContainEqual(
       expect.objectContaining({ event: 'item_failed', reason: expect.stringContaining('must be in bucket') }),
     );
+  });
+
+  it('records FAILED for a processor that is not configured, listing the known ones and never touching S3', async () => {
+    documentMock.on(GetCommand).resolves({ Item: { ...pendingRow(`s3://${BUCKET}/data/input/a.txt`), [ItemAttribute.processor]: 'ocr' } });
+    const { deps, events } = dependencies();
+
+    await expect(handleMessage(deps, message())).resolves.toBe('delete');
+
+    expect(s3Mock).not.toHaveReceivedAnyCommand();
+    const values = documentMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues!;
+    expect(values[':reason']).toBe('processor ‘ocr’ is not configured; the configured processors are copy');
+    expect(values[':processedBy']).toBe('ocr');
+    expect(events).toContainEqual(expect.objectContaining({ event: 'item_failed', processor: 'ocr' }));
+  });
+
+  it('reads the catalog again before failing a row whose processor is unknown, and runs it when a deploy added it', async () => {
+    documentMock.on(GetCommand).resolves({ Item: { ...pendingRow(`s3://${BUCKET}/data/input/a.txt`), [ItemAttribute.processor]: 'mirror' } });
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ETag: '"e"' });
+    s3Mock.on(CopyObjectCommand).resolves({});
+    const withMirror = { ...COPY_ONLY_CATALOG, processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } } };
+    const reload = jest.fn(async () => withMirror);
+    const processors = processorRegistry(new S3Client({ region: 'us-east-1' }), COPY_ONLY_CATALOG, reload);
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + CATALOG_REFRESH_INTERVAL_MS);
+    const { deps } = dependencies({ processors });
+
+    try {
+      await expect(handleMessage(deps, message())).resolves.toBe('delete');
+    } finally {
+      jest.restoreAllMocks();
+    }
+
+    expect(reload).toHaveBeenCalledTimes(1);
+    expect(recordedStatus()).toBe(ItemStatus.FINISHED);
+    expect(documentMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues![':processedBy']).toBe('mirror');
+  });
+
+  it('leaves the message for later when the catalog cannot be read again for an unknown processor', async () => {
+    documentMock.on(GetCommand).resolves({ Item: { ...pendingRow(`s3://${BUCKET}/data/input/a.txt`), [ItemAttribute.processor]: 'mirror' } });
+    const reload = jest.fn(async (): Promise<ProcessorCatalog> => {
+      throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
+    });
+    const processors = processorRegistry(new S3Client({ region: 'us-east-1' }), COPY_ONLY_CATALOG, reload);
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + CATALOG_REFRESH_INTERVAL_MS);
+    const { deps } = dependencies({ processors });
+
+    try {
+      await expect(handleMessage(deps, message())).rejects.toThrow('Service Unavailable');
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(documentMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('records the processor and its outputs with FINISHED', async () => {
+    documentMock.on(GetCommand).resolves({ Item: pendingRow(`s3://${BUCKET}/data/input/a.txt`) });
+    s3Mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ETag: '"e"' });
+    s3Mock.on(CopyObjectCommand).resolves({});
+    const { deps } = dependencies();
+
+    await handleMessage(deps, message());
+
+    expect(documentMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':processedBy': 'copy',
+      ':outputPath': `s3://${BUCKET}/data/output/a.txt`,
+      ':outputCount': 1,
+      ':outputKeys': ['data/output/a.txt'],
+    });
   });
 
   it('records FAILED when the source object is missing', async () => {
@@ -233,7 +301,7 @@ describe('handleMessage', () => {
     ]);
     expect(writes[1][':outputPath']).toBe(`s3://${BUCKET}/data/output/p2.txt`);
     expect(events).toContainEqual(expect.objectContaining({ event: 'item_resubmitted', item_id: 'item-1', read: 1 }));
-    expect(metrics.recordCopy).toHaveBeenCalledTimes(1);
+    expect(metrics.recordProcessed).toHaveBeenCalledTimes(1);
   });
 
   it('leaves a row resubmitted again and again to the next receive', async () => {
@@ -279,7 +347,7 @@ describe('handleMessage', () => {
 
     await expect(handleMessage(deps, message())).resolves.toBe('delete');
 
-    expect(metrics.recordCopy).not.toHaveBeenCalled();
+    expect(metrics.recordProcessed).not.toHaveBeenCalled();
     expect(events).toContainEqual(
       expect.objectContaining({ event: 'item_skipped', reason: expect.stringContaining('status FINISHED') }),
     );

@@ -44,7 +44,7 @@ describe('createFileLogger', () => {
     const logPath = path.join(mkdtempSync(path.join(tmpdir(), 'worker-log-')), 'nested', 'sqs_worker.logs');
 
     const logger = createFileLogger(logPath, 'i-0abc');
-    logger.info({ event: 'copy_started', item_id: 'a' });
+    logger.info({ event: 'processing_started', item_id: 'a' });
     logger.warn({ event: 'item_failed', item_id: 'b', reason: 'access denied' });
 
     const lines = readFileSync(logPath, 'utf8')
@@ -54,7 +54,7 @@ describe('createFileLogger', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'info',
-        event: 'copy_started',
+        event: 'processing_started',
         item_id: 'a',
         instance_id: 'i-0abc',
         time: expect.any(String),

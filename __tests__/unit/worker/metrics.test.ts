@@ -28,22 +28,22 @@ function publisher() {
 describe('MetricsAggregator and metricData', () => {
   it('sums counts and keeps sizes and durations as statistic sets', () => {
     const aggregator = new MetricsAggregator();
-    aggregator.recordCopy(2048, 150);
-    aggregator.recordCopy(1024, 50);
-    aggregator.recordCopy(4096, 400);
+    aggregator.recordProcessed(2048, 150);
+    aggregator.recordProcessed(1024, 50);
+    aggregator.recordProcessed(4096, 400);
     aggregator.recordFailure();
 
     expect(metricData(aggregator.take(), 'rag-pipeline-dev-work', NOW)).toEqual([
-      { MetricName: 'FilesCopied', Unit: 'Count', Value: 3, Dimensions: QUEUE, Timestamp: NOW },
+      { MetricName: 'FilesProcessed', Unit: 'Count', Value: 3, Dimensions: QUEUE, Timestamp: NOW },
       {
-        MetricName: 'BytesCopied',
+        MetricName: 'BytesProcessed',
         Unit: 'Bytes',
         StatisticValues: { SampleCount: 3, Sum: 7168, Minimum: 1024, Maximum: 4096 },
         Dimensions: QUEUE,
         Timestamp: NOW,
       },
       {
-        MetricName: 'CopyDuration',
+        MetricName: 'ProcessingDuration',
         Unit: 'Milliseconds',
         StatisticValues: { SampleCount: 3, Sum: 600, Minimum: 50, Maximum: 400 },
         Dimensions: QUEUE,
@@ -86,15 +86,15 @@ describe('MetricsPublisher', () => {
   it('publishes the aggregated window under the worker namespace when flushed', async () => {
     cloudwatchMock.on(PutMetricDataCommand).resolves({});
     const { metrics, names } = publisher();
-    metrics.recordCopy(10, 5);
-    metrics.recordCopy(30, 15);
+    metrics.recordProcessed(10, 5);
+    metrics.recordProcessed(30, 15);
 
     await metrics.flush();
 
     expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 1);
     const input = cloudwatchMock.commandCalls(PutMetricDataCommand)[0].args[0].input;
     expect(input.Namespace).toBe(WorkerMetrics.namespace);
-    expect(input.MetricData?.find((datum) => datum.MetricName === 'FilesCopied')?.Value).toBe(2);
+    expect(input.MetricData?.find((datum) => datum.MetricName === 'FilesProcessed')?.Value).toBe(2);
     expect(names()).toEqual(['metrics_published']);
   });
 
@@ -112,12 +112,12 @@ describe('MetricsPublisher', () => {
     metrics.recordFailure();
 
     await expect(metrics.flush()).resolves.toBeUndefined();
-    metrics.recordCopy(1, 1);
+    metrics.recordProcessed(1, 1);
     await metrics.flush();
 
     expect(events[0]).toMatchObject({ level: 'warn', event: 'metrics_publish_failed', dropped: ['FilesFailed'] });
     const second = cloudwatchMock.commandCalls(PutMetricDataCommand)[1].args[0].input;
-    expect(second.MetricData?.map((datum) => datum.MetricName)).toEqual(['FilesCopied', 'BytesCopied', 'CopyDuration']);
+    expect(second.MetricData?.map((datum) => datum.MetricName)).toEqual(['FilesProcessed', 'BytesProcessed', 'ProcessingDuration']);
   });
 
   it('flushes every interval once started, and what is left at stop', async () => {
@@ -126,7 +126,7 @@ describe('MetricsPublisher', () => {
     const { metrics } = publisher();
     metrics.start();
 
-    metrics.recordCopy(1, 1);
+    metrics.recordProcessed(1, 1);
     await jest.advanceTimersByTimeAsync(METRICS_FLUSH_INTERVAL_MS);
     expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 1);
 

@@ -2,6 +2,8 @@ import { ItemAttribute, ItemStatus } from '../../../contracts';
 import { decide, givingUpReason, isLastReceive } from '../../../worker/outcome';
 
 const BUCKET = 'pipeline-bucket';
+const PROCESSORS = { defaultProcessor: 'copy', names: () => ['copy', 'scan'] };
+const INPUT = `s3://${BUCKET}/data/input/c/f.txt`;
 const row = (attributes: Record<string, unknown>) => ({ [ItemAttribute.id]: 'item-1', ...attributes });
 
 describe('decide', () => {
@@ -25,32 +27,89 @@ describe('decide', () => {
     {
       case: 'a PENDING row without s3_path',
       item: row({ [ItemAttribute.status]: ItemStatus.PENDING }),
-      expected: { action: 'fail', reason: 's3_path is missing' },
+      expected: { action: 'fail', reason: 's3_path is missing', processedBy: 'copy' },
     },
     {
       case: 'a PENDING row with a numeric s3_path',
       item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 7 }),
-      expected: { action: 'fail', reason: 's3_path must be a string, got number' },
+      expected: { action: 'fail', reason: 's3_path must be a string, got number', processedBy: 'copy' },
     },
     {
       case: 'a PENDING row pointing at another bucket',
       item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 's3://elsewhere/data/input/a' }),
-      expected: { action: 'fail', reason: 's3_path must be in bucket ‘pipeline-bucket’, got bucket ‘elsewhere’' },
+      expected: { action: 'fail', reason: 's3_path must be in bucket ‘pipeline-bucket’, got bucket ‘elsewhere’', processedBy: 'copy' },
     },
     {
-      case: 'a valid PENDING row',
-      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: `s3://${BUCKET}/data/input/c/f.txt` }),
+      case: 'a valid PENDING row naming no processor (the default)',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT }),
       expected: {
-        action: 'copy',
-        plan: {
-          sourceKey: 'data/input/c/f.txt',
-          destinationKey: 'data/output/c/f.txt',
-          outputPath: `s3://${BUCKET}/data/output/c/f.txt`,
-        },
+        action: 'process',
+        processor: 'copy',
+        paths: { sourceKey: 'data/input/c/f.txt', rest: 'c/f.txt', outputKey: 'data/output/c/f.txt' },
+      },
+    },
+    {
+      case: 'a valid PENDING row naming a configured processor',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT, [ItemAttribute.processor]: 'scan' }),
+      expected: {
+        action: 'process',
+        processor: 'scan',
+        paths: { sourceKey: 'data/input/c/f.txt', rest: 'c/f.txt', outputKey: 'data/output/c/f.txt' },
+      },
+    },
+    {
+      case: 'a row naming a processor that is not configured',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT, [ItemAttribute.processor]: 'ocr' }),
+      expected: {
+        action: 'fail',
+        reason: 'processor ‘ocr’ is not configured; the configured processors are copy, scan',
+        processedBy: 'ocr',
+        unknownProcessor: true,
+      },
+    },
+    {
+      case: 'a row naming an unknown processor with quotes in its name (kept out of the reason)',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT, [ItemAttribute.processor]: 'say "hi"' }),
+      expected: {
+        action: 'fail',
+        reason: 'processor ‘say \ufffdhi\ufffd’ is not configured; the configured processors are copy, scan',
+        processedBy: 'say \ufffdhi\ufffd',
+        unknownProcessor: true,
+      },
+    },
+    {
+      case: 'a row whose processor is not a string',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT, [ItemAttribute.processor]: 3 }),
+      expected: {
+        action: 'fail',
+        reason: 'processor must be the name of a processor (copy, scan), got a number',
+        processedBy: '(a number)',
+      },
+    },
+    {
+      case: 'a row naming an unknown processor and a bad path (the processor is checked first)',
+      item: row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: 7, [ItemAttribute.processor]: 'ocr' }),
+      expected: {
+        action: 'fail',
+        reason: 'processor ‘ocr’ is not configured; the configured processors are copy, scan',
+        processedBy: 'ocr',
+        unknownProcessor: true,
       },
     },
   ])('$case → $expected.action', ({ item, expected }) => {
-    expect(decide(item, BUCKET)).toEqual(expected);
+    expect(decide(item, BUCKET, PROCESSORS)).toEqual(expected);
+  });
+
+  it('cuts a long unknown processor name in the reason and in processed_by', () => {
+    const name = 'p'.repeat(500);
+    const decision = decide(
+      row({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.s3Path]: INPUT, [ItemAttribute.processor]: name }),
+      BUCKET,
+      PROCESSORS,
+    );
+
+    expect(decision).toMatchObject({ action: 'fail', processedBy: `${'p'.repeat(64)}…` });
+    expect(decision.action === 'fail' && decision.reason.length).toBeLessThan(200);
   });
 });
 

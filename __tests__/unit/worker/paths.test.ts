@@ -1,9 +1,9 @@
 import { INPUT_PREFIX, OUTPUT_PREFIX } from '../../../contracts';
-import { MAX_KEY_BYTES, planCopy } from '../../../runtime/copy-plan';
+import { MAX_KEY_BYTES, planItemPaths, s3Url } from '../../../runtime/item-paths';
 
 const BUCKET = 'pipeline-bucket';
 
-describe('planCopy', () => {
+describe('planItemPaths', () => {
   it.each([
     { case: 'a file at the top of the input prefix', rest: 'file.txt' },
     { case: 'nested folders', rest: 'client_1/2026/11/test_file_1.txt' },
@@ -15,15 +15,11 @@ describe('planCopy', () => {
     { case: 'dots inside a segment', rest: '...hidden/..a/b..' },
     { case: 'an output key of exactly 1024 bytes', rest: 'x'.repeat(MAX_KEY_BYTES - OUTPUT_PREFIX.length) },
   ])('maps $case to data/output/ in the same bucket', ({ rest }) => {
-    const check = planCopy(`s3://${BUCKET}/${INPUT_PREFIX}${rest}`, BUCKET);
+    const check = planItemPaths(`s3://${BUCKET}/${INPUT_PREFIX}${rest}`, BUCKET);
 
     expect(check).toEqual({
       ok: true,
-      plan: {
-        sourceKey: `${INPUT_PREFIX}${rest}`,
-        destinationKey: `${OUTPUT_PREFIX}${rest}`,
-        outputPath: `s3://${BUCKET}/${OUTPUT_PREFIX}${rest}`,
-      },
+      paths: { sourceKey: `${INPUT_PREFIX}${rest}`, rest, outputKey: `${OUTPUT_PREFIX}${rest}` },
     });
   });
 
@@ -62,15 +58,21 @@ describe('planCopy', () => {
       reason: 'output key would be 1026 bytes',
     },
   ])('refuses $case with a reason naming the value', ({ path, reason }) => {
-    const check = planCopy(path, BUCKET);
+    const check = planItemPaths(path, BUCKET);
 
     expect(check.ok).toBe(false);
     expect(check.ok ? '' : check.reason).toContain(reason);
   });
 
   it('keeps reasons short when the path is long', () => {
-    const check = planCopy(`s3://other/${'y'.repeat(5000)}`, BUCKET);
+    const check = planItemPaths(`s3://other/${'y'.repeat(5000)}`, BUCKET);
 
     expect(check.ok ? '' : check.reason.length).toBeLessThan(300);
+  });
+});
+
+describe('s3Url', () => {
+  it('names a key in the bucket the way rows and events do', () => {
+    expect(s3Url(BUCKET, `${OUTPUT_PREFIX}a b/c.txt`)).toBe(`s3://${BUCKET}/${OUTPUT_PREFIX}a b/c.txt`);
   });
 });

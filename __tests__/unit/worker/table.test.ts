@@ -6,8 +6,22 @@ import { AlreadyRecordedError, readItem, recordFailed, recordFinished, Resubmitt
 
 const documentMock = mockClient(DynamoDBDocumentClient);
 const table = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' };
-const submission = { s3Path: 's3://b/data/input/x', requestToken: 'token-1' };
-const finished = { itemId: 'a', submission, outputPath: 'o', finishedAt: 't', workerInstanceId: 'i' };
+const submission = { s3Path: 's3://b/data/input/x', requestToken: 'token-1', processor: undefined };
+const copied = { locationKey: 'data/output/x', keys: ['data/output/x'] };
+const finished = { itemId: 'a', submission, processedBy: 'copy', bucketName: 'b', output: copied, finishedAt: 't', workerInstanceId: 'i' };
+
+/** What an update's SET clause assigns, by attribute name. */
+function assignments(input: { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+  const names = input.ExpressionAttributeNames!;
+  const values = input.ExpressionAttributeValues!;
+  return Object.fromEntries([...input.UpdateExpression!.matchAll(/(#\w+) = (:\w+)/g)].map(([, name, value]) => [names[name], values[value]]));
+}
+
+/** The attributes an update's REMOVE clause removes, by name. */
+function removals(input: { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string> }) {
+  const clause = /REMOVE (.*)$/.exec(input.UpdateExpression!)?.[1] ?? '';
+  return clause.split(', ').map((name) => input.ExpressionAttributeNames![name]);
+}
 const conditionFailed = (item?: Record<string, unknown>) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item as never });
 
@@ -33,13 +47,15 @@ describe('readItem', () => {
 });
 
 describe('recordFinished', () => {
-  it('sets FINISHED with time, output path and instance only while the row is PENDING', async () => {
+  it('sets FINISHED with the processor, the outputs, time and instance only while the row is PENDING', async () => {
     documentMock.on(UpdateCommand).resolves({});
 
     await recordFinished(table, {
       itemId: 'a',
       submission,
-      outputPath: 's3://b/data/output/x',
+      processedBy: 'copy',
+      bucketName: 'b',
+      output: copied,
       finishedAt: '2026-11-25T16:00:00.000Z',
       workerInstanceId: 'i-1',
     });
@@ -47,51 +63,75 @@ describe('recordFinished', () => {
     const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input).toMatchObject({ TableName: 'items', Key: { id: 'a' } });
     expect(input.ConditionExpression).toMatch(/^#status = :pending AND /);
-    const names = input.ExpressionAttributeNames!;
-    const values = input.ExpressionAttributeValues!;
-    const assigned = Object.fromEntries(
-      [...input.UpdateExpression!.matchAll(/(#\w+) = (:\w+)/g)].map(([, name, value]) => [names[name], values[value]]),
-    );
-    expect(assigned).toEqual({
+    expect(assignments(input)).toEqual({
       [ItemAttribute.status]: ItemStatus.FINISHED,
       [ItemAttribute.finishedAt]: '2026-11-25T16:00:00.000Z',
       [ItemAttribute.outputPath]: 's3://b/data/output/x',
+      [ItemAttribute.outputCount]: 1,
+      [ItemAttribute.outputKeys]: ['data/output/x'],
+      [ItemAttribute.processedBy]: 'copy',
       [ItemAttribute.workerInstanceId]: 'i-1',
     });
-    expect(input.UpdateExpression).toMatch(/REMOVE #reason$/);
-    expect(names['#reason']).toBe(ItemAttribute.failureReason);
-    expect(values[':pending']).toBe(ItemStatus.PENDING);
+    // What an earlier outcome of the row left: its reason, and the other form of its output listing.
+    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputManifest]);
+    expect(input.ExpressionAttributeValues![':pending']).toBe(ItemStatus.PENDING);
+  });
+
+  it('names a manifest instead of listing the keys, and sets the processor\'s own numbers', async () => {
+    documentMock.on(UpdateCommand).resolves({});
+    const keys = Array.from({ length: 25 }, (_, index) => `data/output/x/part-${index}`);
+
+    await recordFinished(table, {
+      ...finished,
+      output: { locationKey: 'data/output/x/', keys, manifestKey: 'data/output/x/_manifest.json', attributes: { chunk_count: 7 } },
+    });
+
+    const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(assignments(input)).toMatchObject({
+      [ItemAttribute.outputPath]: 's3://b/data/output/x/',
+      [ItemAttribute.outputCount]: 25,
+      [ItemAttribute.outputManifest]: 's3://b/data/output/x/_manifest.json',
+      chunk_count: 7,
+    });
+    expect(assignments(input)).not.toHaveProperty(ItemAttribute.outputKeys);
+    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputKeys]);
   });
 
   it.each([
     {
       case: 'the row still holds the path and token it was read with',
-      submission: { s3Path: 's3://b/data/input/x', requestToken: 'token-1' },
-      condition: '#status = :pending AND #s3Path = :s3Path AND #token = :token',
+      submission: { s3Path: 's3://b/data/input/x', requestToken: 'token-1', processor: undefined },
+      condition: '#status = :pending AND #s3Path = :s3Path AND #token = :token AND attribute_not_exists(#processor)',
       values: { ':s3Path': 's3://b/data/input/x', ':token': 'token-1' },
     },
     {
+      case: 'the row still names the processor it was read with',
+      submission: { s3Path: 's3://b/data/input/x', requestToken: 'token-1', processor: 'scan' },
+      condition: '#status = :pending AND #s3Path = :s3Path AND #token = :token AND #processor = :processor',
+      values: { ':s3Path': 's3://b/data/input/x', ':token': 'token-1', ':processor': 'scan' },
+    },
+    {
       case: 'the token is still absent (read without one)',
-      submission: { s3Path: 's3://b/data/input/x', requestToken: undefined },
-      condition: '#status = :pending AND #s3Path = :s3Path AND attribute_not_exists(#token)',
+      submission: { s3Path: 's3://b/data/input/x', requestToken: undefined, processor: undefined },
+      condition: '#status = :pending AND #s3Path = :s3Path AND attribute_not_exists(#token) AND attribute_not_exists(#processor)',
       values: { ':s3Path': 's3://b/data/input/x' },
     },
     {
       case: 'the s3_path is still absent',
-      submission: { s3Path: undefined, requestToken: undefined },
-      condition: '#status = :pending AND attribute_not_exists(#s3Path) AND attribute_not_exists(#token)',
+      submission: { s3Path: undefined, requestToken: undefined, processor: undefined },
+      condition: '#status = :pending AND attribute_not_exists(#s3Path) AND attribute_not_exists(#token) AND attribute_not_exists(#processor)',
       values: {},
     },
     {
       case: 'the s3_path is still the same number',
-      submission: { s3Path: 42, requestToken: undefined },
-      condition: '#status = :pending AND #s3Path = :s3Path AND attribute_not_exists(#token)',
+      submission: { s3Path: 42, requestToken: undefined, processor: undefined },
+      condition: '#status = :pending AND #s3Path = :s3Path AND attribute_not_exists(#token) AND attribute_not_exists(#processor)',
       values: { ':s3Path': 42 },
     },
     {
       case: 'the s3_path is still a list (pinned by type: equality is for scalars)',
-      submission: { s3Path: ['s3://b/data/input/x'], requestToken: undefined },
-      condition: '#status = :pending AND attribute_type(#s3Path, :s3PathType) AND attribute_not_exists(#token)',
+      submission: { s3Path: ['s3://b/data/input/x'], requestToken: undefined, processor: undefined },
+      condition: '#status = :pending AND attribute_type(#s3Path, :s3PathType) AND attribute_not_exists(#token) AND attribute_not_exists(#processor)',
       values: { ':s3PathType': 'L' },
     },
   ])('writes only while $case', async ({ submission: read, condition, values }) => {
@@ -105,9 +145,10 @@ describe('recordFinished', () => {
       '#status': ItemAttribute.status,
       '#s3Path': ItemAttribute.s3Path,
       '#token': ItemAttribute.requestToken,
+      '#processor': ItemAttribute.processor,
     });
     const placeholders = Object.fromEntries(
-      Object.entries(input.ExpressionAttributeValues!).filter(([key]) => /^:(s3Path|token)/.test(key)),
+      Object.entries(input.ExpressionAttributeValues!).filter(([key]) => /^:(s3Path|token|processor)/.test(key)),
     );
     expect(placeholders).toEqual(values);
   });
@@ -148,29 +189,28 @@ describe('recordFinished', () => {
 });
 
 describe('recordFailed', () => {
-  it('sets FAILED with the reason, time and instance only while the row is PENDING', async () => {
+  it('sets FAILED with the reason, the processor, time and instance only while the row is PENDING', async () => {
     documentMock.on(UpdateCommand).resolves({});
 
     await recordFailed(table, {
       itemId: 'a',
-      submission: { s3Path: undefined, requestToken: undefined },
+      submission: { s3Path: undefined, requestToken: undefined, processor: undefined },
+      processedBy: 'copy',
       reason: 's3_path is missing',
       finishedAt: '2026-11-25T16:00:00.000Z',
       workerInstanceId: 'i-1',
     });
 
     const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input.ConditionExpression).toBe('#status = :pending AND attribute_not_exists(#s3Path) AND attribute_not_exists(#token)');
-    expect(Object.values(input.ExpressionAttributeValues!)).toEqual(
-      expect.arrayContaining([ItemStatus.FAILED, 's3_path is missing', '2026-11-25T16:00:00.000Z', 'i-1', ItemStatus.PENDING]),
+    expect(input.ConditionExpression).toBe(
+      '#status = :pending AND attribute_not_exists(#s3Path) AND attribute_not_exists(#token) AND attribute_not_exists(#processor)',
     );
-    expect(Object.values(input.ExpressionAttributeNames!)).toEqual(
-      expect.arrayContaining([
-        ItemAttribute.status,
-        ItemAttribute.failureReason,
-        ItemAttribute.finishedAt,
-        ItemAttribute.workerInstanceId,
-      ]),
-    );
+    expect(assignments(input)).toEqual({
+      [ItemAttribute.status]: ItemStatus.FAILED,
+      [ItemAttribute.failureReason]: 's3_path is missing',
+      [ItemAttribute.processedBy]: 'copy',
+      [ItemAttribute.finishedAt]: '2026-11-25T16:00:00.000Z',
+      [ItemAttribute.workerInstanceId]: 'i-1',
+    });
   });
 });

@@ -30,13 +30,13 @@ describe('tailWorkerLogs', () => {
 
       appendFileSync(runs[0].logPath, Buffer.concat([line.subarray(cut), Buffer.from(`${JSON.stringify({ event: 'worker_idle' })}\n`)]));
       runs.push({ instanceId: 'i-2', logPath: path.join(dir, 'b.log') });
-      writeFileSync(runs[1].logPath, `${JSON.stringify({ event: 'copy_started', item_id: 'r2' })}\n{"event": "cut sho`);
+      writeFileSync(runs[1].logPath, `${JSON.stringify({ event: 'processing_started', item_id: 'r2' })}\n{"event": "cut sho`);
       jest.advanceTimersByTime(100);
 
       expect(entries).toEqual([
         { event: 'message_received', item_id: 'café-1', from: 'i-1' },
         { event: 'worker_idle', from: 'i-1' },
-        { event: 'copy_started', item_id: 'r2', from: 'i-2' },
+        { event: 'processing_started', item_id: 'r2', from: 'i-2' },
       ]);
       jest.advanceTimersByTime(500);
       expect(entries).toHaveLength(3);

@@ -136,7 +136,7 @@ describe('bad inputs', () => {
     const s3Path = initialS3Path(rowOf(kind), BUCKET);
     const row = unmarshall({ id: { S: 'r' }, status: { S: ItemStatus.PENDING }, ...(s3Path ? { s3_path: s3Path } : {}) });
 
-    const decision = decide(row, BUCKET);
+    const decision = decide(row, BUCKET, { defaultProcessor: 'copy', names: () => ['copy'] });
 
     expect(decision.action).toBe('fail');
     expect(decision.action === 'fail' && decision.reason).toMatch(BAD_INPUT_REASONS[kind]);

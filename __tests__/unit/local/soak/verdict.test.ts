@@ -245,16 +245,16 @@ describe('reading what the workers left', () => {
       writeFileSync(
         log,
         [
-          JSON.stringify({ event: 'copy_started', item_id: 'a', source_key: 'data/input/a' }),
-          JSON.stringify({ event: 'copy_finished', item_id: 'a', source_key: 'data/input/a', bytes: 3 }),
+          JSON.stringify({ event: 'processing_started', item_id: 'a', source_key: 'data/input/a' }),
+          JSON.stringify({ event: 'processing_finished', item_id: 'a', source_key: 'data/input/a', bytes: 3 }),
           'node: some stderr line',
-          JSON.stringify({ event: 'copy_finished', item_id: 'b', source_key: 'data/input/b' }),
+          JSON.stringify({ event: 'processing_finished', item_id: 'b', source_key: 'data/input/b' }),
           JSON.stringify({ event: 'item_resubmitted', item_id: 'b', read: 1 }),
-          '{"event":"copy_finished","item_id":"c","sour',
+          '{"event":"processing_finished","item_id":"c","sour',
         ].join('\n'),
       );
 
-      expect(eventsInLogs([log, path.join(dir, 'never-booted.logs')], 'copy_finished')).toEqual([
+      expect(eventsInLogs([log, path.join(dir, 'never-booted.logs')], 'processing_finished')).toEqual([
         { itemId: 'a', sourceKey: 'data/input/a' },
         { itemId: 'b', sourceKey: 'data/input/b' },
       ]);

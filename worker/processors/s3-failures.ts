@@ -25,7 +25,7 @@ interface SdkErrorShape {
   readonly $metadata?: { readonly httpStatusCode?: unknown; readonly clockSkewCorrected?: unknown };
 }
 
-export function classifyCopyError(error: unknown): Classification {
+export function classifyS3Error(error: unknown): Classification {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = shape.name;
   if (typeof name === 'string' && Object.hasOwn(PERMANENT_BY_CODE, name)) {

@@ -12,10 +12,10 @@ import {
   type S3Client,
   type Tag,
 } from '@aws-sdk/client-s3';
-import { MIN_PART_BYTES } from './config';
-import type { WorkerLogger } from './logger';
+import { MIN_PART_BYTES } from '../config';
+import type { WorkerLogger } from '../logger';
 import { abandonUpload } from './multipart-cleanup';
-import { WorkerLogEvent } from '../contracts';
+import { WorkerLogEvent } from '../../contracts';
 
 /** Parts copied at once within one multipart copy. */
 const PART_CONCURRENCY = 4;

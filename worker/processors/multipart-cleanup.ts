@@ -1,5 +1,5 @@
 import { AbortMultipartUploadCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { describeError } from './describe-error';
+import { describeError } from '../describe-error';
 
 /**
  * Aborts before giving up at most this many times. S3: "if any part uploads are currently in progress, those

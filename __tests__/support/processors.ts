@@ -1,0 +1,17 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { COPY_ONLY_CATALOG, type ProcessorCatalog } from '../../contracts';
+import { buildProcessor } from '../../worker/processors/build';
+import { ProcessorRegistry } from '../../worker/processors/registry';
+
+/** A worker's processors as main.ts builds them, from a catalog (only `copy` unless given). */
+export function processorRegistry(
+  s3: S3Client,
+  catalog: ProcessorCatalog = COPY_ONLY_CATALOG,
+  reload?: () => Promise<ProcessorCatalog>,
+): ProcessorRegistry {
+  return new ProcessorRegistry({
+    catalog,
+    build: (name, spec) => buildProcessor({ s3, multipartThresholdBytes: 5 * 1024 ** 3 }, name, spec),
+    reload,
+  });
+}

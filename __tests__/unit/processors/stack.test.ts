@@ -1,0 +1,56 @@
+import { COPY_ONLY_CATALOG, OptionalOrchestratorEnv, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../../support/synth';
+
+// Needs the built bundles (npm test builds first).
+const renamedDefault: ProcessorCatalog = {
+  ...COPY_ONLY_CATALOG,
+  defaultProcessor: 'mirror',
+  processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } },
+};
+const copyOnly = synthStack({}, COPY_ONLY_CATALOG).json;
+const configured = synthStack({}, renamedDefault).json;
+
+afterAll(removeSynthesizedStacks);
+
+const lambdaEnvironment = (stack: TerraformJson) =>
+  (onlyResource(stack, 'aws_lambda_function').config.environment as { variables: Record<string, string> }).variables;
+const catalogObjects = (stack: TerraformJson) =>
+  resourcesOf(stack, 'aws_s3_object')
+    .map(([, config]) => config)
+    .filter((config) => config.key === PROCESSOR_CATALOG_KEY);
+const workerStatements = (stack: TerraformJson) =>
+  statementsOf(
+    onlyResource(stack, 'aws_iam_role_policy', (config) => config.role === refTo(stack, 'aws_iam_role', 'id', (role) => role.name === 'rag-pipeline-dev-worker'))
+      .config.policy,
+  );
+
+describe('the processor catalog in the stack', () => {
+  it('adds nothing when only copy is configured: no catalog object, no grant, no variable', () => {
+    expect(catalogObjects(copyOnly)).toEqual([]);
+    expect(lambdaEnvironment(copyOnly)).not.toHaveProperty(OptionalOrchestratorEnv.processorCatalogKey);
+    expect(JSON.stringify(workerStatements(copyOnly))).not.toContain(PROCESSOR_CATALOG_KEY);
+  });
+
+  it('uploads the catalog as JSON content, so a change reads as such in cdktf diff', () => {
+    const [catalog] = catalogObjects(configured);
+
+    expect(catalogObjects(configured)).toHaveLength(1);
+    expect(JSON.parse(catalog.content as string)).toEqual(renamedDefault);
+    expect(catalog.content_type).toBe('application/json');
+  });
+
+  it('tells the orchestrator where the catalog is, to pass on to workers', () => {
+    expect(lambdaEnvironment(configured)[OptionalOrchestratorEnv.processorCatalogKey]).toBe(PROCESSOR_CATALOG_KEY);
+  });
+
+  it('lets workers read the catalog object and nothing else more', () => {
+    const bucketArn = refTo(configured, 'aws_s3_bucket', 'arn');
+    const added = workerStatements(configured).filter(
+      (statement) => !workerStatements(copyOnly).some((existing) => JSON.stringify(existing) === JSON.stringify(statement)),
+    );
+
+    expect(added.map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
+      { Action: ['s3:GetObject'], Resource: [`${bucketArn}/${PROCESSOR_CATALOG_KEY}`] },
+    ]);
+  });
+});

@@ -1,0 +1,22 @@
+import type { ProcessorDeclaration } from './processors';
+
+/**
+ * What a deployment configures in code (pipeline.config.ts at the repository root), typed and checked at synth
+ * like a construct's props: each part is loaded and checked by its own module (config/processors.ts for the
+ * processors). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
+ */
+export interface PipelineConfig {
+  /**
+   * Processors by name (lowercase letters, digits and hyphens). A row names one in its `processor` attribute.
+   * @default {} — only the built-in `copy`
+   */
+  readonly processors?: Readonly<Record<string, ProcessorDeclaration>>;
+  /**
+   * The processor of rows that name none; `PIPELINE_DEFAULT_PROCESSOR` overrides it for one deployment.
+   * @default 'copy'
+   */
+  readonly defaultProcessor?: string;
+}
+
+/** Where users write their configuration, named in every problem so they know where to look. */
+export const PIPELINE_CONFIG_FILE = 'pipeline.config.ts';

@@ -1,0 +1,77 @@
+import {
+  COPY_ONLY_CATALOG,
+  COPY_PROCESSOR_NAME,
+  PROCESSOR_CATALOG_SCHEMA_VERSION,
+  PROCESSOR_NAME,
+  PROCESSOR_NAME_REQUIREMENT,
+  ProcessorType,
+  type ProcessorCatalog,
+  type ProcessorSpec,
+} from '../../contracts/processors';
+import { ConfigError } from '../env';
+import { SpecProblems } from './spec-problems';
+
+/**
+ * Checks a processor catalog and fills every default. One function for both places that read one: the synth
+ * (config/processors.ts, from the typed configuration) and the worker (from the JSON the stack uploaded), so
+ * the worker never runs a catalog the synth would have refused. Idempotent: a resolved catalog resolves to
+ * itself. Throws a ConfigError listing every problem, each naming its path (`processors.scan.command[0]`).
+ */
+export function resolveCatalog(input: unknown): ProcessorCatalog {
+  const problems = new SpecProblems();
+  if (!isRecord(input)) throw new ConfigError([`the processor catalog must be a JSON object, got ${describe(input)}`]);
+  const version = input.schemaVersion ?? PROCESSOR_CATALOG_SCHEMA_VERSION;
+  if (version !== PROCESSOR_CATALOG_SCHEMA_VERSION) {
+    problems.add('schemaVersion', `${PROCESSOR_CATALOG_SCHEMA_VERSION} (a newer worker wrote it, or it was edited by hand)`, version);
+  }
+  const declared = input.processors ?? {};
+  const processors: Record<string, ProcessorSpec> = { ...COPY_ONLY_CATALOG.processors };
+  if (!isRecord(declared)) {
+    problems.add('processors', 'an object of processors by name', declared);
+  } else {
+    for (const [name, raw] of Object.entries(declared)) {
+      const path = `processors.${name}`;
+      if (!PROCESSOR_NAME.test(name)) {
+        problems.add(path, `named with ${PROCESSOR_NAME_REQUIREMENT}`, name);
+        continue;
+      }
+      const spec = resolveSpec(path, raw, problems);
+      if (spec !== undefined) processors[name] = spec;
+    }
+  }
+  const defaultProcessor = input.defaultProcessor ?? COPY_PROCESSOR_NAME;
+  if (typeof defaultProcessor !== 'string' || !Object.hasOwn(processors, defaultProcessor)) {
+    problems.add('defaultProcessor', `the name of a configured processor (${Object.keys(processors).sort().join(', ')})`, defaultProcessor);
+  }
+  problems.throwIfAny();
+  return { schemaVersion: PROCESSOR_CATALOG_SCHEMA_VERSION, defaultProcessor: defaultProcessor as string, processors };
+}
+
+/** One processor's settings, by type; undefined (with problems recorded) when they cannot be used. */
+function resolveSpec(path: string, raw: unknown, problems: SpecProblems): ProcessorSpec | undefined {
+  if (!isRecord(raw)) {
+    problems.add(path, 'an object with a "type"', raw);
+    return undefined;
+  }
+  switch (raw.type) {
+    case ProcessorType.copy:
+      problems.unknownFields(path, raw, ['type']);
+      return { type: ProcessorType.copy };
+    default:
+      problems.add(`${path}.type`, `one of ${Object.values(ProcessorType).join(', ')}`, raw.type);
+      return undefined;
+  }
+}
+
+/** True when a catalog adds nothing to the built-in `copy` default: the stack then writes none. */
+export function isCopyOnly(catalog: ProcessorCatalog): boolean {
+  return catalog.defaultProcessor === COPY_PROCESSOR_NAME && Object.keys(catalog.processors).length === 1;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}

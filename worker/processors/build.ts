@@ -1,0 +1,18 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ProcessorType, type ProcessorSpec } from '../../contracts';
+import { copyProcessor } from './copy';
+import type { Processor } from './processor';
+
+/** What the built-in processors need from the worker. */
+export interface ProcessorDependencies {
+  readonly s3: S3Client;
+  readonly multipartThresholdBytes: number;
+}
+
+/** The processor of one catalog entry, by its type. */
+export function buildProcessor(deps: ProcessorDependencies, name: string, spec: ProcessorSpec): Processor {
+  switch (spec.type) {
+    case ProcessorType.copy:
+      return copyProcessor(name, deps);
+  }
+}
