@@ -41,14 +41,22 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /**
+ * Chunking runs in long synchronous stretches (a whole document's text at once): every this many milliseconds it
+ * lets the event loop run, so the worker's timers (the visibility heartbeat) and its other jobs keep going.
+ */
+const YIELD_EVERY_MS = 20;
+
+/**
  * Chunks one document into `sink` and returns its manifest. A document that can never be chunked as it is
  * throws BadDocumentError with the reason before anything is written; anything else that throws is transient.
+ * An aborted signal stops it at the next chunk.
  */
 export async function chunkDocument(
   source: DocumentSource,
   settings: ChunkSettings,
   chunksKey: string,
   sink: ChunkSink,
+  abortSignal?: AbortSignal,
 ): Promise<ChunkManifest> {
   if (source.bytes === 0) throw new BadDocumentError('the file is empty (0 bytes)');
   const iterator = source.open()[Symbol.asyncIterator]();
@@ -58,11 +66,11 @@ export async function chunkDocument(
     const detection = detectFormat(source.key, head.bytes);
     if (!detection.ok) throw new BadDocumentError(detection.reason);
     const rest = replay(head.pieces, iterator);
-    if (detection.format === 'text') return await chunkTextStream(source, settings, chunksKey, sink, head.bytes, rest);
+    if (detection.format === 'text') return await chunkTextStream(source, settings, chunksKey, sink, head.bytes, rest, abortSignal);
     if (source.bytes > settings.maxInputBytes) throw tooLarge(detection.format, source.bytes, settings.maxInputBytes);
     const bytes = await readAll(rest, detection.format, settings.maxInputBytes);
     const document = await extractWhole(detection.format, bytes);
-    const emitter = new ChunkEmitter(source, sha256(bytes), settings, chunksKey, sink, detection.format, document);
+    const emitter = new ChunkEmitter(source, sha256(bytes), settings, chunksKey, sink, detection.format, document, abortSignal);
     const chunker = emitter.chunker(new Set(document.headings.map((heading) => heading.start)));
     for (const span of chunker.push(document.text)) await emitter.emit(span);
     for (const span of chunker.end()) await emitter.emit(span);
@@ -83,6 +91,7 @@ async function chunkTextStream(
   sink: ChunkSink,
   head: Uint8Array,
   firstRead: AsyncIterable<Uint8Array>,
+  abortSignal: AbortSignal | undefined,
 ): Promise<ChunkManifest> {
   const encoding = textEncodingOf(head);
   const check = new StrictDecoder(encoding);
@@ -97,7 +106,7 @@ async function chunkTextStream(
   if (!hasText) throw new BadDocumentError('the text has nothing to chunk: it holds only whitespace');
   const sourceSha256 = firstHash.digest('hex');
 
-  const emitter = new ChunkEmitter(source, sourceSha256, settings, chunksKey, sink, 'text', { text: '', headings: [] });
+  const emitter = new ChunkEmitter(source, sourceSha256, settings, chunksKey, sink, 'text', { text: '', headings: [] }, abortSignal);
   const chunker = emitter.chunker(new Set());
   const decoder = new StrictDecoder(encoding);
   const secondHash = createHash('sha256');
@@ -122,6 +131,7 @@ class ChunkEmitter {
   private tokenTotal = 0;
   private readonly linesHash: Hash = createHash('sha256');
   private readonly extractor: Extractor;
+  private lastYield = performance.now();
 
   constructor(
     private readonly source: DocumentSource,
@@ -131,6 +141,7 @@ class ChunkEmitter {
     private readonly sink: ChunkSink,
     private readonly format: DocumentFormat,
     private readonly document: ExtractedDocument,
+    private readonly abortSignal?: AbortSignal,
   ) {
     this.extractor = EXTRACTORS[format];
   }
@@ -147,6 +158,11 @@ class ChunkEmitter {
   }
 
   async emit(span: ChunkSpan): Promise<void> {
+    if (performance.now() - this.lastYield > YIELD_EVERY_MS) {
+      await new Promise(setImmediate);
+      this.lastYield = performance.now();
+    }
+    this.abortSignal?.throwIfAborted();
     const index = this.count++;
     const { pageStarts } = this.document;
     const line = chunkLine({

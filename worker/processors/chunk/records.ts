@@ -4,6 +4,11 @@
  * same bytes.
  */
 
+/** The two objects a chunked document writes, next to where `copy` would write it (`data/output/<rest>`). */
+export function chunkOutputKeys(outputKey: string): { readonly chunks: string; readonly manifest: string } {
+  return { chunks: `${outputKey}.chunks.jsonl`, manifest: `${outputKey}.chunks.manifest.json` };
+}
+
 /** The version of the chunk lines and of the manifest: a renamed or removed field, or a changed meaning, makes it 2. */
 export const CHUNK_OUTPUT_SCHEMA_VERSION = 1;
 

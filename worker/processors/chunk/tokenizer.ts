@@ -1,6 +1,6 @@
 import * as cl100kBase from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200kBase from 'gpt-tokenizer/encoding/o200k_base';
-import type { ChunkEncoding } from './settings';
+import type { ChunkEncoding } from '../../../contracts/processors';
 
 /** Counts the tokens of a text with one encoding. */
 export interface TokenCounter {

@@ -48,6 +48,8 @@ export async function extractPdf(bytes: Uint8Array): Promise<ExtractedDocument> 
       }
       pages.push(parts.join('').trimEnd());
       page.cleanup();
+      // pdf.js settles its promises as microtasks: let timers (the visibility heartbeat) run between pages.
+      await new Promise(setImmediate);
     }
     if (pages.every((text) => text.trim() === '')) {
       throw new BadDocumentError(
