@@ -8,7 +8,7 @@ import { chunkId } from './ids';
 import { CHUNK_OUTPUT_SCHEMA_VERSION, chunkLine, type ChunkManifest } from './records';
 import type { ChunkSettings } from './settings';
 import { StrictDecoder, textEncodingOf } from './text-encoding';
-import { cachedTokenCounter, tokenCounter } from './tokenizer';
+import { cachedTokenCounter, loadTokenCounter } from './tokenizer';
 import { CHUNKER_VERSION, LIBRARY_VERSIONS } from './versions';
 
 /** The document to chunk. */
@@ -71,7 +71,7 @@ export async function chunkDocument(
     const bytes = await readAll(rest, detection.format, settings.maxInputBytes);
     const document = await extractWhole(detection.format, bytes);
     const emitter = new ChunkEmitter(source, sha256(bytes), settings, chunksKey, sink, detection.format, document, abortSignal);
-    const chunker = emitter.chunker(new Set(document.headings.map((heading) => heading.start)));
+    const chunker = await emitter.chunker(new Set(document.headings.map((heading) => heading.start)));
     for (const span of chunker.push(document.text)) await emitter.emit(span);
     for (const span of chunker.end()) await emitter.emit(span);
     return emitter.manifest(document.text.length);
@@ -107,7 +107,7 @@ async function chunkTextStream(
   const sourceSha256 = firstHash.digest('hex');
 
   const emitter = new ChunkEmitter(source, sourceSha256, settings, chunksKey, sink, 'text', { text: '', headings: [] }, abortSignal);
-  const chunker = emitter.chunker(new Set());
+  const chunker = await emitter.chunker(new Set());
   const decoder = new StrictDecoder(encoding);
   const secondHash = createHash('sha256');
   let textLength = 0;
@@ -146,8 +146,8 @@ class ChunkEmitter {
     this.extractor = EXTRACTORS[format];
   }
 
-  chunker(headingStarts: ReadonlySet<number>): Chunker {
-    const counter = tokenCounter(this.settings.encoding);
+  async chunker(headingStarts: ReadonlySet<number>): Promise<Chunker> {
+    const counter = await loadTokenCounter(this.settings.encoding);
     return new Chunker({
       maxTokens: this.settings.maxTokens,
       overlapTokens: this.settings.overlapTokens,

@@ -1,10 +1,6 @@
-import mammoth from 'mammoth';
 import type { ExtractedDocument } from '../document';
 import { BadDocumentError } from '../failures';
 import { extractHtml } from './html';
-
-/** Images are left out without being read: only their alt text could be chunked, and html-to-text skips them. */
-const NO_IMAGES = mammoth.images.imgElement(async () => ({ src: '' }));
 
 /**
  * The text of a Word document: mammoth turns it into semantic HTML (Heading 1…6 styles become h1…h6), which
@@ -12,11 +8,15 @@ const NO_IMAGES = mammoth.images.imgElement(async () => ({ src: '' }));
  * is corrupt or not a DOCX.
  */
 export async function extractDocx(bytes: Uint8Array): Promise<ExtractedDocument> {
+  // Loaded on first use, like every library only the chunk processor needs (tokenizer.ts).
+  const { default: mammoth } = await import('mammoth');
+  // Images are left out without being read: only their alt text could be chunked, and html-to-text skips them.
+  const noImages = mammoth.images.imgElement(async () => ({ src: '' }));
   let html: string;
   try {
     ({ value: html } = await mammoth.convertToHtml(
       { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
-      { convertImage: NO_IMAGES, ignoreEmptyParagraphs: true, externalFileAccess: false },
+      { convertImage: noImages, ignoreEmptyParagraphs: true, externalFileAccess: false },
     ));
   } catch (error) {
     throw new BadDocumentError(docxError(error));

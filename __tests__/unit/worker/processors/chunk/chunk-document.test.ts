@@ -6,7 +6,7 @@ import { BadDocumentError } from '../../../../../worker/processors/chunk/failure
 import { manifestJson, type ChunkManifest, type ChunkRecord } from '../../../../../worker/processors/chunk/records';
 import { DEFAULT_CHUNK_SETTINGS, type ChunkSettings } from '../../../../../worker/processors/chunk/settings';
 import { decodeWhole, textEncodingOf } from '../../../../../worker/processors/chunk/text-encoding';
-import { tokenCounter } from '../../../../../worker/processors/chunk/tokenizer';
+import { loadTokenCounter } from '../../../../../worker/processors/chunk/tokenizer';
 
 const SETTINGS: ChunkSettings = { ...DEFAULT_CHUNK_SETTINGS, maxTokens: 128, overlapTokens: 16 };
 const RECORD_KEYS = ['id', 'index', 'source_key', 'source_sha256', 'start', 'end', 'tokens', 'page', 'page_end', 'heading', 'text'];
@@ -69,7 +69,7 @@ describe('chunkDocument on each readable sample', () => {
 
     const text = await extractedText(sample);
     const records = lines.map((line) => JSON.parse(line) as ChunkRecord);
-    const counter = tokenCounter(SETTINGS.encoding);
+    const counter = await loadTokenCounter(SETTINGS.encoding);
     const sourceSha256 = createHash('sha256').update(sample.bytes).digest('hex');
     expect(records.length).toBeGreaterThan(3);
     records.forEach((record, index) => {

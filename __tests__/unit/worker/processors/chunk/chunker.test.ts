@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Chunker, chunkText, type ChunkerOptions, type ChunkSpan } from '../../../../../worker/processors/chunk/chunker';
-import { cachedTokenCounter, tokenCounter } from '../../../../../worker/processors/chunk/tokenizer';
+import { cachedTokenCounter, loadTokenCounter, type TokenCounter } from '../../../../../worker/processors/chunk/tokenizer';
 
-const counter = tokenCounter('cl100k_base');
+let counter: TokenCounter;
+beforeAll(async () => {
+  counter = await loadTokenCounter('cl100k_base');
+});
 const REPO = path.join(__dirname, '../../../../..');
 const GUIDE = readFileSync(path.join(REPO, 'local/samples/field-guide.md'), 'utf8');
 const DOCS = readFileSync(path.join(REPO, 'docs/worker.md'), 'utf8');
