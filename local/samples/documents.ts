@@ -257,6 +257,12 @@ export async function makeLongPdf(pages: number): Promise<Uint8Array> {
   return document.save();
 }
 
+/** The sample text's blocks `copies` times over, as one DOCX: the benchmark's long Word document. */
+export async function makeLongDocx(copies: number): Promise<Uint8Array> {
+  const blocks = blocksOf(readFileSync(SAMPLE_TEXT_PATH, 'utf8'));
+  return docxOf(Array.from({ length: copies }, () => blocks).flat());
+}
+
 async function encryptedPdf(blocks: readonly Block[]): Promise<Uint8Array> {
   const document = await newPdf();
   await layOut(document, blocks);
