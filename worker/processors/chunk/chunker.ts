@@ -40,14 +40,16 @@ const MIN_WINDOW_CHARS = 4096;
  * pieces of this length, each a possible cut inside the word: a tokenizer's cost grows with the square of a run.
  */
 const WORD_PIECE_CHARS = 64;
-/** The leading whitespace counted with a word: enough for its tokens (` word`, `\n\nWord`), never a long run. */
-const LEADING_WHITESPACE_CHARS = 16;
 /** A chunk below this share of the maximum is cut shorter than it could be; see `decide`. */
 const MIN_FILL = 0.5;
 /** How far a decision estimates, in maximums: far enough to tell whether what follows a short chunk fits in the next. */
 const SCAN_MAXIMUMS = 2;
 /** Whitespace at least this long always ends a chunk: nothing worth embedding spans it, and counting it is slow. */
 const HARD_BREAK_WHITESPACE_CHARS = 256;
+
+/** The tail of a word a tokenizer may join with the line breaks after it; see `crosses`. */
+const TRAILING_PUNCTUATION = /[^\s\p{L}\p{N}]$/u;
+const LINE_BREAK = /[\r\n]/;
 
 /** ICU ends a sentence at every line break; a line break inside a paragraph is only a wrapped line. */
 const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]/g;
@@ -65,15 +67,35 @@ interface Atom {
   level: CutLevel;
   /** A long whitespace run follows: no chunk extends past this atom. */
   hard: boolean;
-  /** Estimated tokens of the atom with (a little of) its leading whitespace. */
+  /** Where the atom's counted text starts: its leading whitespace (none after a hard break), then its word. */
+  from: number;
+  /** Tokens of the atom's counted text, alone. */
   tokens: number;
+  /**
+   * Tokens the atom changes when it follows the previous one: a tokenizer's pre-split can join the previous
+   * word's trailing punctuation with this atom's leading line breaks (`.` + `\n\n` → `.\n\n`). 0 elsewhere.
+   */
+  join: number;
+  /**
+   * Whether a tokenizer piece can span the cut before this atom (the previous word ends in punctuation, this
+   * atom's whitespace holds a line break): `join` is then counted, and it depends on what precedes that word.
+   */
+  crosses: boolean;
+  /**
+   * The cut before this atom is inside what the tokenizer reads as one piece (a long word cut in pieces, a
+   * sentence starting inside a run without spaces): counts summed across it are estimates, not exact.
+   */
+  inexactBefore: boolean;
 }
 
-/** The atoms one decision may use, from the chunk's start, with the estimated tokens up to each. */
+/** The atoms one decision may use, from the chunk's start, with the tokens up to each. */
 interface Scan {
   /** Indexes into the atoms. */
   readonly indexes: number[];
+  /** Tokens from the chunk's start to the end of each atom: exact while `exact` says so, estimates after. */
   readonly totals: number[];
+  /** Whether each total is exact: no cut inside a tokenizer piece between the chunk's start and that atom. */
+  readonly exact: boolean[];
   /** The scan reached what ends every chunk from its start: the text's end or a hard break. */
   readonly complete: boolean;
 }
@@ -104,10 +126,10 @@ export class Chunker {
   /** Where the next chunk starts if its overlap leaves no room for new text. */
   private noOverlapStart = 0;
   private atoms: Atom[] = [];
-  /** End of the last atom made: the next atom's leading whitespace starts here. */
-  private atomsEnd = 0;
   /** Where the next atom's word starts (or the whitespace before it). */
   private atomsNext = 0;
+  /** The last atom made, kept after compaction drops it from `atoms`: the next atom's join is counted with it. */
+  private lastAtom: Atom | undefined;
   /** Sentences are marked up to here. */
   private sentencesEnd = 0;
   private readonly window: number;
@@ -172,14 +194,15 @@ export class Chunker {
 
   /**
    * Drops the atoms before the cursor and, once there is a window's worth of it, the text no later step reads:
-   * everything before the cursor, except the last atom's end and the few characters of whitespace the next
-   * atom counts with its word.
+   * everything before the cursor and before the counted text of the atoms still needed (the first one left, and
+   * the last one made, whose text the next atom's join may count).
    */
   private compact(): void {
     let head = 0;
     while (head < this.atoms.length && this.atoms[head].next <= this.cursor) head++;
     if (head > 0) this.atoms.splice(0, head);
-    const keepFrom = Math.min(this.cursor, Math.max(this.atomsEnd, this.cursor - LEADING_WHITESPACE_CHARS));
+    const last = this.lastAtom;
+    const keepFrom = Math.min(this.cursor, this.atoms[0]?.from ?? this.cursor, last !== undefined && !last.hard ? last.from : this.cursor);
     if (keepFrom - this.bufferStart > this.window) {
       this.buffer = this.buffer.slice(keepFrom - this.bufferStart);
       this.bufferStart = keepFrom;
@@ -211,7 +234,7 @@ export class Chunker {
         levelCap = (atom.level - 1) as CutLevel;
         continue;
       }
-      const tokens = this.options.counter.count(this.slice(start, atom.end));
+      const tokens = scan.exact[chosen] ? total : this.options.counter.count(this.slice(start, atom.end));
       if (tokens <= maxTokens) return this.decision(scan, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
       budget = Math.min(total - 1, Math.floor((total * maxTokens) / tokens));
@@ -261,12 +284,28 @@ export class Chunker {
       for (let index = 0; index < chosen; index++) {
         if (scan.totals[chosen] - scan.totals[index] > this.options.overlapTokens) continue;
         const from = this.atoms[scan.indexes[index]].next;
-        if (this.options.counter.count(this.slice(from, atom.end)) > this.options.overlapTokens) continue;
+        if (this.regionTokens(scan, index + 1, chosen, from) > this.options.overlapTokens) continue;
         overlapStart = from;
         break;
       }
     }
     return { end: atom.end, tokens, final: false, next: atom.next, overlapStart };
+  }
+
+  /**
+   * Tokens of the text from `from` (the word of scanned atom `first`) to the end of scanned atom `last`: from the
+   * atoms' own counts when no cut between them is inside a tokenizer piece, else counted.
+   */
+  private regionTokens(scan: Scan, first: number, last: number, from: number): number {
+    const end = this.atoms[scan.indexes[last]].end;
+    let total = this.wordCounter.count(this.slice(from, this.atoms[scan.indexes[first]].end));
+    for (let index = first + 1; index <= last; index++) {
+      const atom = this.atoms[scan.indexes[index]];
+      if (atom.inexactBefore) return this.options.counter.count(this.slice(from, end));
+      // As in scan: the second atom's join may involve the first one's leading space, which the region leaves out.
+      total = index === first + 1 && atom.crosses ? this.wordCounter.count(this.slice(from, atom.end)) : total + atom.tokens + atom.join;
+    }
+    return total;
   }
 
   /**
@@ -278,19 +317,31 @@ export class Chunker {
   private scan(start: number, horizon: number): Scan {
     const indexes: number[] = [];
     const totals: number[] = [];
+    const exact: boolean[] = [];
     let first = 0;
     while (first < this.atoms.length && this.atoms[first].end <= start) first++;
     let total = 0;
+    let allExact = true;
     for (let index = first; ; index++) {
-      if (index === this.atoms.length && !this.makeAtom()) return { indexes, totals, complete: false };
+      if (index === this.atoms.length && !this.makeAtom()) return { indexes, totals, exact, complete: false };
       const atom = this.atoms[index];
       const usable = atom.hard ? atom.end < horizon : atom.level === CutLevel.end ? atom.next <= horizon : atom.next < horizon;
-      if (!usable) return { indexes, totals, complete: false };
-      total += atom.tokens;
+      if (!usable) return { indexes, totals, exact, complete: false };
+      if (index === first) {
+        // The chunk starts at this atom's word: its leading whitespace, and any join with the atom before, are not in it.
+        total = this.wordCounter.count(this.slice(start, atom.end));
+      } else if (index === first + 1 && atom.crosses) {
+        // A join can take the first atom's leading space too (` .` + `\n` → ` .\n`), which the chunk leaves out.
+        total = this.wordCounter.count(this.slice(start, atom.end));
+      } else {
+        total += atom.tokens + atom.join;
+      }
+      if (index > first) allExact &&= !atom.inexactBefore;
       indexes.push(index);
       totals.push(total);
-      if (atom.level === CutLevel.end || atom.hard) return { indexes, totals, complete: true };
-      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { indexes, totals, complete: false };
+      exact.push(allExact);
+      if (atom.level === CutLevel.end || atom.hard) return { indexes, totals, exact, complete: true };
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { indexes, totals, exact, complete: false };
     }
   }
 
@@ -307,7 +358,7 @@ export class Chunker {
     const pieceLimit = Math.min(bufferEnd, wordStart + WORD_PIECE_CHARS);
     let wordEnd = wordStart;
     while (wordEnd < pieceLimit && !isSpace(this.code(wordEnd))) wordEnd++;
-    let atom: Omit<Atom, 'tokens'>;
+    let atom: Pick<Atom, 'end' | 'next' | 'level' | 'hard'>;
     if (wordEnd === pieceLimit && pieceLimit < bufferEnd && !isSpace(this.code(wordEnd))) {
       // The word goes on: a piece of it, never ending between the two halves of a surrogate pair.
       const end = isHighSurrogate(this.code(wordEnd - 1)) ? wordEnd - 1 : wordEnd;
@@ -327,11 +378,27 @@ export class Chunker {
         atom = { end: wordEnd, next, level: this.levelBetween(wordEnd, next), hard: false };
       }
     }
-    const countFrom = Math.max(this.atomsEnd, wordStart - LEADING_WHITESPACE_CHARS, this.bufferStart);
-    this.atoms.push({ ...atom, tokens: this.wordCounter.count(this.slice(countFrom, atom.end)) });
-    this.atomsEnd = atom.end;
+    // The leading whitespace counts with the word (a tokenizer reads ` word` and `\n\nWord` as it reads them in
+    // the text), except after a hard break, which no chunk spans.
+    const previous = this.lastAtom;
+    const from = previous === undefined || previous.hard ? wordStart : previous.end;
+    const tokens = this.wordCounter.count(this.slice(from, atom.end));
+    const crosses = previous !== undefined && from < wordStart && this.crosses(previous, from, wordStart);
+    const join = crosses ? this.wordCounter.count(this.slice(previous.from, atom.end)) - previous.tokens - tokens : 0;
+    this.lastAtom = { ...atom, from, tokens, join, crosses, inexactBefore: previous?.level === CutLevel.char && previous.next === previous.end };
+    this.atoms.push(this.lastAtom);
     this.atomsNext = atom.next;
     return true;
+  }
+
+  /**
+   * Whether a tokenizer piece can span the cut between `previous` and the atom whose whitespace is [from,
+   * wordStart). The pre-split of cl100k_base and of o200k_base keeps every piece inside one atom (a word with its
+   * leading whitespace) except one: punctuation followed by line breaks (` ?[^\s\p{L}\p{N}]+[\r\n]*`), which
+   * can take the previous word's trailing punctuation, and the space before it, with this atom's line breaks.
+   */
+  private crosses(previous: Atom, from: number, wordStart: number): boolean {
+    return TRAILING_PUNCTUATION.test(this.slice(Math.max(previous.from, previous.end - 2), previous.end)) && LINE_BREAK.test(this.slice(from, wordStart));
   }
 
   /** The level of a cut between a word ending at `wordEnd` and the next starting at `next`. */
@@ -376,14 +443,28 @@ export class Chunker {
     }
   }
 
-  /** Splits atom `index` at `offset` inside its word: the first part ends with a cut of `level`. */
+  /**
+   * Splits atom `index` at `offset` inside its word: the first part ends with a cut of `level`. The cut is inside
+   * a tokenizer piece, so counts across it are estimates from then on.
+   */
   private splitAtom(index: number, offset: number, level: CutLevel): void {
     const atom = this.atoms[index];
-    const atomStart = index === 0 ? offset : this.atoms[index - 1].end;
-    const wordStart = index === 0 ? offset : this.atoms[index - 1].next;
-    const countFrom = Math.max(atomStart, wordStart - LEADING_WHITESPACE_CHARS);
-    const head: Atom = { end: offset, next: offset, level, hard: false, tokens: this.wordCounter.count(this.slice(countFrom, offset)) };
+    const head: Atom = {
+      end: offset,
+      next: offset,
+      level,
+      hard: false,
+      from: atom.from,
+      tokens: this.wordCounter.count(this.slice(atom.from, offset)),
+      join: atom.join,
+      crosses: atom.crosses,
+      inexactBefore: atom.inexactBefore,
+    };
+    atom.from = offset;
     atom.tokens = this.wordCounter.count(this.slice(offset, atom.end));
+    atom.join = 0;
+    atom.crosses = false;
+    atom.inexactBefore = true;
     this.atoms.splice(index, 0, head);
   }
 

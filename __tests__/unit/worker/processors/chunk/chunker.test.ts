@@ -105,6 +105,43 @@ describe('Chunker invariants', () => {
   });
 });
 
+describe('Chunker token counts', () => {
+  /** Pieces that test where a tokenizer's pre-split joins or separates text: punctuation before line breaks above all. */
+  const FRAGMENTS = [
+    'word', 'Word', 'the', '.', ',', '!?', '...', '--', '"quoted"', "don't", "We'll", '1234567', '3.14', '\n', '\r\n', '\n\n',
+    '\r', ' ', '  ', '\t', '     ', '😀', '日本語', 'über', '<|endoftext|>', '(x)', 'http://a.b/c?d=e', '\u00a0', '\u2028', '#', '- ', '*',
+    '.\n', ')\r\n\r\n', ':\n  ', '"\n', 'x/\n',
+  ];
+
+  /** A text of `count` fragments drawn by a seeded generator. */
+  function randomText(seed: number, count: number): string {
+    let state = seed;
+    let text = '';
+    for (let index = 0; index < count; index++) {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      text += FRAGMENTS[state % FRAGMENTS.length];
+    }
+    return text;
+  }
+
+  it.each([
+    { encoding: 'cl100k_base' as const, maxTokens: 32, overlapTokens: 8 },
+    { encoding: 'cl100k_base' as const, maxTokens: 64, overlapTokens: 0 },
+    { encoding: 'o200k_base' as const, maxTokens: 32, overlapTokens: 8 },
+  ])('counts every chunk exactly as $encoding does, on 150 texts of tricky fragments (max $maxTokens)', async ({ encoding, maxTokens, overlapTokens }) => {
+    const exact = await loadTokenCounter(encoding);
+    const mismatches: string[] = [];
+    for (let seed = 1; seed <= 150; seed++) {
+      const text = randomText(seed, 400);
+      for (const span of chunkText(text, { maxTokens, overlapTokens, counter: exact, wordCounter: cachedTokenCounter(exact) })) {
+        const count = exact.count(span.text);
+        if (count !== span.tokens || count > maxTokens) mismatches.push(`seed ${seed} [${span.start}, ${span.end}): ${span.tokens} recorded, ${count} counted`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
+
 describe('Chunker boundaries', () => {
   const words = (count: number, word = 'word'): string => Array.from({ length: count }, () => word).join(' ');
 
