@@ -257,9 +257,9 @@ export async function makeLongPdf(pages: number): Promise<Uint8Array> {
   return document.save();
 }
 
-/** The sample text's blocks `copies` times over, as one DOCX: the benchmark's long Word document. */
-export async function makeLongDocx(copies: number): Promise<Uint8Array> {
-  const blocks = blocksOf(readFileSync(SAMPLE_TEXT_PATH, 'utf8'));
+/** Markdown sources, `copies` times over, as one DOCX: the benchmark's long Word document. */
+export async function makeLongDocx(markdownSources: readonly string[], copies: number): Promise<Uint8Array> {
+  const blocks = markdownSources.flatMap(blocksOf);
   return docxOf(Array.from({ length: copies }, () => blocks).flat());
 }
 
