@@ -326,7 +326,7 @@ async function startToExit(bundle: string, work: string): Promise<{ ms: number; 
 
 /** The report's lines. */
 export function formatChunking(figures: ChunkingFigures): string {
-  const mb = (bytes: number) => `${round(bytes / MIB, 1)} MB`;
+  const mb = (bytes: number) => `${round(bytes / MIB, 1)} MiB`;
   const lines = [
     `chunking, ${figures.settings.maxTokens} tokens, overlap ${figures.settings.overlapTokens}, ${figures.settings.encoding}; corpus: ${figures.corpus}`,
     ...figures.splitters.map(
