@@ -1,8 +1,7 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_COUNT_ATTRIBUTE, COPY_ONLY_CATALOG, INPUT_PREFIX, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, COPY_ONLY_CATALOG, type ChunkRecord, INPUT_PREFIX, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../contracts';
 import { resolveCatalog } from '../../runtime/processors/catalog';
-import type { ChunkRecord } from '../../worker/processors/chunk/records';
 import { makeGoodSamples } from '../samples/documents';
 import { isTerminal, waitForTerminalRows } from './rows';
 

@@ -12,7 +12,7 @@ import {
 } from '@cantoo/pdf-lib';
 import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun, WidthType } from 'docx';
 import MarkdownIt from 'markdown-it';
-import type { DocumentFormat } from '../../worker/processors/chunk/formats';
+import type { DocumentFormat } from '../../contracts';
 
 /**
  * The chunk processor's sample documents, generated from one text in the repository (field-guide.md): the

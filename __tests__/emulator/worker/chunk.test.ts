@@ -5,7 +5,7 @@ import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { resolveCatalog } from '../../../runtime/processors/catalog';
 import { extractWhole } from '../../../worker/processors/chunk/extract';
-import type { ChunkManifest, ChunkRecord } from '../../../worker/processors/chunk/records';
+import type { ChunkManifest, ChunkRecord } from '../../../contracts';
 import { decodeWhole, textEncodingOf } from '../../../worker/processors/chunk/text-encoding';
 import { useEmulator } from '../../support/emulator';
 import {

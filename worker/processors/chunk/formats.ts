@@ -1,12 +1,10 @@
 import { TextDecoder } from 'node:util';
+import type { DocumentFormat } from '../../../contracts/chunks';
 
 /**
  * Which format a file is, from its extension and its first bytes (its magic number), and the clear reason when
  * the two disagree or the format is not one the chunk processor reads.
  */
-
-export const DOCUMENT_FORMATS = ['pdf', 'docx', 'html', 'markdown', 'text'] as const;
-export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 
 const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
   pdf: 'pdf',

@@ -1,11 +1,11 @@
 import { GetObjectCommand, PutObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_COUNT_ATTRIBUTE, ProcessorType, type ChunkProcessorSpec } from '../../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, chunkOutputKeys, ProcessorType, type ChunkProcessorSpec } from '../../../contracts';
 import { MAX_KEY_BYTES } from '../../../runtime/item-paths';
 import { failed, type Processor, type ProcessorContext, type ProcessorOutcome, type ProcessorRequest } from '../processor';
 import { classifyS3Error } from '../s3-failures';
 import { chunkDocument } from './chunk-document';
 import { BadDocumentError } from './failures';
-import { chunkOutputKeys, manifestJson } from './records';
+import { manifestJson } from './records';
 import { discardBody, S3LineUpload, s3DocumentSource, SourceReadError } from './s3-effects';
 
 export interface ChunkProcessorDependencies {

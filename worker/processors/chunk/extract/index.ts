@@ -1,6 +1,6 @@
 import type { ExtractedDocument } from '../document';
 import { BadDocumentError } from '../failures';
-import type { DocumentFormat } from '../formats';
+import type { DocumentFormat } from '../../../../contracts/chunks';
 import { decodeWhole, textEncodingOf } from '../text-encoding';
 import { LIBRARY_VERSIONS } from '../versions';
 import { extractDocx } from './docx';

@@ -3,7 +3,8 @@ import { makeBadSamples, makeGoodSamples, type SampleDocument } from '../../../.
 import { chunkDocument, SourceChangedError, type DocumentSource } from '../../../../../worker/processors/chunk/chunk-document';
 import { extractWhole } from '../../../../../worker/processors/chunk/extract';
 import { BadDocumentError } from '../../../../../worker/processors/chunk/failures';
-import { manifestJson, type ChunkManifest, type ChunkRecord } from '../../../../../worker/processors/chunk/records';
+import type { ChunkManifest, ChunkRecord } from '../../../../../contracts';
+import { manifestJson } from '../../../../../worker/processors/chunk/records';
 import { DEFAULT_CHUNK_SETTINGS, type ChunkSettings } from '../../../../../worker/processors/chunk/settings';
 import { decodeWhole, textEncodingOf } from '../../../../../worker/processors/chunk/text-encoding';
 import { loadTokenCounter } from '../../../../../worker/processors/chunk/tokenizer';

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { makeBadSamples, makeGoodSamples, type SampleDocument } from '../../../../../local/samples/documents';
 import { CHUNK_SETTINGS, ProcessorType, type ChunkProcessorSpec } from '../../../../../contracts';
 import { chunkProcessor } from '../../../../../worker/processors/chunk/processor';
-import type { ChunkManifest } from '../../../../../worker/processors/chunk/records';
+import type { ChunkManifest } from '../../../../../contracts';
 import { recordingLogger } from '../../../../support/worker-logger';
 
 const s3Mock = mockClient(S3Client);
