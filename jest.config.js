@@ -3,7 +3,13 @@ const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   // Type-checking is `npm run typecheck`'s job; jest only transpiles.
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    'node_modules/unpdf/dist/pdfjs\\.mjs$': '<rootDir>/__tests__/support/esm-to-cjs-transform.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!unpdf/dist/pdfjs\\.mjs$)'],
+  // unpdf exports PDF.js for `import` only; the transform above makes it loadable under jest's require.
+  moduleNameMapper: { '^unpdf/pdfjs$': '<rootDir>/node_modules/unpdf/dist/pdfjs.mjs' },
   setupFilesAfterEnv: ['<rootDir>/jest.setup.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdktf.out', '<rootDir>/dist'],
 };

@@ -4,9 +4,10 @@ import { Command } from 'commander';
 import { startEmulator } from '../local/emulator/moto';
 import { REPO_ROOT } from '../local/emulator/paths';
 import { measureBundles } from './bundles';
+import { formatChunking, measureChunking, type ChunkingFigures } from './chunking';
 import { describeMachine } from './machine';
 import { measurePickup, type PickupFigures } from './pickup';
-import { checkTargets, formatPickup, formatReport, type BenchResults } from './report';
+import { checkTargets, chunkingTargets, formatPickup, formatReport, type BenchResults } from './report';
 import { measureRequestCosts, type RequestCosts } from './request-costs';
 import { MIB } from './stats';
 import { cdktfAppNodeArgs, createIndexImportCopy, measureSynth, TSX_APP_NODE_ARGS } from './synth';
@@ -17,6 +18,8 @@ interface BenchOptions {
   readonly skipTests: boolean;
   readonly skipPickup: boolean;
   readonly pickupOnly: boolean;
+  readonly chunkingOnly: boolean;
+  readonly skipChunking: boolean;
   readonly pickupRows: number;
   readonly pickupTickSeconds: number;
   readonly output: string;
@@ -82,6 +85,9 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
 
   const pickup: BenchResults['pickup'] = options.skipPickup ? 'skipped' : await measurePickupCases(options, log);
 
+  if (!options.skipChunking) log('chunk processor (issue 22)');
+  const chunking: BenchResults['chunking'] = options.skipChunking ? 'skipped' : await measureChunkingSection(log);
+
   let testSuite: BenchResults['testSuite'] = 'skipped';
   if (!options.skipTests) {
     log('test suite (npx jest, all projects)');
@@ -97,9 +103,15 @@ async function bench(options: BenchOptions): Promise<BenchResults> {
     throughput,
     bundles,
     pickup,
+    chunking,
     testSuite,
   };
   return { ...results, targets: checkTargets(results) };
+}
+
+/** Issue 22's figures: the chunk processor against LangChain's splitter, extraction, memory, the bundle. */
+function measureChunkingSection(log: (line: string) => void): Promise<ChunkingFigures> {
+  return measureChunking({ repoRoot: REPO_ROOT, corpusBytes: 4 * MIB, largeTextBytes: 100 * 1000 * 1000, pdfPages: 300, log });
 }
 
 /** Issue 13's before and after, in one run: the schedule alone, then the event trigger, each on its own local pipeline. */
@@ -123,8 +135,22 @@ async function main(): Promise<void> {
     .option('--pickup-only', 'measure pickup only (writes bench-results/pickup.json unless --output is given)', false)
     .option('--pickup-rows <n>', 'rows per pickup series (cold and warm, per trigger)', positiveInteger, 20)
     .option('--pickup-tick-seconds <n>', "seconds between the schedule's runs in the pickup section", positiveInteger, 60)
+    .option('--chunking-only', 'measure the chunk processor only (writes bench-results/chunking.json unless --output is given)', false)
+    .option('--skip-chunking', 'do not measure the chunk processor (a few minutes)', false)
     .parse();
   const options = program.opts<BenchOptions>();
+  if (options.chunkingOnly) {
+    const started = new Date().toISOString();
+    const chunking = await measureChunkingSection((line) => void process.stderr.write(`bench: ${line}\n`));
+    const output = program.getOptionValueSource('output') === 'default' ? path.join(RESULTS_DIR, 'chunking.json') : options.output;
+    const targets = chunkingTargets(chunking);
+    const results = { startedAt: started, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), chunking, targets };
+    mkdirSync(path.dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
+    const verdicts = targets.map((target) => `${target.measure}: ${target.actual} (target ${target.target}) ${target.met ? 'met' : 'NOT MET'}`);
+    process.stdout.write(`${formatChunking(chunking)}\n\n${verdicts.join('\n')}\n\nJSON: ${path.relative(process.cwd(), output)}\n`);
+    return;
+  }
   if (options.pickupOnly) {
     const started = new Date().toISOString();
     const startedMs = Date.now();

@@ -1,4 +1,5 @@
 import type { BundleFigures } from './bundles';
+import { formatChunking, type ChunkingFigures } from './chunking';
 import type { MachineFigures } from './machine';
 import type { PickupFigures, SeriesFigures } from './pickup';
 import { MIB, round } from './stats';
@@ -22,6 +23,7 @@ export interface BenchResults {
   readonly throughput: readonly ThroughputFigures[];
   readonly bundles: BundleFigures;
   readonly pickup: readonly PickupFigures[] | 'skipped';
+  readonly chunking: ChunkingFigures | 'skipped';
   readonly testSuite: TestSuiteFigures | 'skipped';
   readonly targets: readonly TargetResult[];
 }
@@ -67,7 +69,17 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetResu
     actual: `${megabytes(results.bundles.lambdaZipBytes)} MB`,
     met: results.bundles.lambdaZipBytes <= 1e6,
   });
+  if (results.chunking !== 'skipped') targets.push(...chunkingTargets(results.chunking));
   return targets;
+}
+
+/** Issue 22's: at least twice LangChain's splitter at the same size, overlap and tokenizer, no chunk over the maximum. */
+export function chunkingTargets(chunking: ChunkingFigures): TargetResult[] {
+  const ours = chunking.splitters[0];
+  return [
+    { measure: 'chunking, times LangChain (same tokenizer)', target: '≥ 2×', actual: `${chunking.ratioSameTokenizer}×`, met: chunking.ratioSameTokenizer >= 2 },
+    { measure: 'chunks over the maximum (ours)', target: '0', actual: String(ours.overMax), met: ours.overMax === 0 },
+  ];
 }
 
 /** The human-readable table: the same figures as the JSON file. */
@@ -123,6 +135,8 @@ export function formatReport(results: BenchResults): string {
     ),
     '',
     results.pickup === 'skipped' ? 'pickup: skipped (--skip-pickup)' : formatPickup(results.pickup),
+    '',
+    results.chunking === 'skipped' ? 'chunk processor: skipped (--skip-chunking)' : formatChunking(results.chunking),
     '',
     testSuite === 'skipped'
       ? 'test suite: skipped (--skip-tests)'

@@ -1,5 +1,6 @@
 import { ItemAttribute, ItemStatus } from './item';
 import { PENDING_FILTER_PATTERNS } from './filter-pattern';
+import { CHUNK_COUNT_ATTRIBUTE } from './processors';
 
 /**
  * The item events: one EventBridge event each time a row's status becomes PENDING, FINISHED or FAILED,
@@ -39,6 +40,8 @@ export interface ItemEventDetail {
   readonly output_count: string;
   /** FINISHED and FAILED: the processor that ran (contracts/processors.ts), e.g. `copy`. */
   readonly processor: string;
+  /** FINISHED by a `chunk` processor: how many chunks its `.chunks.jsonl` (the `output_path`) holds, in decimal. */
+  readonly chunk_count: string;
   /** FAILED: why. */
   readonly reason: string;
   /** FINISHED and FAILED: ISO 8601, when the worker recorded the outcome. */
@@ -60,6 +63,7 @@ const DETAIL_SOURCES: ReadonlyArray<readonly [keyof ItemEventDetail, string]> = 
   ['output_path', `$.dynamodb.NewImage.${ItemAttribute.outputPath}.S`],
   ['output_count', `$.dynamodb.NewImage.${ItemAttribute.outputCount}.N`],
   ['processor', `$.dynamodb.NewImage.${ItemAttribute.processedBy}.S`],
+  ['chunk_count', `$.dynamodb.NewImage.${CHUNK_COUNT_ATTRIBUTE}.N`],
   ['reason', `$.dynamodb.NewImage.${ItemAttribute.failureReason}.S`],
   ['finished_at', `$.dynamodb.NewImage.${ItemAttribute.finishedAt}.S`],
   ['worker_instance_id', `$.dynamodb.NewImage.${ItemAttribute.workerInstanceId}.S`],

@@ -20,6 +20,11 @@
 export const ProcessorType = {
   /** Server-side copy of the input to `data/output/<rest>`, keeping its metadata, tags and encryption. */
   copy: 'copy',
+  /**
+   * Text chunks for retrieval, inside the worker: `data/output/<rest>.chunks.jsonl` and its manifest, from a PDF,
+   * DOCX, HTML, Markdown or plain text file (docs/processors.md, "chunk").
+   */
+  chunk: 'chunk',
 } as const;
 export type ProcessorType = (typeof ProcessorType)[keyof typeof ProcessorType];
 
@@ -35,8 +40,35 @@ export interface CopyProcessorSpec {
   readonly type: typeof ProcessorType.copy;
 }
 
+/** Tokenizer encodings the worker bundles for `chunk` (each costs its rank table in the worker bundle). */
+export const CHUNK_ENCODINGS = ['cl100k_base', 'o200k_base'] as const;
+export type ChunkEncoding = (typeof CHUNK_ENCODINGS)[number];
+
+/** `chunk`: every setting, as the worker receives them (config/processors.ts documents each). */
+export interface ChunkProcessorSpec {
+  readonly type: typeof ProcessorType.chunk;
+  /** Most tokens in one chunk, counted with `encoding`. */
+  readonly maxTokens: number;
+  /** Tokens a chunk repeats from the end of the previous one in the same section; at most half of maxTokens. */
+  readonly overlapTokens: number;
+  readonly encoding: ChunkEncoding;
+  /** Largest input, in bytes, of the formats parsed whole in memory (PDF, DOCX, HTML, Markdown). */
+  readonly maxInputBytes: number;
+}
+
+/** The chunk settings' defaults and bounds, shared by the synth's check and the worker's. */
+export const CHUNK_SETTINGS = {
+  maxTokens: { default: 512, min: 16, max: 32_768 },
+  overlapTokens: { default: 64, min: 0 },
+  encoding: { default: 'cl100k_base' as ChunkEncoding },
+  maxInputBytes: { default: 32 * 1024 * 1024, min: 1, max: 1024 * 1024 * 1024 },
+} as const;
+
+/** The number a FINISHED `chunk` row records beside its outputs, and its item events carry: how many chunks. */
+export const CHUNK_COUNT_ATTRIBUTE = 'chunk_count';
+
 /** One processor as the worker receives it: its type and every setting, defaults filled in at synth. */
-export type ProcessorSpec = CopyProcessorSpec;
+export type ProcessorSpec = CopyProcessorSpec | ChunkProcessorSpec;
 
 /**
  * The processors of a deployment, as JSON in the pipeline bucket under {@link PROCESSOR_CATALOG_KEY}. The stack

@@ -47,6 +47,8 @@ export interface RowDetail {
   readonly processedBy?: string;
   readonly outputPath?: string;
   readonly outputCount?: number;
+  /** A `chunk` processor's chunk count. */
+  readonly chunkCount?: number;
   readonly outputKeys?: readonly string[];
   readonly outputManifest?: string;
   readonly reason?: string;
@@ -99,6 +101,7 @@ export function formatRowDetail(row: RowDetail): string {
     ['processor', row.processedBy ?? (row.processorRequested === undefined ? '(the default)' : `${row.processorRequested} (requested)`)],
     ['output_path', row.outputPath],
     ['output_count', row.outputCount],
+    ['chunk_count', row.chunkCount],
     ['reason', row.reason],
     ['finished_at', row.finishedAt],
     ['worker_instance_id', row.workerInstanceId],

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { STACK_NAME } from '../../main';
+import { DEMO_CATALOG, runChunkDemo, summarizeChunkDemo } from './chunk-demo';
 import { runDemo, summarizeDemo } from './demo';
 import { LOCAL_DEFAULTS, requiredOutput, startLocalPipeline, type LocalPipeline } from '../pipeline';
 import { createLocalLog } from '../log';
@@ -86,6 +87,8 @@ async function main(): Promise<number> {
       log,
       progress: (line) => console.log(`local: ${line}`),
       signal: stop.signal,
+      // The demo shows the chunk processor beside copy; otherwise pipeline.config.ts decides.
+      ...(options.demo ? { processors: DEMO_CATALOG } : {}),
     });
   } catch (error) {
     if (stop.signal.aborted) {
@@ -122,19 +125,21 @@ async function main(): Promise<number> {
       await interrupted;
       return signalExitCode;
     }
-    const result = await runDemo({
+    const demoOptions = {
       dynamodb: pipeline.clients.dynamodb,
       s3: pipeline.clients.s3,
       tableName,
       bucketName: requiredOutput(outputs, 'bucketName'),
       timeoutMs: options.demoTimeoutSeconds * 1000,
       signal: stop.signal,
-    });
+    };
+    const [result, chunked] = await Promise.all([runDemo(demoOptions), runChunkDemo(demoOptions)]);
     if (stop.signal.aborted) return signalExitCode;
     await reportProgress();
     const summary = summarizeDemo(result);
-    console.log(`\n${summary.text}`);
-    return summary.failed ? 1 : 0;
+    const chunkSummary = summarizeChunkDemo(chunked);
+    console.log(`\n${summary.text}\n\n${chunkSummary.text}`);
+    return summary.failed || chunkSummary.failed ? 1 : 0;
   } finally {
     clearInterval(ticker);
     console.log('stopping the workers, the function host and the emulator…');

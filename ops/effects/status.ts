@@ -1,5 +1,5 @@
 import { GetCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus } from '../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus } from '../../contracts';
 import type { FailedRow, RowDetail } from '../report';
 
 /**
@@ -81,6 +81,7 @@ export async function readRowDetail(documents: DynamoDBDocumentClient, tableName
   if (item === undefined) return undefined;
   const keys = item[ItemAttribute.outputKeys];
   const count = item[ItemAttribute.outputCount];
+  const chunks = item[CHUNK_COUNT_ATTRIBUTE];
   return {
     id,
     status: optionalString(item[ItemAttribute.status]),
@@ -89,6 +90,7 @@ export async function readRowDetail(documents: DynamoDBDocumentClient, tableName
     processedBy: optionalString(item[ItemAttribute.processedBy]),
     outputPath: optionalString(item[ItemAttribute.outputPath]),
     outputCount: typeof count === 'number' ? count : undefined,
+    chunkCount: typeof chunks === 'number' ? chunks : undefined,
     outputKeys: Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : undefined,
     outputManifest: optionalString(item[ItemAttribute.outputManifest]),
     reason: optionalString(item[ItemAttribute.failureReason]),

@@ -1,10 +1,13 @@
 import {
+  CHUNK_ENCODINGS,
+  CHUNK_SETTINGS,
   COPY_ONLY_CATALOG,
   COPY_PROCESSOR_NAME,
   PROCESSOR_CATALOG_SCHEMA_VERSION,
   PROCESSOR_NAME,
   PROCESSOR_NAME_REQUIREMENT,
   ProcessorType,
+  type ChunkEncoding,
   type ProcessorCatalog,
   type ProcessorSpec,
 } from '../../contracts/processors';
@@ -57,10 +60,35 @@ function resolveSpec(path: string, raw: unknown, problems: SpecProblems): Proces
     case ProcessorType.copy:
       problems.unknownFields(path, raw, ['type']);
       return { type: ProcessorType.copy };
+    case ProcessorType.chunk:
+      return resolveChunkSpec(path, raw, problems);
     default:
       problems.add(`${path}.type`, `one of ${Object.values(ProcessorType).join(', ')}`, raw.type);
       return undefined;
   }
+}
+
+/** `chunk`'s settings, each checked against CHUNK_SETTINGS; the overlap at most half the maximum. */
+function resolveChunkSpec(path: string, raw: Readonly<Record<string, unknown>>, problems: SpecProblems): ProcessorSpec {
+  problems.unknownFields(path, raw, ['type', 'maxTokens', 'overlapTokens', 'encoding', 'maxInputBytes']);
+  const { maxTokens, overlapTokens, encoding, maxInputBytes } = CHUNK_SETTINGS;
+  const resolvedMaxTokens = problems.integer(`${path}.maxTokens`, raw.maxTokens, maxTokens.default, maxTokens);
+  return {
+    type: ProcessorType.chunk,
+    maxTokens: resolvedMaxTokens,
+    overlapTokens: problems.integer(`${path}.overlapTokens`, raw.overlapTokens, Math.min(overlapTokens.default, Math.floor(resolvedMaxTokens / 2)), {
+      min: overlapTokens.min,
+      max: Math.floor(resolvedMaxTokens / 2),
+    }),
+    encoding: problems.string(
+      `${path}.encoding`,
+      raw.encoding,
+      encoding.default,
+      new RegExp(`^(?:${CHUNK_ENCODINGS.join('|')})$`),
+      `one of ${CHUNK_ENCODINGS.join(', ')}`,
+    ) as ChunkEncoding,
+    maxInputBytes: problems.integer(`${path}.maxInputBytes`, raw.maxInputBytes, maxInputBytes.default, maxInputBytes),
+  };
 }
 
 /** True when a catalog adds nothing to the built-in `copy` default: the stack then writes none. */

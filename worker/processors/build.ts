@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ProcessorType, type ProcessorSpec } from '../../contracts';
+import { chunkProcessor } from './chunk/processor';
 import { copyProcessor } from './copy';
 import type { Processor } from './processor';
 
@@ -14,5 +15,7 @@ export function buildProcessor(deps: ProcessorDependencies, name: string, spec: 
   switch (spec.type) {
     case ProcessorType.copy:
       return copyProcessor(name, deps);
+    case ProcessorType.chunk:
+      return chunkProcessor(name, spec, deps);
   }
 }

@@ -3,8 +3,10 @@ import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
+import { DEMO_CATALOG, DEMO_CHUNK_PROCESSOR } from '../../../local/cli/chunk-demo';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
+import { makeBadSamples, makeGoodSamples } from '../../../local/samples/documents';
 import {
   instanceState,
   listKeys,
@@ -26,7 +28,8 @@ import { eventually } from '../../support/eventually';
  * The whole pipeline on moto, as `npm run local` runs it: the stack applied with terraform, both pipes on the
  * stream, the real schedule (every 60 s, as `--tick-seconds 60`) and the wake queue invoking the real
  * orchestrator, and the real worker bundle run per emulated instance. One deployment for the suite
- * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue); the tests clean up after themselves. The
+ * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue, and the demo's processors: `copy`, the default,
+ * and `chunk`); the tests clean up after themselves. The
  * chaos soak and the scale-out run on a deployment of their own with a fast schedule, in parallel with this
  * one (soak-and-scale-out.test.ts).
  */
@@ -35,7 +38,7 @@ jest.setTimeout(300_000);
 /** The real schedule's rate: pickups well under it come from the event trigger. */
 const TICK_SECONDS = 60;
 
-const running = useLocalPipeline({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS });
+const running = useLocalPipeline({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS, processors: DEMO_CATALOG });
 
 it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, the instance terminated when idle", async () => {
   const p = running();
@@ -205,6 +208,53 @@ it('publishes one event per status change to a rule with an SQS target, none for
       'the outcome queue to hold the five outcomes',
     );
     expect(outcomes.sort()).toEqual(expectedOutcomes);
+  } finally {
+    await probe.remove();
+  }
+});
+
+// Issue 22: the chunk processor in the whole pipeline, and the one rule an embedding step subscribes with.
+it('chunks documents for the chunk processor; its FINISHED events, on a rule for the processor, carry the JSONL and the chunk count', async () => {
+  const p = running();
+  const tableName = output(p, 'table_name');
+  const bucket = output(p, 'bucket_name');
+  const probe = await subscribeProbe(p, 'chunks-probe', { status: [ItemStatus.FINISHED], processor: [DEMO_CHUNK_PROCESSOR] });
+  try {
+    const samples = [...(await makeGoodSamples()), ...(await makeBadSamples())].filter((sample) =>
+      ['field-guide.pdf', 'field-guide.md', 'scanned.pdf'].includes(sample.name),
+    );
+    for (const sample of samples) {
+      const s3Path = await putInput(p, `chunks/${sample.name}`, Buffer.from(sample.bytes));
+      await putRow(p, { id: `chunk-${sample.name}`, status: ItemStatus.PENDING, s3_path: s3Path, [ItemAttribute.processor]: DEMO_CHUNK_PROCESSOR });
+    }
+    const rows = await waitForTerminalRows(p.clients.dynamodb, tableName, samples.map((sample) => `chunk-${sample.name}`), { timeoutMs: 120_000 });
+    expect(rows.map((row) => [row.id, row.status])).toEqual([
+      ['chunk-field-guide.pdf', ItemStatus.FINISHED],
+      ['chunk-field-guide.md', ItemStatus.FINISHED],
+      ['chunk-scanned.pdf', ItemStatus.FAILED],
+    ]);
+    expect(rows[2].failureReason).toMatch(/no extractable text.*OCR/);
+
+    await eventually(
+      async () => {
+        await probe.drain();
+        return probe.received.length >= 2;
+      },
+      120_000,
+      'the two FINISHED events of the chunk processor',
+    );
+    for (const name of ['field-guide.pdf', 'field-guide.md']) {
+      const { Item } = await p.clients.dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: `chunk-${name}` } }, ConsistentRead: true }));
+      const chunkCount = Item?.[CHUNK_COUNT_ATTRIBUTE]?.N;
+      const chunksKey = `data/output/chunks/${name}.chunks.jsonl`;
+      const lines = (await readOutput(p, `chunks/${name}.chunks.jsonl`)).toString('utf8').split('\n').filter(Boolean);
+      expect(Number(chunkCount)).toBe(lines.length);
+      expect(probe.received.filter(({ detail }) => detail.id === `chunk-${name}`).map(({ detail }) => detail)).toEqual([
+        expect.objectContaining({ status: ItemStatus.FINISHED, processor: DEMO_CHUNK_PROCESSOR, output_path: `s3://${bucket}/${chunksKey}`, output_count: '2', chunk_count: chunkCount }),
+      ]);
+    }
+    // The rule names the processor and FINISHED: neither copy's outcomes nor the scan's FAILED reach it.
+    expect(probe.received.map(({ detail }) => detail.id).sort()).toEqual(['chunk-field-guide.md', 'chunk-field-guide.pdf']);
   } finally {
     await probe.remove();
   }

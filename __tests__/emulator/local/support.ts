@@ -12,7 +12,17 @@ import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } f
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG, WorkerLogEvent } from '../../../contracts';
+import {
+  INPUT_PREFIX,
+  ITEM_EVENT_DETAIL_TYPE,
+  ITEM_EVENT_SOURCE,
+  ItemAttribute,
+  LOGS_PREFIX,
+  OUTPUT_PREFIX,
+  WORKER_TAG,
+  WorkerLogEvent,
+  type ProcessorCatalog,
+} from '../../../contracts';
 import { eventsInLogs } from '../../../local/soak/observe';
 import { createLocalLog } from '../../../local/log';
 import { readQueueDepth } from '../../../runtime/queue-depth';
@@ -30,12 +40,16 @@ export const TEST_AUTOTERMINATE_MINUTES = 0.1;
  * Starts moto, deploys, runs the pipes, the schedule (every `tickSeconds`, 1 by default), the wake mapping
  * and the instances; ignores the shell's PIPELINE_* settings. Workers stop after TEST_AUTOTERMINATE_MINUTES idle.
  */
-export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
+export function startPipelineForTest(
+  settings: LocalRunSettings,
+  { tickSeconds = 1, processors }: { tickSeconds?: number; processors?: ProcessorCatalog } = {},
+): Promise<LocalPipeline> {
   return startLocalPipeline({
     env: {},
     settings: { autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, ...settings },
     tickSeconds,
     log: createLocalLog(process.stderr, 'warn'),
+    processors,
   });
 }
 
@@ -43,7 +57,7 @@ export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds =
  * The suite's one deployment: started before the file's tests (a deploy takes minutes), cleaned after each
  * test, stopped after the last. Call at the top of the file; the returned function gives the running pipeline.
  */
-export function useLocalPipeline(settings: LocalRunSettings, options: { tickSeconds?: number } = {}): () => LocalPipeline {
+export function useLocalPipeline(settings: LocalRunSettings, options: { tickSeconds?: number; processors?: ProcessorCatalog } = {}): () => LocalPipeline {
   let pipeline: LocalPipeline | undefined;
   beforeAll(async () => {
     pipeline = await startPipelineForTest(settings, options);
@@ -220,8 +234,8 @@ export interface EventProbe {
   remove(): Promise<void>;
 }
 
-/** Subscribes a fresh queue to every item event of this table (all statuses). */
-export async function subscribeProbe(pipeline: LocalPipeline, name: string): Promise<EventProbe> {
+/** Subscribes a fresh queue to every item event of this table (all statuses), or to those `detail` matches. */
+export async function subscribeProbe(pipeline: LocalPipeline, name: string, detail?: Record<string, unknown>): Promise<EventProbe> {
   const busName = output(pipeline, 'event_bus_name');
   const tableArn = output(pipeline, 'table_stream_arn').replace(/\/stream\/.*$/, '');
   const { QueueUrl } = await pipeline.clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
@@ -230,7 +244,12 @@ export async function subscribeProbe(pipeline: LocalPipeline, name: string): Pro
     new PutRuleCommand({
       Name: name,
       EventBusName: busName,
-      EventPattern: JSON.stringify({ source: [ITEM_EVENT_SOURCE], 'detail-type': [ITEM_EVENT_DETAIL_TYPE], resources: [tableArn] }),
+      EventPattern: JSON.stringify({
+        source: [ITEM_EVENT_SOURCE],
+        'detail-type': [ITEM_EVENT_DETAIL_TYPE],
+        resources: [tableArn],
+        ...(detail === undefined ? {} : { detail }),
+      }),
     }),
   );
   await pipeline.clients.events.send(new PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: [{ Id: 'probe', Arn: Attributes!.QueueArn! }] }));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { _Record as StreamSdkRecord, AttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import {
+  CHUNK_COUNT_ATTRIBUTE,
   ITEM_EVENT_DETAIL_TYPE,
   ITEM_EVENT_FILTER_PATTERNS,
   ITEM_EVENT_INPUT_TEMPLATE,
@@ -43,18 +44,20 @@ function documentedFields(): DocumentedField[] {
     .filter((line) => line.startsWith('| `'))
     .map((line) => {
       const [name, type, setFor] = line.split('|').slice(1, 4).map((cell) => cell.trim());
+      const whenPresent = setFor.startsWith('rows that carry one');
       return {
         name: name.replace(/`/g, ''),
         type,
-        setFor: setFor === 'every status' ? STATUSES : STATUSES.filter((status) => setFor.includes(status)),
-        whenPresent: setFor === 'rows that carry one',
+        setFor: setFor === 'every status' ? STATUSES : whenPresent ? [] : STATUSES.filter((status) => setFor.includes(status)),
+        whenPresent,
       };
     });
 }
 
 const s = (value: string): AttributeValue => ({ S: value });
-/** The row's attributes in DynamoDB JSON: output_count is a number, as the worker writes it; the rest strings. */
-const attribute = (name: string, value: string): AttributeValue => (name === ItemAttribute.outputCount ? { N: value } : s(value));
+/** The row's attributes in DynamoDB JSON: output_count and chunk_count are numbers, as the worker writes them; the rest strings. */
+const attribute = (name: string, value: string): AttributeValue =>
+  name === ItemAttribute.outputCount || name === CHUNK_COUNT_ATTRIBUTE ? { N: value } : s(value);
 
 function record(eventName: 'INSERT' | 'MODIFY', newImage: Record<string, string>, oldImage?: Record<string, string>): StreamSdkRecord {
   const image = (values: Record<string, string>) =>
@@ -92,6 +95,14 @@ const finished = {
   [ItemAttribute.finishedAt]: '2026-11-27T12:00:01.234Z',
   [ItemAttribute.workerInstanceId]: 'i-0123456789abcdef0',
 };
+// A chunk processor's outcome: its JSONL is the output_path, and it records how many chunks.
+const chunked = {
+  ...finished,
+  [ItemAttribute.outputPath]: 's3://bucket/data/output/client_1/report.pdf.chunks.jsonl',
+  [ItemAttribute.outputCount]: '2',
+  [ItemAttribute.processedBy]: 'rag',
+  [CHUNK_COUNT_ATTRIBUTE]: '37',
+};
 const failed = {
   ...pending,
   [ItemAttribute.status]: ItemStatus.FAILED,
@@ -127,6 +138,7 @@ const VALUE_OF: Record<string, (row: Record<string, string>) => unknown> = {
   output_path: (row) => row[ItemAttribute.outputPath],
   output_count: (row) => row[ItemAttribute.outputCount],
   processor: (row) => row[ItemAttribute.processedBy],
+  chunk_count: (row) => row[CHUNK_COUNT_ATTRIBUTE],
   reason: (row) => row[ItemAttribute.failureReason],
   finished_at: (row) => row[ItemAttribute.finishedAt],
   worker_instance_id: (row) => row[ItemAttribute.workerInstanceId],
@@ -144,6 +156,7 @@ describe('item events, against the schema in docs/events.md', () => {
 
   it.each([
     { case: 'FINISHED', row: finished },
+    { case: 'FINISHED by a chunk processor', row: chunked },
     { case: 'FAILED', row: failed },
     { case: 'PENDING', row: pending },
   ])('gives a row that became $case one event with the documented fields set', ({ row }) => {

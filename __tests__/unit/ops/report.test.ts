@@ -114,6 +114,12 @@ describe('formatRowDetail', () => {
     expect(formatRowDetail({ id: 'r3', status: 'PENDING', processorRequested: 'ocr' })).toContain('processor           ocr (requested)');
     expect(formatRowDetail({ id: 'r4', status: 'PENDING' })).toContain('processor           (the default)');
   });
+
+  it("shows a chunk processor's chunk count beside its output count", () => {
+    expect(formatRowDetail({ id: 'r5', status: 'FINISHED', processedBy: 'rag', outputCount: 2, chunkCount: 37 })).toContain(
+      'output_count        2\nchunk_count         37',
+    );
+  });
 });
 
 describe('formatRetryAll and formatRedrive', () => {

@@ -46,8 +46,8 @@ describe('resolveCatalog', () => {
     },
     { case: 'a name too long', input: { processors: { ['p'.repeat(33)]: { type: 'copy' } } }, problem: `processors.${'p'.repeat(33)} must be named` },
     { case: 'a processor that is not an object', input: { processors: { scan: 'copy' } }, problem: 'processors.scan must be an object with a "type", got "copy"' },
-    { case: 'an unknown type', input: { processors: { scan: { type: 'cp' } } }, problem: 'processors.scan.type must be one of copy, got "cp"' },
-    { case: 'no type', input: { processors: { scan: {} } }, problem: 'processors.scan.type must be one of copy, got nothing' },
+    { case: 'an unknown type', input: { processors: { scan: { type: 'cp' } } }, problem: 'processors.scan.type must be one of copy, chunk, got "cp"' },
+    { case: 'no type', input: { processors: { scan: {} } }, problem: 'processors.scan.type must be one of copy, chunk, got nothing' },
     {
       case: 'a setting the type does not have',
       input: { processors: { mirror: { type: 'copy', timeoutSeconds: 5 } } },
@@ -70,6 +70,54 @@ describe('resolveCatalog', () => {
   });
 });
 
+describe('resolveCatalog: chunk', () => {
+  it('fills every default of a chunk processor', () => {
+    expect(resolveCatalog({ processors: { rag: { type: 'chunk' } } }).processors.rag).toEqual({
+      type: ProcessorType.chunk,
+      maxTokens: 512,
+      overlapTokens: 64,
+      encoding: 'cl100k_base',
+      maxInputBytes: 32 * 1024 * 1024,
+    });
+  });
+
+  it('keeps the settings given, and defaults the overlap to at most half of a small maximum', () => {
+    expect(resolveCatalog({ processors: { rag: { type: 'chunk', maxTokens: 256, overlapTokens: 0, encoding: 'o200k_base', maxInputBytes: 1024 } } }).processors.rag).toEqual({
+      type: ProcessorType.chunk,
+      maxTokens: 256,
+      overlapTokens: 0,
+      encoding: 'o200k_base',
+      maxInputBytes: 1024,
+    });
+    expect(resolveCatalog({ processors: { rag: { type: 'chunk', maxTokens: 100 } } }).processors.rag).toMatchObject({ maxTokens: 100, overlapTokens: 50 });
+  });
+
+  it.each([
+    { case: 'a maximum below 16', settings: { maxTokens: 10 }, problem: 'processors.rag.maxTokens must be an integer from 16 to 32768, got 10' },
+    { case: 'a fractional maximum', settings: { maxTokens: 100.5 }, problem: 'processors.rag.maxTokens must be an integer from 16 to 32768, got 100.5' },
+    { case: 'a maximum as a string', settings: { maxTokens: '512' }, problem: 'processors.rag.maxTokens must be an integer from 16 to 32768, got "512"' },
+    { case: 'an overlap over half the maximum', settings: { overlapTokens: 257 }, problem: 'processors.rag.overlapTokens must be an integer from 0 to 256, got 257' },
+    { case: 'an overlap over half of a maximum given', settings: { maxTokens: 64, overlapTokens: 40 }, problem: 'processors.rag.overlapTokens must be an integer from 0 to 32, got 40' },
+    { case: 'a negative overlap', settings: { overlapTokens: -1 }, problem: 'processors.rag.overlapTokens must be an integer from 0 to 256, got -1' },
+    { case: 'an unknown encoding', settings: { encoding: 'gpt2' }, problem: 'processors.rag.encoding must be one of cl100k_base, o200k_base, got "gpt2"' },
+    { case: 'a zero size limit', settings: { maxInputBytes: 0 }, problem: 'processors.rag.maxInputBytes must be an integer from 1 to 1073741824, got 0' },
+    { case: 'a size limit above 1 GiB', settings: { maxInputBytes: 2 ** 31 }, problem: 'processors.rag.maxInputBytes must be an integer from 1 to 1073741824, got 2147483648' },
+    {
+      case: 'a misspelt setting',
+      settings: { maxToken: 300 },
+      problem: "processors.rag.maxToken must be left out: a chunk processor's settings are type, maxTokens, overlapTokens, encoding, maxInputBytes, got 300",
+    },
+  ])('refuses $case, naming the setting and the value', ({ settings, problem }) => {
+    expect(problemsOf(() => resolveCatalog({ processors: { rag: { type: 'chunk', ...settings } } }))).toEqual([problem]);
+  });
+
+  it('names the file when pipeline.config.ts sets a bad value', () => {
+    expect(problemsOf(() => loadProcessorCatalog({ processors: { rag: { type: 'chunk', maxTokens: 8 } } }, {}))).toEqual([
+      'pipeline.config.ts: processors.rag.maxTokens must be an integer from 16 to 32768, got 8',
+    ]);
+  });
+});
+
 describe('loadProcessorCatalog', () => {
   it('reads the typed configuration', () => {
     expect(loadProcessorCatalog({ processors: { mirror: { type: 'copy' } }, defaultProcessor: 'mirror' }, {}).defaultProcessor).toBe('mirror');
@@ -83,7 +131,7 @@ describe('loadProcessorCatalog', () => {
 
   it('names the file for a problem in the configuration, and the variable for one in the environment', () => {
     expect(problemsOf(() => loadProcessorCatalog({ processors: { s: { type: 'cp' as 'copy' } } }, {}))).toEqual([
-      'pipeline.config.ts: processors.s.type must be one of copy, got "cp"',
+      'pipeline.config.ts: processors.s.type must be one of copy, chunk, got "cp"',
     ]);
     expect(problemsOf(() => loadProcessorCatalog({}, { [DEFAULT_PROCESSOR_SETTING]: 'scan' }))).toEqual([
       `${DEFAULT_PROCESSOR_SETTING} must be the name of a configured processor (copy), got "scan"`,

@@ -1,4 +1,5 @@
 import { COPY_ONLY_CATALOG, OptionalOrchestratorEnv, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { resolveCatalog } from '../../../runtime/processors/catalog';
 import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../../support/synth';
 
 // Needs the built bundles (npm test builds first).
@@ -7,8 +8,10 @@ const renamedDefault: ProcessorCatalog = {
   defaultProcessor: 'mirror',
   processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } },
 };
+const withChunk = resolveCatalog({ processors: { rag: { type: ProcessorType.chunk, maxTokens: 256 } } });
 const copyOnly = synthStack({}, COPY_ONLY_CATALOG).json;
 const configured = synthStack({}, renamedDefault).json;
+const chunking = synthStack({}, withChunk).json;
 
 afterAll(removeSynthesizedStacks);
 
@@ -52,5 +55,18 @@ describe('the processor catalog in the stack', () => {
     expect(added.map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
       { Action: ['s3:GetObject'], Resource: [`${bucketArn}/${PROCESSOR_CATALOG_KEY}`] },
     ]);
+  });
+
+  it('gives a chunk processor its settings, defaults filled, and workers no grant beyond the catalog: chunk reads inputs and writes outputs as copy does', () => {
+    const [catalog] = catalogObjects(chunking);
+
+    expect(JSON.parse(catalog.content as string).processors.rag).toEqual({
+      type: 'chunk',
+      maxTokens: 256,
+      overlapTokens: 64,
+      encoding: 'cl100k_base',
+      maxInputBytes: 33554432,
+    });
+    expect(workerStatements(chunking)).toEqual(workerStatements(configured));
   });
 });
