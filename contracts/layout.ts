@@ -36,3 +36,5 @@ export const WORKER_SLOT_TAG_KEY = 'rag-worker-slot';
  * tokens from this tag (functions/orchestrator/launch-token.ts).
  */
 export const WORKER_LAUNCH_TOKEN_TAG_KEY = 'rag-worker-launch';
+/** The tag saying how a worker was bought: `spot` or `on-demand` (CapacityType in contracts/capacity.ts). */
+export const WORKER_PURCHASE_TAG_KEY = 'rag-worker-purchase';
