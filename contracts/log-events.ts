@@ -21,6 +21,8 @@ export const OrchestratorLogEvent = {
   workerLaunchFailed: 'worker_launch_failed',
   /** Recent boot failures: launches wait. */
   launchDeferred: 'launch_deferred',
+  /** The tick's launch budget (calls, deadline) ran out: the slots left go to the next tick. */
+  launchesLeft: 'launches_left_for_next_tick',
 } as const;
 export type OrchestratorLogEventName = (typeof OrchestratorLogEvent)[keyof typeof OrchestratorLogEvent];
 
