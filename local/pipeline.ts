@@ -8,6 +8,7 @@ import { destroyClients, emulatorClients, type EmulatorClients } from './emulato
 import { ORCHESTRATOR_CODE_DIR } from '../main';
 import { deployStack, type DeployedPipe, type Deployment } from './emulator/deploy';
 import { detachScheduleTargets, disableEmulatedMapping, dropConditionalDenies } from './emulator/gaps';
+import { EmulatorImages } from './emulator/images';
 import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator/moto';
 import { usablePort } from './emulator/usable-port';
 import { startInstanceRunner, type RunningInstanceRunner } from './standins/instance-runner';
@@ -76,12 +77,12 @@ export interface LocalPipeline {
 export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS.min, tickSeconds: 2 } as const;
 
 /**
- * moto's built-in Canonical Ubuntu 16.04 image (owner 099720109477, x86_64, /dev/sda1). The orchestrator
- * checks the image before it launches (docs/orchestrator.md), and moto has none of Canonical's
+ * The emulator's Canonical Ubuntu 24.04 image (owner 099720109477, x86_64, /dev/sda1; local/emulator/images.ts).
+ * The orchestrator checks the image before it launches (docs/orchestrator.md), and moto has none of Canonical's
  * /aws/service/canonical SSM parameters, so the local run pins this one: any other AMI ID would not exist
  * on the emulator.
  */
-export const LOCAL_AMI_ID = 'ami-785db401';
+export const LOCAL_AMI_ID = EmulatorImages.ubuntu2404;
 
 /** The `PIPELINE_*` environment for synth: the caller's, with the local run's settings on top. */
 export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSettings = {}): NodeJS.ProcessEnv {

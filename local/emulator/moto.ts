@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { writeEmulatorImages } from './images';
 import { PYTHON_TOOLS_DIR, REPO_ROOT, VENV_BIN } from './paths';
 
 /** A running moto server on 127.0.0.1. */
@@ -47,7 +48,8 @@ const BIND_ATTEMPTS = 3;
 
 /**
  * Starts moto in server mode from the project's virtualenv. Lambda runs without Docker (moto never
- * executes function code anyway), and AWS-managed IAM policies are loaded so attachments succeed.
+ * executes function code anyway), AWS-managed IAM policies are loaded so attachments succeed, and EC2 serves
+ * the images of ./images.ts.
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const motoServer = path.join(VENV_BIN, 'moto_server');
@@ -78,7 +80,8 @@ async function launch(motoServer: string, port: number, verbose: boolean, endWit
   const endpoint = `http://127.0.0.1:${port}`;
   const motoArgs = ['-H', '127.0.0.1', '-p', String(port)];
   const child = spawn(endWithProcess ? '/bin/sh' : motoServer, endWithProcess ? ['-c', WATCHDOG, motoServer, ...motoArgs] : motoArgs, {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    // The images it serves are ours (images.ts): moto's own stop at Ubuntu 16.04.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_AMIS_PATH: writeEmulatorImages() },
     stdio: [endWithProcess ? 'pipe' : 'ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
   });
   if (endWithProcess) {
