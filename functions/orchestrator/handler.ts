@@ -267,14 +267,12 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       }
       for (const refusal of outcome.refusals) fail({ ...refusal, slot, attempts: [] });
       if (outcome.outcome === 'failed') {
-        const { refusals: _refusals, ...failure } = withoutOutcome(outcome);
-        fail(failure);
+        fail(withoutRefusals(outcome));
         // The remaining slots would meet the same capacity, rate or permission wall.
         break;
       }
       summary.launchedInstanceIds = [...summary.launchedInstanceIds, outcome.instanceId];
-      const { refusals: _refusals, ...launched } = withoutOutcome(outcome);
-      log.info({ event: OrchestratorLogEvent.workerLaunched, imageId: verdict.image.imageId, ...launched }, 'worker launched');
+      log.info({ event: OrchestratorLogEvent.workerLaunched, imageId: verdict.image.imageId, ...withoutRefusals(outcome) }, 'worker launched');
     }
   }
 }
@@ -299,6 +297,11 @@ function launchFailedMessage(kind: LaunchFailureKind): string {
 }
 
 function withoutOutcome<T extends { outcome: string }>({ outcome: _outcome, ...rest }: T): Omit<T, 'outcome'> {
+  return rest;
+}
+
+/** The slot's outcome as logged: its refusals are reported on their own lines (`worker_launch_failed`). */
+function withoutRefusals<T extends { outcome: string; refusals: unknown }>({ outcome: _outcome, refusals: _refusals, ...rest }: T): Omit<T, 'outcome' | 'refusals'> {
   return rest;
 }
 
