@@ -296,10 +296,6 @@ function launchFailedMessage(kind: LaunchFailureKind): string {
   }
 }
 
-function withoutOutcome<T extends { outcome: string }>({ outcome: _outcome, ...rest }: T): Omit<T, 'outcome'> {
-  return rest;
-}
-
 /** The slot's outcome as logged: its refusals are reported on their own lines (`worker_launch_failed`). */
 function withoutRefusals<T extends { outcome: string; refusals: unknown }>({ outcome: _outcome, refusals: _refusals, ...rest }: T): Omit<T, 'outcome' | 'refusals'> {
   return rest;
