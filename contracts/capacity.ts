@@ -1,3 +1,5 @@
+import { INTERRUPTIONS_PREFIX } from './layout';
+
 /**
  * What capacity workers run on: how they are bought, which images they boot, and how an interruption travels
  * from EC2 to the worker, the work queue, the row and the orchestrator. Shared by the settings checked at synth
@@ -85,3 +87,12 @@ export const INTERRUPTION_RETRIES = { default: 5, min: 0, max: 100 } as const;
  * capacity that is not reclaimed.
  */
 export const ON_DEMAND_AFTER_INTERRUPTION_MS = 30 * 60_000;
+
+/**
+ * `logs/interruptions/<time>-<instance-id>.json`, the key an interrupted worker writes, the time as in the boot-failure
+ * markers' keys (`2026-11-27T12-34-56-789Z`), so keys sort by time and the orchestrator lists the recent ones with
+ * StartAfter.
+ */
+export function interruptionMarkerKey(instanceId: string, time: Date): string {
+  return `${INTERRUPTIONS_PREFIX}${time.toISOString().replace(/[:.]/g, '-')}-${instanceId}.json`;
+}

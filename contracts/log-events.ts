@@ -65,6 +65,25 @@ export const WorkerLogEvent = {
   workerStarted: 'worker_started',
   workerStopped: 'worker_stopped',
   workerStopping: 'worker_stopping',
+  /** At start: the instance's type and purchase option, from the instance metadata. */
+  instanceIdentified: 'instance_identified',
+  /** A Spot interruption notice: no more receives; jobs still running at the cutoff are stopped. */
+  interruptionNoticed: 'interruption_noticed',
+  /** A rebalance recommendation: no more receives; the jobs in flight finish. */
+  rebalanceRecommended: 'rebalance_recommended',
+  /** The instance metadata could not be read (the poll goes on). */
+  instanceMetadataFailed: 'instance_metadata_failed',
+  /** An interrupted job's message was sent again with its interruption count, and the original deleted. */
+  messageRequeued: 'message_requeued',
+  /** Sending an interrupted job's message again failed: it is released instead. */
+  requeueFailed: 'requeue_failed',
+  /** The row's work was interrupted more than the bound allows: the message is released and the receive counts. */
+  interruptionsExhausted: 'interruptions_exhausted',
+  /** The row's interruption count could not be written. */
+  interruptionNotRecorded: 'interruption_not_recorded',
+  /** The interruption marker for the orchestrator was written to the bucket (or not: `interruption_mark_failed`). */
+  interruptionMarked: 'interruption_marked',
+  interruptionMarkFailed: 'interruption_mark_failed',
 } as const;
 export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogEvent];
 

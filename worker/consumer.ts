@@ -21,7 +21,23 @@ const BACKOFF_MAX_MS = 30_000;
 /** On SIGTERM, in-flight jobs get this long to finish before their messages are released. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
-export type StopReason = 'idle' | 'signal';
+/**
+ * Why the loop stopped:
+ * - `idle`: nothing received for the idle timeout;
+ * - `signal`: SIGTERM/SIGINT: in-flight jobs got the grace period, the rest were released;
+ * - `rebalance`: EC2 recommended a rebalance: no more receives, every in-flight job finished;
+ * - `interrupted`: a Spot interruption notice: no more receives, jobs that could not finish before the cutoff
+ *   were stopped and their messages sent again (docs/capacity.md).
+ */
+export type StopReason = 'idle' | 'signal' | 'rebalance' | 'interrupted';
+
+/** The job's abort reason when a Spot interruption stopped it: its message goes back without spending a receive. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor(readonly deadline: string) {
+    super(`the instance is interrupted at ${deadline}: the job was stopped before it could finish`);
+  }
+}
 
 export interface ConsumerOptions {
   readonly sqs: SQSClient;
@@ -39,9 +55,17 @@ export interface ConsumerOptions {
   readonly shutdownGraceMs?: number;
   /**
    * Handles one message; a throw means "transient, leave it for redelivery". The signal is the job's own:
-   * aborted on a stop after the grace period, or when the heartbeat finds the message taken by another receive.
+   * aborted on a stop after the grace period, when the heartbeat finds the message taken by another receive, or at
+   * an interruption's cutoff (its reason an {@link InterruptedError}).
    */
   readonly handle: (message: Message, abortSignal: AbortSignal) => Promise<Disposition>;
+  /**
+   * Returns the message of a job an interruption stopped (worker/requeue.ts: sent again, or released beyond the
+   * bound). Never throws. @default release it like any stopped job's (visibility 0)
+   */
+  readonly requeue?: (message: Message) => Promise<void>;
+  /** Message attributes to ask for on every receive (the interruption count). @default none */
+  readonly messageAttributeNames?: readonly string[];
   readonly logger: WorkerLogger;
 }
 
@@ -55,8 +79,12 @@ export class Consumer {
   private readonly inFlight = new Map<string, { message: Message; done: Promise<void> }>();
   private readonly deleter: DeleteBatcher;
   private stopRequested = false;
+  private stopReason: Exclude<StopReason, 'idle'> | undefined;
+  private cutoff: NodeJS.Timeout | undefined;
   private lastActivity = Date.now();
   private wake: (() => void) | undefined;
+  /** Wakes a drain that waits for its jobs when the reason to stop changes (an interruption, then a signal). */
+  private escalation = signalled();
 
   constructor(private readonly options: ConsumerOptions) {
     this.deleter = new DeleteBatcher(options.sqs, options.queueUrl, options.logger);
@@ -64,12 +92,37 @@ export class Consumer {
     setMaxListeners(Math.max(10, options.concurrency + 1), this.jobs.signal);
   }
 
-  /** Asks the loop to stop (SIGTERM): no more receives; in-flight jobs finish or are released. */
+  /** Asks the loop to stop (SIGTERM): no more receives; in-flight jobs finish within the grace period or are released. */
   stop(): void {
-    if (this.stopRequested) return;
+    this.stopAs('signal');
+  }
+
+  /** A rebalance recommendation: no more receives; every in-flight job finishes, then the loop stops. */
+  finishAndStop(): void {
+    this.stopAs('rebalance');
+  }
+
+  /**
+   * A Spot interruption notice: no more receives; jobs still running at `cutoffMs` are stopped (their signal's
+   * reason an {@link InterruptedError}) and their messages given to `requeue`.
+   */
+  interrupt(cutoffMs: number, deadline: string): void {
+    if (!this.stopAs('interrupted')) return;
+    this.cutoff = setTimeout(() => this.jobs.abort(new InterruptedError(deadline)), Math.max(0, cutoffMs - Date.now()));
+  }
+
+  /** Records a stronger reason to stop (rebalance < interrupted < signal); false when one as strong is already there. */
+  private stopAs(reason: Exclude<StopReason, 'idle'>): boolean {
+    const strength = { rebalance: 1, interrupted: 2, signal: 3 } as const;
+    if (this.stopReason !== undefined && strength[this.stopReason] >= strength[reason]) return false;
+    this.stopReason = reason;
     this.stopRequested = true;
     this.receiving.abort();
     this.notify();
+    const escalation = this.escalation;
+    this.escalation = signalled();
+    escalation.resolve();
+    return true;
   }
 
   /** Runs until idle or stopped; resolves once every in-flight message is deleted or released. */
@@ -103,6 +156,7 @@ export class Consumer {
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: this.options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            ...(this.options.messageAttributeNames?.length ? { MessageAttributeNames: [...this.options.messageAttributeNames] } : {}),
           }),
           { abortSignal: this.receiving.signal },
         );
@@ -120,7 +174,7 @@ export class Consumer {
       for (const message of messages) this.start(message, receivedAtMs);
     }
     await this.drain();
-    return 'signal';
+    return this.stopReason ?? 'signal';
   }
 
   private start(message: Message, receivedAtMs: number): void {
@@ -137,8 +191,12 @@ export class Consumer {
         const disposition = await this.options.handle(message, job.signal);
         if (disposition === 'delete') await this.deleter.delete(message);
       } catch (error) {
-        // A lost message was logged by the heartbeat (message_lost); its new holder carries on.
-        if (!(job.signal.reason instanceof MessageLostError)) {
+        if (job.signal.reason instanceof InterruptedError && this.options.requeue) {
+          // No beat may touch the message while it is sent again and deleted.
+          heartbeat.stop();
+          await this.options.requeue(message);
+        } else if (!(job.signal.reason instanceof MessageLostError)) {
+          // A lost message was logged by the heartbeat (message_lost); its new holder carries on.
           logger.warn({ event: WorkerLogEvent.messageRetry, message_id: message.MessageId, error: describeError(error) });
         }
       } finally {
@@ -152,10 +210,25 @@ export class Consumer {
     this.inFlight.set(receiptHandle, { message, done });
   }
 
-  /** After a stop: wait for in-flight jobs up to the grace period, then release the rest and abort them. */
+  /**
+   * After a stop. A rebalance or an interruption waits for the jobs (an interruption's cutoff stops those still
+   * running); a signal, also one that comes meanwhile, waits up to the grace period, then releases the rest.
+   */
   private async drain(): Promise<void> {
+    const { logger } = this.options;
+    logger.info({ event: WorkerLogEvent.workerStopping, in_flight: this.inFlight.size, reason: this.stopReason });
+    while (this.stopReason !== 'signal' && this.inFlight.size > 0) {
+      await Promise.race([Promise.all([...this.inFlight.values()].map(({ done }) => done)), this.escalation.promise]);
+    }
+    if (this.stopReason === 'signal') await this.drainWithGrace();
+    clearTimeout(this.cutoff);
+    await this.deleter.idle();
+  }
+
+  /** Waits for in-flight jobs up to the grace period, then releases the rest and aborts them. */
+  private async drainWithGrace(): Promise<void> {
     const { logger, shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS } = this.options;
-    logger.info({ event: WorkerLogEvent.workerStopping, in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
+    if (this.inFlight.size > 0) logger.info({ event: WorkerLogEvent.workerStopping, in_flight: this.inFlight.size, grace_ms: shutdownGraceMs });
     const grace = new AbortController();
     await Promise.race([Promise.all([...this.inFlight.values()].map(({ done }) => done)), sleep(shutdownGraceMs, grace.signal)]);
     grace.abort();
@@ -165,7 +238,6 @@ export class Consumer {
       this.jobs.abort();
       await Promise.all(unfinished.map(({ done }) => done));
     }
-    await this.deleter.idle();
   }
 
   /** Makes messages visible again at once (visibility 0) so another worker takes them without waiting. */
@@ -260,6 +332,13 @@ class DeleteBatcher {
         this.logger.warn({ event: WorkerLogEvent.deleteFailed, message_id: message.MessageId, error: describeError(error) });
     }
   }
+}
+
+/** A promise and the function that resolves it. */
+function signalled(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
 
 function sleep(ms: number, abortSignal: AbortSignal): Promise<void> {

@@ -139,7 +139,7 @@ describe('PipelineStack', () => {
     const bucketArn = refTo(json, 'aws_s3_bucket', 'arn');
 
     expect(rolePolicy(json, 'rag-pipeline-dev-worker').map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
-      { Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], Resource: [refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-work'))] },
+      { Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'], Resource: [refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-work'))] },
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [refTo(json, 'aws_dynamodb_table', 'arn')] },
       { Action: ['s3:ListBucket'], Resource: [bucketArn] },
       { Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: [`${bucketArn}/data/input/*`, `${bucketArn}/${WORKER_CODE_KEY}`] },
