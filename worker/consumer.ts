@@ -14,6 +14,8 @@ import { WorkerLogEvent } from '../contracts';
 
 /** SQS's longest long poll and largest receive. */
 const MAX_WAIT_SECONDS = 20;
+/** SQS's longest message delay (DelaySeconds). */
+const MAX_DELAY_SECONDS = 900;
 const MAX_BATCH = 10;
 /** Receive errors (no credentials yet, no network) back off from 1 s, doubling, to at most 30 s. */
 const BACKOFF_FIRST_MS = 1_000;
@@ -61,9 +63,10 @@ export interface ConsumerOptions {
   readonly handle: (message: Message, abortSignal: AbortSignal) => Promise<Disposition>;
   /**
    * Returns the message of a job an interruption stopped (worker/requeue.ts: sent again, or released beyond the
-   * bound). Never throws. @default release it like any stopped job's (visibility 0)
+   * bound), hidden for `delaySeconds`: until this worker's own receive in flight has ended, so that receive cannot
+   * take it back. Never throws. @default release it like any stopped job's (visibility 0)
    */
-  readonly requeue?: (message: Message) => Promise<void>;
+  readonly requeue?: (message: Message, delaySeconds: number) => Promise<void>;
   /** Message attributes to ask for on every receive (the interruption count). @default none */
   readonly messageAttributeNames?: readonly string[];
   readonly logger: WorkerLogger;
@@ -82,6 +85,8 @@ export class Consumer {
   private stopReason: Exclude<StopReason, 'idle'> | undefined;
   private cutoff: NodeJS.Timeout | undefined;
   private lastActivity = Date.now();
+  /** When the receive in flight, if any, ends at the latest (its long poll). */
+  private pollEndsAtMs: number | undefined;
   private wake: (() => void) | undefined;
   /** Wakes a drain that waits for its jobs when the reason to stop changes (an interruption, then a signal). */
   private escalation = signalled();
@@ -111,13 +116,18 @@ export class Consumer {
     this.cutoff = setTimeout(() => this.jobs.abort(new InterruptedError(deadline)), Math.max(0, cutoffMs - Date.now()));
   }
 
-  /** Records a stronger reason to stop (rebalance < interrupted < signal); false when one as strong is already there. */
+  /**
+   * Records a stronger reason to stop (rebalance < interrupted < signal); false when one as strong is already there.
+   * Only a signal aborts the receive in flight: an aborted long poll may still take messages on SQS's side, which
+   * then come back only after their visibility timeout, with a receive spent. A rebalance or an interruption lets it
+   * end (20 s at most) and runs what it brings like any job: an interruption then gives those back at its cutoff.
+   */
   private stopAs(reason: Exclude<StopReason, 'idle'>): boolean {
     const strength = { rebalance: 1, interrupted: 2, signal: 3 } as const;
     if (this.stopReason !== undefined && strength[this.stopReason] >= strength[reason]) return false;
     this.stopReason = reason;
     this.stopRequested = true;
-    this.receiving.abort();
+    if (reason === 'signal') this.receiving.abort();
     this.notify();
     const escalation = this.escalation;
     this.escalation = signalled();
@@ -148,6 +158,7 @@ export class Consumer {
       let messages: Message[];
       // Taken before the request: never later than SQS's receive, so the 12-hour cap counted from it is safe.
       const receivedAtMs = Date.now();
+      this.pollEndsAtMs = receivedAtMs + waitSeconds * 1000;
       try {
         const received = await this.options.sqs.send(
           new ReceiveMessageCommand({
@@ -162,7 +173,9 @@ export class Consumer {
         );
         messages = received.Messages ?? [];
         failures = 0;
+        this.pollEndsAtMs = undefined;
       } catch (error) {
+        this.pollEndsAtMs = undefined;
         if (this.stopRequested) break;
         failures += 1;
         const retryInMs = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
@@ -184,6 +197,8 @@ export class Consumer {
     // The job's own controller: a stop aborts every job, a lost message only its own.
     const job = new AbortController();
     const abortJob = (): void => job.abort(this.jobs.signal.reason);
+    // A message a poll brought after the interruption's cutoff is stopped at once, and given back.
+    if (this.jobs.signal.aborted) abortJob();
     this.jobs.signal.addEventListener('abort', abortJob, { once: true });
     const heartbeat = startHeartbeat({ sqs, queueUrl, message, receivedAtMs, visibilityTimeoutSeconds, job, logger });
     const done = (async () => {
@@ -194,7 +209,8 @@ export class Consumer {
         if (job.signal.reason instanceof InterruptedError && this.options.requeue) {
           // No beat may touch the message while it is sent again and deleted.
           heartbeat.stop();
-          await this.options.requeue(message);
+          const pollLeftMs = this.pollEndsAtMs === undefined ? 0 : this.pollEndsAtMs - Date.now();
+          await this.options.requeue(message, Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(pollLeftMs / 1000))));
         } else if (!(job.signal.reason instanceof MessageLostError)) {
           // A lost message was logged by the heartbeat (message_lost); its new holder carries on.
           logger.warn({ event: WorkerLogEvent.messageRetry, message_id: message.MessageId, error: describeError(error) });

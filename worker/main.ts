@@ -88,8 +88,12 @@ export async function runWorker(
     idleTimeoutMs: config.idleTimeoutMs,
     logger,
     handle: (message, abortSignal) => handleMessage(jobDependencies, message, abortSignal),
-    requeue: (message) =>
-      requeueInterrupted({ sqs: clients.sqs, queueUrl: config.queueUrl, table, interruptionRetries: config.interruptionRetries, logger, now: () => new Date() }, message),
+    requeue: (message, delaySeconds) =>
+      requeueInterrupted(
+        { sqs: clients.sqs, queueUrl: config.queueUrl, table, interruptionRetries: config.interruptionRetries, logger, now: () => new Date() },
+        message,
+        delaySeconds,
+      ),
     messageAttributeNames: [INTERRUPTIONS_MESSAGE_ATTRIBUTE],
   });
   // Only Spot instances get interruption notices and rebalance recommendations.
@@ -264,7 +268,10 @@ async function main(): Promise<number> {
   }
   const clients = createClients(config);
   const cloudwatch = new CloudWatchClient(cloudWatchClientConfig(config));
-  const metadata = createInstanceMetadata({ endpoint: config.imdsEndpoint });
+  // A worker pointed at an emulator (a local run, a test) reads instance metadata only from a stand-in, never from
+  // the link-local address of whatever machine it runs on.
+  const metadata =
+    config.imdsEndpoint !== undefined ? createInstanceMetadata({ endpoint: config.imdsEndpoint }) : config.endpoint === undefined ? createInstanceMetadata() : undefined;
   const crash = (error: unknown): void => {
     logger.fatal({ event: WorkerLogEvent.workerCrashed, error: describeError(error) });
     void shipLog(config, clients, logger, 'crash').finally(() => process.exit(ExitCode.CRASHED));

@@ -25,12 +25,12 @@ export interface RequeueDependencies {
 /**
  * Returns the message of a job an interruption stopped, so the interruption is no failure of its row
  * (interruption.ts, requeueDecision): up to the bound, the message is sent again, with its interruption count
- * plus one, and only then deleted, so nothing is lost (a delete that fails leaves two messages for the row; the
+ * plus one (hidden for `delaySeconds`, while this worker's own last receive may still be open), and only then deleted, so nothing is lost (a delete that fails leaves two messages for the row; the
  * row's conditional outcome write makes the second a no-op). Beyond the bound, or when the send fails, it is
  * released at once (visibility 0), which counts as a receive. The row records the interruption either way. Never
  * throws: what fails is logged, and the message comes back after its visibility timeout at worst.
  */
-export async function requeueInterrupted(deps: RequeueDependencies, message: Message): Promise<void> {
+export async function requeueInterrupted(deps: RequeueDependencies, message: Message, delaySeconds = 0): Promise<void> {
   const interruptions = interruptionsOf(message);
   const log = { message_id: message.MessageId, interruptions };
   await noteOnRow(deps, message);
@@ -41,6 +41,7 @@ export async function requeueInterrupted(deps: RequeueDependencies, message: Mes
         new SendMessageCommand({
           QueueUrl: deps.queueUrl,
           MessageBody: message.Body,
+          ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
           MessageAttributes: { [INTERRUPTIONS_MESSAGE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(decision.interruptions) } },
         }),
       );
