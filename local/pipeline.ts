@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { StackOutput, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
+import { StackOutput, type PurchaseOption, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
@@ -34,6 +34,8 @@ export interface LocalRunSettings {
   readonly eventTrigger?: boolean;
   /** @default PIPELINE_EVENTS_QUEUE from the environment, else the stack's default (off): the outcome subscriber queue */
   readonly eventsQueue?: boolean;
+  /** @default PIPELINE_PURCHASE_OPTION from the environment, else pipeline.config.ts's (on-demand): Spot workers can be interrupted */
+  readonly purchaseOption?: PurchaseOption;
 }
 
 export interface LocalPipelineOptions {
@@ -94,6 +96,7 @@ export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSetting
     PIPELINE_MESSAGES_PER_WORKER: settings.messagesPerWorker,
     PIPELINE_EVENT_TRIGGER: settings.eventTrigger,
     PIPELINE_EVENTS_QUEUE: settings.eventsQueue,
+    PIPELINE_PURCHASE_OPTION: settings.purchaseOption,
     // The emulator has no IAM propagation to wait for (hashicorp/terraform-provider-aws#40572 is AWS's).
     PIPELINE_IAM_PROPAGATION_SECONDS: 0,
   };
