@@ -93,6 +93,9 @@ export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogE
  */
 export const BootstrapLogEvent = {
   bootstrapStarted: 'bootstrap_started',
+  curlTooOld: 'curl_too_old',
+  credentialsWaiting: 'credentials_waiting',
+  credentialsUnavailable: 'credentials_unavailable',
   nodeDownloadStarted: 'node_download_started',
   nodeInstalled: 'node_installed',
   workerFetchStarted: 'worker_fetch_started',

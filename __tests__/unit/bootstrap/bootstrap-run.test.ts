@@ -15,6 +15,7 @@ import {
   FAKE_SECRET,
   FAKE_SESSION_TOKEN,
   INSTANCE_ID,
+  UBUNTU_CURL_VERSIONS,
   type BootstrapRun,
   type BootstrapRunOptions,
 } from '../../../local/standins/bootstrap-harness';
@@ -266,6 +267,79 @@ describe('a boot that fails before the worker runs', () => {
     const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
     expect(events).toContain('bootstrap_log_upload_failed');
     expect(events).toContain('boot_failure_mark_failed');
+  });
+});
+
+describe('an image whose curl cannot sign the S3 requests (Ubuntu 22.04 and 20.04)', () => {
+  const s3Gets = (run: BootstrapRun) => curlCalls(run).filter((call) => call.includes('amazonaws.com/') && !call.includes(' -T '));
+
+  it.each([['22.04'], ['20.04']] as const)('Ubuntu %s: the boot stops at stage curl, says why, and fetches nothing', (release) => {
+    const run = prepare(`curl-${release}`, 'exit 0', { curlVersion: UBUNTU_CURL_VERSIONS[release] });
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(1);
+    expect(s3Gets(run)).toEqual([]);
+    const log = readFileSync(run.logFile, 'utf8');
+    expect(bootstrapEvents(log)).toEqual(expect.arrayContaining(['bootstrap_started', 'curl_too_old', 'bootstrap_exiting']));
+    expect(log).toContain(`curl ${UBUNTU_CURL_VERSIONS[release]} cannot sign the S3 requests: curl 7.87.0 or later (Ubuntu 24.04 or later) is needed`);
+    expect(log).toContain('at stage curl');
+    // Its uploads are refused as its downloads would be: no marker, but the instance still powers off.
+    expect(run.sequence()).toEqual(['shutdown']);
+  });
+
+  it('without the check, Ubuntu 22.04 fails its first S3 request (the defect the check names; the stand-in models it)', () => {
+    const run = prepare('curl-unchecked', 'exit 0', { curlVersion: UBUNTU_CURL_VERSIONS['22.04'] });
+    writeFileSync(run.script, readFileSync(run.script, 'utf8').replace('\n  check_curl\n', '\n'));
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(22);
+    expect(s3Gets(run)).toHaveLength(1);
+    expect(boot.stderr).toContain('403');
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).toContain('node_download_started');
+  });
+
+  it.each([['8.5.0'], ['7.87.0'], ['8.12.1-DEV']])('curl %s is accepted', (version) => {
+    const run = prepare(`curl-ok-${version}`, 'drain', { curlVersion: version });
+
+    expect(harness.boot(run).status).toBe(0);
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).not.toContain('curl_too_old');
+  });
+});
+
+describe('instance profile credentials that IMDS does not serve yet', () => {
+  it('retries the read every 2 s until they come, and the boot goes on', () => {
+    const run = prepare('credentials-late', 'drain', { credentialsNotYet: 3 });
+
+    const started = Date.now();
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
+    const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
+    expect(events.filter((event) => event === 'credentials_waiting')).toHaveLength(3);
+    expect(events.at(-1)).toBe('worker_service_started');
+  });
+
+  it('gives up after its bound, fails the boot and powers off', () => {
+    const run = prepare('credentials-never', 'exit 0', { credentialsNotYet: 1000, credentialsWaitSeconds: 3 });
+
+    const started = Date.now();
+    const boot = harness.boot(run);
+
+    expect(boot.status).not.toBe(0);
+    // The boot's wait and the failure report's, each about 3 s, and nothing unbounded.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
+    expect(events).toContain('credentials_unavailable');
+    expect(readFileSync(run.logFile, 'utf8')).toContain('at stage node');
+    expect(run.sequence()).toEqual(['shutdown']);
+  });
+
+  it('waits 60 s at boot and 10 s when reporting a failure', () => {
+    expect(NetworkBounds.credentialsWaitSeconds).toBe(60);
+    expect(NetworkBounds.failureCredentialsWaitSeconds).toBe(10);
   });
 });
 
