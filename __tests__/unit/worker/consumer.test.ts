@@ -440,6 +440,26 @@ describe('Consumer on a Spot interruption or a rebalance recommendation', () => 
     expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
   });
 
+  it('hides a message it gives back while its own receive is still in flight: DelaySeconds covers the rest of that long poll', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const requeue = jest.fn(async () => undefined);
+    const { instance, running } = consumer({ handle, requeue });
+    await settle();
+    const stuck = job('m-1');
+    stuck.signal!.addEventListener('abort', () => stuck.reject(stuck.signal!.reason));
+
+    // The second receive (a 20 s long poll) started at 0; the cutoff comes 3 s later.
+    await jest.advanceTimersByTimeAsync(2_000);
+    instance.interrupt(Date.now() + 1_000, '2026-11-25T16:02:00Z');
+    await jest.advanceTimersByTimeAsync(1_000);
+    await settle();
+
+    expect(requeue).toHaveBeenCalledWith(expect.objectContaining({ MessageId: 'm-1' }), 17);
+    await jest.advanceTimersByTimeAsync(20_000);
+    await running;
+  });
+
   it('a signal during an interruption takes over: the grace period, then the release', async () => {
     scriptReceives([[message(1)]]);
     const { handle, job } = controlledHandler();

@@ -65,6 +65,14 @@ describe('requeueInterrupted', () => {
     expect(names()).toContain('message_requeued');
   });
 
+  it('hides the message sent again for the delay it is given', async () => {
+    const { deps } = dependencies();
+
+    await requeueInterrupted(deps, message('1'), 17);
+
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toMatchObject({ DelaySeconds: 17 });
+  });
+
   it('counts the interruption on the row, while it is PENDING', async () => {
     const { deps } = dependencies();
 
