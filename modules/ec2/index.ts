@@ -179,7 +179,7 @@ export class WorkerLaunch extends Construct {
         sid: 'LaunchWorkerInstanceFromFleet',
         actions: ['ec2:CreateFleet'],
         resources: [ec2Arn('instance/*')],
-        conditions: { StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag, 'ec2:InstanceProfile': this.instanceProfileArn } },
+        conditions: { StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag }, ArnEquals: { 'ec2:InstanceProfile': this.instanceProfileArn } },
         acceptedFindings: [splitByResourceType],
       },
       {
@@ -187,7 +187,8 @@ export class WorkerLaunch extends Construct {
         actions: ['ec2:RunInstances'],
         resources: [ec2Arn('instance/*')],
         conditions: {
-          StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag, 'ec2:InstanceProfile': this.instanceProfileArn, 'ec2:MetadataHttpTokens': 'required' },
+          StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag, 'ec2:MetadataHttpTokens': 'required' },
+          ArnEquals: { 'ec2:InstanceProfile': this.instanceProfileArn },
         },
         acceptedFindings: [splitByResourceType],
       },

@@ -138,7 +138,7 @@ describe('WorkerLaunch', () => {
         Effect: 'Allow',
         Action: ['ec2:CreateFleet'],
         Resource: [ec2Arn('instance/*')],
-        Condition: { StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:InstanceProfile': profile } },
+        Condition: { StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker' }, ArnEquals: { 'ec2:InstanceProfile': profile } },
       },
       {
         Sid: 'LaunchWorkerInstance',
@@ -146,7 +146,8 @@ describe('WorkerLaunch', () => {
         Action: ['ec2:RunInstances'],
         Resource: [ec2Arn('instance/*')],
         Condition: {
-          StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:InstanceProfile': profile, 'ec2:MetadataHttpTokens': 'required' },
+          StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:MetadataHttpTokens': 'required' },
+          ArnEquals: { 'ec2:InstanceProfile': profile },
         },
       },
       {
