@@ -82,6 +82,14 @@ export const ROOT_VOLUME_GIB = { default: 8, min: 8, max: 16_384 } as const;
 export const INTERRUPTION_RETRIES = { default: 5, min: 0, max: 100 } as const;
 
 /**
+ * After a Spot interruption notice (docs/capacity.md, "Interruptions"), a job still running this long before the
+ * deadline is stopped. It is what the worker needs before the instance goes, once its jobs are stopped: their
+ * messages sent again and deleted, the rows' interruption counts, the marker, the last metrics (the worker's
+ * PUBLISH_TIMEOUT_MS, 10 s) and the log upload (LOG_UPLOAD_TIMEOUT_MS, 30 s). The soak times its notices by it.
+ */
+export const INTERRUPTION_MARGIN_MS = 45_000;
+
+/**
  * After a worker is interrupted, how long launches go on-demand when the deployment asks for it
  * (`capacity.onDemandAfterInterruption`): the interrupted rows' retries, and the rest of the backlog, then run on
  * capacity that is not reclaimed.

@@ -1,4 +1,4 @@
-import { CapacityType } from '../contracts';
+import { CapacityType, INTERRUPTION_MARGIN_MS } from '../contracts';
 
 /**
  * Pure decisions about Spot interruptions (docs/capacity.md, "Interruptions"). EC2 posts two notices in the
@@ -11,12 +11,6 @@ import { CapacityType } from '../contracts';
  */
 export const INTERRUPTION_POLL_MS = 5_000;
 
-/**
- * What the worker needs before the instance goes, once its jobs are stopped: their messages sent again and deleted,
- * the rows' interruption counts, the marker, the last metrics (PUBLISH_TIMEOUT_MS, 10 s) and the log upload
- * (LOG_UPLOAD_TIMEOUT_MS, 30 s). A job still running this long before the deadline is stopped.
- */
-export const INTERRUPTION_MARGIN_MS = 45_000;
 
 export interface InterruptionNotice {
   readonly action: string;

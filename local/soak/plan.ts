@@ -7,8 +7,7 @@
  * lines, redeliveries and duplicates included): that clock moves with the work, however fast the run goes.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { INPUT_PREFIX, OUTPUT_PREFIX } from '../../contracts';
-import { INTERRUPTION_MARGIN_MS } from '../../worker/interruption';
+import { INPUT_PREFIX, INTERRUPTION_MARGIN_MS, OUTPUT_PREFIX } from '../../contracts';
 import { seededRandom, seedNumber, type Random } from './random';
 
 export interface SoakParameters {

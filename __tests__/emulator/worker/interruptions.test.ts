@@ -5,7 +5,7 @@ import { startHoldingProxy, type HoldingProxy } from '../../../local/emulator/ho
 import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { startInstanceMetadata, type InstanceMetadataStandIn } from '../../../local/standins/instance-metadata';
 import { readQueueDepth } from '../../../runtime/queue-depth';
-import { INTERRUPTION_MARGIN_MS } from '../../../worker/interruption';
+import { INTERRUPTION_MARGIN_MS } from '../../../contracts';
 import { useEmulator } from '../../support/emulator';
 import { eventually } from '../../support/eventually';
 import {

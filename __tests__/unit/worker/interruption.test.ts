@@ -1,10 +1,5 @@
-import {
-  capacityTypeOf,
-  INTERRUPTION_MARGIN_MS,
-  jobsCutoffMs,
-  parseInstanceAction,
-  requeueDecision,
-} from '../../../worker/interruption';
+import { INTERRUPTION_MARGIN_MS } from '../../../contracts';
+import { capacityTypeOf, jobsCutoffMs, parseInstanceAction, requeueDecision } from '../../../worker/interruption';
 import { Occupancy } from '../../../worker/occupancy';
 
 describe('parseInstanceAction', () => {

@@ -12,7 +12,7 @@ import {
   type SoakParameters,
 } from '../../../../local/soak/plan';
 import { decide } from '../../../../worker/outcome';
-import { INTERRUPTION_MARGIN_MS } from '../../../../worker/interruption';
+import { INTERRUPTION_MARGIN_MS } from '../../../../contracts';
 
 const BUCKET = 'pipeline-bucket';
 const DEFAULTS: SoakParameters = { rows: 1000, badPercent: 5, killWorkers: 3, seed: '20261127' };
