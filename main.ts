@@ -16,6 +16,7 @@ import {
   type StackOutputKey,
   WORKER_TAG,
 } from './contracts';
+import { loadCapacity, type CapacitySettings } from './config/capacity';
 import { loadProcessorCatalog } from './config/processors';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
@@ -50,8 +51,17 @@ export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHI
  * pipe to the event bus.
  */
 export class PipelineStack extends TerraformStack {
-  /** `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default. */
-  constructor(scope: Construct, id: string, settings: PipelineSettings, processors: ProcessorCatalog = COPY_ONLY_CATALOG) {
+  /**
+   * `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default.
+   * `capacity`: what workers run on (config/capacity.ts); t3.micro on-demand, Canonical's Ubuntu 24.04, by default.
+   */
+  constructor(
+    scope: Construct,
+    id: string,
+    settings: PipelineSettings,
+    processors: ProcessorCatalog = COPY_ONLY_CATALOG,
+    capacity: CapacitySettings = loadCapacity(undefined, {}, settings.region),
+  ) {
     super(scope, id);
     configureBackend(this, settings);
     new AwsProvider(this, 'aws', { region: settings.region, defaultTags: [{ tags: { ...settings.defaultTags } }] });
@@ -119,14 +129,17 @@ export class PipelineStack extends TerraformStack {
           eventPattern: events.eventPattern(OUTCOME_STATUSES),
         })
       : undefined;
+    const workerName = `${baseName}-worker`;
     const workers = new WorkerLaunch(this, 'ec2', {
       baseName,
-      amiId: settings.amiId,
-      instanceTypes: [settings.instanceType, ...settings.fallbackInstanceTypes],
+      amiId: capacity.amiId,
+      instanceTypes: capacity.instanceTypes,
       region: settings.region,
       partition,
       subnetArns: network.subnetArns,
+      securityGroupId: network.securityGroupId,
       securityGroupArn: network.securityGroupArn,
+      volumeTags: { [WORKER_TAG.key]: WORKER_TAG.value, Name: workerName, ...settings.defaultTags },
       sshPublicKey: settings.sshPublicKey,
       workerStatements: [queue.consumeStatement(), table.itemReadWriteStatement(), ...bucket.workerStatements()],
     });
@@ -138,7 +151,7 @@ export class PipelineStack extends TerraformStack {
       statements: [
         queue.readAttributesStatement(),
         ...workers.launchStatements(),
-        bucket.bootFailureListStatement(),
+        bucket.launchMarkerListStatement(),
         ...(wake ? [wake.consumeStatement()] : []),
       ],
       queueTrigger: wake && { queueArn: wake.queueArn, visibilityTimeoutSeconds: wake.visibilityTimeoutSeconds },
@@ -148,18 +161,21 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.tagKey]: WORKER_TAG.key,
         [OrchestratorEnv.tagValue]: WORKER_TAG.value,
         [OrchestratorEnv.amiId]: workers.amiId,
-        [OrchestratorEnv.instanceType]: settings.instanceType,
-        [OrchestratorEnv.fallbackInstanceTypes]: settings.fallbackInstanceTypes.join(','),
+        [OrchestratorEnv.instanceType]: capacity.instanceTypes[0],
+        [OrchestratorEnv.fallbackInstanceTypes]: capacity.instanceTypes.slice(1).join(','),
+        [OrchestratorEnv.purchaseOption]: capacity.purchaseOption,
+        [OrchestratorEnv.rootVolumeGib]: String(capacity.rootVolumeGib),
+        [OrchestratorEnv.onDemandAfterInterruption]: String(capacity.onDemandAfterInterruption),
+        [OrchestratorEnv.interruptionRetries]: String(capacity.interruptionRetries),
+        [OrchestratorEnv.launchTemplateId]: workers.launchTemplateId,
+        [OrchestratorEnv.launchTemplateVersion]: workers.launchTemplateVersion,
         [OrchestratorEnv.autoterminateMinutes]: String(settings.autoterminateMinutes),
         [OrchestratorEnv.subnetId]: network.subnetIds[0],
         [OrchestratorEnv.fallbackSubnetIds]: network.subnetIds.slice(1).join(','),
-        [OrchestratorEnv.securityGroupId]: network.securityGroupId,
         [OrchestratorEnv.bucketName]: bucket.bucketName,
-        [OrchestratorEnv.keyName]: workers.keyName,
-        [OrchestratorEnv.instanceProfileName]: workers.instanceProfileName,
         [OrchestratorEnv.maxWorkers]: String(settings.maxWorkers),
         [OrchestratorEnv.messagesPerWorker]: String(settings.messagesPerWorker),
-        [OrchestratorEnv.workerName]: `${baseName}-worker`,
+        [OrchestratorEnv.workerName]: workerName,
         [OrchestratorEnv.workerTags]: JSON.stringify(settings.defaultTags),
         [OrchestratorEnv.workerCodeKey]: bucket.workerCodeKey,
         [OrchestratorEnv.workerConcurrency]: String(settings.workerConcurrency),
@@ -272,8 +288,10 @@ export function synthesizeApp(env: NodeJS.ProcessEnv = process.env): void {
   };
   const settings = collect(() => loadSettings(env));
   const processors = collect(() => loadProcessorCatalog(pipelineConfig, env));
-  if (settings === undefined || processors === undefined) throw new ConfigError(problems);
+  // The region only decides whether the GPU image is known there; a bad region is already a problem above.
+  const capacity = collect(() => loadCapacity(pipelineConfig.capacity, env, settings?.region ?? 'us-east-1'));
+  if (settings === undefined || processors === undefined || capacity === undefined) throw new ConfigError(problems);
   const app = new App();
-  new PipelineStack(app, STACK_NAME, settings, processors);
+  new PipelineStack(app, STACK_NAME, settings, processors, capacity);
   app.synth();
 }

@@ -1,9 +1,10 @@
+import type { CapacityDeclaration } from './capacity';
 import type { ProcessorDeclaration } from './processors';
 
 /**
  * What a deployment configures in code (pipeline.config.ts at the repository root), typed and checked at synth
  * like a construct's props: each part is loaded and checked by its own module (config/processors.ts for the
- * processors). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
+ * processors, config/capacity.ts for the capacity). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
  */
 export interface PipelineConfig {
   /**
@@ -16,6 +17,12 @@ export interface PipelineConfig {
    * @default 'copy'
    */
   readonly defaultProcessor?: string;
+  /**
+   * What workers run on: instance types, on-demand or Spot, the image (GPU or not), the root volume, and how
+   * interruptions are handled (config/capacity.ts, docs/capacity.md).
+   * @default {} — t3.micro, on-demand, Canonical's Ubuntu 24.04, 8 GiB
+   */
+  readonly capacity?: CapacityDeclaration;
 }
 
 /** Where users write their configuration, named in every problem so they know where to look. */

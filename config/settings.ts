@@ -1,7 +1,6 @@
 import { bucketNameRefusal, generatedBucketName, securityGroupNameRefusal } from './aws-names';
 import { AVAILABILITY_ZONE_ID, DEFAULT_AVAILABILITY_ZONE_IDS, listZoneIdsCommand } from './availability-zones';
 import { cidrContains, cidrsOverlap, firstSubnets, parseIpv4Cidr } from './cidr';
-import { INSTANCE_TYPE, isNotX86Linux } from '../contracts/instance-types';
 import {
   AUTOTERMINATE_MINUTES,
   MAX_RECEIVE_COUNT,
@@ -30,10 +29,6 @@ export interface PipelineSettings {
   readonly vpcCidr: string;
   /** The workers' subnets, one per availability zone ID, in launch preference order; at least two. */
   readonly subnets: readonly SubnetSettings[];
-  /** The instance type the orchestrator launches first. */
-  readonly instanceType: string;
-  /** Tried in order when no subnet can launch {@link instanceType}; empty by default. */
-  readonly fallbackInstanceTypes: readonly string[];
   /** Idle minutes (decimals allowed) before a worker stops and its instance terminates. */
   readonly autoterminateMinutes: number;
   /** Most workers running at once. */
@@ -48,10 +43,6 @@ export interface PipelineSettings {
   readonly sshCidr?: string;
   /** OpenSSH public key; when set a key pair is created and workers launch with it. */
   readonly sshPublicKey?: string;
-  /** What RunInstances receives as ImageId: a pinned `ami-…` or `resolve:ssm:<parameter>`. */
-  readonly amiId: string;
-  /** The public SSM parameter the AMI resolves through; undefined when the AMI is pinned. */
-  readonly amiSsmParameter?: string;
   /** Work queue visibility timeout; the worker extends visibility at a fraction of it while it copies. */
   readonly queueVisibilityTimeoutSeconds: number;
   /** Receives before a message moves to the dead-letter queue. */
@@ -106,8 +97,6 @@ export const SettingName = {
   vpcCidr: 'PIPELINE_VPC_CIDR',
   availabilityZoneIds: 'PIPELINE_AVAILABILITY_ZONE_IDS',
   subnetCidrs: 'PIPELINE_SUBNET_CIDRS',
-  instanceType: 'PIPELINE_INSTANCE_TYPE',
-  fallbackInstanceTypes: 'PIPELINE_FALLBACK_INSTANCE_TYPES',
   autoterminateMinutes: 'PIPELINE_AUTOTERMINATE_MINUTES',
   maxWorkers: 'PIPELINE_MAX_WORKERS',
   messagesPerWorker: 'PIPELINE_MESSAGES_PER_WORKER',
@@ -115,8 +104,6 @@ export const SettingName = {
   schedule: 'PIPELINE_SCHEDULE',
   sshCidr: 'PIPELINE_SSH_CIDR',
   sshPublicKey: 'PIPELINE_SSH_PUBLIC_KEY',
-  amiId: 'PIPELINE_AMI_ID',
-  amiSsmParameter: 'PIPELINE_AMI_SSM_PARAMETER',
   queueVisibilityTimeoutSeconds: 'PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
   maxReceiveCount: 'PIPELINE_MAX_RECEIVE_COUNT',
   deletionProtection: 'PIPELINE_DELETION_PROTECTION',
@@ -143,22 +130,15 @@ export const REPLACED_SETTINGS: Readonly<Record<string, string>> = {
   PIPELINE_AVAILABILITY_ZONE: `${SettingName.availabilityZoneIds} (zone IDs such as use1-az1, the same in every account)`,
 };
 
-/** Canonical's public parameter for the current Ubuntu 24.04 LTS amd64 gp3 AMI. */
-export const UBUNTU_2404_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id';
-
 /**
- * Canonical's Ubuntu Server amd64 parameters:
- * `/aws/service/canonical/ubuntu/server/<release>/stable/<serial>/amd64/<virtualization>/<volume>/ami-id`.
- * The bootstrap assumes that image (the `ubuntu` user, /dev/sda1, python3 and curl); the worker runtime is
- * linux-x64. A pinned PIPELINE_AMI_ID cannot be checked offline: the orchestrator checks it at launch.
+ * The first apply's wait before each pipe. In hashicorp/terraform-provider-aws#40572 (a pipe created right after
+ * its role policy cannot read its stream yet: "Cannot access stream … Please ensure the customer role can perform
+ * actions on source stream") the wait "only works with quite large sleep values (>90s)", timed from the table's
+ * creation; published workarounds use 90 s (CraftsmenLtd/BloodConnect#428), which leaves no margin. So 180 s,
+ * counted from the later of the role policy and the table (modules/shared/iam-propagation.ts).
+ * docs/first-deploy.md says what to do when it is still too short.
  */
-const CANONICAL_UBUNTU_AMD64_PARAMETER = /^\/aws\/service\/canonical\/ubuntu\/server\/[\w.-]+\/stable\/[\w.-]+\/amd64\/[\w.-]+\/[\w.-]+\/ami-id$/;
-
-/**
- * Published workarounds for hashicorp/terraform-provider-aws#40572 (a pipe created right after its role
- * policy cannot read its stream yet) wait 90 s or more (CraftsmenLtd/BloodConnect#428).
- */
-export const DEFAULT_IAM_PROPAGATION_SECONDS = 90;
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 180;
 
 /** Retention values CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [
@@ -192,7 +172,6 @@ export function loadSettings(env: Env): PipelineSettings {
   read.guard(() => checkBaseName(baseName), undefined);
   rejectReplacedSettings(read);
   const { vpcCidr, subnets } = read.guard(() => readNetwork(read, region), { vpcCidr: '', subnets: [] });
-  const instanceType = read.guard(() => readInstanceType(SettingName.instanceType, read.raw(SettingName.instanceType) ?? 't3.micro'), 't3.micro');
 
   const orchestratorReservedConcurrency = read.optionalInteger(SettingName.orchestratorReservedConcurrency, { min: 1, max: 1000 });
   const eventTrigger = read.boolean(SettingName.eventTrigger, true);
@@ -206,8 +185,6 @@ export function loadSettings(env: Env): PipelineSettings {
     defaultTags: { project: namePrefix, environment, 'managed-by': 'cdktf' },
     vpcCidr,
     subnets,
-    instanceType,
-    fallbackInstanceTypes: read.guard(() => readFallbackInstanceTypes(read, instanceType), []),
     autoterminateMinutes: read.positiveNumber(SettingName.autoterminateMinutes, AUTOTERMINATE_MINUTES.default, AUTOTERMINATE_MINUTES.max),
     maxWorkers: read.integer(SettingName.maxWorkers, MAX_WORKERS.default, MAX_WORKERS),
     messagesPerWorker: read.integer(SettingName.messagesPerWorker, MESSAGES_PER_WORKER.default, MESSAGES_PER_WORKER),
@@ -219,7 +196,6 @@ export function loadSettings(env: Env): PipelineSettings {
       /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( \S.*)?$/,
       'an OpenSSH public key ("ssh-ed25519 AAAA…", "ssh-rsa AAAA…" or "ecdsa-sha2-…")',
     ),
-    ...readAmi(read),
     queueVisibilityTimeoutSeconds: read.integer(SettingName.queueVisibilityTimeoutSeconds, VISIBILITY_TIMEOUT_SECONDS.default, VISIBILITY_TIMEOUT_SECONDS),
     maxReceiveCount: read.integer(SettingName.maxReceiveCount, MAX_RECEIVE_COUNT.default, MAX_RECEIVE_COUNT),
     deletionProtection: read.boolean(SettingName.deletionProtection, false),
@@ -346,23 +322,6 @@ function readAvailabilityZoneIds(read: EnvReader, region: string): string[] {
   return ids;
 }
 
-function readInstanceType(name: string, value: string): string {
-  if (!INSTANCE_TYPE.test(value)) fail(name, 'an EC2 instance type such as t3.micro', value);
-  if (isNotX86Linux(value)) fail(name, 'an x86_64 instance type (the worker runtime is linux-x64; Graviton and Mac types cannot run it)', value);
-  return value;
-}
-
-function readFallbackInstanceTypes(read: EnvReader, instanceType: string): string[] {
-  const types = (read.list(SettingName.fallbackInstanceTypes) ?? []).map((type) =>
-    readInstanceType(SettingName.fallbackInstanceTypes, type),
-  );
-  const all = [instanceType, ...types];
-  if (new Set(all).size !== all.length) {
-    fail(SettingName.fallbackInstanceTypes, `instance types other than ${SettingName.instanceType} and each other`, read.raw(SettingName.fallbackInstanceTypes)!);
-  }
-  return types;
-}
-
 function readSchedule(read: EnvReader): string {
   const schedule = read.raw(SettingName.schedule) ?? 'rate(1 minute)';
   const requirement = 'rate(<n> minute|minutes|hour|hours|day|days) or cron(<6 fields>)';
@@ -385,18 +344,6 @@ function readSshCidr(read: EnvReader): string | undefined {
   // Opening SSH to every address is never what a user of this pipeline means.
   if (cidr.prefixLength === 0) fail(SettingName.sshCidr, 'narrower than the whole internet', text);
   return cidr.text;
-}
-
-function readAmi(read: EnvReader): { amiId: string; amiSsmParameter?: string } {
-  const pinned = read.optional(SettingName.amiId, /^ami-[0-9a-f]{8,17}$/, 'an AMI ID such as ami-0123456789abcdef0');
-  const parameter = read.string(
-    SettingName.amiSsmParameter,
-    UBUNTU_2404_AMI_PARAMETER,
-    CANONICAL_UBUNTU_AMD64_PARAMETER,
-    "Canonical's Ubuntu Server amd64 parameter (/aws/service/canonical/ubuntu/server/<release>/stable/current/amd64/hvm/<volume>/ami-id): the bootstrap needs Ubuntu, the worker runtime linux-x64",
-  );
-  if (pinned !== undefined) return { amiId: pinned };
-  return { amiId: `resolve:ssm:${parameter}`, amiSsmParameter: parameter };
 }
 
 function readState(read: EnvReader, region: string, baseName: string): StateSettings {

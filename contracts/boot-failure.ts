@@ -3,6 +3,7 @@ import { BOOT_FAILURES_PREFIX } from './layout';
 /**
  * Where a worker's boot failed, as the marker's `stage`:
  * - `metadata`: the instance metadata (IMDSv2) could not be read;
+ * - `curl`: the image's curl cannot sign S3 requests (older than MIN_CURL_VERSION): no marker can be written then;
  * - `node`: the Node.js runtime could not be fetched from the bucket, failed its SHA-512 check or does not run;
  * - `worker-fetch`: the worker bundle could not be fetched from the bucket;
  * - `service`: the worker user or its systemd unit could not be set up or started;
@@ -10,6 +11,7 @@ import { BOOT_FAILURES_PREFIX } from './layout';
  */
 export const BootStage = {
   metadata: 'metadata',
+  curl: 'curl',
   node: 'node',
   workerFetch: 'worker-fetch',
   service: 'service',

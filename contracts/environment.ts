@@ -10,18 +10,32 @@ export const OrchestratorEnv = {
   /** An AMI ID (`ami-…`) or `resolve:ssm:<parameter>`. */
   amiId: 'EC2_AMI_ID',
   instanceType: 'EC2_INSTANCE_TYPE',
-  /** Comma-separated instance types tried, in order, when no subnet can launch EC2_INSTANCE_TYPE. Empty: none. */
+  /**
+   * Comma-separated instance types after EC2_INSTANCE_TYPE, in preference order: every launch offers EC2 all of
+   * them (on-demand tries them in this order; Spot picks by price and capacity). Empty: none.
+   */
   fallbackInstanceTypes: 'EC2_FALLBACK_INSTANCE_TYPES',
   autoterminateMinutes: 'EC2_AUTOTERMINATE_MINUTES',
   /** The preferred subnet: the first the orchestrator launches into. */
   subnetId: 'EC2_SUBNET_ID',
   /** Comma-separated subnets in other availability zones, tried in order when the preferred one cannot launch. */
   fallbackSubnetIds: 'EC2_FALLBACK_SUBNET_IDS',
-  securityGroupId: 'EC2_SECURITY_GROUP_ID',
   bucketName: 'S3_BUCKET_NAME',
-  /** Empty when no key pair is configured. */
-  keyName: 'EC2_KEY_NAME',
-  instanceProfileName: 'EC2_INSTANCE_PROFILE_NAME',
+  /**
+   * The workers' launch template (`lt-…`): the security group, the instance profile, the key pair, IMDSv2, the
+   * shutdown behaviour and the volume tags, which no launch varies (modules/ec2).
+   */
+  launchTemplateId: 'EC2_LAUNCH_TEMPLATE_ID',
+  /** The template's version number; it is part of every client token, so a new version never reuses one. */
+  launchTemplateVersion: 'EC2_LAUNCH_TEMPLATE_VERSION',
+  /** `on-demand`, `spot` or `spot-then-on-demand` (PurchaseOption in contracts/capacity.ts). */
+  purchaseOption: 'EC2_PURCHASE_OPTION',
+  /** Root volume size in GiB; a launch uses the image's root snapshot size when that is larger. */
+  rootVolumeGib: 'EC2_ROOT_VOLUME_GIB',
+  /** `true`: after a worker's Spot interruption, launches go on-demand for a while (docs/capacity.md). */
+  onDemandAfterInterruption: 'EC2_ON_DEMAND_AFTER_INTERRUPTION',
+  /** Interruptions a row survives without spending a receive, passed through to the worker. */
+  interruptionRetries: 'WORKER_INTERRUPTION_RETRIES',
   /** Scale-out cap; 1 reproduces the original design. */
   maxWorkers: 'MAX_WORKERS',
   /** Visible messages one worker is expected to take; sizes the scale-out target. */
@@ -80,6 +94,13 @@ export const WorkerEnv = {
   logPath: 'WORKER_LOG_PATH',
   /** Set by the user data from the instance metadata. */
   instanceId: 'WORKER_INSTANCE_ID',
+  /** Interruptions a row survives without spending a receive (INTERRUPTION_RETRIES in contracts/capacity.ts). */
+  interruptionRetries: 'WORKER_INTERRUPTION_RETRIES',
+  /**
+   * The instance metadata service's address, for local runs and tests only: the worker accepts nothing but a
+   * loopback URL here, and the user data never sets it (on EC2 the worker reads http://169.254.169.254).
+   */
+  imdsEndpoint: 'WORKER_IMDS_ENDPOINT',
   /** S3 key of the processor catalog in the bucket; unset: the worker runs `copy` alone. */
   processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
   region: 'AWS_REGION',

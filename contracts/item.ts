@@ -46,6 +46,21 @@ export const ItemAttribute = {
   failureReason: 'failure_reason',
   /** EC2 instance ID of the worker that recorded the outcome. */
   workerInstanceId: 'worker_instance_id',
+  /** Written with FINISHED and FAILED: the worker's instance type (from the instance metadata). */
+  instanceType: 'instance_type',
+  /** Written with FINISHED and FAILED: `spot` or `on-demand`, how the worker's instance was bought (CapacityType). */
+  purchaseOption: 'purchase_option',
+  /** Written with FINISHED and FAILED when the processor ran: its run time, in seconds (a number). */
+  processingSeconds: 'processing_seconds',
+  /**
+   * Written with `processing_seconds`: the row's share of its worker's time, in seconds. While n rows run at once
+   * on a worker, each is charged 1/n of each second; the cost estimate (`npx pipeline status`) prices these.
+   */
+  instanceSeconds: 'instance_seconds',
+  /** A number: how many times a worker's interruption returned the row's work to the queue (docs/capacity.md). */
+  interruptions: 'interruptions',
+  /** ISO-8601 time of the latest interruption. */
+  interruptedAt: 'interrupted_at',
   /**
    * Optional, written by producers: a fresh value for every submission. The worker records an outcome only
    * while the row still carries the token (and the s3_path) it copied, so a resubmission of the same path

@@ -11,6 +11,12 @@ export const LOGS_PREFIX = 'logs/';
  * orchestrator reads the recent ones to back off from a boot that always fails. Expires with the logs.
  */
 export const BOOT_FAILURES_PREFIX = `${LOGS_PREFIX}boot-failures/`;
+/**
+ * A worker that receives a Spot interruption notice writes a marker here,
+ * `logs/interruptions/<UTC time>-<instance-id>.json` (the time as in {@link BOOT_FAILURES_PREFIX}'s keys): with
+ * `capacity.onDemandAfterInterruption`, the orchestrator launches on-demand while a recent one is there.
+ */
+export const INTERRUPTIONS_PREFIX = `${LOGS_PREFIX}interruptions/`;
 /** The worker bundle that instances fetch at boot. */
 export const WORKER_CODE_KEY = 'worker/worker.js';
 
@@ -24,3 +30,11 @@ export const WORKER_TAG = { key: 'Role', value: 'rag-worker' } as const;
  * free slot launch it with the same idempotency token, so they get one instance, not two.
  */
 export const WORKER_SLOT_TAG_KEY = 'rag-worker-slot';
+/**
+ * The tag holding the client token of the CreateFleet request that launched a worker. An instance a fleet
+ * launches does not carry the fleet request's token as its own ClientToken, so the orchestrator reads the used
+ * tokens from this tag (functions/orchestrator/launch-token.ts).
+ */
+export const WORKER_LAUNCH_TOKEN_TAG_KEY = 'rag-worker-launch';
+/** The tag saying how a worker was bought: `spot` or `on-demand` (CapacityType in contracts/capacity.ts). */
+export const WORKER_PURCHASE_TAG_KEY = 'rag-worker-purchase';

@@ -21,6 +21,8 @@ export const OrchestratorLogEvent = {
   workerLaunchFailed: 'worker_launch_failed',
   /** Recent boot failures: launches wait. */
   launchDeferred: 'launch_deferred',
+  /** The tick's launch budget (calls, deadline) ran out: the slots left go to the next tick. */
+  launchesLeft: 'launches_left_for_next_tick',
 } as const;
 export type OrchestratorLogEventName = (typeof OrchestratorLogEvent)[keyof typeof OrchestratorLogEvent];
 
@@ -63,6 +65,25 @@ export const WorkerLogEvent = {
   workerStarted: 'worker_started',
   workerStopped: 'worker_stopped',
   workerStopping: 'worker_stopping',
+  /** At start: the instance's type and purchase option, from the instance metadata. */
+  instanceIdentified: 'instance_identified',
+  /** A Spot interruption notice: no more receives; jobs still running at the cutoff are stopped. */
+  interruptionNoticed: 'interruption_noticed',
+  /** A rebalance recommendation: no more receives; the jobs in flight finish. */
+  rebalanceRecommended: 'rebalance_recommended',
+  /** The instance metadata could not be read (the poll goes on). */
+  instanceMetadataFailed: 'instance_metadata_failed',
+  /** An interrupted job's message was sent again with its interruption count, and the original deleted. */
+  messageRequeued: 'message_requeued',
+  /** Sending an interrupted job's message again failed: it is released instead. */
+  requeueFailed: 'requeue_failed',
+  /** The row's work was interrupted more than the bound allows: the message is released and the receive counts. */
+  interruptionsExhausted: 'interruptions_exhausted',
+  /** The row's interruption count could not be written. */
+  interruptionNotRecorded: 'interruption_not_recorded',
+  /** The interruption marker for the orchestrator was written to the bucket (or not: `interruption_mark_failed`). */
+  interruptionMarked: 'interruption_marked',
+  interruptionMarkFailed: 'interruption_mark_failed',
 } as const;
 export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogEvent];
 
@@ -72,6 +93,9 @@ export type WorkerLogEventName = (typeof WorkerLogEvent)[keyof typeof WorkerLogE
  */
 export const BootstrapLogEvent = {
   bootstrapStarted: 'bootstrap_started',
+  curlTooOld: 'curl_too_old',
+  credentialsWaiting: 'credentials_waiting',
+  credentialsUnavailable: 'credentials_unavailable',
   nodeDownloadStarted: 'node_download_started',
   nodeInstalled: 'node_installed',
   workerFetchStarted: 'worker_fetch_started',

@@ -25,3 +25,9 @@ export interface StreamRecordMessage {
   };
   readonly eventSourceARN: string;
 }
+
+/**
+ * The message attribute (Number) counting how many times the row's work was interrupted: absent on the pipe's
+ * messages; a worker that is interrupted sends the message again with the count plus one (docs/capacity.md).
+ */
+export const INTERRUPTIONS_MESSAGE_ATTRIBUTE = 'rag-interruptions';

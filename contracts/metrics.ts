@@ -38,7 +38,8 @@ export const OrchestratorMetrics = {
  * - `unauthorized`: the role may not launch (a policy, an SCP, a missing grant): needs a person at once.
  * - `instance-profile-not-ready`: EC2 does not see the instance profile yet (IAM propagation after a first
  *   apply): transient, pages only when it persists.
- * - `unsupported-image`: the AMI is not an x86_64 Ubuntu image from Canonical, which the bootstrap needs.
+ * - `unsupported-image`: the AMI is not an x86_64 Ubuntu 24.04-or-later image from Canonical or AWS Deep Learning
+ *   Base, which the bootstrap needs.
  * - `capacity`: no subnet and no instance type had room or support (after trying each).
  * - `throttled`: the EC2 API refused the rate after the SDK's retries.
  */

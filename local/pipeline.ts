@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { StackOutput, type ProcessorCatalog, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
+import { StackOutput, type ProcessorCatalog, type PurchaseOption, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
 import { deployStack, type DeployedPipe, type Deployment } from './emulator/deploy';
 import { detachScheduleTargets, disableEmulatedMapping, dropConditionalDenies } from './emulator/gaps';
+import { EmulatorImages } from './emulator/images';
 import { EMULATOR_REGION, startEmulator, type Emulator } from './emulator/moto';
 import { usablePort } from './emulator/usable-port';
 import { startInstanceRunner, type RunningInstanceRunner } from './standins/instance-runner';
@@ -33,6 +34,8 @@ export interface LocalRunSettings {
   readonly eventTrigger?: boolean;
   /** @default PIPELINE_EVENTS_QUEUE from the environment, else the stack's default (off): the outcome subscriber queue */
   readonly eventsQueue?: boolean;
+  /** @default PIPELINE_PURCHASE_OPTION from the environment, else pipeline.config.ts's (on-demand): Spot workers can be interrupted */
+  readonly purchaseOption?: PurchaseOption;
 }
 
 export interface LocalPipelineOptions {
@@ -78,12 +81,12 @@ export interface LocalPipeline {
 export const LOCAL_DEFAULTS = { autoterminateMinutes: 0.25, visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS.min, tickSeconds: 2 } as const;
 
 /**
- * moto's built-in Canonical Ubuntu 16.04 image (owner 099720109477, x86_64, /dev/sda1). The orchestrator
- * checks the image before it launches (docs/orchestrator.md), and moto has none of Canonical's
+ * The emulator's Canonical Ubuntu 24.04 image (owner 099720109477, x86_64, /dev/sda1; local/emulator/images.ts).
+ * The orchestrator checks the image before it launches (docs/orchestrator.md), and moto has none of Canonical's
  * /aws/service/canonical SSM parameters, so the local run pins this one: any other AMI ID would not exist
  * on the emulator.
  */
-export const LOCAL_AMI_ID = 'ami-785db401';
+export const LOCAL_AMI_ID = EmulatorImages.ubuntu2404;
 
 /** The `PIPELINE_*` environment for synth: the caller's, with the local run's settings on top. */
 export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSettings = {}): NodeJS.ProcessEnv {
@@ -95,6 +98,7 @@ export function settingsEnvFor(env: NodeJS.ProcessEnv, settings: LocalRunSetting
     PIPELINE_MESSAGES_PER_WORKER: settings.messagesPerWorker,
     PIPELINE_EVENT_TRIGGER: settings.eventTrigger,
     PIPELINE_EVENTS_QUEUE: settings.eventsQueue,
+    PIPELINE_PURCHASE_OPTION: settings.purchaseOption,
     // The emulator has no IAM propagation to wait for (hashicorp/terraform-provider-aws#40572 is AWS's).
     PIPELINE_IAM_PROPAGATION_SECONDS: 0,
   };

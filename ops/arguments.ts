@@ -28,6 +28,13 @@ export function parseDuration(option: string, value: string): number {
   return ms;
 }
 
+/** A share strictly between 0 and 1, such as 0.35. */
+export function parseRatio(option: string, value: string): number {
+  const number = /^(0?\.\d+|1(\.0+)?)$/.test(value) ? Number(value) : NaN;
+  if (!(number > 0 && number <= 1)) throw new UsageError(`${option} must be a number above 0 and at most 1, such as 0.35, got "${value}"`);
+  return number;
+}
+
 /** For option values such as --limit and --concurrency. */
 export function parsePositiveInteger(option: string, value: string, max: number): number {
   const number = /^\d+$/.test(value) ? Number(value) : NaN;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ENDPOINT_ENV } from '../contracts';
 import { STACK_OUTPUTS_FILE, StackOutput } from '../contracts/outputs';
-import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger, parseProcessorName } from './arguments';
+import { parseDuration, parseEndpointUrl, parseInstanceId, parseKeyPrefix, parsePositiveInteger, parseProcessorName, parseRatio } from './arguments';
 import { createClients, destroyClients, type ClientOptions, type OpsClients } from './clients';
 import { PEEK_MAX_EVENTS, readQueuedEvents } from './effects/events';
 import { listLogInstances, readInstanceLogs, readLogGroupEvents } from './effects/logs';
@@ -12,7 +12,8 @@ import { readDeployedCatalog } from './effects/processors';
 import { redrive } from './effects/redrive';
 import { retryAllFailed, retryRow } from './effects/retry';
 import { readQueueDepth } from '../runtime/queue-depth';
-import { countByStatus, listFailedRows, readRowDetail } from './effects/status';
+import { countByStatus, listFailedRows, readRowDetail, readUsage } from './effects/status';
+import { estimateCost, formatCostEstimate, SPOT_PRICE_RATIO } from './cost';
 import { preflight, submitTargets } from './effects/submit';
 import { UsageError } from './errors';
 import { parseStackOutputs, type StackOutputs } from './outputs';
@@ -142,8 +143,14 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     )
     .argument('[id]', 'a row id')
     .option('--failed-limit <n>', 'FAILED rows to show', '10')
-    .action(async (id: string | undefined, options: { failedLimit: string }, command: Command) => {
+    .option('--cost', 'also estimate what the FINISHED and FAILED rows cost from public prices (reads every such row; docs/cost.md)', false)
+    .option('--since <duration>', 'with --cost: only rows finished this recently, e.g. 2h or 1d (a batch)')
+    .option('--spot-ratio <ratio>', `with --cost: Spot's price as a share of on-demand (default ${SPOT_PRICE_RATIO.ratio})`)
+    .action(async (id: string | undefined, options: { failedLimit: string; cost: boolean; since?: string; spotRatio?: string }, command: Command) => {
       const limit = parsePositiveInteger('--failed-limit', options.failedLimit, MAX_LIMIT);
+      if (!options.cost && (options.since !== undefined || options.spotRatio !== undefined)) throw new UsageError('--since and --spot-ratio apply to --cost only');
+      const sinceMs = options.since === undefined ? undefined : parseDuration('--since', options.since);
+      const spotRatio = options.spotRatio === undefined ? SPOT_PRICE_RATIO.ratio : parseRatio('--spot-ratio', options.spotRatio);
       await withContext(command, async (outputs, { documents, sqs }) => {
         if (id !== undefined) {
           const row = await readRowDetail(documents, outputs.tableName, id);
@@ -158,6 +165,11 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
           readQueueDepth(sqs, outputs.dlqUrl),
         ]);
         io.out(`${formatStatus({ counts, queue, deadLetterQueue, recentFailures: mostRecentFailures(failedRows, limit) })}\n`);
+        if (options.cost) {
+          const since = sinceMs === undefined ? undefined : new Date(Date.now() - sinceMs);
+          const usage = await readUsage(documents, outputs, since);
+          io.out(`${formatCostEstimate(estimateCost(usage, spotRatio), since === undefined ? 'all' : `finished since ${since.toISOString()}`)}\n`);
+        }
       });
     });
 

@@ -1,4 +1,5 @@
 import { itemEventPattern, ItemStatus, OUTCOME_STATUSES } from '../contracts';
+import { hourlyPrice, type UsageRow } from './cost';
 import type { QueuedEvent } from './effects/events';
 import type { QueueDepth } from '../runtime/queue-depth';
 import type { SubmitTarget } from './submit-plan';
@@ -54,6 +55,9 @@ export interface RowDetail {
   readonly reason?: string;
   readonly finishedAt?: string;
   readonly workerInstanceId?: string;
+  /** The worker's type, purchase option and time, and the interruptions (docs/cost.md). */
+  readonly usage?: UsageRow;
+  readonly interruptedAt?: string;
 }
 
 export interface StatusReport {
@@ -105,11 +109,27 @@ export function formatRowDetail(row: RowDetail): string {
     ['reason', row.reason],
     ['finished_at', row.finishedAt],
     ['worker_instance_id', row.workerInstanceId],
+    ['instance_type', row.usage?.instanceType],
+    ['purchase_option', row.usage?.purchaseOption],
+    ['processing_seconds', row.usage?.processingSeconds],
+    ['instance_seconds', row.usage?.instanceSeconds],
+    ['estimated_cost', estimatedCost(row.usage)],
+    ['interruptions', row.usage?.interruptions],
+    ['interrupted_at', row.interruptedAt],
   ];
   const width = Math.max(...fields.map(([name]) => name.length));
   const lines = fields.filter(([, value]) => value !== undefined).map(([name, value]) => `${name.padEnd(width)}  ${value}`);
   if (outputs.length > 0) lines.push('outputs:', ...outputs);
   return lines.join('\n');
+}
+
+/** The row's worker time at its public price (ops/cost.ts), e.g. `$0.000087 (t3.micro on-demand at $0.0104/h)`. */
+function estimatedCost(usage: UsageRow | undefined): string | undefined {
+  if (usage?.instanceType === undefined || usage.instanceSeconds === undefined) return undefined;
+  const option = usage.purchaseOption ?? 'on-demand';
+  const perHour = hourlyPrice(usage.instanceType, option);
+  if (perHour === undefined) return `no public price for ${usage.instanceType} in ops/cost.ts`;
+  return `$${((usage.instanceSeconds / 3600) * perHour).toFixed(6)} (${usage.instanceType} ${option} at $${perHour.toFixed(4)}/h)`;
 }
 
 export interface RetryAllOutcome {

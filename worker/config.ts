@@ -1,6 +1,7 @@
 import {
   AUTOTERMINATE_MINUTES,
   ENDPOINT_ENV,
+  INTERRUPTION_RETRIES,
   MAX_RECEIVE_COUNT,
   VISIBILITY_TIMEOUT_SECONDS,
   WORKER_CONCURRENCY,
@@ -32,6 +33,10 @@ export interface WorkerConfig {
   readonly processorCatalogKey: string | undefined;
   /** The emulator's endpoint in local runs; undefined in AWS. */
   readonly endpoint: string | undefined;
+  /** Interruptions a row survives without spending a receive (docs/capacity.md). */
+  readonly interruptionRetries: number;
+  /** The instance metadata stand-in of a local run or a test (a loopback URL); undefined on EC2: IMDS itself. */
+  readonly imdsEndpoint: string | undefined;
 }
 
 /** The bench runs the worker at its default. */
@@ -67,5 +72,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     logPath: read.raw(WorkerEnv.logPath) ?? WORKER_LOG_PATH,
     processorCatalogKey: read.optional(WorkerEnv.processorCatalogKey, /^[^\s]{1,1024}$/, 'an S3 key'),
     endpoint: read.optionalUrl(ENDPOINT_ENV),
+    interruptionRetries: read.integer(WorkerEnv.interruptionRetries, INTERRUPTION_RETRIES.default, INTERRUPTION_RETRIES),
+    // Loopback only: on an instance nothing but the link-local IMDS may tell the worker it is interrupted.
+    imdsEndpoint: read.optional(WorkerEnv.imdsEndpoint, /^http:\/\/127\.0\.0\.1:\d{1,5}\/?$/, 'a loopback URL such as http://127.0.0.1:8080 (local runs and tests only)'),
   });
 }

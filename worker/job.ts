@@ -6,8 +6,9 @@ import type { ProcessingMetrics } from './metrics';
 import { decide, givingUpReason, isLastReceive, type Decision } from './outcome';
 import { checkOutput } from './processors/output-check';
 import type { ProcessorRegistry } from './processors/registry';
+import { Occupancy } from './occupancy';
 import { submissionOf, type Submission } from './submission';
-import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError, type TableTarget } from './table';
+import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError, type TableTarget, type WorkerUsage } from './table';
 import { WorkerLogEvent } from '../contracts';
 
 /** What the consumer does with a message once its handler returns. */
@@ -25,6 +26,10 @@ export interface JobDependencies {
   /** The queue's maxReceiveCount; undefined: no last-receive rule (transient failures always go back). */
   readonly maxReceiveCount: number | undefined;
   readonly instanceId: string;
+  /** The worker's instance type and purchase option, recorded with every outcome. @default {} — unknown, not recorded */
+  readonly instance?: Pick<WorkerUsage, 'instanceType' | 'purchaseOption'>;
+  /** Shares the worker's time among the rows it processes at once. @default one of its own (no sharing seen) */
+  readonly occupancy?: Occupancy;
   readonly logger: WorkerLogger;
   readonly metrics: ProcessingMetrics;
   readonly now: () => Date;
@@ -124,8 +129,16 @@ async function processRow(
   const jobLog = { ...log, processor: processor.name, source_key: paths.sourceKey, output_key: paths.outputKey };
   deps.logger.info({ event: WorkerLogEvent.processingStarted, ...jobLog });
   const started = Date.now();
-  const outcome = await processor.process(request, { abortSignal, logger: deps.logger });
-  if (outcome.kind === 'failed') return fail(deps, jobLog, itemId, submission, processor.name, outcome.reason, abortSignal);
+  const endRun = (deps.occupancy ?? new Occupancy()).begin();
+  let outcome: Awaited<ReturnType<typeof processor.process>>;
+  try {
+    outcome = await processor.process(request, { abortSignal, logger: deps.logger });
+  } finally {
+    endRun();
+  }
+  const run = endRun();
+  const usage: WorkerUsage = { ...deps.instance, processingSeconds: seconds(run.processingMs), instanceSeconds: seconds(run.instanceMs) };
+  if (outcome.kind === 'failed') return fail(deps, jobLog, itemId, submission, processor.name, outcome.reason, abortSignal, usage);
   checkOutput(processor.name, request, outcome.output);
   const durationMs = Date.now() - started;
   const finishedLog = {
@@ -148,6 +161,7 @@ async function processRow(
         output: outcome.output,
         finishedAt: deps.now().toISOString(),
         workerInstanceId: deps.instanceId,
+        usage,
       },
       abortSignal,
     );
@@ -180,11 +194,12 @@ async function fail(
   processedBy: string,
   reason: string,
   abortSignal?: AbortSignal,
+  usage: WorkerUsage = { ...deps.instance },
 ): Promise<RowResult> {
   try {
     await recordFailed(
       deps.table,
-      { itemId, submission, processedBy, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId },
+      { itemId, submission, processedBy, reason, finishedAt: deps.now().toISOString(), workerInstanceId: deps.instanceId, usage },
       abortSignal,
     );
   } catch (error) {
@@ -196,4 +211,9 @@ async function fail(
   deps.logger.warn({ event: WorkerLogEvent.itemFailed, ...log, reason });
   deps.metrics.recordFailure();
   return 'delete';
+}
+
+/** Seconds to the millisecond, as the row records them. */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
 }

@@ -1,10 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { WorkerEnv, WorkerLogEvent } from '../contracts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { INTERRUPTIONS_MESSAGE_ATTRIBUTE, interruptionMarkerKey, WorkerEnv, WorkerLogEvent } from '../contracts';
 import { ConfigError } from '../runtime/env';
 import { createClients, destroyClients, type WorkerClients } from './clients';
 import { loadWorkerConfig, type WorkerConfig } from './config';
 import { Consumer } from './consumer';
 import { describeError } from './describe-error';
+import { createInstanceMetadata, type InstanceMetadata } from './instance-metadata';
+import { capacityTypeOf, jobsCutoffMs, type InterruptionNotice } from './interruption';
+import { watchInterruptions, type InterruptionWatch } from './interruption-watcher';
 import { handleMessage, type JobDependencies } from './job';
 import { uploadLog } from './log-upload';
 import { createFileLogger, type WorkerLogger } from './logger';
@@ -13,7 +17,10 @@ import { cloudWatchClientConfig } from './metrics-client';
 import { MetricsPublisher } from './metrics-publisher';
 import { buildProcessor } from './processors/build';
 import { readCatalog } from './processors/catalog-source';
+import { Occupancy } from './occupancy';
 import { ProcessorRegistry } from './processors/registry';
+import { requeueInterrupted } from './requeue';
+import type { WorkerUsage } from './table';
 
 /** Exit codes of `node worker.js`; the bootstrap powers the instance off whatever the code. */
 export const ExitCode = {
@@ -31,17 +38,23 @@ export const ExitCode = {
 const LOG_UPLOAD_TIMEOUT_MS = 30_000;
 /** The catalog is one small object: the SDK's retries fit in this. */
 const CATALOG_READ_TIMEOUT_MS = 30_000;
+/** The instance's identity is a couple of local reads; without an answer in this time the rows go without it. */
+const IDENTITY_TIMEOUT_MS = 5_000;
+/** The interruption marker is one small object, written within the notice's two minutes. */
+const MARKER_TIMEOUT_MS = 10_000;
 
 /**
  * Reads the processor catalog, runs the consumer until it stops, publishes the last metrics, then uploads the
  * log. Resolves to the process exit code. Without `cloudwatch` the metrics are counted but not published (tests
- * that do not look at them).
+ * that do not look at them). With `metadata` (the instance metadata service, or a local stand-in), the rows record
+ * the instance's type and purchase option, and a Spot worker watches for interruptions (docs/capacity.md).
  */
 export async function runWorker(
   config: WorkerConfig,
   clients: WorkerClients,
   logger: WorkerLogger,
   cloudwatch?: CloudWatchClient,
+  metadata?: InstanceMetadata,
 ): Promise<number> {
   const processors = await loadProcessors(config, clients, logger);
   if (processors === undefined) {
@@ -53,12 +66,16 @@ export async function runWorker(
       ? undefined
       : new MetricsPublisher({ cloudwatch, queueName: queueNameOf(config.queueUrl), logger });
   const metrics: ProcessingMetrics = publisher ?? new MetricsAggregator();
+  const instance = metadata === undefined ? {} : await identify(metadata, logger);
+  const table = { documentClient: clients.documentClient, tableName: config.tableName };
   const jobDependencies: JobDependencies = {
-    table: { documentClient: clients.documentClient, tableName: config.tableName },
+    table,
     bucketName: config.bucketName,
     processors,
     maxReceiveCount: config.maxReceiveCount,
     instanceId: config.instanceId,
+    instance,
+    occupancy: new Occupancy(),
     logger,
     metrics,
     now: () => new Date(),
@@ -71,7 +88,37 @@ export async function runWorker(
     idleTimeoutMs: config.idleTimeoutMs,
     logger,
     handle: (message, abortSignal) => handleMessage(jobDependencies, message, abortSignal),
+    requeue: (message, delaySeconds) =>
+      requeueInterrupted(
+        { sqs: clients.sqs, queueUrl: config.queueUrl, table, interruptionRetries: config.interruptionRetries, logger, now: () => new Date() },
+        message,
+        delaySeconds,
+      ),
+    messageAttributeNames: [INTERRUPTIONS_MESSAGE_ATTRIBUTE],
   });
+  // Only Spot instances get interruption notices and rebalance recommendations.
+  let watch: InterruptionWatch | undefined;
+  if (metadata !== undefined && instance.purchaseOption === 'spot') {
+    watch = watchInterruptions({
+      metadata,
+      logger,
+      onRebalance: () => {
+        logger.warn({ event: WorkerLogEvent.rebalanceRecommended });
+        consumer.finishAndStop();
+      },
+      onInterruption: (notice) => {
+        const cutoffMs = jobsCutoffMs(notice, Date.now());
+        logger.warn({
+          event: WorkerLogEvent.interruptionNoticed,
+          action: notice.action,
+          deadline: new Date(notice.deadlineMs).toISOString(),
+          jobs_stopped_at: new Date(cutoffMs).toISOString(),
+        });
+        consumer.interrupt(cutoffMs, new Date(notice.deadlineMs).toISOString());
+        void markInterruption(config, clients, logger, notice);
+      },
+    });
+  }
   // `on`, not `once`: with a listener installed Node never ends the process on these signals, so a repeated
   // SIGTERM (a second `systemctl stop`, an impatient Ctrl-C) is logged and the drain goes on to the log upload.
   let signals = 0;
@@ -115,11 +162,48 @@ export async function runWorker(
     logger.info({ event: WorkerLogEvent.workerStopped, reason, exit_code: exitCode });
     await shipLog(config, clients, logger, reason);
   } finally {
+    watch?.stop();
     // Only now: a signal during the metrics flush or the log upload must not cut them short either.
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
   return exitCode;
+}
+
+/**
+ * The instance's type and purchase option, read once at start (IMDS `instance-type`, `instance-life-cycle`). What
+ * cannot be read is left out: the rows then go without it, and no interruption is watched for.
+ */
+async function identify(metadata: InstanceMetadata, logger: WorkerLogger): Promise<Pick<WorkerUsage, 'instanceType' | 'purchaseOption'>> {
+  try {
+    const signal = AbortSignal.timeout(IDENTITY_TIMEOUT_MS);
+    const instanceType = await metadata.read('instance-type', signal);
+    const purchaseOption = capacityTypeOf(await metadata.read('instance-life-cycle', signal));
+    logger.info({ event: WorkerLogEvent.instanceIdentified, instance_type: instanceType ?? null, purchase_option: purchaseOption ?? null });
+    return { ...(instanceType ? { instanceType } : {}), ...(purchaseOption ? { purchaseOption } : {}) };
+  } catch (error) {
+    logger.warn({ event: WorkerLogEvent.instanceMetadataFailed, error: describeError(error) });
+    return {};
+  }
+}
+
+/** Tells the orchestrator (logs/interruptions/) that a worker was interrupted; a failure is logged, never thrown. */
+async function markInterruption(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger, notice: InterruptionNotice): Promise<void> {
+  const key = interruptionMarkerKey(config.instanceId, new Date());
+  try {
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucketName,
+        Key: key,
+        ContentType: 'application/json',
+        Body: JSON.stringify({ instance_id: config.instanceId, action: notice.action, deadline: new Date(notice.deadlineMs).toISOString() }),
+      }),
+      { abortSignal: AbortSignal.timeout(MARKER_TIMEOUT_MS) },
+    );
+    logger.info({ event: WorkerLogEvent.interruptionMarked, key });
+  } catch (error) {
+    logger.warn({ event: WorkerLogEvent.interruptionMarkFailed, key, error: describeError(error) });
+  }
 }
 
 /**
@@ -184,6 +268,10 @@ async function main(): Promise<number> {
   }
   const clients = createClients(config);
   const cloudwatch = new CloudWatchClient(cloudWatchClientConfig(config));
+  // A worker pointed at an emulator (a local run, a test) reads instance metadata only from a stand-in, never from
+  // the link-local address of whatever machine it runs on.
+  const metadata =
+    config.imdsEndpoint !== undefined ? createInstanceMetadata({ endpoint: config.imdsEndpoint }) : config.endpoint === undefined ? createInstanceMetadata() : undefined;
   const crash = (error: unknown): void => {
     logger.fatal({ event: WorkerLogEvent.workerCrashed, error: describeError(error) });
     void shipLog(config, clients, logger, 'crash').finally(() => process.exit(ExitCode.CRASHED));
@@ -191,7 +279,7 @@ async function main(): Promise<number> {
   process.once('unhandledRejection', crash);
   process.once('uncaughtException', crash);
   try {
-    return await runWorker(config, clients, logger, cloudwatch);
+    return await runWorker(config, clients, logger, cloudwatch, metadata);
   } finally {
     destroyClients(clients);
     cloudwatch.destroy();

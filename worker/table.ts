@@ -42,6 +42,17 @@ export async function readItem(
   return result.Item;
 }
 
+/** Where and how long a row was processed (contracts/item.ts); each field absent when unknown. */
+export interface WorkerUsage {
+  readonly instanceType?: string;
+  /** `spot` or `on-demand`. */
+  readonly purchaseOption?: string;
+  /** The processor's run; absent when no processor ran (a row refused before it). */
+  readonly processingSeconds?: number;
+  /** The row's share of its worker's time while it ran (worker/occupancy.ts). */
+  readonly instanceSeconds?: number;
+}
+
 export interface FinishedRecord {
   readonly itemId: string;
   /** The submission that was processed: the write lands only while the row still holds it. */
@@ -53,6 +64,8 @@ export interface FinishedRecord {
   readonly output: ProcessorOutput;
   readonly finishedAt: string;
   readonly workerInstanceId: string;
+  /** @default {} — nothing recorded of the instance or the run time */
+  readonly usage?: WorkerUsage;
 }
 
 /**
@@ -66,15 +79,17 @@ export async function recordFinished(table: TableTarget, record: FinishedRecord,
     ? { set: ['#outputKeys = :outputKeys'], remove: ['#outputManifest'], values: { ':outputKeys': [...output.keys] } }
     : { set: ['#outputManifest = :outputManifest'], remove: ['#outputKeys'], values: { ':outputManifest': s3Url(record.bucketName, output.manifestKey) } };
   const extra = Object.entries(output.attributes ?? {});
+  const usage = usageUpdate(record.usage);
   await updateIfStillSubmitted(
     table,
     record,
     {
       UpdateExpression:
         'SET #status = :finished, #finishedAt = :finishedAt, #outputPath = :outputPath, #outputCount = :outputCount, ' +
-        `#processedBy = :processedBy, #instance = :instance, ${[...listing.set, ...extra.map((_, index) => `#extra${index} = :extra${index}`)].join(', ')} ` +
-        `REMOVE #reason, ${listing.remove.join(', ')}`,
+        `#processedBy = :processedBy, #instance = :instance, ${[...listing.set, ...extra.map((_, index) => `#extra${index} = :extra${index}`), ...usage.set].join(', ')} ` +
+        `REMOVE #reason, ${[...listing.remove, ...usage.remove].join(', ')}`,
       ExpressionAttributeNames: {
+        ...usage.names,
         '#finishedAt': ItemAttribute.finishedAt,
         '#outputPath': ItemAttribute.outputPath,
         '#outputCount': ItemAttribute.outputCount,
@@ -92,6 +107,7 @@ export async function recordFinished(table: TableTarget, record: FinishedRecord,
         ':outputCount': output.keys.length,
         ':processedBy': record.processedBy,
         ':instance': record.workerInstanceId,
+        ...usage.values,
         ...listing.values,
         ...Object.fromEntries(extra.map(([, value], index) => [`:extra${index}`, value])),
       },
@@ -109,6 +125,8 @@ export interface FailedRecord {
   readonly reason: string;
   readonly finishedAt: string;
   readonly workerInstanceId: string;
+  /** @default {} — nothing recorded of the instance or the run time */
+  readonly usage?: WorkerUsage;
 }
 
 /**
@@ -116,13 +134,16 @@ export interface FailedRecord {
  * item event's `detail.reason`, and AWS may not escape it in the input template (contracts/events.ts).
  */
 export async function recordFailed(table: TableTarget, record: FailedRecord, abortSignal?: AbortSignal): Promise<void> {
+  const usage = usageUpdate(record.usage);
   await updateIfStillSubmitted(
     table,
     record,
     {
       UpdateExpression:
-        'SET #status = :failed, #finishedAt = :finishedAt, #reason = :reason, #processedBy = :processedBy, #instance = :instance',
+        `SET ${['#status = :failed', '#finishedAt = :finishedAt', '#reason = :reason', '#processedBy = :processedBy', '#instance = :instance', ...usage.set].join(', ')}` +
+        (usage.remove.length > 0 ? ` REMOVE ${usage.remove.join(', ')}` : ''),
       ExpressionAttributeNames: {
+        ...usage.names,
         '#finishedAt': ItemAttribute.finishedAt,
         '#reason': ItemAttribute.failureReason,
         '#processedBy': ItemAttribute.processedBy,
@@ -134,10 +155,38 @@ export async function recordFailed(table: TableTarget, record: FailedRecord, abo
         ':reason': templateSafeText(record.reason),
         ':processedBy': templateSafeText(record.processedBy),
         ':instance': record.workerInstanceId,
+        ...usage.values,
       },
     },
     abortSignal,
   );
+}
+
+/**
+ * The usage part of an outcome write: each known field set; the run times removed when this outcome has none,
+ * so a resubmitted row never keeps the times of an earlier run.
+ */
+function usageUpdate(usage: WorkerUsage = {}): { set: string[]; remove: string[]; names: Record<string, string>; values: Record<string, unknown> } {
+  const fields = [
+    ['#usageType', ':usageType', ItemAttribute.instanceType, usage.instanceType],
+    ['#usagePurchase', ':usagePurchase', ItemAttribute.purchaseOption, usage.purchaseOption],
+    ['#usageProcessing', ':usageProcessing', ItemAttribute.processingSeconds, usage.processingSeconds],
+    ['#usageInstance', ':usageInstance', ItemAttribute.instanceSeconds, usage.instanceSeconds],
+  ] as const;
+  const set: string[] = [];
+  const remove: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const [name, placeholder, attribute, value] of fields) {
+    names[name] = attribute;
+    if (value === undefined) {
+      remove.push(name);
+    } else {
+      set.push(`${name} = ${placeholder}`);
+      values[placeholder] = value;
+    }
+  }
+  return { set, remove, names, values };
 }
 
 interface StatusUpdate {
@@ -197,4 +246,26 @@ function currentStatus(error: unknown): string | undefined {
   const item = (error as { Item?: Record<string, { S?: unknown }> }).Item;
   const status = item?.[ItemAttribute.status]?.S;
   return typeof status === 'string' ? status : undefined;
+}
+
+/**
+ * Counts one interruption on a row that is still PENDING (ADD `interruptions` 1, SET `interrupted_at`): what
+ * `npx pipeline status` shows of the rows' retries. A row that is no longer PENDING, or gone, is left alone.
+ */
+export async function recordInterrupted(table: TableTarget, itemId: string, interruptedAt: string): Promise<void> {
+  try {
+    await table.documentClient.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { [ItemAttribute.id]: itemId },
+        UpdateExpression: 'ADD #interruptions :one SET #interruptedAt = :at',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#interruptions': ItemAttribute.interruptions, '#interruptedAt': ItemAttribute.interruptedAt, '#status': ItemAttribute.status },
+        ExpressionAttributeValues: { ':one': 1, ':at': interruptedAt, ':pending': ItemStatus.PENDING },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return;
+    throw error;
+  }
 }

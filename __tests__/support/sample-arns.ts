@@ -21,6 +21,8 @@ const SAMPLE_VALUES: Readonly<Record<string, SampleArn>> = {
   'aws_subnet.arn': (_config, region) => `arn:aws:ec2:${region}:${SAMPLE_ACCOUNT}:subnet/subnet-0123456789abcdef0`,
   'aws_security_group.arn': (_config, region) => `arn:aws:ec2:${region}:${SAMPLE_ACCOUNT}:security-group/sg-0123456789abcdef0`,
   'aws_iam_role.arn': (config) => `arn:aws:iam::${SAMPLE_ACCOUNT}:role/${String(config.name)}`,
+  'aws_iam_instance_profile.arn': (config) => `arn:aws:iam::${SAMPLE_ACCOUNT}:instance-profile/${String(config.name)}`,
+  'aws_launch_template.arn': (_config, region) => `arn:aws:ec2:${region}:${SAMPLE_ACCOUNT}:launch-template/lt-0123456789abcdef0`,
   // The provider gives a log group's ARN without the trailing ":*" the API returns.
   'aws_cloudwatch_log_group.arn': (config, region) => `arn:aws:logs:${region}:${SAMPLE_ACCOUNT}:log-group:${String(config.name)}`,
   'aws_key_pair.arn': (config, region) => `arn:aws:ec2:${region}:${SAMPLE_ACCOUNT}:key-pair/${String(config.key_name)}`,

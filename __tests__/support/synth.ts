@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { loadCapacity, type CapacityDeclaration } from '../../config/capacity';
 import { loadSettings } from '../../config/settings';
 import type { ProcessorCatalog } from '../../contracts';
 import { REPO_ROOT } from '../../local/emulator/paths';
@@ -43,15 +44,16 @@ export interface SynthesizedStack {
 
 /**
  * Synthesizes the whole stack exactly as `cdktf synth` does, into a temp directory, from `PIPELINE_*`
- * settings and a processor catalog (only `copy` unless given). The local state file goes into that directory too, never the working tree. Needs the built
- * bundles (`npm run build`).
+ * settings, a processor catalog (only `copy` unless given) and a capacity declaration (the defaults unless given,
+ * with the settings' capacity variables over it). The local state file goes into that directory too, never the
+ * working tree. Needs the built bundles (`npm run build`).
  */
-export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, processors?: ProcessorCatalog): SynthesizedStack {
+export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, processors?: ProcessorCatalog, capacity?: CapacityDeclaration): SynthesizedStack {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rag-stack-'));
   synthesizedDirs.push(outdir);
   const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
   const app = new App({ outdir });
-  const stack = new PipelineStack(app, STACK_NAME, settings, processors);
+  const stack = new PipelineStack(app, STACK_NAME, settings, processors, loadCapacity(capacity, settingsEnv, settings.region));
   app.synth();
   const stackDir = path.join(outdir, 'stacks', STACK_NAME);
   return { stack, outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };

@@ -92,6 +92,8 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     logPath: emptyLogFile(),
     processorCatalogKey: undefined,
     endpoint: pipeline.endpoint,
+    interruptionRetries: 5,
+    imdsEndpoint: undefined,
     ...overrides,
   };
 }

@@ -3,11 +3,11 @@ import {
   ITEM_EVENT_FILTER_PATTERNS,
   ITEM_EVENT_INPUT_TEMPLATE,
   ITEM_EVENT_SOURCE,
+  IMAGE_PARAMETERS,
   NODE_RUNTIME_KEY,
   OrchestratorEnv,
   WORKER_CODE_KEY,
 } from '../../contracts';
-import { UBUNTU_2404_AMI_PARAMETER } from '../../config/settings';
 import {
   decodeJsonAttribute,
   EVERY_OPTIONAL_FEATURE,
@@ -68,16 +68,19 @@ describe('PipelineStack', () => {
       DYNAMODB_TABLE_NAME: refTo(json, 'aws_dynamodb_table', 'name'),
       EC2_TAG_KEY: 'Role',
       EC2_TAG_VALUE: 'rag-worker',
-      EC2_AMI_ID: `resolve:ssm:${UBUNTU_2404_AMI_PARAMETER}`,
+      EC2_AMI_ID: `resolve:ssm:${IMAGE_PARAMETERS.ubuntu}`,
       EC2_INSTANCE_TYPE: 't3.micro',
       EC2_FALLBACK_INSTANCE_TYPES: '',
       EC2_AUTOTERMINATE_MINUTES: '5',
       EC2_SUBNET_ID: subnetId('use1-az1'),
       EC2_FALLBACK_SUBNET_IDS: `${subnetId('use1-az2')},${subnetId('use1-az4')}`,
-      EC2_SECURITY_GROUP_ID: refTo(json, 'aws_security_group', 'id'),
       S3_BUCKET_NAME: refTo(json, 'aws_s3_bucket', 'bucket'),
-      EC2_KEY_NAME: '',
-      EC2_INSTANCE_PROFILE_NAME: refTo(json, 'aws_iam_instance_profile', 'name'),
+      EC2_LAUNCH_TEMPLATE_ID: refTo(json, 'aws_launch_template', 'id'),
+      EC2_LAUNCH_TEMPLATE_VERSION: refTo(json, 'aws_launch_template', 'latest_version'),
+      EC2_PURCHASE_OPTION: 'on-demand',
+      EC2_ROOT_VOLUME_GIB: '8',
+      EC2_ON_DEMAND_AFTER_INTERRUPTION: 'false',
+      WORKER_INTERRUPTION_RETRIES: '5',
       MAX_WORKERS: '1',
       MESSAGES_PER_WORKER: '10',
       EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
@@ -103,8 +106,8 @@ describe('PipelineStack', () => {
       PIPELINE_FALLBACK_INSTANCE_TYPES: 't3a.micro,m5.large',
     }).json;
 
+    expect(onlyResource(custom, 'aws_launch_template').config.key_name).toBe(refTo(custom, 'aws_key_pair', 'key_name'));
     expect(lambdaEnvironment(custom)).toMatchObject({
-      EC2_KEY_NAME: refTo(custom, 'aws_key_pair', 'key_name'),
       EC2_AMI_ID: 'ami-0123456789abcdef0',
       EC2_AUTOTERMINATE_MINUTES: '2.5',
       MAX_WORKERS: '3',
@@ -136,7 +139,7 @@ describe('PipelineStack', () => {
     const bucketArn = refTo(json, 'aws_s3_bucket', 'arn');
 
     expect(rolePolicy(json, 'rag-pipeline-dev-worker').map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
-      { Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'], Resource: [refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-work'))] },
+      { Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'], Resource: [refTo(json, 'aws_sqs_queue', 'arn', byName('rag-pipeline-dev-work'))] },
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: [refTo(json, 'aws_dynamodb_table', 'arn')] },
       { Action: ['s3:ListBucket'], Resource: [bucketArn] },
       { Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: [`${bucketArn}/data/input/*`, `${bucketArn}/${WORKER_CODE_KEY}`] },
@@ -156,31 +159,36 @@ describe('PipelineStack', () => {
 
     expect(statements.map(({ Sid }) => Sid)).toEqual([
       'WorkQueueAttributes',
+      'LaunchWorkerFleet',
+      'LaunchWorkerInstanceFromFleet',
       'LaunchWorkerInstance',
+      'LaunchFromWorkerTemplate',
+      'LaunchWithEncryptedVolumes',
       'LaunchIntoPipelineNetwork',
-      'LaunchWithImageAndVolumes',
       'TagOnlyAtLaunch',
       'PassWorkerRoleToEc2',
       'FindRunningWorkers',
       'InspectWorkerImage',
       'ResolveWorkerAmi',
-      'ListBootFailureMarkers',
+      'ListLaunchMarkers',
       'WakeQueueConsume',
       'WriteOwnLogs',
     ]);
-    expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([
+    expect(statements.find(({ Sid }) => Sid === 'LaunchFromWorkerTemplate')?.Resource).toEqual([
+      refTo(json, 'aws_launch_template', 'arn'),
+      'arn:${data.aws_partition.partition.partition}:ec2:us-east-1::image/*',
       ...['use1-az1', 'use1-az2', 'use1-az4'].map((zone) => refTo(json, 'aws_subnet', 'arn', (subnet) => subnet.availability_zone_id === zone)),
-      refTo(json, 'aws_security_group', 'arn'),
     ]);
+    expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource?.[0]).toEqual(refTo(json, 'aws_security_group', 'arn'));
     expect(statements.find(({ Sid }) => Sid === 'PassWorkerRoleToEc2')?.Resource).toEqual([
       refTo(json, 'aws_iam_role', 'arn', byName('rag-pipeline-dev-worker')),
     ]);
     expect(statements.find(({ Sid }) => Sid === 'ResolveWorkerAmi')?.Resource).toEqual([
-      `arn:\${data.aws_partition.partition.partition}:ssm:us-east-1::parameter${UBUNTU_2404_AMI_PARAMETER}`,
+      `arn:\${data.aws_partition.partition.partition}:ssm:us-east-1::parameter${IMAGE_PARAMETERS.ubuntu}`,
     ]);
-    expect(statements.find(({ Sid }) => Sid === 'ListBootFailureMarkers')).toMatchObject({
+    expect(statements.find(({ Sid }) => Sid === 'ListLaunchMarkers')).toMatchObject({
       Resource: [refTo(json, 'aws_s3_bucket', 'arn')],
-      Condition: { StringEquals: { 's3:prefix': 'logs/boot-failures/' } },
+      Condition: { StringEquals: { 's3:prefix': ['logs/boot-failures/', 'logs/interruptions/'] } },
     });
   });
 

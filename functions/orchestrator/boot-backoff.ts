@@ -1,4 +1,5 @@
 import { BOOT_FAILURES_PREFIX } from '../../contracts';
+import { markersStartAfter, parseMarkerKey } from './markers';
 
 /** How launches back off after workers fail to boot. */
 export interface BootBackoffSettings {
@@ -58,24 +59,16 @@ export function decideBootBackoff(failures: readonly BootFailure[], nowMs: numbe
   return { action: 'back-off', recentFailures: times.length, latestFailureAtMs, backoffMs, retryAtMs };
 }
 
-const MARKER = /^(.+)-(i-[0-9A-Za-z]+)\.json$/;
-
-/** Reads a marker key; undefined for a key that is not a marker (its time or instance ID unreadable). */
+/**
+ * Reads a marker key; undefined for a key that is not a marker (its time or instance ID unreadable). The bootstrap
+ * writes the time with `-` for `:` and `.` (bootFailureMarkerKey in contracts/boot-failure.ts); ISO times are read too.
+ */
 export function parseBootFailureKey(key: string): BootFailure | undefined {
-  if (!key.startsWith(BOOT_FAILURES_PREFIX)) return undefined;
-  const match = MARKER.exec(key.slice(BOOT_FAILURES_PREFIX.length));
-  if (!match) return undefined;
-  const [, time, instanceId] = match;
-  // ISO 8601 in UTC only: Date.parse would read a bare date-time as local time.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(time)) return undefined;
-  const failedAtMs = Date.parse(time);
-  return Number.isFinite(failedAtMs) ? { failedAtMs, instanceId } : undefined;
+  const marker = parseMarkerKey(BOOT_FAILURES_PREFIX, key);
+  return marker && { failedAtMs: marker.atMs, instanceId: marker.instanceId };
 }
 
-/**
- * The ListObjectsV2 StartAfter that skips every marker older than `sinceMs`: keys sort by their ISO time.
- * A marker at exactly `sinceMs` without milliseconds sorts after it too.
- */
+/** The ListObjectsV2 StartAfter that skips every marker older than `sinceMs`: keys sort by their time. */
 export function bootFailuresStartAfter(sinceMs: number): string {
-  return `${BOOT_FAILURES_PREFIX}${new Date(sinceMs).toISOString()}`;
+  return markersStartAfter(BOOT_FAILURES_PREFIX, sinceMs);
 }

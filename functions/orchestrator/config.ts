@@ -1,6 +1,10 @@
 import {
   INSTANCE_TYPE,
   AUTOTERMINATE_MINUTES,
+  INTERRUPTION_RETRIES,
+  PURCHASE_OPTIONS,
+  PurchaseOption,
+  ROOT_VOLUME_GIB,
   MAX_RECEIVE_COUNT,
   MAX_WORKERS,
   MESSAGES_PER_WORKER,
@@ -9,6 +13,8 @@ import {
   VISIBILITY_TIMEOUT_SECONDS,
   WORKER_CODE_KEY,
   WORKER_CONCURRENCY,
+  WORKER_LAUNCH_TOKEN_TAG_KEY,
+  WORKER_PURCHASE_TAG_KEY,
   WORKER_SLOT_TAG_KEY,
 } from '../../contracts';
 import { type Env, EnvReader } from '../../runtime/env';
@@ -30,17 +36,23 @@ export interface OrchestratorConfig {
   readonly workerTags: Readonly<Record<string, string>>;
   /** `ami-…` or `resolve:ssm:<parameter>`. */
   readonly imageId: string;
+  /** The preferred instance type: on-demand launches take it first. */
   readonly instanceType: string;
-  /** Tried in order when no subnet can launch {@link instanceType}; empty when none are configured. */
+  /** The other types, in preference order; every launch offers them too. Empty when none are configured. */
   readonly fallbackInstanceTypes: readonly string[];
-  /** The preferred subnet: every launch tries it first. */
+  /** The preferred subnet: on-demand launches take it first. */
   readonly subnetId: string;
-  /** Subnets in other availability zones, tried in order after {@link subnetId}; empty when none are configured. */
+  /** Subnets in other availability zones, in preference order; every launch offers them too. */
   readonly fallbackSubnetIds: readonly string[];
-  readonly securityGroupId: string;
-  readonly instanceProfileName: string;
-  /** undefined when no key pair is configured (EC2_KEY_NAME empty or unset). */
-  readonly keyName: string | undefined;
+  /** The workers' launch template (`lt-…`) and its version: the security group, profile, key pair and IMDSv2 are there. */
+  readonly launchTemplate: { readonly id: string; readonly version: string };
+  readonly purchaseOption: PurchaseOption;
+  /** The root volume's size; a launch uses the image's root snapshot size when that is larger. */
+  readonly rootVolumeGib: number;
+  /** After a recent Spot interruption, launch on-demand (ON_DEMAND_AFTER_INTERRUPTION_MS). */
+  readonly onDemandAfterInterruption: boolean;
+  /** Passed through to the worker. */
+  readonly interruptionRetries: number;
   readonly maxWorkers: number;
   readonly messagesPerWorker: number;
   /** Passed through to the worker. */
@@ -57,7 +69,27 @@ export interface OrchestratorConfig {
   readonly processorCatalogKey: string | undefined;
   /** How long launches wait after recent boot failures (not an environment variable: docs/orchestrator.md). */
   readonly bootBackoff: BootBackoffSettings;
+  /** How much one tick may launch before it leaves the rest to the next (not an environment variable: docs/capacity.md). */
+  readonly launchBudget: LaunchBudgetSettings;
 }
+
+/** Bounds on one tick's launching, so it stops before the function's timeout. */
+export interface LaunchBudgetSettings {
+  /** CreateFleet calls one tick makes at most. */
+  readonly maxCalls: number;
+  /** No CreateFleet call starts with less than this left before the tick's deadline. */
+  readonly reserveMs: number;
+  /** The tick's length when the invocation does not say how long it has (the function's 60 s timeout). */
+  readonly defaultTickMs: number;
+}
+
+/**
+ * At most 20 CreateFleet calls a tick, none started with less than 20 s left of the function's 60 s. A call is
+ * bounded by the client's 3 attempts of 10 s each at worst, and is also aborted 5 s before the deadline
+ * (launch-budget.ts). A backlog that wants more leaves the rest to the next tick, seconds later when rows keep
+ * waking the function, a minute at most.
+ */
+export const DEFAULT_LAUNCH_BUDGET: LaunchBudgetSettings = { maxCalls: 20, reserveMs: 20_000, defaultTickMs: 60_000 };
 
 /** The keys the orchestrator passes to the bootstrap, which puts them in URLs: no character needs escaping. */
 const S3_KEY = /^[A-Za-z0-9!_.*'()/-]{1,1024}$/;
@@ -68,12 +100,12 @@ export const REGION_ENV = 'AWS_REGION';
 /** The AWS Lambda runtime sets it; the local run sets it to the emulated function's name. */
 export const FUNCTION_NAME_ENV = 'AWS_LAMBDA_FUNCTION_NAME';
 
-/** EC2 allows 50 tags per resource; the worker tag, `Name` and the slot tag take three. */
-const MAX_EXTRA_TAGS = 47;
+/** EC2 allows 50 tags per resource; the worker tag, `Name`, the slot, the launch token and the purchase tag take five. */
+const MAX_EXTRA_TAGS = 45;
 /** Up to six availability zones per region (us-east-1 has six): the preferred subnet and five more. */
 const MAX_FALLBACK_SUBNETS = 5;
-/** Every fallback type multiplies the RunInstances calls a tick can make when nothing has room. */
-const MAX_FALLBACK_INSTANCE_TYPES = 4;
+/** Twenty types in all (config/capacity.ts, MAX_INSTANCE_TYPES): every launch offers each in each subnet. */
+const MAX_FALLBACK_INSTANCE_TYPES = 19;
 const SUBNET_ID = /^subnet-[0-9a-f]+$/;
 
 /**
@@ -101,9 +133,14 @@ export function loadConfig(env: Env): OrchestratorConfig {
     imageId: read.required(N.amiId, /^(ami-[0-9a-f]{8,17}|resolve:ssm:\/?[A-Za-z0-9_.\-/:]+)$/, 'an AMI ID (ami-…) or resolve:ssm:<parameter>'),
     instanceType: read.required(N.instanceType, INSTANCE_TYPE, 'an EC2 instance type such as t3.micro'),
     subnetId: read.required(N.subnetId, SUBNET_ID, 'a subnet ID (subnet-…)'),
-    securityGroupId: read.required(N.securityGroupId, /^sg-[0-9a-f]+$/, 'a security group ID (sg-…)'),
-    instanceProfileName: read.required(N.instanceProfileName, /^[\w+=,.@-]{1,128}$/, 'an IAM instance profile name'),
-    keyName: read.optional(N.keyName, /^[\x20-\x7e]{1,255}$/, 'an EC2 key pair name or empty'),
+    launchTemplate: {
+      id: read.required(N.launchTemplateId, /^lt-[0-9a-f]+$/, 'a launch template ID (lt-…)'),
+      version: read.required(N.launchTemplateVersion, /^[1-9]\d*$/, 'a launch template version number'),
+    },
+    purchaseOption: read.choice(N.purchaseOption, PurchaseOption.onDemand, PURCHASE_OPTIONS),
+    rootVolumeGib: read.integer(N.rootVolumeGib, ROOT_VOLUME_GIB.default, ROOT_VOLUME_GIB),
+    onDemandAfterInterruption: read.boolean(N.onDemandAfterInterruption, false),
+    interruptionRetries: read.integer(N.interruptionRetries, INTERRUPTION_RETRIES.default, INTERRUPTION_RETRIES),
     maxWorkers: read.integer(N.maxWorkers, MAX_WORKERS.default, MAX_WORKERS),
     messagesPerWorker: read.integer(N.messagesPerWorker, MESSAGES_PER_WORKER.default, MESSAGES_PER_WORKER),
     autoterminateMinutes: read.positiveNumber(N.autoterminateMinutes, AUTOTERMINATE_MINUTES.default, AUTOTERMINATE_MINUTES.max),
@@ -116,6 +153,7 @@ export function loadConfig(env: Env): OrchestratorConfig {
       WORKER_CODE_KEY,
     processorCatalogKey: read.optional(OptionalOrchestratorEnv.processorCatalogKey, S3_KEY, S3_KEY_REQUIREMENT),
     bootBackoff: DEFAULT_BOOT_BACKOFF,
+    launchBudget: DEFAULT_LAUNCH_BUDGET,
   };
   const config: OrchestratorConfig = {
     ...scalars,
@@ -159,7 +197,7 @@ function readDistinctList(
   return [];
 }
 
-/** A JSON object of string values; must not redefine the worker tag, the slot tag or `Name`, which the launch sets. */
+/** A JSON object of string values; must not redefine the tags the launch sets itself (worker, `Name`, slot, token, purchase). */
 function readTags(read: EnvReader, name: string, workerTagKey: string): Readonly<Record<string, string>> {
   const raw = read.raw(name);
   if (raw === undefined) return {};
@@ -178,9 +216,13 @@ function readTags(read: EnvReader, name: string, workerTagKey: string): Readonly
         TAG_KEY.test(key) &&
         typeof value === 'string' &&
         (value === '' || TAG_VALUE.test(value)) &&
-        !['Name', workerTagKey, WORKER_SLOT_TAG_KEY].includes(key),
+        !['Name', workerTagKey, WORKER_SLOT_TAG_KEY, WORKER_LAUNCH_TOKEN_TAG_KEY, WORKER_PURCHASE_TAG_KEY].includes(key),
     );
   if (ok) return parsed as Record<string, string>;
-  read.reject(name, `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name", "${workerTagKey}" or "${WORKER_SLOT_TAG_KEY}"`, raw);
+  read.reject(
+    name,
+    `a JSON object of at most ${MAX_EXTRA_TAGS} string tags, without "Name", "${workerTagKey}", "${WORKER_SLOT_TAG_KEY}", "${WORKER_LAUNCH_TOKEN_TAG_KEY}" or "${WORKER_PURCHASE_TAG_KEY}"`,
+    raw,
+  );
   return {};
 }

@@ -1,15 +1,15 @@
 import {
+  CreateFleetCommand,
   DescribeImagesCommand,
   paginateDescribeInstances,
-  RunInstancesCommand,
+  type CreateFleetCommandInput,
   type EC2Client,
   type Image,
-  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { BOOT_FAILURES_PREFIX, WORKER_SLOT_TAG_KEY } from '../../contracts';
-import { bootFailuresStartAfter, parseBootFailureKey, type BootFailure } from './boot-backoff';
+import { WORKER_LAUNCH_TOKEN_TAG_KEY, WORKER_SLOT_TAG_KEY } from '../../contracts';
+import { markersStartAfter, parseMarkerKey, type Marker } from './markers';
 import { parseSlot, type WorkerInstance } from './slots';
 
 const DESCRIBE_PAGE_SIZE = 100;
@@ -32,7 +32,8 @@ export async function listWorkers(ec2: EC2Client, tag: { readonly key: string; r
           instanceId: instance.InstanceId,
           state: instance.State?.Name ?? 'unknown',
           slot: parseSlot(instance.Tags?.find((tag) => tag.Key === WORKER_SLOT_TAG_KEY)?.Value),
-          clientToken: instance.ClientToken || undefined,
+          // A fleet's instance does not carry the request's token as its own ClientToken: the launch tags it.
+          clientToken: instance.Tags?.find((tag) => tag.Key === WORKER_LAUNCH_TOKEN_TAG_KEY)?.Value || instance.ClientToken || undefined,
         });
       }
     }
@@ -40,37 +41,71 @@ export async function listWorkers(ec2: EC2Client, tag: { readonly key: string; r
   return workers;
 }
 
-/** The instance RunInstances returned: new, or the one an earlier request with the same token launched. */
-export interface LaunchedInstance {
+/** An instance a CreateFleet call launched (or, for a repeated client token, launched before). */
+export interface FleetInstance {
   readonly instanceId: string;
-  readonly state: string;
+  readonly instanceType?: string;
+  readonly subnetId?: string;
+  /** `spot` or `on-demand`. */
+  readonly capacityType?: string;
 }
 
-/** Launches one instance (or gets back the one its client token already launched). */
-export async function launchInstance(ec2: EC2Client, input: RunInstancesCommandInput): Promise<LaunchedInstance> {
-  const { Instances: instances = [] } = await ec2.send(new RunInstancesCommand(input));
-  const instance = instances[0];
-  if (!instance?.InstanceId) throw new Error(`RunInstances (client token ${input.ClientToken}) returned no instance`);
-  return { instanceId: instance.InstanceId, state: instance.State?.Name ?? 'pending' };
+/** One pool a CreateFleet call could not launch in, as its response lists it. */
+export interface FleetError {
+  readonly code: string;
+  readonly message: string;
+  readonly instanceType?: string;
+  readonly subnetId?: string;
+  readonly capacityType?: string;
+}
+
+/** What one instant CreateFleet call answered: the instances it launched and the errors of the pools that failed. */
+export interface FleetResult {
+  readonly fleetId?: string;
+  readonly instances: readonly FleetInstance[];
+  readonly errors: readonly FleetError[];
 }
 
 /**
- * The boot-failure markers written since `sinceMs`. StartAfter skips the older ones, since the keys sort by
- * time; keys that are not markers are left out.
+ * One instant CreateFleet call. An instant fleet answers synchronously: some instances, some errors (one per pool
+ * that failed), or both. Errors of the whole call (permissions, throttling, a bad parameter) are thrown.
  */
-export async function listBootFailures(s3: S3Client, bucket: string, sinceMs: number): Promise<BootFailure[]> {
-  const failures: BootFailure[] = [];
-  const pages = paginateListObjectsV2(
-    { client: s3 },
-    { Bucket: bucket, Prefix: BOOT_FAILURES_PREFIX, StartAfter: bootFailuresStartAfter(sinceMs) },
-  );
+export async function launchFleet(ec2: EC2Client, input: CreateFleetCommandInput, abortSignal?: AbortSignal): Promise<FleetResult> {
+  const output = await ec2.send(new CreateFleetCommand(input), { abortSignal });
+  return {
+    fleetId: output.FleetId,
+    instances: (output.Instances ?? []).flatMap((launched) =>
+      (launched.InstanceIds ?? []).map((instanceId) => ({
+        instanceId,
+        instanceType: launched.InstanceType,
+        subnetId: launched.LaunchTemplateAndOverrides?.Overrides?.SubnetId,
+        capacityType: launched.Lifecycle,
+      })),
+    ),
+    errors: (output.Errors ?? []).map((error) => ({
+      code: error.ErrorCode ?? 'UnknownFleetError',
+      message: error.ErrorMessage ?? '',
+      instanceType: error.LaunchTemplateAndOverrides?.Overrides?.InstanceType,
+      subnetId: error.LaunchTemplateAndOverrides?.Overrides?.SubnetId,
+      capacityType: error.Lifecycle,
+    })),
+  };
+}
+
+/**
+ * The markers under `prefix` written since `sinceMs` (boot failures, interruptions). StartAfter skips the older
+ * ones, since the keys sort by time; keys that are not markers are left out.
+ */
+export async function listMarkers(s3: S3Client, bucket: string, prefix: string, sinceMs: number): Promise<Marker[]> {
+  const markers: Marker[] = [];
+  const pages = paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix, StartAfter: markersStartAfter(prefix, sinceMs) });
   for await (const page of pages) {
     for (const object of page.Contents ?? []) {
-      const failure = object.Key === undefined ? undefined : parseBootFailureKey(object.Key);
-      if (failure && failure.failedAtMs >= sinceMs) failures.push(failure);
+      const marker = object.Key === undefined ? undefined : parseMarkerKey(prefix, object.Key);
+      if (marker && marker.atMs >= sinceMs) markers.push(marker);
     }
   }
-  return failures;
+  return markers;
 }
 
 /** An SSM parameter's value; undefined when the parameter does not exist (GetParameters lists it as invalid). */

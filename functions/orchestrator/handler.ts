@@ -1,19 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
-import { LaunchDeferralKind, LaunchFailureKind, OrchestratorLogEvent } from '../../contracts';
+import type { CreateFleetCommandInput } from '@aws-sdk/client-ec2';
+import {
+  BOOT_FAILURES_PREFIX,
+  INTERRUPTIONS_PREFIX,
+  LaunchDeferralKind,
+  LaunchFailureKind,
+  ON_DEMAND_AFTER_INTERRUPTION_MS,
+  OrchestratorLogEvent,
+  type CapacityType,
+} from '../../contracts';
 import { renderUserData } from '../../runtime/bootstrap/user-data';
 import { readQueueDepth } from '../../runtime/queue-depth';
 import { decideBootBackoff } from './boot-backoff';
 import type { OrchestratorClients } from './clients';
 import type { OrchestratorConfig } from './config';
 import { decide, type DecisionReason } from './decide';
-import { launchInstance, listBootFailures, listWorkers } from './effects';
+import { launchFleet, listMarkers, listWorkers } from './effects';
 import { createImageResolver } from './image-resolver';
+import { LaunchBudget } from './launch-budget';
 import { classifyLaunchError } from './launch-errors';
-import { launchSlot, UnavailableCandidates, type LaunchAttempt } from './launch-slot';
+import { launchSlot, type LaunchAttempt } from './launch-slot';
 import { launchWindowStart } from './launch-token';
 import type { Logger } from './logger';
 import type { LaunchMetrics } from './metrics';
+import { capacityTypesFor, readsInterruptions } from './purchase';
 import { freeSlots, isActive, type WorkerInstance } from './slots';
 import { describeTrigger, shouldRecheckQueue, WAKE_RECHECK_MS, type OrchestratorEvent, type Trigger } from './trigger';
 
@@ -22,6 +32,8 @@ export type { OrchestratorEvent, QueueBatchEvent, ScheduledEvent } from './trigg
 /** The part of the Lambda context the orchestrator uses. */
 export interface InvocationContext {
   readonly awsRequestId?: string;
+  /** Lambda's: what is left of the invocation's timeout. Without it a tick assumes the function's 60 s. */
+  getRemainingTimeInMillis?(): number;
 }
 
 /** A launch the tick wanted and could not make; each is also a LaunchFailures datum. */
@@ -31,8 +43,20 @@ export interface LaunchFailure {
   readonly message: string;
   /** The worker slot; absent when the tick failed before trying one (the image check, the marker listing). */
   readonly slot?: number;
-  /** Each RunInstances call of the slot that did not launch, in order. */
+  /** The capacity type refused, when the slot went on with another (Spot refused, on-demand launched). */
+  readonly capacityType?: CapacityType;
+  /** Each CreateFleet call of the slot that did not launch, in order. */
   readonly attempts: readonly LaunchAttempt[];
+}
+
+/** Launches the tick's budget left for the next tick. */
+export interface LaunchesLeft {
+  /** Slots not launched. */
+  readonly launches: number;
+  /** `call-cap`: the tick made its most CreateFleet calls; `deadline`: too little time was left for another. */
+  readonly reason: 'deadline' | 'call-cap';
+  /** CreateFleet calls the tick made. */
+  readonly calls: number;
 }
 
 /** Launches held back on purpose; also a LaunchesDeferred datum. */
@@ -60,6 +84,10 @@ interface TickOutcome {
   readonly failures: readonly LaunchFailure[];
   /** Present only when the tick held its launches back. */
   readonly deferred?: LaunchDeferral;
+  /** The capacity types each slot tried, in order; present only when the tick launched. */
+  readonly capacityTypes?: readonly CapacityType[];
+  /** Present only when the tick's budget ran out with slots still to launch. */
+  readonly launchesLeft?: LaunchesLeft;
 }
 
 /**
@@ -99,6 +127,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
       processorCatalogKey: config.processorCatalogKey,
+      interruptionRetries: config.interruptionRetries,
     }),
     'utf8',
   ).toString('base64');
@@ -110,6 +139,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
     const trigger = describeTrigger(event);
     const log = logger.child({ tickId });
     const nowMs = now();
+    const deadlineMs = nowMs + (context?.getRemainingTimeInMillis?.() ?? config.launchBudget.defaultTickMs);
     let summary: Mutable<TickSummary> | undefined;
     try {
       let depth = await readQueueDepth(clients.sqs, config.queueUrl);
@@ -134,9 +164,10 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
         launchedInstanceIds: [],
         failures: [],
       };
-      if (decision.launch > 0) await launchWorkers(decision.launch, listed, nowMs, summary, log);
+      if (decision.launch > 0) await launchWorkers(decision.launch, listed, nowMs, deadlineMs, summary, log);
 
-      const level = summary.failures.length > 0 || summary.deferred || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
+      const level =
+        summary.failures.length > 0 || summary.deferred || summary.launchesLeft || decision.reason === 'in-flight-awaiting-redelivery' ? 'warn' : 'info';
       log[level]({ event: OrchestratorLogEvent.tickCompleted, ...withoutTickId(summary) }, `tick: ${decision.reason}`);
       return summary;
     } catch (error) {
@@ -145,7 +176,14 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
     }
   };
 
-  async function launchWorkers(count: number, listed: readonly WorkerInstance[], nowMs: number, summary: Mutable<TickSummary>, log: Logger) {
+  async function launchWorkers(
+    count: number,
+    listed: readonly WorkerInstance[],
+    nowMs: number,
+    deadlineMs: number,
+    summary: Mutable<TickSummary>,
+    log: Logger,
+  ) {
     const fail = (failure: LaunchFailure) => {
       summary.failures = [...summary.failures, failure];
       metrics.launchFailed(failure.kind);
@@ -165,8 +203,9 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       }
     };
 
-    const bootFailures = await orFail(() => listBootFailures(clients.s3, config.bucketName, nowMs - config.bootBackoff.lookbackMs));
-    if (!bootFailures) return;
+    const bootMarkers = await orFail(() => listMarkers(clients.s3, config.bucketName, BOOT_FAILURES_PREFIX, nowMs - config.bootBackoff.lookbackMs));
+    if (!bootMarkers) return;
+    const bootFailures = bootMarkers.map((marker) => ({ failedAtMs: marker.atMs, instanceId: marker.instanceId }));
     const backoff = decideBootBackoff(bootFailures, nowMs, config.bootBackoff);
     if (backoff.action === 'back-off') {
       summary.deferred = {
@@ -193,24 +232,47 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       return;
     }
 
+    // After a Spot interruption, the deployment may want on-demand for a while (purchase.ts).
+    let recentInterruptions = 0;
+    if (readsInterruptions(config.purchaseOption, config.onDemandAfterInterruption)) {
+      const interruptions = await orFail(() => listMarkers(clients.s3, config.bucketName, INTERRUPTIONS_PREFIX, nowMs - ON_DEMAND_AFTER_INTERRUPTION_MS));
+      if (!interruptions) return;
+      recentInterruptions = interruptions.length;
+    }
+    const capacityTypes = capacityTypesFor(config.purchaseOption, { onDemandAfterInterruption: config.onDemandAfterInterruption, recentInterruptions });
+    summary.capacityTypes = capacityTypes;
+
+    const budget = new LaunchBudget(config.launchBudget, deadlineMs, now);
     const context = {
       config,
       userDataBase64,
       image: verdict.image,
+      capacityTypes,
       windowStartMs: launchWindowStart(nowMs),
       usedTokens: new Set(listed.flatMap((worker) => (worker.clientToken ? [worker.clientToken] : []))),
-      unavailable: new UnavailableCandidates(),
-      launch: (input: RunInstancesCommandInput) => launchInstance(clients.ec2, input),
+      listedStates: new Map(listed.map((worker) => [worker.instanceId, worker.state])),
+      budget,
+      launch: (input: CreateFleetCommandInput, abortSignal: AbortSignal) => launchFleet(clients.ec2, input, abortSignal),
     };
-    for (const slot of freeSlots(listed, config.maxWorkers, count)) {
+    const slots = freeSlots(listed, config.maxWorkers, count);
+    for (const [index, slot] of slots.entries()) {
       const outcome = await launchSlot(slot, context);
+      if (outcome.outcome === 'deferred') {
+        summary.launchesLeft = { launches: slots.length - index, reason: outcome.reason, calls: budget.used() };
+        log.warn(
+          { event: OrchestratorLogEvent.launchesLeft, ...summary.launchesLeft, attempts: outcome.attempts },
+          outcome.reason === 'deadline' ? 'the tick is near its timeout: the next tick launches the rest' : 'the tick made its most launch calls: the next tick launches the rest',
+        );
+        break;
+      }
+      for (const refusal of outcome.refusals) fail({ ...refusal, slot, attempts: [] });
       if (outcome.outcome === 'failed') {
-        fail(withoutOutcome(outcome));
+        fail(withoutRefusals(outcome));
         // The remaining slots would meet the same capacity, rate or permission wall.
         break;
       }
       summary.launchedInstanceIds = [...summary.launchedInstanceIds, outcome.instanceId];
-      log.info({ event: OrchestratorLogEvent.workerLaunched, imageId: verdict.image.imageId, ...withoutOutcome(outcome) }, 'worker launched');
+      log.info({ event: OrchestratorLogEvent.workerLaunched, imageId: verdict.image.imageId, ...withoutRefusals(outcome) }, 'worker launched');
     }
   }
 }
@@ -226,7 +288,7 @@ function launchFailedMessage(kind: LaunchFailureKind): string {
     case LaunchFailureKind.unauthorized:
       return 'the orchestrator may not launch workers: fix its role or the SCPs';
     case LaunchFailureKind.unsupportedImage:
-      return 'the worker image is not an x86_64 Ubuntu image from Canonical: nothing is launched';
+      return 'the worker image is not an x86_64 Ubuntu 24.04+ image from Canonical or AWS Deep Learning Base: nothing is launched';
     case LaunchFailureKind.instanceProfileNotReady:
       return 'EC2 does not see the worker instance profile yet: the next tick retries';
     default:
@@ -234,7 +296,8 @@ function launchFailedMessage(kind: LaunchFailureKind): string {
   }
 }
 
-function withoutOutcome<T extends { outcome: string }>({ outcome: _outcome, ...rest }: T): Omit<T, 'outcome'> {
+/** The slot's outcome as logged: its refusals are reported on their own lines (`worker_launch_failed`). */
+function withoutRefusals<T extends { outcome: string; refusals: unknown }>({ outcome: _outcome, refusals: _refusals, ...rest }: T): Omit<T, 'outcome' | 'refusals'> {
   return rest;
 }
 

@@ -1,4 +1,5 @@
 import type { Image } from '@aws-sdk/client-ec2';
+import { MIN_CURL_VERSION, MIN_UBUNTU_RELEASE } from '../../contracts';
 
 /**
  * Canonical's account that publishes the Ubuntu images, per partition. Source: Canonical, "Find Ubuntu
@@ -11,11 +12,24 @@ const CANONICAL_OWNER_BY_PARTITION: Readonly<Record<string, string>> = {
   'aws-cn': '837727238323',
 };
 
+/**
+ * The account that publishes the AWS Deep Learning AMIs (owner alias `amazon`) in the default partition, as
+ * DescribeImages reports it for "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 24.04)". Not known for
+ * GovCloud and China: there only Canonical's images are accepted (config/capacity.ts refuses `gpu` there too).
+ */
+const DEEP_LEARNING_OWNER_BY_PARTITION: Readonly<Record<string, string>> = {
+  aws: '898082745236',
+};
+
+/**
+ * The Ubuntu release in an image's name: Canonical's `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-…`
+ * (also `ubuntu-minimal/…`, `ubuntu-pro-server/…`), AWS's `Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 24.04) …`.
+ */
+const CANONICAL_NAME = /^ubuntu[\w-]*\/images\/[\w-]+\/ubuntu-[a-z]+-(\d{2}\.\d{2})-amd64-/;
+const DEEP_LEARNING_BASE_NAME = /^Deep Learning Base OSS Nvidia Driver GPU AMI \(Ubuntu (\d{2}\.\d{2})\)/;
+
 /** The bootstrap downloads the linux-x64 Node.js build and runs as the `ubuntu` user. */
 const REQUIRED_ARCHITECTURE = 'x86_64';
-
-/** The smallest root volume a worker gets; an image whose root snapshot is larger gets its size instead. */
-export const ROOT_VOLUME_GIB = 8;
 
 /** The partition of a region name: the part of ARNs and owner IDs that differs in China and GovCloud. */
 export function partitionOf(region: string): string {
@@ -27,14 +41,19 @@ export function partitionOf(region: string): string {
 /** What a launch takes from an image that passed the check. */
 export interface LaunchImage {
   readonly imageId: string;
-  /** The device the root volume is mapped on: `/dev/sda1` for Canonical's images, read rather than assumed. */
+  /** The device the root volume is mapped on: `/dev/sda1` for Canonical's and AWS's Ubuntu images, read rather than assumed. */
   readonly rootDeviceName: string;
-  /** At least {@link ROOT_VOLUME_GIB}; more when the image's root snapshot is larger (RunInstances refuses less). */
-  readonly rootVolumeGib: number;
+  /** The image's root snapshot size; the launch's root volume is never smaller (EC2 refuses less). 0 when unknown. */
+  readonly rootSnapshotGib: number;
+  /** `canonical` or `deep-learning`: who published it. */
+  readonly publisher: ImagePublisher;
 }
 
+export type ImagePublisher = 'canonical' | 'deep-learning';
+
 /**
- * - `accepted`: the image is a Canonical x86_64 Linux EBS image the bootstrap can run on.
+ * - `accepted`: the image is an x86_64 Ubuntu 24.04-or-later EBS image, from Canonical or AWS's Deep Learning
+ *   Base GPU line, that the bootstrap can run on.
  * - `refused`: it is not; each problem names what is wrong. `lasting` is false when the answer can change
  *   (an image still pending, or not visible yet) and must not be cached.
  */
@@ -44,8 +63,8 @@ export type ImageVerdict =
 
 /**
  * Checks the image DescribeImages returned (undefined: it returned none) against what the bootstrap assumes:
- * Ubuntu from Canonical (the `ubuntu` user, cloud-init, python3, curl), x86_64, not Windows, an EBS root
- * device, available.
+ * Ubuntu (the `ubuntu` user, cloud-init, python3, and a curl that signs S3 requests: 24.04 or later) from Canonical
+ * or AWS's Deep Learning Base GPU line, x86_64, not Windows, an EBS root device, available.
  */
 export function checkImage(imageId: string, image: Image | undefined, region: string): ImageVerdict {
   if (!image) {
@@ -58,9 +77,27 @@ export function checkImage(imageId: string, image: Image | undefined, region: st
   }
   const partition = partitionOf(region);
   const canonical = CANONICAL_OWNER_BY_PARTITION[partition];
+  const deepLearning = DEEP_LEARNING_OWNER_BY_PARTITION[partition];
   const lasting: string[] = [];
-  if (image.OwnerId !== canonical) {
-    lasting.push(`its owner is ${image.OwnerId ?? 'unknown'}, not Canonical (${canonical} in the ${partition} partition): the bootstrap needs Ubuntu`);
+  const publisher = publisherOf(image, canonical, deepLearning);
+  if (publisher === undefined) {
+    lasting.push(
+      `its owner is ${image.OwnerId ?? 'unknown'}, not Canonical (${canonical} in the ${partition} partition)` +
+        `${deepLearning === undefined ? '' : ` or AWS's Deep Learning AMIs (${deepLearning})`}: the bootstrap needs Ubuntu`,
+    );
+  } else {
+    const release = (publisher === 'canonical' ? CANONICAL_NAME : DEEP_LEARNING_BASE_NAME).exec(image.Name ?? '')?.[1];
+    if (release === undefined) {
+      lasting.push(
+        publisher === 'canonical'
+          ? `its name "${image.Name ?? ''}" does not say which Ubuntu release it is: the bootstrap needs ${MIN_UBUNTU_RELEASE} or later`
+          : `its name "${image.Name ?? ''}" is not a Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu …): the bootstrap needs that line's Ubuntu`,
+      );
+    } else if (release < MIN_UBUNTU_RELEASE) {
+      lasting.push(
+        `it is Ubuntu ${release}, older than ${MIN_UBUNTU_RELEASE}: its curl cannot sign the bootstrap's S3 requests (curl ${MIN_CURL_VERSION} or later is needed)`,
+      );
+    }
   }
   if (image.Architecture !== REQUIRED_ARCHITECTURE) {
     lasting.push(`its architecture is ${image.Architecture ?? 'unknown'}, not ${REQUIRED_ARCHITECTURE}: the bootstrap installs the linux-x64 Node.js build`);
@@ -80,10 +117,12 @@ export function checkImage(imageId: string, image: Image | undefined, region: st
   const rootSnapshotGib = image.BlockDeviceMappings?.find((mapping) => mapping.DeviceName === image.RootDeviceName)?.Ebs?.VolumeSize;
   return {
     verdict: 'accepted',
-    image: {
-      imageId,
-      rootDeviceName: image.RootDeviceName as string,
-      rootVolumeGib: Math.max(ROOT_VOLUME_GIB, rootSnapshotGib ?? 0),
-    },
+    image: { imageId, rootDeviceName: image.RootDeviceName as string, rootSnapshotGib: rootSnapshotGib ?? 0, publisher: publisher as ImagePublisher },
   };
+}
+
+function publisherOf(image: Image, canonical: string | undefined, deepLearning: string | undefined): ImagePublisher | undefined {
+  if (image.OwnerId !== undefined && image.OwnerId === canonical) return 'canonical';
+  if (image.OwnerId !== undefined && image.OwnerId === deepLearning) return 'deep-learning';
+  return undefined;
 }

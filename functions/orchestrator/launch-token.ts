@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 
 /**
  * The length of a token window. Runs that decide within one window and see the same free slot send the
@@ -27,15 +26,15 @@ export interface TokenScope {
 }
 
 /**
- * The RunInstances client token for one request: a hash of every parameter (except the token itself), the
- * slot, the window and the generation. Every parameter is in it, so a request can never reuse a token with
- * different parameters, which EC2 refuses with IdempotentParameterMismatch ("Arguments on this idempotent
- * request are inconsistent with arguments used in previous request(s)"): a fallback subnet or instance
- * type, a new AMI or a configuration change all get their own token. The readable prefix helps whoever
- * reads `ClientToken` in DescribeInstances.
+ * The client token for one launch request: a hash of every parameter (except the token itself), the slot, the
+ * window and the generation. Every parameter is in it, so a request can never reuse a token with different
+ * parameters, which EC2 refuses with IdempotentParameterMismatch ("Arguments on this idempotent request are
+ * inconsistent with arguments used in previous request(s)"; runs-on/runs-on#251 met it retrying a Spot
+ * CreateFleet as on-demand with the same token): Spot and on-demand, a new AMI, another template version or a
+ * configuration change all get their own token. The readable prefix helps whoever reads the launch-token tag.
  */
-export function clientToken(request: RunInstancesCommandInput, scope: TokenScope): string {
-  const parameters: RunInstancesCommandInput = { ...request };
+export function clientToken(request: { readonly ClientToken?: string }, scope: TokenScope): string {
+  const parameters: Record<string, unknown> = { ...request };
   delete parameters.ClientToken;
   const digest = createHash('sha256')
     .update(JSON.stringify({ scope: [scope.slot, scope.windowStartMs, scope.generation], parameters: canonical(parameters) }))
@@ -47,10 +46,10 @@ export function clientToken(request: RunInstancesCommandInput, scope: TokenScope
 }
 
 /**
- * The smallest generation from `from` on none of whose tokens (one per subnet and instance type) was used
- * by an instance DescribeInstances lists, in any state. A terminated or shutting-down instance keeps its
- * token: reusing it would return that instance, or IdempotentInstanceTerminated. Every run that sees the
- * same instances picks the same generation; `limit` bounds the search (throws past it).
+ * The smallest generation from `from` on none of whose tokens (one per capacity type the slot tries) was used by
+ * an instance DescribeInstances lists, in any state (its launch-token tag). A terminated or shutting-down instance
+ * keeps its token: reusing it would return that instance again. Every run that sees the same instances picks the
+ * same generation; `limit` bounds the search (throws past it).
  */
 export function firstUnusedGeneration(
   tokensOf: (generation: number) => readonly string[],

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { loadCapacity } from '../../config/capacity';
 import { loadProcessorCatalog } from '../../config/processors';
 import { loadSettings, SettingName } from '../../config/settings';
 import type { ProcessorCatalog } from '../../contracts';
@@ -88,7 +89,7 @@ export function localSettingsEnv(env: NodeJS.ProcessEnv, workDir: string): NodeJ
 
 /**
  * `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth` (with the processors of
- * pipeline.config.ts unless given). Returns the stack dir.
+ * pipeline.config.ts unless given, and its capacity with the PIPELINE_* overrides of `settingsEnv`). Returns the stack dir.
  */
 export function synthesize(
   outdir: string,
@@ -96,7 +97,9 @@ export function synthesize(
   processors: ProcessorCatalog = loadProcessorCatalog(pipelineConfig, settingsEnv),
 ): string {
   const app = new App({ outdir });
-  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv), processors);
+  const settings = loadSettings(settingsEnv);
+  const capacity = loadCapacity(pipelineConfig.capacity, settingsEnv, settings.region);
+  new PipelineStack(app, STACK_NAME, settings, processors, capacity);
   app.synth();
   return path.join(outdir, 'stacks', STACK_NAME);
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { writeEmulatorImages } from './images';
 import { PYTHON_TOOLS_DIR, REPO_ROOT, VENV_BIN } from './paths';
 
 /** A running moto server on 127.0.0.1. */
@@ -63,7 +64,8 @@ class MotoChangedError extends Error {
 
 /**
  * Starts moto in server mode from the project's virtualenv, through MOTO_LAUNCHER. Lambda runs without Docker
- * (moto never executes function code anyway), and AWS-managed IAM policies are loaded so attachments succeed.
+ * (moto never executes function code anyway), AWS-managed IAM policies are loaded so attachments succeed, and
+ * EC2 serves the images of ./images.ts.
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const python = path.join(VENV_BIN, 'python');
@@ -95,7 +97,8 @@ async function launch(command: readonly string[], port: number, verbose: boolean
   const endpoint = `http://127.0.0.1:${port}`;
   const [executable, ...args] = [...command, '-H', '127.0.0.1', '-p', String(port)];
   const child = spawn(endWithProcess ? '/bin/sh' : executable, endWithProcess ? ['-c', WATCHDOG, executable, ...args] : args, {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    // The images it serves are ours (images.ts): moto's own stop at Ubuntu 16.04.
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_AMIS_PATH: writeEmulatorImages() },
     stdio: [endWithProcess ? 'pipe' : 'ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
   });
   if (endWithProcess) {

@@ -1,7 +1,7 @@
 /**
  * Carries out a soak plan's chaos while the pipeline works: resubmissions (early, or the moment a worker
- * starts copying the row), fixes of failed rows, duplicate deliveries, worker kills and one crashed
- * orchestrator invocation. The rows the plan holds for kills are written as each kill is done, so the next
+ * starts copying the row), fixes of failed rows, duplicate deliveries, worker kills, Spot interruptions and one
+ * crashed orchestrator invocation. The rows the plan holds for kills are written as each kill is done, so the next
  * kill always has a worker taking a message to hit. It is driven by the workers' log lines (the run's clock: messages received, and
  * who holds what) and by the runner's looks at the table (which rows are FAILED or FINISHED).
  */
@@ -11,7 +11,7 @@ import type { WorkerRun } from '../standins/instance-runner';
 import { pause } from '../standins/pipe';
 import { deliverAgain, inputPath, pendingItem, resubmitRow, uploadInput, writeRows, type SoakTarget } from './actions';
 import type { WorkerLogEntry } from './log-tail';
-import { hasOwnInput, initialS3Path, inputBody, type PlannedKill, type PlannedRow, type SoakPlan } from './plan';
+import { hasOwnInput, initialS3Path, inputBody, type PlannedInterruption, type PlannedKill, type PlannedRow, type SoakPlan } from './plan';
 import type { Random } from './random';
 
 /** One kill the soak carried out. */
@@ -22,6 +22,13 @@ export interface KillRecord {
   readonly atReceived: number;
 }
 
+/** One Spot interruption the soak posted. */
+export interface InterruptionRecord {
+  readonly instanceId: string;
+  readonly noticeMs: number;
+  readonly atReceived: number;
+}
+
 /** What the chaos actually did (a planned action may be skipped when the run settles first). */
 export interface ChaosRecord {
   readonly resubmitted: number;
@@ -29,6 +36,9 @@ export interface ChaosRecord {
   readonly duplicateMessages: number;
   readonly kills: readonly KillRecord[];
   readonly killsSkipped: number;
+  readonly interruptions: readonly InterruptionRecord[];
+  /** Planned interruptions no Spot worker was seen to take a message for. */
+  readonly interruptionsSkipped: number;
   /** The schedule's counts once the injected crash had happened; undefined if it never did. */
   readonly tickCrash?: { readonly ticks: number; readonly failedTicks: number };
   /** Workers started before the first kill (the instance history's length then). */
@@ -90,6 +100,8 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
     await writeRows(target, rows.map((row) => items.get(row.id)!));
     if (rows.length > 0) say(`wrote ${rows.length} row(s) held back for kill ${kill + 1}`);
   };
+  const interruptionsDue = [...plan.interruptions];
+  const interruptions: InterruptionRecord[] = [];
   const underway = new Set<Promise<void>>();
   const failures: Error[] = [];
   const kills: KillRecord[] = [];
@@ -131,7 +143,14 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
     say(`${planned.signal} → worker ${victim.instanceId} (pid ${victim.pid}), ${(received() * 100).toFixed(0)} % of the rows received`);
     await writeHeld(kills.length - 1);
   };
-  /** What the run's clock makes due, except kills (they need a worker holding a message). */
+  /** Interrupts that Spot worker as EC2 would: the notice in its metadata, the instance gone when it is up. */
+  const interrupt = (planned: PlannedInterruption, victim: WorkerRun) => {
+    if (!pipeline.instances.interrupt(victim.instanceId, planned.noticeMs)) return;
+    interruptionsDue.shift();
+    interruptions.push({ instanceId: victim.instanceId, noticeMs: planned.noticeMs, atReceived: received() });
+    say(`Spot interruption notice → worker ${victim.instanceId}, ${Math.round(planned.noticeMs / 1000)} s, ${(received() * 100).toFixed(0)} % of the rows received`);
+  };
+  /** What the run's clock makes due, except kills and interruptions (they need a worker holding a message). */
   const onClock = () => {
     for (const row of resubmissionsDue.values()) {
       if (row.resubmission!.moment !== 'queued' || row.resubmission!.atReceived > received()) continue;
@@ -198,6 +217,8 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
         killing = true;
         track(kill(due, run).finally(() => (killing = false)));
       }
+      const interruption = interruptionsDue[0];
+      if (interruption && interruption.atReceived <= received() && run.lifecycle === 'spot' && !run.exit) interrupt(interruption, run);
     },
 
     received,
@@ -217,6 +238,8 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
       duplicateMessages,
       kills,
       killsSkipped: killsDue.length,
+      interruptions,
+      interruptionsSkipped: interruptionsDue.length,
       ...(tickCrash ? { tickCrash } : {}),
       ...(workersBeforeFirstKill !== undefined ? { workersBeforeFirstKill } : {}),
     }),

@@ -17,6 +17,7 @@ interface CliOptions {
   rows: number;
   badPercent: number;
   killWorkers: number;
+  interruptWorkers: number;
   seed: string;
   maxWorkers: number;
   timeoutSeconds: number;
@@ -30,12 +31,18 @@ interface CliOptions {
 function parseCli(argv: readonly string[]): CliOptions {
   return new Command('soak')
     .description(
-      'Chaos soak on the local pipeline: bad inputs, resubmissions, duplicates, killed workers and a failed orchestrator tick; ' +
+      'Chaos soak on the local pipeline: bad inputs, resubmissions, duplicates, killed workers, Spot interruptions and a failed orchestrator tick; ' +
         'then checks that every row is explained. Progress on stderr; the last stdout line is the JSON summary.',
     )
     .option('--rows <n>', 'rows to submit', numberFlag('--rows', { integer: true, min: 1 }), 1000)
     .option('--bad-percent <p>', 'share of rows written with a bad input', numberFlag('--bad-percent', { min: 0, max: 100 }), 5)
     .option('--kill-workers <k>', 'workers to kill (SIGKILL and SIGTERM) at random moments', numberFlag('--kill-workers', { integer: true, min: 0 }), 3)
+    .option(
+      '--interrupt-workers <k>',
+      'Spot workers to interrupt as EC2 does (the deployment buys Spot, then on-demand, when it is above 0)',
+      numberFlag('--interrupt-workers', { integer: true, min: 0 }),
+      2,
+    )
     .addOption(new Option('--seed <s>', 'seed of every random choice').default(String(randomInt(1, 2 ** 31)), 'a random one, printed in the summary'))
     .option('--max-workers <n>', 'PIPELINE_MAX_WORKERS of the deployment', numberFlag('--max-workers', { integer: true, min: 1 }), 2)
     .option('--timeout-seconds <n>', 'give up waiting for the rows after this long', numberFlag('--timeout-seconds', { min: 1 }), 1800)
@@ -75,7 +82,12 @@ async function main(): Promise<number> {
     pipeline = await startLocalPipeline({
       port: options.port,
       tickSeconds: options.tickSeconds,
-      settings: { autoterminateMinutes: options.autoterminateMinutes, maxWorkers: options.maxWorkers },
+      settings: {
+        autoterminateMinutes: options.autoterminateMinutes,
+        maxWorkers: options.maxWorkers,
+        // Interruptions need Spot workers; the fallback keeps the run going where the emulator has no Spot.
+        ...(options.interruptWorkers > 0 ? { purchaseOption: 'spot-then-on-demand' as const } : {}),
+      },
       log: createLocalLog(process.stderr, options.verbose ? 'info' : 'warn'),
       progress: say,
       signal: stop.signal,
@@ -91,6 +103,7 @@ async function main(): Promise<number> {
       rows: options.rows,
       badPercent: options.badPercent,
       killWorkers: options.killWorkers,
+      interruptWorkers: options.interruptWorkers,
       seed: options.seed,
       timeoutSeconds: options.timeoutSeconds,
       autoterminateMinutes: options.autoterminateMinutes,

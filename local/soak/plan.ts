@@ -7,7 +7,7 @@
  * lines, redeliveries and duplicates included): that clock moves with the work, however fast the run goes.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { INPUT_PREFIX, OUTPUT_PREFIX } from '../../contracts';
+import { INPUT_PREFIX, INTERRUPTION_MARGIN_MS, OUTPUT_PREFIX } from '../../contracts';
 import { seededRandom, seedNumber, type Random } from './random';
 
 export interface SoakParameters {
@@ -15,6 +15,8 @@ export interface SoakParameters {
   /** Share of rows written with a bad input, 0–100. */
   readonly badPercent: number;
   readonly killWorkers: number;
+  /** Spot workers to interrupt as EC2 does (the notice in their instance metadata), at random moments. @default 0 */
+  readonly interruptWorkers?: number;
   readonly seed: string;
 }
 
@@ -100,12 +102,23 @@ export interface PlannedKill {
   readonly delayMs: number;
 }
 
+export interface PlannedInterruption {
+  /** The point of the run from which it is due; it hits the next Spot worker seen taking a message. */
+  readonly atReceived: number;
+  /**
+   * The notice: the worker's margin (worker/interruption.ts) plus up to 3 s, so the worker stops the jobs still
+   * running moments after it sees the notice, and gives their rows back.
+   */
+  readonly noticeMs: number;
+}
+
 export interface SoakPlan {
   readonly parameters: SoakParameters;
   /** Prefix of every row id and input key of this seed, so runs with other seeds never collide. */
   readonly runId: string;
   readonly rows: readonly PlannedRow[];
   readonly kills: readonly PlannedKill[];
+  readonly interruptions: readonly PlannedInterruption[];
   /** The point of the run when one orchestrator invocation is made to crash. */
   readonly tickCrashAtReceived: number;
 }
@@ -189,7 +202,13 @@ export function planSoak(parameters: SoakParameters): SoakPlan {
   const tickCrashAtReceived = random.between(0.1, 0.6);
   for (const [kill, row] of random.shuffle(plain).slice(0, held).entries()) row.heldUntilKill = kill;
 
-  return { parameters, runId, rows: drafts, kills, tickCrashAtReceived };
+  // Drawn last, from their own seed, so a plan without interruptions is the plan it always was.
+  const spot = seededRandom(`${parameters.seed}/interruptions`);
+  const interruptions = range(parameters.interruptWorkers ?? 0)
+    .map(() => ({ atReceived: spot.between(0.05, 0.85), noticeMs: INTERRUPTION_MARGIN_MS + spot.integer(0, 3_000) }))
+    .sort((a, b) => a.atReceived - b.atReceived);
+
+  return { parameters, runId, rows: drafts, kills, interruptions, tickCrashAtReceived };
 }
 
 /** The row's s3_path attribute as first written (undefined: no attribute). */
@@ -255,7 +274,8 @@ function range(length: number): number[] {
   return Array.from({ length }, (_, index) => index);
 }
 
-function validate({ rows, badPercent, killWorkers, seed }: SoakParameters): void {
+function validate({ rows, badPercent, killWorkers, interruptWorkers = 0, seed }: SoakParameters): void {
+  if (!Number.isInteger(interruptWorkers) || interruptWorkers < 0) throw new Error(`interruptWorkers must be a whole number ≥ 0, got ${interruptWorkers}`);
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`rows must be a whole number ≥ 1, got ${rows}`);
   if (!(badPercent >= 0 && badPercent <= 100)) throw new Error(`badPercent must be between 0 and 100, got ${badPercent}`);
   if (!Number.isInteger(killWorkers) || killWorkers < 0) throw new Error(`killWorkers must be a whole number ≥ 0, got ${killWorkers}`);

@@ -76,7 +76,10 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
 
   let settled = false;
   try {
-    say(`seed ${JSON.stringify(options.seed)}: ${plan.rows.length} rows (${plan.rows.filter((row) => row.bad).length} bad), ${plan.kills.length} kill(s)`);
+    say(
+      `seed ${JSON.stringify(options.seed)}: ${plan.rows.length} rows (${plan.rows.filter((row) => row.bad).length} bad), ` +
+        `${plan.kills.length} kill(s), ${plan.interruptions.length} Spot interruption(s)`,
+    );
     await chaos.submitAll();
     settled = await watchUntilSettled({ pipeline, target, plan, ids, chaos, options, say, signal });
     say(settled ? 'the pipeline has settled' : signal.aborted ? 'stopped' : 'gave up waiting: the timeout passed');
@@ -114,6 +117,7 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
       SIGTERM: record.kills.filter((kill) => kill.signal === 'SIGTERM').length,
       skipped: record.killsSkipped,
     },
+    interruptions: { notices: record.interruptions.length, skipped: record.interruptionsSkipped },
     orchestrator: {
       ticks,
       failed: failedTicks,

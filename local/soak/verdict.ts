@@ -41,6 +41,8 @@ export interface RowVerdict {
   readonly detail?: string;
   /** Ended FINISHED/FAILED otherwise than planned (a good row FAILED, a bad row with another reason). */
   readonly unexpected: boolean;
+  /** Times a worker's interruption gave the row's work back (its `interruptions` attribute); absent when none. */
+  readonly interruptions?: number;
 }
 
 /** The output path a FINISHED row must carry: the output of the s3_path it holds (undefined: no valid path). */
@@ -52,7 +54,8 @@ export function expectedOutputPath(row: Row, bucketName: string): string | undef
 }
 
 export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
-  const verdict = judgeOutcome(planned, seen, bucketName, workQueueEmpty);
+  const interruptions = Number(seen.row?.[ItemAttribute.interruptions]?.N ?? 0);
+  const verdict = { ...judgeOutcome(planned, seen, bucketName, workQueueEmpty), ...(interruptions > 0 ? { interruptions } : {}) };
   if (seen.lostWrite === undefined || !UNEXPLAINED.includes(verdict.class)) return verdict;
   return { ...verdict, class: 'emulator-lost-write', detail: `the emulator lost a write: ${seen.lostWrite}`, unexpected: false };
 }
@@ -155,6 +158,12 @@ export interface SoakSummary {
   readonly duplicate_messages: number;
   readonly same_path_rows: number;
   readonly kills: { readonly SIGKILL: number; readonly SIGTERM: number; readonly skipped: number };
+  /**
+   * Spot interruptions posted, and what they did to rows: `rows` had their work interrupted (and given back),
+   * `rows_failed` of those then ended FAILED otherwise than planned or dead-lettered, which an interruption alone
+   * must never cause (docs/capacity.md): the soak fails unless it is 0.
+   */
+  readonly interruptions: { readonly notices: number; readonly skipped: number; readonly rows: number; readonly rows_failed: number };
   readonly orchestrator: { readonly ticks: number; readonly failed: number; readonly recovered: boolean };
   readonly wall_seconds: number;
 }
@@ -172,6 +181,7 @@ export interface RunFacts {
     readonly duplicateMessages: number;
   };
   readonly kills: { readonly SIGKILL: number; readonly SIGTERM: number; readonly skipped: number };
+  readonly interruptions: { readonly notices: number; readonly skipped: number };
   readonly orchestrator: { readonly ticks: number; readonly failed: number; readonly recovered: boolean };
   readonly wallSeconds: number;
 }
@@ -199,6 +209,11 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
     duplicate_messages: facts.done.duplicateMessages,
     same_path_rows: facts.planned.filter((row) => row.samePathAs).length,
     kills: facts.kills,
+    interruptions: {
+      ...facts.interruptions,
+      rows: verdicts.filter((verdict) => (verdict.interruptions ?? 0) > 0).length,
+      rows_failed: verdicts.filter((verdict) => (verdict.interruptions ?? 0) > 0 && (verdict.class === 'dead-lettered' || verdict.unexpected)).length,
+    },
     orchestrator: facts.orchestrator,
     wall_seconds: Math.round(facts.wallSeconds),
   };
@@ -207,7 +222,8 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
 /**
  * 0 only when nothing is lost, stuck, differing or left running — and, beyond the four the interface names,
  * when the emulator lost no write, every outcome is the planned one, nothing was still queued when the run gave
- * up, and the orchestrator recovered from its failed tick.
+ * up, no interrupted row ended FAILED unplanned or dead-lettered, and the orchestrator recovered from its failed
+ * tick.
  */
 export function exitCode(summary: SoakSummary): number {
   const clean =
@@ -218,6 +234,7 @@ export function exitCode(summary: SoakSummary): number {
     summary.instances_left === 0 &&
     summary.unexpected_outcomes === 0 &&
     summary.pending_in_queue === 0 &&
+    summary.interruptions.rows_failed === 0 &&
     (summary.orchestrator.failed === 0 || summary.orchestrator.recovered);
   return clean ? 0 : 1;
 }

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { nodeRuntimeSha512Hex } from '../../contracts';
-import { WORKER_SERVICE } from '../../runtime/bootstrap/user-data-template';
+import { NetworkBounds, WORKER_SERVICE } from '../../runtime/bootstrap/user-data-template';
 import { renderUserData, type UserDataParams } from '../../runtime/bootstrap/user-data';
 
 /**
@@ -19,30 +19,67 @@ export const INSTANCE_ID = 'i-0123456789abcdef0';
 export const FAKE_SECRET = 'fake/secret+key';
 export const FAKE_SESSION_TOKEN = 'fake-session-token';
 
+/** The curl each Ubuntu LTS ships (packages.ubuntu.com: noble 8.5.0, jammy 7.81.0, focal 7.68.0). */
+export const UBUNTU_CURL_VERSIONS = { '24.04': '8.5.0', '22.04': '7.81.0', '20.04': '7.68.0' } as const;
+
 const STANDIN_DIR = __dirname;
 
 /** Each stand-in first reads the run's settings: the unit's processes get a clean environment, as on systemd. */
 const PREAMBLE = (settings: string) => `#!/bin/bash\nset -a\n. '${settings}'\nset +a\n`;
 
 const CURL = String.raw`
+if [ "$1" = --version ]; then
+  echo "curl $CURL_VERSION (x86_64-pc-linux-gnu) libcurl/$CURL_VERSION OpenSSL/3.0.13"
+  echo "Protocols: http https"
+  exit 0
+fi
 printf '%s\n' "$*" >>"$RECORD/curl.args"
-out='' url='' upload='' config=false
+# The same call, one argument per field (\x1f), for tests that replay it with the real curl.
+{ printf '%s\x1f' "$@"; printf '\n'; } >>"$RECORD/curl.argv"
+out='' url='' upload='' config=false sigv4=false amz_header=false
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) out=$2; shift ;;
     -T) upload=$2; shift ;;
     --config) [ "$2" = - ] && config=true; shift ;;
-    -H|-X|--aws-sigv4|--retry|--retry-max-time|--connect-timeout|--max-time|--speed-limit|--speed-time) shift ;;
+    --aws-sigv4) sigv4=true; shift ;;
+    -H) case "$2" in [Xx]-[Aa][Mm][Zz]-*) amz_header=true ;; esac; shift ;;
+    -X|--retry|--retry-max-time|--connect-timeout|--max-time|--speed-limit|--speed-time) shift ;;
     http*) url=$1 ;;
   esac
   shift
 done
 if $config; then cat >"$RECORD/curl.config"; fi
+# What an older curl does with the script's S3 requests (lib/http_aws_sigv4.c at the release tags): before 7.75
+# there is no --aws-sigv4; before 7.86 a caller's x-amz-* headers go unsigned, and before 7.87 curl replaces a
+# caller's x-amz-content-sha256; S3 refuses either request with a 403.
+IFS=.- read -r major minor patch _ <<<"$CURL_VERSION"
+version=$((major * 1000000 + minor * 1000 + patch))
+if $sigv4 && [ "$version" -lt 7075000 ]; then
+  echo 'curl: option --aws-sigv4: is unknown' >&2
+  exit 2
+fi
+case "$url" in
+  https://*.amazonaws.com/*)
+    if $sigv4 && $amz_header && [ "$version" -lt 7087000 ]; then
+      echo 'curl: (22) The requested URL returned error: 403' >&2
+      exit 22
+    fi ;;
+esac
 case "$url" in
   */api/token) [ -z "$FAIL_IMDS" ] || exit 22; echo imds-token ;;
   */meta-data/instance-id) echo ${INSTANCE_ID} ;;
   */meta-data/iam/security-credentials/) echo worker-role ;;
   */meta-data/iam/security-credentials/worker-role)
+    # The first CREDENTIALS_NOT_YET reads answer as IMDS does while the profile is not served yet: 404, then a
+    # document without keys.
+    reads=$(( $(cat "$RECORD/credential-reads" 2>/dev/null || echo 0) + 1 ))
+    echo "$reads" >"$RECORD/credential-reads"
+    if [ "$reads" -le "$CREDENTIALS_NOT_YET" ]; then
+      [ $((reads % 2)) -eq 1 ] && exit 22
+      echo '{"Code":"AssumeRoleUnauthorizedAccess","Message":"not yet"}'
+      exit 0
+    fi
     echo '{"Code":"Success","AccessKeyId":"ASIAFAKE","SecretAccessKey":"${FAKE_SECRET}","Token":"${FAKE_SESSION_TOKEN}"}' ;;
   https://*.amazonaws.com/*)
     if [ -n "$upload" ]; then
@@ -81,6 +118,15 @@ export interface BootstrapRunOptions {
   readonly params: Omit<UserDataParams, 'logPath'>;
   /** FAIL_IMDS, FAIL_NODE_DOWNLOAD, FAIL_WORKER_DOWNLOAD, FAIL_UPLOAD: set to 1 to make that step fail. */
   readonly failures?: Partial<Record<'FAIL_IMDS' | 'FAIL_NODE_DOWNLOAD' | 'FAIL_WORKER_DOWNLOAD' | 'FAIL_UPLOAD', '1'>>;
+  /** What `curl --version` reports. @default {@link UBUNTU_CURL_VERSIONS}['24.04'] */
+  readonly curlVersion?: string;
+  /**
+   * How many reads of the role's credentials answer as IMDS does before the instance profile is served (a 404,
+   * then a document without keys, alternately). @default 0
+   */
+  readonly credentialsNotYet?: number;
+  /** Shortens the boot's wait for the credentials (and the failure report's) to this many seconds. */
+  readonly credentialsWaitSeconds?: number;
   /** Extra environment for the unit's processes (credentials and endpoint for the emulator). */
   readonly serviceEnv?: Record<string, string>;
 }
@@ -148,6 +194,8 @@ export class BootstrapHarness {
       FAIL_NODE_DOWNLOAD: '',
       FAIL_WORKER_DOWNLOAD: '',
       FAIL_UPLOAD: '',
+      CURL_VERSION: options.curlVersion ?? UBUNTU_CURL_VERSIONS['24.04'],
+      CREDENTIALS_NOT_YET: String(options.credentialsNotYet ?? 0),
       ...options.failures,
     };
     writeFileSync(settings, Object.entries(settingLines).map(([key, value]) => `${key}=${quoted(value)}`).join('\n') + '\n');
@@ -168,6 +216,11 @@ export class BootstrapHarness {
       .replaceAll('=/opt/', `=${optDir}/`)
       .replace('UNIT_DIR=/etc/systemd/system', `UNIT_DIR=${unitDir}`)
       .replace('LOG_DIR=/var/log/rag-worker', `LOG_DIR=${logDir}`);
+    if (options.credentialsWaitSeconds !== undefined) {
+      for (const seconds of [NetworkBounds.credentialsWaitSeconds, NetworkBounds.failureCredentialsWaitSeconds]) {
+        script = script.replace(`CREDENTIALS_WAIT_SECONDS=${seconds}`, `CREDENTIALS_WAIT_SECONDS=${options.credentialsWaitSeconds}`);
+      }
+    }
     if (!options.pinnedArchive) {
       const sha512 = createHash('sha512').update(readFileSync(options.nodeArchive)).digest('hex');
       script = script.replace(`NODE_RUNTIME_SHA512='${nodeRuntimeSha512Hex()}'`, `NODE_RUNTIME_SHA512='${sha512}'`);

@@ -1,23 +1,26 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { ModifyInstanceAttributeCommand, type EC2Client } from '@aws-sdk/client-ec2';
 
 /**
- * The local stand-in for EC2's `ClientToken` idempotency, which the emulator lacks (moto creates a second
- * instance for a reused token). The orchestrator's runs overlap (the wake queue's two batches and the
- * schedule) and rely on it to stay within MAX_WORKERS (docs/orchestrator.md, "Overlapping runs"), so the local
- * run points the orchestrator's EC2 client (`AWS_ENDPOINT_URL_EC2`) at this proxy in front of the emulator. It
- * forwards every request and implements the two rules the orchestrator depends on:
- *  - a RunInstances whose token already launched an instance returns that launch's response, and launches
- *    nothing (concurrent requests with one token wait for the first);
- *  - if that instance is shutting down or terminated, it answers `IdempotentInstanceTerminated`
- *    (boto/boto3#4406).
- * A refused request binds nothing here: the same token is forwarded again. The parameter-mismatch rule is not
- * emulated: every parameter is in the orchestrator's token, so it never reuses one with other parameters.
+ * The local stand-in for what the emulator's CreateFleet lacks, in front of it for the orchestrator's EC2 client
+ * (`AWS_ENDPOINT_URL_EC2`). It forwards every request and adds the two things the orchestrator depends on:
+ *  - ClientToken idempotency (moto launches again for a reused token): a CreateFleet whose token already
+ *    launched an instance returns that request's answer and launches nothing, as EC2 does ("If you retry a
+ *    request that completed successfully using the same client token and the same parameters, the retry succeeds
+ *    without performing any further actions"); concurrent requests with one token wait for the first. The
+ *    orchestrator's overlapping runs (the wake queue's and the schedule's) rely on it to stay within MAX_WORKERS
+ *    (docs/orchestrator.md, "Overlapping runs"). A fleet that launched nothing binds nothing here: the same token is
+ *    forwarded again (whether EC2 does is undocumented; docs/capacity.md).
+ *  - The request's user data (LaunchTemplateSpecificationUserData): moto's request model predates the field and
+ *    drops it, so the proxy sets it on each launched instance (ModifyInstanceAttribute), where the local
+ *    instance runner reads it.
+ * The parameter-mismatch rule is not emulated: every parameter is in the orchestrator's token, so it never reuses
+ * one with other parameters.
  */
 export interface ClientTokenProxy {
   readonly endpoint: string;
-  /** RunInstances requests answered from an earlier launch with the same token. */
+  /** CreateFleet requests answered from an earlier launch with the same token. */
   replays(): number;
   close(): Promise<void>;
 }
@@ -28,13 +31,12 @@ interface Answer {
   readonly body: Buffer;
 }
 
-/** What EC2 says for the token of a terminated instance (boto/boto3#4406). */
-const TERMINATED_MESSAGE =
-  'The client token you have provided is associated with a resource that is already deleted. Please use a different client token.';
+/** The query parameter holding the request's user data, as the SDK serializes CreateFleet. */
+const USER_DATA_PARAMETER = /^LaunchTemplateConfigs\.\d+\.LaunchTemplateSpecification\.LaunchTemplateSpecificationUserData$/;
 
 export async function startClientTokenProxy(target: string, ec2: EC2Client): Promise<ClientTokenProxy> {
   const upstream = new URL(target);
-  const launches = new Map<string, Promise<Answer>>();
+  const fleets = new Map<string, Promise<Answer>>();
   let replays = 0;
 
   const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
@@ -52,24 +54,34 @@ export async function startClientTokenProxy(target: string, ec2: EC2Client): Pro
       outgoing.end(body);
     });
 
-  const runInstances = async (req: IncomingMessage, body: Buffer, token: string): Promise<Answer> => {
-    const earlier = launches.get(token);
-    if (earlier) {
-      const first = await earlier;
-      if (first.status === 200) {
-        replays += 1;
-        const instanceId = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(first.body.toString('utf8'))?.[1];
-        return (await isGone(ec2, instanceId)) ? terminatedAnswer() : first;
+  const launch = async (req: IncomingMessage, body: Buffer, form: URLSearchParams): Promise<Answer> => {
+    const answer = await forward(req, body);
+    const userData = [...form.entries()].find(([name]) => USER_DATA_PARAMETER.test(name))?.[1];
+    if (answer.status === 200 && userData) {
+      for (const instanceId of launchedInstanceIds(answer.body)) {
+        // moto reads the blob it receives as the base64 text of the user data (as RunInstances' UserData is), so
+        // it gets that text's bytes; DescribeInstanceAttribute then answers the same base64 as for RunInstances.
+        await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, UserData: { Value: Buffer.from(userData, 'utf8') } }));
       }
     }
-    const launch = forward(req, body);
-    launches.set(token, launch);
-    const answer = await launch.catch((error: unknown) => {
-      launches.delete(token);
+    return answer;
+  };
+
+  const createFleet = async (req: IncomingMessage, body: Buffer, form: URLSearchParams, token: string): Promise<Answer> => {
+    const earlier = fleets.get(token);
+    if (earlier) {
+      const first = await earlier.catch(() => undefined);
+      if (first?.status === 200 && launchedInstanceIds(first.body).length > 0) {
+        replays += 1;
+        return first;
+      }
+    }
+    const answer = launch(req, body, form);
+    fleets.set(token, answer);
+    return answer.catch((error: unknown) => {
+      fleets.delete(token);
       throw error;
     });
-    if (answer.status !== 200) launches.delete(token);
-    return answer;
   };
 
   const server: Server = createServer((req, res) => {
@@ -78,8 +90,8 @@ export async function startClientTokenProxy(target: string, ec2: EC2Client): Pro
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const form = new URLSearchParams(body.toString('utf8'));
-      const token = form.get('Action') === 'RunInstances' ? form.get('ClientToken') : null;
-      (token ? runInstances(req, body, token) : forward(req, body)).then(
+      const token = form.get('Action') === 'CreateFleet' ? form.get('ClientToken') : null;
+      (token ? createFleet(req, body, form, token) : forward(req, body)).then(
         (answer) => {
           res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
           res.end(answer.body);
@@ -101,18 +113,8 @@ export async function startClientTokenProxy(target: string, ec2: EC2Client): Pro
   };
 }
 
-async function isGone(ec2: EC2Client, instanceId: string | undefined): Promise<boolean> {
-  if (!instanceId) return false;
-  const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  const state = Reservations[0]?.Instances?.[0]?.State?.Name;
-  return state === 'shutting-down' || state === 'terminated';
-}
-
-function terminatedAnswer(): Answer {
-  const body = Buffer.from(
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      `<Response><Errors><Error><Code>IdempotentInstanceTerminated</Code><Message>${TERMINATED_MESSAGE}</Message></Error></Errors>` +
-      '<RequestID>local-client-token-proxy</RequestID></Response>',
-  );
-  return { status: 400, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body };
+/** The instance IDs in a CreateFleet response (EC2's XML: `<instanceIds><item>i-…</item></instanceIds>`). */
+function launchedInstanceIds(body: Buffer): string[] {
+  const xml = body.toString('utf8');
+  return [...xml.matchAll(/<instanceIds>([\s\S]*?)<\/instanceIds>/g)].flatMap(([, items]) => [...items.matchAll(/<item>(i-[0-9a-f]+)<\/item>/g)].map(([, id]) => id));
 }

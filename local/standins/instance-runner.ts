@@ -10,6 +10,7 @@ import {
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { WORKER_TAG } from '../../contracts';
 import type { LocalLog } from '../log';
+import { startInstanceMetadata, SPOT_NOTICE_MS, type InstanceMetadataStandIn } from './instance-metadata';
 import { pause } from './pipe';
 import { decodeUserData, workerCodeLocation, workerProcessEnv, type ParseWorkerEnvironment } from './worker-process-env';
 
@@ -23,11 +24,15 @@ export interface InstanceRunnerOptions {
   readonly log: LocalLog;
   /** @default 500 ms between DescribeInstances polls */
   readonly pollIntervalMs?: number;
+  /** @default USER_DATA_WAIT_MS — how long an instance may be listed without its user data before its boot fails */
+  readonly userDataWaitMs?: number;
 }
 
 /** One worker process standing in for one emulated instance. */
 export interface WorkerRun {
   readonly instanceId: string;
+  /** `spot` or `on-demand`, as DescribeInstances lists it. */
+  readonly lifecycle: string;
   readonly pid?: number;
   /** The file the worker logs to, in place of /home/ubuntu/sqs_worker.logs. */
   readonly logPath: string;
@@ -40,6 +45,13 @@ export interface RunningInstanceRunner {
   running(): WorkerRun[];
   /** Every worker started so far, alive or not. */
   history(): WorkerRun[];
+  /**
+   * Interrupts a Spot worker as EC2 does: its instance metadata posts the notice, and the instance is terminated
+   * when the notice's time is up. False when the worker is not running or not a Spot instance.
+   */
+  interrupt(instanceId: string, noticeMs?: number): boolean;
+  /** Posts a rebalance recommendation to a Spot worker's instance metadata. False when it is not running or not Spot. */
+  recommendRebalance(instanceId: string): boolean;
   /** Most worker processes alive at the same time, since the start or the last {@link resetPeak}. */
   peakRunning(): number;
   /** Counts the peak afresh from the workers alive now: for tests that share one run. */
@@ -55,6 +67,11 @@ export interface RunningInstanceRunner {
 }
 
 const STOP_GRACE_MS = 10_000;
+/**
+ * How long an instance may be listed without its user data before its boot fails: the client-token proxy sets it
+ * right after the launch (client-tokens.ts), so a poll can see the instance a moment before.
+ */
+const USER_DATA_WAIT_MS = 10_000;
 
 /**
  * The local stand-in for EC2 booting a worker: for each instance with the worker tag that is pending
@@ -64,8 +81,11 @@ const STOP_GRACE_MS = 10_000;
  */
 export function startInstanceRunner(options: InstanceRunnerOptions): RunningInstanceRunner {
   const controller = new AbortController();
-  const children = new Map<string, { run: WorkerRun; child?: ChildProcess; exited: Promise<void> }>();
+  const children = new Map<string, { run: WorkerRun; child?: ChildProcess; exited: Promise<void>; imds?: InstanceMetadataStandIn }>();
   const seen = new Set<string>();
+  /** Instances listed without user data yet, and since when. */
+  const waiting = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
   let peak = 0;
   let bootsHeld = false;
   const alive = () => [...children.values()].filter(({ child, run }) => child && !run.exit);
@@ -81,27 +101,36 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
     }
   };
 
-  const boot = async (instanceId: string): Promise<void> => {
+  /** The instance's user data; undefined while it may still come (see USER_DATA_WAIT_MS). */
+  const userDataOf = async (instanceId: string): Promise<string | undefined> => {
+    const { UserData } = await options.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+    if (UserData?.Value) return UserData.Value;
+    const since = waiting.get(instanceId) ?? Date.now();
+    waiting.set(instanceId, since);
+    if (Date.now() - since < (options.userDataWaitMs ?? USER_DATA_WAIT_MS)) return undefined;
+    return decodeUserData(UserData?.Value, instanceId);
+  };
+
+  const boot = async (listed: ListedInstance, base64UserData: string): Promise<void> => {
+    const { instanceId } = listed;
     const instanceDir = path.join(options.workDir, instanceId);
-    const run: WorkerRun = { instanceId, logPath: path.join(instanceDir, 'sqs_worker.logs') };
+    const run: WorkerRun = { instanceId, lifecycle: listed.lifecycle, logPath: path.join(instanceDir, 'sqs_worker.logs') };
     let markExited!: () => void;
-    const entry: { run: WorkerRun; child?: ChildProcess; exited: Promise<void> } = {
+    const entry: { run: WorkerRun; child?: ChildProcess; exited: Promise<void>; imds?: InstanceMetadataStandIn } = {
       run,
       exited: new Promise((resolve) => (markExited = resolve)),
     };
     children.set(instanceId, entry);
     try {
       mkdirSync(instanceDir, { recursive: true });
-      const { UserData } = await options.ec2.send(
-        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-      );
-      const userDataEnv = options.parseWorkerEnvironment(decodeUserData(UserData?.Value, instanceId));
+      const userDataEnv = options.parseWorkerEnvironment(decodeUserData(base64UserData, instanceId));
       const code = workerCodeLocation(userDataEnv, instanceId);
       const bundle = await options.s3.send(new GetObjectCommand({ Bucket: code.bucket, Key: code.key }));
       const bundlePath = path.join(instanceDir, path.basename(code.key) || 'worker.js');
       writeFileSync(bundlePath, await bundle.Body!.transformToByteArray());
       if (controller.signal.aborted) throw new Error('the local run is stopping');
 
+      entry.imds = await startInstanceMetadata({ instanceId, instanceType: listed.instanceType, lifecycle: listed.lifecycle });
       const logFd = openSync(run.logPath, 'a');
       const child = spawn(process.execPath, [bundlePath], {
         cwd: instanceDir,
@@ -111,6 +140,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
           instanceId,
           home: instanceDir,
           path: process.env.PATH,
+          imdsEndpoint: entry.imds.endpoint,
         }),
         // The bootstrap appends the worker's stdout and stderr to its log file.
         stdio: ['ignore', logFd, logFd],
@@ -123,7 +153,9 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       child.once('exit', (code, signal) => {
         run.exit = { code, signal };
         options.log.info('worker_exited', { instanceId, code, signal });
-        void terminate(instanceId).finally(markExited);
+        void terminate(instanceId)
+          .then(() => entry.imds?.close())
+          .finally(markExited);
       });
       child.once('error', (error) => options.log.warn('worker_spawn_failed', { instanceId, error: error.message }));
     } catch (error) {
@@ -131,12 +163,13 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       run.exit = { code: null, signal: null };
       options.log.warn('worker_boot_failed', { instanceId, error: (error as Error).message });
       await terminate(instanceId);
+      await entry.imds?.close();
       markExited();
     }
   };
 
   const pollOnce = async () => {
-    const live = new Set<string>();
+    const live = new Map<string, ListedInstance>();
     let nextToken: string | undefined;
     do {
       const page = await options.ec2.send(
@@ -150,15 +183,33 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
         { abortSignal: controller.signal },
       );
       for (const reservation of page.Reservations ?? []) {
-        for (const instance of reservation.Instances ?? []) if (instance.InstanceId) live.add(instance.InstanceId);
+        for (const instance of reservation.Instances ?? []) {
+          if (!instance.InstanceId) continue;
+          live.set(instance.InstanceId, {
+            instanceId: instance.InstanceId,
+            instanceType: instance.InstanceType ?? 't3.micro',
+            lifecycle: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+          });
+        }
       }
       nextToken = page.NextToken;
     } while (nextToken);
 
-    for (const instanceId of live) {
+    for (const [instanceId, listed] of live) {
       if (seen.has(instanceId) || bootsHeld || controller.signal.aborted) continue;
+      let userData: string | undefined;
+      try {
+        userData = await userDataOf(instanceId);
+      } catch (error) {
+        seen.add(instanceId);
+        options.log.warn('worker_boot_failed', { instanceId, error: (error as Error).message });
+        await terminate(instanceId);
+        continue;
+      }
+      if (userData === undefined) continue;
       seen.add(instanceId);
-      void boot(instanceId);
+      waiting.delete(instanceId);
+      void boot(listed, userData);
     }
     // An instance terminated from outside (console, CLI, a test) takes its worker with it.
     for (const [instanceId, { child, run }] of children) {
@@ -178,9 +229,34 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
     }
   })();
 
+  const spotEntry = (instanceId: string) => {
+    const entry = children.get(instanceId);
+    return entry?.child && !entry.run.exit && entry.run.lifecycle === 'spot' ? entry : undefined;
+  };
+
   return {
     running: () => alive().map(({ run }) => run),
     history: () => [...children.values()].map(({ run }) => run),
+    interrupt(instanceId, noticeMs = SPOT_NOTICE_MS) {
+      const entry = spotEntry(instanceId);
+      if (!entry?.imds) return false;
+      const { deadlineMs } = entry.imds.interrupt(noticeMs);
+      options.log.info('instance_interruption_noticed', { instanceId, deadline: new Date(deadlineMs).toISOString() });
+      // When the notice's time is up, EC2 takes the instance, whatever the worker did.
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!entry.run.exit) void terminate(instanceId);
+      }, noticeMs);
+      timers.add(timer);
+      return true;
+    },
+    recommendRebalance(instanceId) {
+      const entry = spotEntry(instanceId);
+      if (!entry?.imds) return false;
+      entry.imds.recommendRebalance();
+      options.log.info('instance_rebalance_recommended', { instanceId });
+      return true;
+    },
     peakRunning: () => peak,
     resetPeak: () => {
       peak = alive().length;
@@ -193,6 +269,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
     },
     async stop() {
       controller.abort();
+      for (const timer of timers) clearTimeout(timer);
       await loop;
       await Promise.all(
         [...children.values()].map(async ({ child, run, exited }) => {
@@ -208,4 +285,12 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       );
     },
   };
+}
+
+/** What DescribeInstances says about an instance the runner stands in for. */
+interface ListedInstance {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  /** `spot` or `on-demand`. */
+  readonly lifecycle: string;
 }

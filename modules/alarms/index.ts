@@ -317,7 +317,7 @@ function launchAlarmSpecs(functionName: string): AlarmSpec[] {
     },
     {
       id: 'launch-unsupported-image',
-      description: 'The worker AMI is not an x86_64 Ubuntu image from Canonical, which the bootstrap needs: no worker will launch until PIPELINE_AMI_ID or PIPELINE_AMI_SSM_PARAMETER is fixed.',
+      description: 'The worker AMI is not an x86_64 Ubuntu 24.04-or-later image from Canonical or AWS Deep Learning Base, which the bootstrap needs: no worker will launch until PIPELINE_AMI_ID or PIPELINE_AMI_SSM_PARAMETER (or capacity.image) is fixed.',
       ...launchMetric(OrchestratorMetrics.launchFailures, LaunchFailureKind.unsupportedImage),
     },
     {

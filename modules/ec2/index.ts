@@ -4,6 +4,8 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KeyPair } from '@cdktf/provider-aws/lib/key-pair';
+import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { Token } from 'cdktf';
 import { WORKER_TAG, WorkerMetrics } from '../../contracts';
 import { accountOf } from '../shared/arn';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../shared/iam';
@@ -12,16 +14,20 @@ import type { AcceptedFinding } from '../shared/parliament';
 export interface WorkerLaunchProps {
   /** Stem of resource names, e.g. `rag-pipeline-dev`. */
   readonly baseName: string;
-  /** What RunInstances receives as ImageId: `ami-…` or `resolve:ssm:<public parameter>`. */
+  /** The image the orchestrator resolves and checks at each launch: `ami-…` or `resolve:ssm:<public parameter>`. */
   readonly amiId: string;
-  /** The instance types the orchestrator may launch: the preferred one first, then its fallbacks. */
+  /** The instance types the orchestrator may launch, preferred first. */
   readonly instanceTypes: readonly string[];
   readonly region: string;
   /** AWS partition (`aws`, `aws-cn`, …), e.g. from the aws_partition data source. */
   readonly partition: string;
   /** The workers' subnets; the first one's ARN also supplies the account ID for the launch ARNs. */
   readonly subnetArns: readonly string[];
+  /** The workers' security group: the launch template's only one. */
+  readonly securityGroupId: string;
   readonly securityGroupArn: string;
+  /** Tags for the workers' volumes, which the launch template puts on them (the provider's default tags do not reach them). */
+  readonly volumeTags: Readonly<Record<string, string>>;
   /** Grants the worker needs on the queue, table and bucket, built by those modules; its metrics grant is added here. */
   readonly workerStatements: readonly PolicyStatement[];
   /** @default undefined — no key pair; workers are reachable through Session Manager only */
@@ -42,9 +48,12 @@ export function publishWorkerMetricsStatement(): PolicyStatement {
 }
 
 /**
- * What the orchestrator needs to launch a worker: the AMI to use (resolved by EC2 at launch, so a plan
- * needs no AWS lookup), an optional key pair, and the worker's role and instance profile. Session
- * Manager access comes from AWS's managed core policy.
+ * What the orchestrator needs to launch a worker: the AMI to use (resolved at launch, so a plan needs no AWS
+ * lookup), an optional key pair, the worker's role and instance profile, and the launch template every
+ * CreateFleet request names. The template holds what no launch varies and security rests on: the security group,
+ * the instance profile, the key pair, IMDSv2 with one hop, the power-off that terminates, the volume tags. Each
+ * request adds the image, the types, the subnets, the root volume, the user data and the instance tags.
+ * Session Manager access comes from AWS's managed core policy.
  */
 export class WorkerLaunch extends Construct {
   readonly amiId: string;
@@ -58,6 +67,11 @@ export class WorkerLaunch extends Construct {
   readonly instanceProfileArn: string;
   readonly workerRoleArn: string;
   readonly workerRoleName: string;
+  /** `lt-…`: the template every launch names. */
+  readonly launchTemplateId: string;
+  readonly launchTemplateArn: string;
+  /** The template's latest version number, as a string: every launch names it, so a new version never reuses a client token. */
+  readonly launchTemplateVersion: string;
   private readonly props: WorkerLaunchProps;
 
   constructor(scope: Construct, id: string, props: WorkerLaunchProps) {
@@ -98,67 +112,110 @@ export class WorkerLaunch extends Construct {
     });
     const profile = new IamInstanceProfile(this, 'profile', { name: `${props.baseName}-worker`, role: role.name });
 
+    // The power-off that ends a worker must terminate it; IMDSv2 only, one hop (the worker runs on the host,
+    // so nothing forwarded can reach the credentials). No image, type or subnet: each launch sets those.
+    const template = new LaunchTemplate(this, 'launch-template', {
+      name: `${props.baseName}-worker`,
+      description: 'rag-worker: what every launch shares; the orchestrator adds the image, types, subnets, root volume and user data',
+      updateDefaultVersion: true,
+      vpcSecurityGroupIds: [props.securityGroupId],
+      iamInstanceProfile: { arn: profile.arn },
+      ...(props.sshPublicKey === undefined ? {} : { keyName: this.keyName }),
+      instanceInitiatedShutdownBehavior: 'terminate',
+      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
+      tagSpecifications: [{ resourceType: 'volume', tags: { ...props.volumeTags } }],
+      tags: { [WORKER_TAG.key]: WORKER_TAG.value },
+    });
+
     this.instanceProfileName = profile.name;
     this.instanceProfileArn = profile.arn;
     this.workerRoleArn = role.arn;
     this.workerRoleName = role.name;
+    this.launchTemplateId = template.id;
+    this.launchTemplateArn = template.arn;
+    this.launchTemplateVersion = Token.asString(template.latestVersion);
   }
 
   /**
-   * What the orchestrator needs to launch a worker and nothing more: RunInstances only into the pipeline's
-   * subnets and security group, only of the configured instance types, only tagged as a worker and only
-   * with IMDSv2 required; tags only as part of that launch; the worker role passed only to EC2; a look at
-   * the image it launches.
+   * What the orchestrator needs to launch a worker and nothing more. It launches with CreateFleet (type
+   * `instant`), which EC2 authorizes on the fleet, the instance, the image, the launch template, the subnet and
+   * the volume, and then, on the caller's behalf, as RunInstances on every resource of the launch (AWS's
+   * Service Authorization Reference; Karpenter's controller policy grants both actions the same way). So each
+   * resource gets both actions, with the conditions its type supports: instances only of the configured types,
+   * only tagged as a worker, only with the worker's instance profile, only with IMDSv2 required (RunInstances);
+   * volumes only encrypted; the fleet only tagged as a worker; only the workers' template, subnets, security group
+   * and image. Tags only as part of a launch; the worker role passed only to EC2; a look at the instances and the
+   * image.
    */
   launchStatements(): PolicyStatement[] {
     const { partition, region, subnetArns, securityGroupArn, instanceTypes } = this.props;
     // The account ID is taken from a subnet's ARN, so no plan-time AWS lookup is needed.
     const account = accountOf(subnetArns[0]);
     const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${account}:${resource}`;
-    const launched = [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')];
     // AMI ARNs carry no account. A pinned AMI is granted exactly; an SSM-resolved one cannot be known in advance.
     const image = `arn:${partition}:ec2:${region}::image/${this.amiSsmParameter === undefined ? this.amiId : '*'}`;
+    const launch = ['ec2:CreateFleet', 'ec2:RunInstances'];
+    const workerTag = { [`aws:RequestTag/${WORKER_TAG.key}`]: WORKER_TAG.value };
 
-    // RunInstances touches several resource types and a condition key applies only to the types that
-    // support it (ec2:InstanceType to instances): one statement with every type would fail the condition on
-    // the others, so the grant is split by resource type, as AWS's own RunInstances examples do
+    // A launch touches several resource types and a condition key applies only to the types (and actions) that
+    // support it (ec2:InstanceType to instances, ec2:MetadataHttpTokens to RunInstances' instances): one
+    // statement with every type would fail the condition on the others, so the grant is split by resource type
+    // and action, as AWS's own RunInstances examples do
     // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ExamplePolicies_EC2.html#iam-example-runinstances).
     const splitByResourceType: AcceptedFinding = {
       issue: 'RESOURCE_MISMATCH',
       reason:
-        'RunInstances is granted in three statements split by resource type, each with the conditions that apply to its types; together they cover every resource type the launch needs.',
+        'The launch is granted in statements split by resource type and action, each with the conditions that apply to its types; together they cover every resource type CreateFleet and RunInstances need.',
     };
     const statements: PolicyStatement[] = [
+      {
+        sid: 'LaunchWorkerFleet',
+        actions: ['ec2:CreateFleet'],
+        resources: [ec2Arn('fleet/*')],
+        conditions: { StringEquals: workerTag },
+        acceptedFindings: [splitByResourceType],
+      },
+      {
+        sid: 'LaunchWorkerInstanceFromFleet',
+        actions: ['ec2:CreateFleet'],
+        resources: [ec2Arn('instance/*')],
+        conditions: { StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag }, ArnEquals: { 'ec2:InstanceProfile': this.instanceProfileArn } },
+        acceptedFindings: [splitByResourceType],
+      },
       {
         sid: 'LaunchWorkerInstance',
         actions: ['ec2:RunInstances'],
         resources: [ec2Arn('instance/*')],
         conditions: {
-          StringEquals: {
-            'ec2:InstanceType': [...instanceTypes],
-            [`aws:RequestTag/${WORKER_TAG.key}`]: WORKER_TAG.value,
-            'ec2:MetadataHttpTokens': 'required',
-          },
+          StringEquals: { 'ec2:InstanceType': [...instanceTypes], ...workerTag, 'ec2:MetadataHttpTokens': 'required' },
+          ArnEquals: { 'ec2:InstanceProfile': this.instanceProfileArn },
         },
+        acceptedFindings: [splitByResourceType],
+      },
+      {
+        sid: 'LaunchFromWorkerTemplate',
+        actions: launch,
+        resources: [this.launchTemplateArn, image, ...subnetArns],
+        acceptedFindings: [splitByResourceType],
+      },
+      {
+        sid: 'LaunchWithEncryptedVolumes',
+        actions: launch,
+        resources: [ec2Arn('volume/*')],
+        conditions: { Bool: { 'ec2:Encrypted': 'true' } },
         acceptedFindings: [splitByResourceType],
       },
       {
         sid: 'LaunchIntoPipelineNetwork',
         actions: ['ec2:RunInstances'],
-        resources: [...subnetArns, securityGroupArn],
-        acceptedFindings: [splitByResourceType],
-      },
-      {
-        sid: 'LaunchWithImageAndVolumes',
-        actions: ['ec2:RunInstances'],
-        resources: [image, ec2Arn('volume/*'), ec2Arn('network-interface/*'), ...(this.keyPairArn ? [this.keyPairArn] : [])],
+        resources: [securityGroupArn, ec2Arn('network-interface/*'), ...(this.keyPairArn ? [this.keyPairArn] : [])],
         acceptedFindings: [splitByResourceType],
       },
       {
         sid: 'TagOnlyAtLaunch',
         actions: ['ec2:CreateTags'],
-        resources: launched,
-        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+        resources: [ec2Arn('fleet/*'), ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')],
+        conditions: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } },
       },
       {
         sid: 'PassWorkerRoleToEc2',
@@ -173,7 +230,7 @@ export class WorkerLaunch extends Construct {
         resources: ['*'],
       },
       {
-        // The orchestrator checks the image (architecture, owner) before its first launch. DescribeImages
+        // The orchestrator checks the image (owner, release, architecture) before it launches. DescribeImages
         // supports no resource-level permissions either.
         sid: 'InspectWorkerImage',
         actions: ['ec2:DescribeImages'],

@@ -24,7 +24,7 @@ export interface ItemsPipeProps {
   readonly region: string;
   readonly partition: string;
   /**
-   * @default 90 — seconds the pipe's creation waits after its role policy, on create only (see
+   * @default 180 — seconds the pipe's creation waits after its role policy and its stream, on create only (see
    * ../shared/iam-propagation); 0 for an emulator
    */
   readonly iamPropagationSeconds?: number;
@@ -61,7 +61,7 @@ export class ItemsPipe extends Construct {
       partition: props.partition,
       // The account comes from the queue's ARN, so no plan-time lookup is needed.
       account: accountOf(props.queueArn),
-      iamPropagationSeconds: props.iamPropagationSeconds ?? 90,
+      iamPropagationSeconds: props.iamPropagationSeconds ?? 180,
     });
 
     this.pipeArn = pipe.arn;

@@ -28,7 +28,7 @@ export interface ItemEventsProps {
   readonly partition: string;
   /** @default 10 — retries of a failed batch before its records go to the pipe's dead-letter queue */
   readonly maximumRetryAttempts?: number;
-  /** @default 90 — seconds the pipe's creation waits after its role policy, on create only; 0 for an emulator */
+  /** @default 180 — seconds the pipe's creation waits after its role policy and its stream, on create only; 0 for an emulator */
   readonly iamPropagationSeconds?: number;
 }
 
@@ -90,7 +90,7 @@ export class ItemEvents extends Construct {
       region: props.region,
       partition: props.partition,
       account,
-      iamPropagationSeconds: props.iamPropagationSeconds ?? 90,
+      iamPropagationSeconds: props.iamPropagationSeconds ?? 180,
     });
 
     // On its own bus, only the pipe may publish the item events' source: a principal with a broad

@@ -12,6 +12,7 @@ import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versionin
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import {
   BOOT_FAILURES_PREFIX,
+  INTERRUPTIONS_PREFIX,
   INPUT_PREFIX,
   LOGS_PREFIX,
   NODE_RUNTIME,
@@ -281,16 +282,17 @@ export class PipelineBucket extends Construct {
   }
 
   /**
-   * What the orchestrator needs to back off from failing boots: list the boot-failure markers and nothing
-   * else. It reads only their keys (time and instance ID), never their content, and always lists with
-   * exactly this prefix.
+   * What the orchestrator needs to decide its launches from the workers' markers, and nothing else: list the
+   * boot-failure markers (to back off from failing boots) and the interruption markers (to launch on-demand after
+   * a Spot interruption). It reads only their keys (time and instance ID), never their content, and always lists
+   * with exactly one of these prefixes.
    */
-  bootFailureListStatement(): PolicyStatement {
+  launchMarkerListStatement(): PolicyStatement {
     return {
-      sid: 'ListBootFailureMarkers',
+      sid: 'ListLaunchMarkers',
       actions: ['s3:ListBucket'],
       resources: [this.bucketArn],
-      conditions: { StringEquals: { 's3:prefix': BOOT_FAILURES_PREFIX } },
+      conditions: { StringEquals: { 's3:prefix': [BOOT_FAILURES_PREFIX, INTERRUPTIONS_PREFIX] } },
     };
   }
 }

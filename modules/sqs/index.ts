@@ -76,11 +76,15 @@ export class WorkQueue extends Construct {
     this.deadLetterQueueName = deadLetters.name;
   }
 
-  /** What a worker needs to take, hold and finish messages. */
+  /**
+   * What a worker needs to take, hold and finish messages, and to give back the message of a job a Spot
+   * interruption stopped: sent again as a new message (so the interruption spends none of maxReceiveCount), then
+   * deleted (worker/requeue.ts).
+   */
   consumeStatement(): PolicyStatement {
     return {
       sid: 'WorkQueueConsume',
-      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'],
       resources: [this.queueArn],
     };
   }

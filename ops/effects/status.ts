@@ -1,5 +1,6 @@
 import { GetCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus } from '../../contracts';
+import type { UsageRow } from '../cost';
 import type { FailedRow, RowDetail } from '../report';
 
 /**
@@ -75,6 +76,36 @@ export async function listFailedRows(documents: DynamoDBDocumentClient, source: 
   }));
 }
 
+/**
+ * What the cost estimate reads of every FINISHED and FAILED row (finished at or after `since`, when given): one
+ * query per status on the index (a scan without one), of a few attributes only.
+ */
+export async function readUsage(documents: DynamoDBDocumentClient, source: StatusSource, since?: Date): Promise<UsageRow[]> {
+  const attributes = [
+    ItemAttribute.instanceType,
+    ItemAttribute.purchaseOption,
+    ItemAttribute.instanceSeconds,
+    ItemAttribute.processingSeconds,
+    ItemAttribute.interruptions,
+    ItemAttribute.finishedAt,
+  ];
+  const rows = (await Promise.all([ItemStatus.FINISHED, ItemStatus.FAILED].map((status) => rowsWithStatus(documents, source, status, attributes)))).flat();
+  const after = since?.toISOString();
+  return rows
+    .filter((item) => after === undefined || (optionalString(item[ItemAttribute.finishedAt]) ?? '') >= after)
+    .map((item) => usageOf(item));
+}
+
+function usageOf(item: Row): UsageRow {
+  return {
+    instanceType: optionalString(item[ItemAttribute.instanceType]),
+    purchaseOption: optionalString(item[ItemAttribute.purchaseOption]),
+    instanceSeconds: optionalNumber(item[ItemAttribute.instanceSeconds]),
+    processingSeconds: optionalNumber(item[ItemAttribute.processingSeconds]),
+    interruptions: optionalNumber(item[ItemAttribute.interruptions]),
+  };
+}
+
 /** One row as `status <id>` shows it; undefined when there is no such row. */
 export async function readRowDetail(documents: DynamoDBDocumentClient, tableName: string, id: string): Promise<RowDetail | undefined> {
   const { Item: item } = await documents.send(new GetCommand({ TableName: tableName, Key: { [ItemAttribute.id]: id }, ConsistentRead: true }));
@@ -96,6 +127,8 @@ export async function readRowDetail(documents: DynamoDBDocumentClient, tableName
     reason: optionalString(item[ItemAttribute.failureReason]),
     finishedAt: optionalString(item[ItemAttribute.finishedAt]),
     workerInstanceId: optionalString(item[ItemAttribute.workerInstanceId]),
+    usage: usageOf(item),
+    interruptedAt: optionalString(item[ItemAttribute.interruptedAt]),
   };
 }
 
@@ -129,4 +162,8 @@ async function scan(
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import { BOOT_FAILURES_PREFIX, LOGS_PREFIX, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex } from '../../contracts';
+import { BOOT_FAILURES_PREFIX, LOGS_PREFIX, MIN_CURL_VERSION, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex } from '../../contracts';
 
 /**
  * The worker's bootstrap: the one user data script every worker boots with. `renderUserData` replaces
@@ -40,10 +40,23 @@ export const WORKER_STOP_TIMEOUT_SECONDS = 90;
 export const NetworkBounds = {
   imdsRetrySeconds: 10,
   imdsAttemptSeconds: 5,
+  /**
+   * How long the boot waits for the instance profile's credentials: right after the apply that created it, IMDS
+   * may answer 404 for the role, or a document without AccessKeyId, for a while (IAM propagates in seconds to a
+   * minute). curl's --retry does not retry a 404, so the script retries the whole read. The failure report waits 10 s.
+   */
+  credentialsWaitSeconds: 60,
+  failureCredentialsWaitSeconds: 10,
   nodeRuntimeSeconds: 120,
   workerBundleSeconds: 60,
   failureUploadSeconds: 30,
 } as const;
+
+/** `7.87.0` as 7087000: what the script compares `curl --version`'s number with. */
+function versionNumber(version: string): number {
+  const [major, minor, patch] = version.split('.').map(Number);
+  return major * 1_000_000 + minor * 1_000 + patch;
+}
 
 export const USER_DATA_TEMPLATE = String.raw`#!/bin/bash
 # rag-worker bootstrap (runtime/bootstrap/user-data-template.ts). At first boot, as root: fetch Node.js and
@@ -96,8 +109,10 @@ log() {
   echo "$line" >>"$LOG_FILE" || true
 }
 
-# Retries of each metadata read; the failure report lowers it so the power-off is not held up.
+# Retries of each metadata read, and how long the credentials may take; the failure report lowers both so the
+# power-off is not held up.
 IMDS_RETRIES=5
+CREDENTIALS_WAIT_SECONDS=${NetworkBounds.credentialsWaitSeconds}
 
 # IMDSv2 (the only version the launch allows): a session token first, then the metadata.
 imds_token() {
@@ -113,11 +128,28 @@ imds_get() {
 
 # The instance profile's temporary credentials as a curl config read from stdin, so neither the key nor
 # the session token appears on a command line. python3, not Node.js: Node.js may be what failed, and
-# Ubuntu cloud images always have python3 (cloud-init is Python).
+# Ubuntu cloud images always have python3 (cloud-init is Python). A profile created by the same apply may not
+# be served yet: IMDS answers 404, or a document without AccessKeyId, which neither curl's --retry (no retry on
+# a 404) nor one parse would outlast, so the whole read is retried every 2 s for CREDENTIALS_WAIT_SECONDS.
 credentials_as_curl_config() {
-  local token=$1 role credentials
-  role=$(imds_get "$token" meta-data/iam/security-credentials/)
-  credentials=$(imds_get "$token" "meta-data/iam/security-credentials/$role")
+  local token=$1 deadline=$((SECONDS + CREDENTIALS_WAIT_SECONDS)) role credentials config
+  while :; do
+    if role=$(imds_get "$token" meta-data/iam/security-credentials/) && [ -n "$role" ] &&
+      credentials=$(imds_get "$token" "meta-data/iam/security-credentials/$role") &&
+      config=$(parse_credentials <<<"$credentials"); then
+      printf '%s\n' "$config"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log credentials_unavailable "no instance profile credentials after $CREDENTIALS_WAIT_SECONDS s"
+      return 1
+    fi
+    log credentials_waiting "the instance profile's credentials are not served yet; retrying"
+    sleep 2
+  done
+}
+
+parse_credentials() {
   python3 -c '
 import json, sys
 c = json.load(sys.stdin)
@@ -125,7 +157,27 @@ if not (c.get("AccessKeyId") and c.get("SecretAccessKey") and c.get("Token")):
     sys.exit("incomplete instance credentials")
 print("user = " + json.dumps(c["AccessKeyId"] + ":" + c["SecretAccessKey"]))
 print("header = " + json.dumps("x-amz-security-token: " + c["Token"]))
-' <<<"$credentials"
+'
+}
+
+# The S3 requests are signed by curl (--aws-sigv4) with our own x-amz-security-token and x-amz-content-sha256
+# headers, which curl signs only from 7.86 and honours only from 7.87 (lib/http_aws_sigv4.c); S3 refuses an
+# older curl's requests ("There were headers present in the request which were not signed"), and 7.68 (Ubuntu
+# 20.04) has no --aws-sigv4 at all. The launch accepts only images whose curl is new enough (Ubuntu 24.04 or
+# later); this check says so plainly if another one gets through. No marker can be written without a working curl.
+readonly MIN_CURL_VERSION='${MIN_CURL_VERSION}'
+check_curl() {
+  local version='' major minor patch rest
+  # The first line: curl <version> (<platform>) libcurl/<version> …
+  read -r _ version _ < <(curl --version) || true
+  IFS=.- read -r major minor patch rest <<<"$version.0.0"
+  case "$major.$minor.$patch" in
+    *[!0-9.]* | .* | *..* | *.) major=0 minor=0 patch=0 ;;
+  esac
+  if [ $((major * 1000000 + minor * 1000 + patch)) -lt ${versionNumber(MIN_CURL_VERSION)} ]; then
+    log curl_too_old "curl $version cannot sign the S3 requests: curl $MIN_CURL_VERSION or later (Ubuntu 24.04 or later) is needed"
+    return 1
+  fi
 }
 
 # GET s3://$S3_BUCKET_NAME/<key> into <file>: Ubuntu has no AWS CLI, so curl signs it with SigV4, with
@@ -163,7 +215,7 @@ shutting_down() {
 # ${BOOT_FAILURES_PREFIX}<time>-<instance-id>.json. Called in an || list, where set -e does not apply: each
 # step checks its own status. Every step is bounded, so this takes about a minute at worst.
 report_failure() {
-  local status=$1 IMDS_RETRIES=1 token config time stamp marker
+  local status=$1 IMDS_RETRIES=1 CREDENTIALS_WAIT_SECONDS=${NetworkBounds.failureCredentialsWaitSeconds} token config time stamp marker
   token=$(imds_token) || return 1
   if [ -z "$WORKER_INSTANCE_ID" ]; then
     WORKER_INSTANCE_ID=$(imds_get "$token" meta-data/instance-id) || return 1
@@ -307,6 +359,8 @@ boot() {
   token=$(imds_token)
   WORKER_INSTANCE_ID=$(imds_get "$token" meta-data/instance-id)
   log bootstrap_started "instance $WORKER_INSTANCE_ID"
+  STAGE=curl
+  check_curl
   STAGE=node
   install_node
   STAGE=worker-fetch

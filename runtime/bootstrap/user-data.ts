@@ -20,6 +20,8 @@ export interface UserDataParams {
   readonly multipartThresholdBytes?: number;
   /** S3 key of the processor catalog in {@link bucketName}; undefined: the worker runs `copy` alone. */
   readonly processorCatalogKey?: string;
+  /** Interruptions a row survives without spending a receive; undefined leaves the worker's default. */
+  readonly interruptionRetries?: number;
   /**
    * @default WORKER_LOG_PATH — the worker log's address. On an instance it is a symlink to the file the
    * bootstrap, the worker and the worker's output append to (in a directory the worker's own user may write).
@@ -53,6 +55,7 @@ export function renderUserData(params: UserDataParams): string {
     [WorkerEnv.maxReceiveCount, params.maxReceiveCount],
     [WorkerEnv.multipartThresholdBytes, params.multipartThresholdBytes],
     [WorkerEnv.processorCatalogKey, params.processorCatalogKey],
+    [WorkerEnv.interruptionRetries, params.interruptionRetries],
     [WorkerEnv.logPath, params.logPath ?? WORKER_LOG_PATH],
   ];
   const exportBlock = environment

@@ -66,6 +66,7 @@ it('plans offline to create every resource of the pipeline', () => {
     aws_lambda_function: 1,
     aws_lambda_function_event_invoke_config: 1,
     aws_lambda_permission: 1,
+    aws_launch_template: 1,
     aws_pipes_pipe: 2,
     aws_route: 1,
     aws_route_table: 1,
@@ -110,7 +111,7 @@ it('plans each pipe after a create-time wait of its own that follows its role po
     expect(pipe.depends_on).toEqual([wait.address]);
     expect(wait.depends_on).toEqual([rolePolicy.address]);
     // No `when`: a creation-time provisioner, which Terraform runs only when it creates the resource.
-    expect(wait.provisioners).toEqual([{ type: 'local-exec', expressions: { command: { constant_value: 'sleep 90' } } }]);
+    expect(wait.provisioners).toEqual([{ type: 'local-exec', expressions: { command: { constant_value: 'sleep 180' } } }]);
     expect(wait.expressions.triggers_replace.references).toEqual([
       `${pipeRole}.unique_id`,
       pipeRole,
@@ -151,6 +152,6 @@ describe('with every optional feature configured', () => {
       ]),
     );
     expect(planned.filter((type) => type === 'aws_sqs_queue')).toHaveLength(7);
-    expect(planned).toHaveLength(86);
+    expect(planned).toHaveLength(87);
   });
 });

@@ -36,8 +36,10 @@ async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
   p.instances.resetPeak();
 }
 
-it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM and a crashed tick', async () => {
+it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM, a Spot interruption and a crashed tick', async () => {
   const p = running();
+  // Spot workers (the deployed function's purchase option), so one can be interrupted; on-demand if moto had no Spot.
+  await setOrchestratorEnvironment(p, { [OrchestratorEnv.purchaseOption]: 'spot-then-on-demand' });
   await startWith(p, 1);
 
   // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
@@ -47,6 +49,7 @@ it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a
     rows: 60,
     badPercent: 10,
     killWorkers: 2,
+    interruptWorkers: 1,
     seed: 'jest-soak',
     timeoutSeconds: 240,
     autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES,
@@ -88,10 +91,13 @@ it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a
   // Never two workers at once, though the wake queue's runs and the schedule's overlap (MAX_WORKERS=1).
   expect(p.instances.peakRunning()).toBe(1);
   expect(summary).toMatchObject({ fixed_rows: 1, resubmitted_rows: 2, duplicate_messages: 2, same_path_rows: 1 });
+  // A Spot worker got the notice; no row its interruption gave back ended FAILED or dead-lettered.
+  expect(summary.interruptions).toMatchObject({ notices: 1, skipped: 0, rows_failed: 0 });
 });
 
 it('finishes 200 rows with two workers running at once and never more (MAX_WORKERS=2), every output identical', async () => {
   const p = running();
+  await setOrchestratorEnvironment(p, { [OrchestratorEnv.purchaseOption]: 'on-demand' });
   await startWith(p, 2);
   const files = Array.from({ length: 200 }, (_, index) => ({
     id: `bulk-${index}`,

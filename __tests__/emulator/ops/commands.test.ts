@@ -177,6 +177,39 @@ describe('status', () => {
   });
 });
 
+describe('status --cost', () => {
+  it('estimates what the finished rows cost from their worker time and public prices, Spot against on-demand', async () => {
+    const now = Date.now();
+    const recent = new Date(now - 10 * 60_000).toISOString();
+    const usage = (id: string, status: string, extra: Record<string, unknown>) =>
+      ctx.clients.documents.send(
+        new PutCommand({ TableName: ctx.resources.tableName, Item: { id, status, s3_path: `s3://b/data/input/${id}`, finished_at: recent, ...extra } }),
+      );
+    await usage('spot-1', ItemStatus.FINISHED, { instance_type: 'c6i.large', purchase_option: 'spot', instance_seconds: 3600, processing_seconds: 3500, interruptions: 2 });
+    await usage('od-1', ItemStatus.FAILED, { instance_type: 'c6i.large', purchase_option: 'on-demand', instance_seconds: 1800, processing_seconds: 1700 });
+    await usage('old', ItemStatus.FINISHED, { instance_type: 'c6i.large', purchase_option: 'on-demand', instance_seconds: 36_000, finished_at: '2026-01-01T00:00:00.000Z' });
+    await putRow({ id: 'pending', status: ItemStatus.PENDING, s3_path: 's3://b/data/input/p' });
+
+    const batch = await cli('status', '--cost', '--since', '1h', '--spot-ratio', '0.4');
+    const detail = await cli('status', 'spot-1');
+    const misuse = await cli('status', '--since', '1h');
+
+    expect(batch.code).toBe(0);
+    const cost = batch.stdout.slice(batch.stdout.indexOf('cost estimate'));
+    expect(cost).toContain('cost estimate for 2 FINISHED or FAILED rows (finished since');
+    expect(cost).toContain('  c6i.large on-demand: 1 rows, 0.500 h of worker time × $0.09/h = $0.04');
+    expect(cost).toContain('  c6i.large spot: 1 rows, 1.000 h of worker time × $0.03/h = $0.03');
+    // 0.5 h × $0.085 + 1 h × $0.085 × 0.4 = $0.0765; all on-demand: 1.5 h × $0.085 = $0.1275.
+    expect(cost).toContain('  total $0.08 (all on-demand: $0.13; Spot taken as 40% of on-demand)');
+    expect(cost).toContain('interruptions 2 on 1 rows');
+    expect(detail.stdout).toContain('instance_type       c6i.large');
+    expect(detail.stdout).toContain('purchase_option     spot');
+    expect(detail.stdout).toMatch(/estimated_cost +\$0\.045050 \(c6i\.large spot at \$0\.0451\/h\)/);
+    expect(misuse.code).not.toBe(0);
+    expect(misuse.stderr).toContain('--since and --spot-ratio apply to --cost only');
+  });
+});
+
 describe('status <id>', () => {
   it('shows one row with its processor and outputs', async () => {
     await ctx.clients.documents.send(

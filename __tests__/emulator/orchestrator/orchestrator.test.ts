@@ -1,39 +1,41 @@
 import { Writable } from 'node:stream';
 import {
+  CreateLaunchTemplateCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeVolumesCommand,
   type Instance,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { bootFailureMarkerKey } from '../../../contracts';
+import { EmulatorImages } from '../../../local/emulator/images';
 import { EMULATOR_REGION, EMULATOR_SDK_CREDENTIALS } from '../../../local/emulator/moto';
 import { createClients, type OrchestratorClients } from '../../../functions/orchestrator/clients';
 import { loadConfig } from '../../../functions/orchestrator/config';
 import { createHandler } from '../../../functions/orchestrator/handler';
 import { createLogger } from '../../../functions/orchestrator/logger';
+import { startClientTokenProxy, type ClientTokenProxy } from '../../../local/standins/client-tokens';
 import { renderUserData } from '../../../runtime/bootstrap/user-data';
 import { useEmulator } from '../../support/emulator';
 import { orchestratorEnvironment, type OrchestratorSettings } from '../../support/orchestrator-env';
 
 /**
- * The orchestrator against moto on 127.0.0.1: the queue, bucket, network and instance profile are made with
- * the SDK (IAM through its query API, as no IAM client is installed), not terraform. moto does not implement
- * RunInstances' ClientToken, so "the same tick twice" here is the sequential case, which DescribeInstances
- * settles; the concurrent case, which only the client token settles, is proven against a fake EC2 in
- * __tests__/unit/orchestrator/concurrency.test.ts. The image is moto's built-in Canonical Ubuntu 16.04 AMI
- * (owner 099720109477, x86_64, /dev/sda1, a 15 GiB root snapshot): the launch-time image check passes on it.
+ * The orchestrator against moto on 127.0.0.1: the queue, bucket, network, instance profile and launch template
+ * are made with the SDK (IAM through its query API, as no IAM client is installed), not terraform. moto's
+ * CreateFleet launches from the template and the request's overrides, but lists no Errors and applies only the
+ * image, type, subnet and tags (moto/ec2/models/fleets.py); EC2 goes through the local run's proxy
+ * (local/standins/client-tokens.ts), which adds ClientToken idempotency and the request's user data. The
+ * concurrent case and AWS's answers are
+ * proven against a fake EC2 (__tests__/unit/orchestrator/concurrency.test.ts, __tests__/unit/aws-rules), and what
+ * the template holds by the module's tests (__tests__/unit/modules/ec2.test.ts). The images are the emulator's
+ * (local/emulator/images.ts): Canonical's Ubuntu 24.04 passes the launch-time image check.
  */
 
-/** moto's Canonical Ubuntu xenial image; ami-03cf127a is one of its Windows images. */
-const AMI = 'ami-785db401';
-const WINDOWS_AMI = 'ami-03cf127a';
-/** moto's image describes a 15 GiB root snapshot; the launch never maps less. */
-const ROOT_SNAPSHOT_GIB = 15;
+const AMI = EmulatorImages.ubuntu2404;
 const PROFILE = 'rag-pipeline-test-worker';
 const BUCKET = 'rag-pipeline-test-bucket';
 
@@ -43,15 +45,25 @@ jest.setTimeout(120_000);
 
 const kit = useEmulator();
 let clients: OrchestratorClients;
+/** EC2 through the local run's stand-in for what moto's CreateFleet lacks (client tokens, the request's user data). */
+let proxy: ClientTokenProxy;
 
-beforeAll(() => {
+beforeAll(async () => {
   clients = createClients({ region: EMULATOR_REGION, endpoint: kit.emulator.endpoint, credentials: EMULATOR_SDK_CREDENTIALS });
+  proxy = await startClientTokenProxy(kit.emulator.endpoint, clients.ec2);
+  const throughProxy = createClients({ region: EMULATOR_REGION, endpoint: proxy.endpoint, credentials: EMULATOR_SDK_CREDENTIALS });
+  clients = { ...clients, ec2: throughProxy.ec2 };
+});
+afterAll(async () => {
+  clients?.ec2.destroy();
+  await proxy?.close();
 });
 
 interface Pipeline {
   readonly queueUrl: string;
   readonly subnetId: string;
   readonly securityGroupId: string;
+  readonly launchTemplateId: string;
 }
 
 async function createPipeline(): Promise<Pipeline> {
@@ -64,9 +76,25 @@ async function createPipeline(): Promise<Pipeline> {
   await iam({ Action: 'CreateRole', RoleName: PROFILE, AssumeRolePolicyDocument: EC2_TRUST_POLICY });
   await iam({ Action: 'CreateInstanceProfile', InstanceProfileName: PROFILE });
   await iam({ Action: 'AddRoleToInstanceProfile', InstanceProfileName: PROFILE, RoleName: PROFILE });
+  const { LaunchTemplate } = await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'rag-pipeline-test-worker',
+      LaunchTemplateData: {
+        SecurityGroupIds: [GroupId ?? ''],
+        IamInstanceProfile: { Name: PROFILE },
+        InstanceInitiatedShutdownBehavior: 'terminate',
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+      },
+    }),
+  );
   const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'rag-pipeline-test-work' }));
   await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  return { queueUrl: QueueUrl ?? '', subnetId: Subnet?.SubnetId ?? '', securityGroupId: GroupId ?? '' };
+  return {
+    queueUrl: QueueUrl ?? '',
+    subnetId: Subnet?.SubnetId ?? '',
+    securityGroupId: GroupId ?? '',
+    launchTemplateId: LaunchTemplate?.LaunchTemplateId ?? '',
+  };
 }
 
 const EC2_TRUST_POLICY = JSON.stringify({
@@ -106,9 +134,9 @@ function orchestrator(pipeline: Pipeline, settings: OrchestratorSettings = {}) {
       tableName: 'rag-pipeline-test-items',
       amiId: AMI,
       subnetId: pipeline.subnetId,
-      securityGroupId: pipeline.securityGroupId,
       bucketName: BUCKET,
-      instanceProfileName: PROFILE,
+      launchTemplateId: pipeline.launchTemplateId,
+      launchTemplateVersion: '1',
       workerName: 'rag-pipeline-test-worker',
       workerTags: '{"project":"rag-pipeline","environment":"test"}',
       // Unset, as before the kit: the user data then carries no last-receive rule.
@@ -145,7 +173,7 @@ describe('orchestrator against the emulator', () => {
     expect(await workers()).toHaveLength(0);
   });
 
-  it('launches one worker with the right tags, profile, subnet, metadata options and user data when messages wait', async () => {
+  it('launches one worker through an instant fleet, with the right image, type, subnet, tags and user data, when messages wait', async () => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 3);
 
@@ -154,16 +182,9 @@ describe('orchestrator against the emulator', () => {
     const instances = await workers();
     expect(instances).toHaveLength(1);
     const [instance] = instances;
-    expect(summary).toMatchObject({ visibleMessages: 3, reason: 'scale-out', launchedInstanceIds: [instance.InstanceId] });
-    expect(instance).toMatchObject({
-      ImageId: AMI,
-      InstanceType: 't3.micro',
-      SubnetId: pipeline.subnetId,
-      SecurityGroups: [expect.objectContaining({ GroupId: pipeline.securityGroupId })],
-      MetadataOptions: expect.objectContaining({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 }),
-    });
-    expect(instance.IamInstanceProfile?.Arn).toMatch(new RegExp(`:instance-profile/${PROFILE}$`));
-    expect(instance.KeyName).toBeUndefined();
+    expect(summary).toMatchObject({ visibleMessages: 3, reason: 'scale-out', launchedInstanceIds: [instance.InstanceId], capacityTypes: ['on-demand'] });
+    expect(instance).toMatchObject({ ImageId: AMI, InstanceType: 't3.micro', SubnetId: pipeline.subnetId });
+    expect(instance.InstanceLifecycle).toBeUndefined();
     expect(instance.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'Role', Value: 'rag-worker' },
@@ -171,25 +192,13 @@ describe('orchestrator against the emulator', () => {
         { Key: 'project', Value: 'rag-pipeline' },
         { Key: 'environment', Value: 'test' },
         { Key: 'rag-worker-slot', Value: '0' },
+        { Key: 'rag-worker-purchase', Value: 'on-demand' },
+        // The fleet's token, on the instance: the next runs read it (a fleet's instance does not carry it as its ClientToken).
+        { Key: 'rag-worker-launch', Value: expect.stringMatching(/^rag-s0-g0-[0-9a-f]{40}$/) },
       ]),
     );
-    // moto keeps the client token, as DescribeInstances in AWS does: the next runs read it.
-    expect(instance.ClientToken).toMatch(/^rag-s0-g0-[0-9a-f]{40}$/);
 
-    const { Volumes = [] } = await clients.ec2.send(
-      new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instance.InstanceId ?? ''] }] }),
-    );
-    expect(Volumes).toHaveLength(1);
-    expect(Volumes[0]).toMatchObject({ VolumeType: 'gp3', Encrypted: true, Size: ROOT_SNAPSHOT_GIB });
-    expect(Volumes[0].Tags).toEqual(expect.arrayContaining([{ Key: 'Role', Value: 'rag-worker' }, { Key: 'project', Value: 'rag-pipeline' }]));
-
-    const shutdown = await clients.ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
-    );
-    expect(shutdown.InstanceInitiatedShutdownBehavior?.Value).toBe('terminate');
-    const userData = await clients.ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'userData' }),
-    );
+    const userData = await clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId, Attribute: 'userData' }));
     expect(Buffer.from(userData.UserData?.Value ?? '', 'base64').toString('utf8')).toBe(
       renderUserData({
         region: EMULATOR_REGION,
@@ -200,8 +209,21 @@ describe('orchestrator against the emulator', () => {
         autoterminateMinutes: 5,
         concurrency: 4,
         visibilityTimeoutSeconds: 300,
+        interruptionRetries: 5,
       }),
     );
+  });
+
+  it('launches a Spot worker when the purchase option is spot', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+
+    const summary = await orchestrator(pipeline, { purchaseOption: 'spot' })(scheduledEvent());
+
+    const [instance] = await workers();
+    expect(summary).toMatchObject({ capacityTypes: ['spot'], launchedInstanceIds: [instance.InstanceId] });
+    expect(instance.InstanceLifecycle).toBe('spot');
+    expect(instance.Tags).toEqual(expect.arrayContaining([{ Key: 'rag-worker-purchase', Value: 'spot' }]));
   });
 
   it('launches nothing on the next tick while that worker exists', async () => {
@@ -251,28 +273,39 @@ describe('orchestrator against the emulator', () => {
 
     const second = await tick(scheduledEvent());
 
-    const tokens = (await workers()).map((instance) => instance.ClientToken?.slice(0, 9)).sort();
+    const tokens = (await workers()).map((instance) => instance.Tags?.find((tag) => tag.Key === 'rag-worker-launch')?.Value?.slice(0, 9)).sort();
     expect(second.launchedInstanceIds).toHaveLength(1);
     expect(tokens).toEqual(['rag-s0-g0', 'rag-s0-g1']);
   });
 
-  it('refuses an image that is not Canonical Ubuntu, and launches nothing', async () => {
+  it.each([
+    { $case: 'a Windows image', amiId: EmulatorImages.windows, problem: 'it is a Windows image' },
+    { $case: 'Ubuntu 22.04', amiId: EmulatorImages.ubuntu2204, problem: "it is Ubuntu 22.04, older than 24.04: its curl cannot sign the bootstrap's S3 requests" },
+  ])('refuses $case, and launches nothing', async ({ amiId, problem }) => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 3);
 
-    const summary = await orchestrator(pipeline, { amiId: WINDOWS_AMI })(scheduledEvent());
+    const summary = await orchestrator(pipeline, { amiId })(scheduledEvent());
 
-    expect(summary.failures).toEqual([
-      expect.objectContaining({ kind: 'unsupported-image', message: expect.stringContaining('it is a Windows image') }),
-    ]);
+    expect(summary.failures).toEqual([expect.objectContaining({ kind: 'unsupported-image', message: expect.stringContaining(problem) })]);
     expect(await workers()).toHaveLength(0);
+  });
+
+  it('launches the Deep Learning Base GPU image', async () => {
+    const pipeline = await createPipeline();
+    await enqueue(pipeline.queueUrl, 3);
+
+    await orchestrator(pipeline, { amiId: EmulatorImages.deepLearning2404, instanceType: 'g5.xlarge' })(scheduledEvent());
+
+    expect(await workers()).toEqual([expect.objectContaining({ ImageId: EmulatorImages.deepLearning2404, InstanceType: 'g5.xlarge' })]);
   });
 
   it('holds launches back while a recent boot-failure marker is in the bucket', async () => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 3);
-    const failedAt = new Date(Date.now() - 10_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `logs/boot-failures/${failedAt}-i-0123456789abcdef0.json`, Body: '{}' }));
+    // The key a failed boot writes (contracts/boot-failure.ts).
+    const key = bootFailureMarkerKey('i-0123456789abcdef0', new Date(Date.now() - 10_000));
+    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{}' }));
 
     const summary = await orchestrator(pipeline)(scheduledEvent());
 

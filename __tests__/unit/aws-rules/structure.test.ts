@@ -1,5 +1,6 @@
-import { LaunchDeferralKind, LaunchFailureKind, OrchestratorMetrics } from '../../../contracts';
+import { IMAGE_PARAMETERS, LaunchDeferralKind, LaunchFailureKind, OrchestratorMetrics } from '../../../contracts';
 import { bucketNameRefusal, generatedBucketName, securityGroupNameRefusal } from '../../../config/aws-names';
+import { loadCapacity } from '../../../config/capacity';
 import { loadSettings } from '../../../config/settings';
 import {
   onlyResource,
@@ -101,19 +102,20 @@ it('puts workers in two or more zones chosen by zone ID, never use1-az3 by defau
   );
 });
 
-// RunInstances is authorized per resource: the instance type condition and the subnet ARNs must cover
-// every type and subnet the orchestrator may fail over to, or the fallback launch is refused.
+// CreateFleet and the RunInstances it makes on the caller's behalf are authorized per resource: the instance
+// type condition and the subnet ARNs must cover every type and subnet a launch offers, or that pool is refused.
 // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ExamplePolicies_EC2.html#iam-example-runinstances
 it('lets the orchestrator launch every configured instance type into every subnet', () => {
-  const json = synthStack({ PIPELINE_FALLBACK_INSTANCE_TYPES: 't3a.micro,m5.large' }).json;
+  const json = synthStack({}, undefined, { instanceTypes: ['c7i.large', 'c6i.large', 'm7i.large'] }).json;
   const statements = rolePolicy(json, 'rag-pipeline-dev-orchestrator');
   const environment = lambdaEnvironment(json);
+  const types = [environment.EC2_INSTANCE_TYPE, ...environment.EC2_FALLBACK_INSTANCE_TYPES.split(',')];
 
-  expect(statements.find(({ Sid }) => Sid === 'LaunchWorkerInstance')?.Condition?.StringEquals['ec2:InstanceType']).toEqual([
-    environment.EC2_INSTANCE_TYPE,
-    ...environment.EC2_FALLBACK_INSTANCE_TYPES.split(','),
-  ]);
-  expect(statements.find(({ Sid }) => Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual(
+  expect(types).toEqual(['c7i.large', 'c6i.large', 'm7i.large']);
+  for (const sid of ['LaunchWorkerInstance', 'LaunchWorkerInstanceFromFleet']) {
+    expect(statements.find(({ Sid }) => Sid === sid)?.Condition?.StringEquals['ec2:InstanceType']).toEqual(types);
+  }
+  expect(statements.find(({ Sid }) => Sid === 'LaunchFromWorkerTemplate')?.Resource).toEqual(
     expect.arrayContaining(resourcesOf(json, 'aws_subnet').map(([id]) => `\${aws_subnet.${id}.arn}`)),
   );
 });
@@ -121,8 +123,11 @@ it('lets the orchestrator launch every configured instance type into every subne
 // The worker runs the linux-x64 Node.js build; Graviton types (a `g` after the generation digit) are arm64.
 // https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
 it('refuses instance types the worker runtime cannot run', () => {
-  expect(() => loadSettings({ PIPELINE_INSTANCE_TYPE: 't4g.micro' })).toThrow('PIPELINE_INSTANCE_TYPE must be an x86_64 instance type');
-  expect(() => loadSettings({ PIPELINE_FALLBACK_INSTANCE_TYPES: 'c7g.large' })).toThrow('PIPELINE_FALLBACK_INSTANCE_TYPES must be an x86_64 instance type');
+  expect(() => loadCapacity({}, { PIPELINE_INSTANCE_TYPE: 't4g.micro' }, 'us-east-1')).toThrow('PIPELINE_INSTANCE_TYPE must be an x86_64 instance type');
+  expect(() => loadCapacity({}, { PIPELINE_FALLBACK_INSTANCE_TYPES: 'c7g.large' }, 'us-east-1')).toThrow(
+    'PIPELINE_FALLBACK_INSTANCE_TYPES must be an x86_64 instance type',
+  );
+  expect(() => loadCapacity({ instanceTypes: ['m7g.large'] }, {}, 'us-east-1')).toThrow('capacity.instanceTypes[0] must be an x86_64 instance type');
 });
 
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html — ListStreams
@@ -194,15 +199,23 @@ it('expires noncurrent versions and orphaned delete markers across the whole buc
   }
 });
 
-// The bootstrap needs Ubuntu (the ubuntu user, /dev/sda1), the worker linux-x64. Canonical publishes its AMI
-// IDs under /aws/service/canonical/ubuntu/server/<release>/stable/current/<arch>/hvm/<volume>/ami-id
-// (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/). A pinned AMI ID cannot
-// be checked offline: the orchestrator checks it at launch.
-it('launches a Canonical Ubuntu amd64 image by default and refuses other parameters at synth', () => {
-  expect(lambdaEnvironment(defaults).EC2_AMI_ID).toMatch(/^resolve:ssm:\/aws\/service\/canonical\/ubuntu\/server\/[^/]+\/stable\/current\/amd64\//);
-  expect(() => loadSettings({ PIPELINE_AMI_SSM_PARAMETER: '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id' })).toThrow(
-    'PIPELINE_AMI_SSM_PARAMETER must be Canonical',
+// The bootstrap needs Ubuntu (the ubuntu user, /dev/sda1) of 24.04 or later (its curl signs S3 requests), the
+// worker linux-x64. Canonical publishes its AMI IDs under
+// /aws/service/canonical/ubuntu/server/<release>/stable/current/<arch>/hvm/<volume>/ami-id
+// (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/); AWS its Deep Learning AMIs
+// under /aws/service/deeplearning/ami/<arch>/<ami_type>/latest/ami-id (DLAMI guide, "Finding the ID of a DLAMI").
+// A pinned AMI ID cannot be checked offline: the orchestrator checks it at launch.
+it('launches a Canonical Ubuntu 24.04 amd64 image by default, the Deep Learning Base GPU image when asked, and refuses other parameters at synth', () => {
+  expect(lambdaEnvironment(defaults).EC2_AMI_ID).toBe(`resolve:ssm:${IMAGE_PARAMETERS.ubuntu}`);
+  expect(lambdaEnvironment(synthStack({}, undefined, { image: 'gpu', instanceTypes: ['g5.xlarge'] }).json).EC2_AMI_ID).toBe(
+    `resolve:ssm:${IMAGE_PARAMETERS.gpu}`,
   );
+  for (const parameter of [
+    '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id',
+    '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id',
+  ]) {
+    expect(() => loadCapacity({}, { PIPELINE_AMI_SSM_PARAMETER: parameter }, 'us-east-1')).toThrow('PIPELINE_AMI_SSM_PARAMETER must be Canonical');
+  }
 });
 
 // An alarm matches a metric only with all of its dimensions

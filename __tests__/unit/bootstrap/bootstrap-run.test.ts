@@ -15,6 +15,7 @@ import {
   FAKE_SECRET,
   FAKE_SESSION_TOKEN,
   INSTANCE_ID,
+  UBUNTU_CURL_VERSIONS,
   type BootstrapRun,
   type BootstrapRunOptions,
 } from '../../../local/standins/bootstrap-harness';
@@ -282,6 +283,82 @@ describe('a boot that fails before the worker runs', () => {
     const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
     expect(events).toContain('bootstrap_log_upload_failed');
     expect(events).toContain('boot_failure_mark_failed');
+  });
+});
+
+describe('an image whose curl cannot sign the S3 requests (Ubuntu 22.04 and 20.04)', () => {
+  const s3Gets = (run: BootstrapRun) => curlCalls(run).filter((call) => call.includes('amazonaws.com/') && !call.includes(' -T '));
+
+  it.each([['22.04'], ['20.04']] as const)('Ubuntu %s: the boot stops at stage curl, says why, and fetches nothing', (release) => {
+    const run = prepare(`curl-${release}`, 'exit 0', { curlVersion: UBUNTU_CURL_VERSIONS[release] });
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(1);
+    expect(s3Gets(run)).toEqual([]);
+    const log = readFileSync(run.logFile, 'utf8');
+    expect(bootstrapEvents(log)).toEqual(expect.arrayContaining(['bootstrap_started', 'curl_too_old', 'bootstrap_exiting']));
+    expect(log).toContain(`curl ${UBUNTU_CURL_VERSIONS[release]} cannot sign the S3 requests: curl 7.87.0 or later (Ubuntu 24.04 or later) is needed`);
+    expect(log).toContain('at stage curl');
+    // Its uploads are refused as its downloads would be: no marker, but the instance still powers off.
+    expect(run.sequence()).toEqual(['shutdown']);
+  });
+
+  it('without the check, Ubuntu 22.04 fails its first S3 request (the defect the check names; the stand-in models it)', () => {
+    const run = prepare('curl-unchecked', 'exit 0', { curlVersion: UBUNTU_CURL_VERSIONS['22.04'] });
+    writeFileSync(run.script, readFileSync(run.script, 'utf8').replace('\n  check_curl\n', '\n'));
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(22);
+    expect(s3Gets(run)).toHaveLength(1);
+    expect(boot.stderr).toContain('403');
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).toContain('node_download_started');
+  });
+
+  it.each([['8.5.0'], ['7.87.0'], ['8.12.1-DEV']])('curl %s is accepted', (version) => {
+    const run = prepare(`curl-ok-${version}`, 'drain', { curlVersion: version });
+
+    expect(harness.boot(run).status).toBe(0);
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).not.toContain('curl_too_old');
+  });
+});
+
+describe('instance profile credentials that IMDS does not serve yet', () => {
+  it('reads them again (a 404, then a document without keys) until they come, and the boot goes on', () => {
+    const run = prepare('credentials-late', 'drain', { credentialsNotYet: 3 });
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(0);
+    // The first S3 GET read them 4 times (404, no keys, 404, served), the second once.
+    expect(run.record('credential-reads')).toBe('5\n');
+    const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
+    expect(events.filter((event) => event === 'credentials_waiting')).toHaveLength(3);
+    expect(events.at(-1)).toBe('worker_service_started');
+  });
+
+  it('gives up after its bound, fails the boot and powers off', () => {
+    const run = prepare('credentials-never', 'exit 0', { credentialsNotYet: 1000, credentialsWaitSeconds: 3 });
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).not.toBe(0);
+    // The boot's wait, then the failure report's: each ends, having read every 2 s for 3 s (2 or 3 reads).
+    const reads = Number(run.record('credential-reads'));
+    expect(reads).toBeGreaterThanOrEqual(4);
+    expect(reads).toBeLessThanOrEqual(6);
+    const events = bootstrapEvents(readFileSync(run.logFile, 'utf8'));
+    expect(events.filter((event) => event === 'credentials_unavailable')).toHaveLength(2);
+    expect(readFileSync(run.logFile, 'utf8')).toContain('at stage node');
+    expect(run.sequence()).toEqual(['shutdown']);
+  });
+
+  it('waits 60 s at boot, and 10 s in the failure report so the power-off is not held up', () => {
+    const script = readFileSync(prepare('credentials-bounds').script, 'utf8');
+
+    expect(script).toMatch(/^CREDENTIALS_WAIT_SECONDS=60$/m);
+    expect(script).toMatch(/^report_failure\(\) \{\n {2}local status=\$1 IMDS_RETRIES=1 CREDENTIALS_WAIT_SECONDS=10 /m);
   });
 });
 

@@ -1,7 +1,7 @@
 import { bucketNameRefusal, securityGroupNameRefusal } from '../../../config/aws-names';
 import { cidrContains, firstSubnets, parseIpv4Cidr } from '../../../config/cidr';
 import { isNotX86Linux } from '../../../contracts/instance-types';
-import { loadSettings, UBUNTU_2404_AMI_PARAMETER } from '../../../config/settings';
+import { loadSettings } from '../../../config/settings';
 
 describe('loadSettings', () => {
   it('gives the documented defaults when nothing is set', () => {
@@ -19,8 +19,6 @@ describe('loadSettings', () => {
         { availabilityZoneId: 'use1-az2', cidrBlock: '10.42.1.0/24' },
         { availabilityZoneId: 'use1-az4', cidrBlock: '10.42.2.0/24' },
       ],
-      instanceType: 't3.micro',
-      fallbackInstanceTypes: [],
       autoterminateMinutes: 5,
       maxWorkers: 1,
       messagesPerWorker: 10,
@@ -28,8 +26,6 @@ describe('loadSettings', () => {
       schedule: 'rate(1 minute)',
       sshCidr: undefined,
       sshPublicKey: undefined,
-      amiId: `resolve:ssm:${UBUNTU_2404_AMI_PARAMETER}`,
-      amiSsmParameter: UBUNTU_2404_AMI_PARAMETER,
       queueVisibilityTimeoutSeconds: 300,
       maxReceiveCount: 5,
       deletionProtection: false,
@@ -39,7 +35,7 @@ describe('loadSettings', () => {
       workerLogExpirationDays: 30,
       noncurrentVersionExpirationDays: 30,
       orchestratorReservedConcurrency: undefined,
-      iamPropagationSeconds: 90,
+      iamPropagationSeconds: 180,
       eventBus: 'default',
       eventTrigger: true,
       eventsQueue: false,
@@ -56,8 +52,6 @@ describe('loadSettings', () => {
       PIPELINE_VPC_CIDR: '172.16.0.0/20',
       PIPELINE_AVAILABILITY_ZONE_IDS: 'euw1-az2, euw1-az3',
       PIPELINE_SUBNET_CIDRS: '172.16.4.0/22,172.16.8.0/22',
-      PIPELINE_INSTANCE_TYPE: 'm7i.large',
-      PIPELINE_FALLBACK_INSTANCE_TYPES: 'm6i.large, m5.large',
       PIPELINE_AUTOTERMINATE_MINUTES: '0.5',
       PIPELINE_MAX_WORKERS: '3',
       PIPELINE_MESSAGES_PER_WORKER: '25',
@@ -65,7 +59,6 @@ describe('loadSettings', () => {
       PIPELINE_SCHEDULE: 'cron(0/5 * * * ? *)',
       PIPELINE_SSH_CIDR: '203.0.113.7/32',
       PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host',
-      PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
       PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '900',
       PIPELINE_MAX_RECEIVE_COUNT: '3',
       PIPELINE_DELETION_PROTECTION: 'true',
@@ -91,8 +84,6 @@ describe('loadSettings', () => {
         { availabilityZoneId: 'euw1-az2', cidrBlock: '172.16.4.0/22' },
         { availabilityZoneId: 'euw1-az3', cidrBlock: '172.16.8.0/22' },
       ],
-      instanceType: 'm7i.large',
-      fallbackInstanceTypes: ['m6i.large', 'm5.large'],
       autoterminateMinutes: 0.5,
       maxWorkers: 3,
       messagesPerWorker: 25,
@@ -100,7 +91,6 @@ describe('loadSettings', () => {
       schedule: 'cron(0/5 * * * ? *)',
       sshCidr: '203.0.113.7/32',
       sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host',
-      amiId: 'ami-0123456789abcdef0',
       queueVisibilityTimeoutSeconds: 900,
       maxReceiveCount: 3,
       deletionProtection: true,
@@ -116,16 +106,6 @@ describe('loadSettings', () => {
       eventsQueue: true,
       statusIndex: false,
     });
-    expect(settings.amiSsmParameter).toBeUndefined();
-  });
-
-  it('resolves the AMI through a configured Canonical Ubuntu amd64 parameter', () => {
-    const parameter = '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id';
-
-    const settings = loadSettings({ PIPELINE_AMI_SSM_PARAMETER: parameter });
-
-    expect(settings.amiId).toBe(`resolve:ssm:${parameter}`);
-    expect(settings.amiSsmParameter).toBe(parameter);
   });
 
   it('ignores blank values as unset', () => {
@@ -215,20 +195,10 @@ describe('loadSettings', () => {
     { $case: 'SSH CIDR that does not parse', env: { PIPELINE_SSH_CIDR: 'my-ip' }, message: 'PIPELINE_SSH_CIDR must be an IPv4 network block such as 203.0.113.7/32, got "my-ip"' },
     { $case: 'SSH open to the internet', env: { PIPELINE_SSH_CIDR: '0.0.0.0/0' }, message: 'PIPELINE_SSH_CIDR must be narrower than the whole internet, got "0.0.0.0/0"' },
     { $case: 'public key that is not OpenSSH', env: { PIPELINE_SSH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' }, message: 'PIPELINE_SSH_PUBLIC_KEY must be an OpenSSH public key' },
-    { $case: 'AMI ID of the wrong form', env: { PIPELINE_AMI_ID: 'ubuntu-24.04' }, message: 'PIPELINE_AMI_ID must be an AMI ID such as ami-0123456789abcdef0, got "ubuntu-24.04"' },
-    { $case: 'AMI parameter that is not public', env: { PIPELINE_AMI_SSM_PARAMETER: '/my/ami' }, message: 'PIPELINE_AMI_SSM_PARAMETER must be Canonical\'s Ubuntu Server amd64 parameter (/aws/service/canonical/ubuntu/server/<release>/stable/current/amd64/hvm/<volume>/ami-id): the bootstrap needs Ubuntu, the worker runtime linux-x64, got "/my/ami"' },
-    { $case: 'arm64 Ubuntu parameter', env: { PIPELINE_AMI_SSM_PARAMETER: '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id' }, message: 'PIPELINE_AMI_SSM_PARAMETER must be Canonical\'s Ubuntu Server amd64 parameter' },
-    { $case: 'Amazon Linux parameter', env: { PIPELINE_AMI_SSM_PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, message: 'got "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"' },
-    { $case: 'Ubuntu Pro parameter', env: { PIPELINE_AMI_SSM_PARAMETER: '/aws/service/canonical/ubuntu/pro-server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id' }, message: 'PIPELINE_AMI_SSM_PARAMETER must be Canonical\'s Ubuntu Server amd64 parameter' },
     { $case: 'region of the wrong form', env: { PIPELINE_REGION: 'US East' }, message: 'PIPELINE_REGION must be an AWS region name such as us-east-1, got "US East"' },
     { $case: 'environment with capitals', env: { PIPELINE_ENVIRONMENT: 'Prod' }, message: 'PIPELINE_ENVIRONMENT must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, got "Prod"' },
     { $case: 'name prefix ending in a hyphen', env: { PIPELINE_NAME_PREFIX: 'rag-' }, message: 'PIPELINE_NAME_PREFIX must be lowercase letters' },
     { $case: 'names too long together', env: { PIPELINE_NAME_PREFIX: 'a-very-long-project-name', PIPELINE_ENVIRONMENT: 'staging-eu-west' }, message: 'PIPELINE_NAME_PREFIX and PIPELINE_ENVIRONMENT must be at most 36 characters together ("<prefix>-<environment>"), got "a-very-long-project-name-staging-eu-west"' },
-    { $case: 'instance type of the wrong form', env: { PIPELINE_INSTANCE_TYPE: 'micro' }, message: 'PIPELINE_INSTANCE_TYPE must be an EC2 instance type such as t3.micro, got "micro"' },
-    { $case: 'Graviton instance type', env: { PIPELINE_INSTANCE_TYPE: 't4g.micro' }, message: 'PIPELINE_INSTANCE_TYPE must be an x86_64 instance type (the worker runtime is linux-x64; Graviton and Mac types cannot run it), got "t4g.micro"' },
-    { $case: 'Graviton fallback type', env: { PIPELINE_FALLBACK_INSTANCE_TYPES: 't3a.micro,m7g.medium' }, message: 'PIPELINE_FALLBACK_INSTANCE_TYPES must be an x86_64 instance type (the worker runtime is linux-x64; Graviton and Mac types cannot run it), got "m7g.medium"' },
-    { $case: 'fallback equal to the instance type', env: { PIPELINE_FALLBACK_INSTANCE_TYPES: 't3.micro' }, message: 'PIPELINE_FALLBACK_INSTANCE_TYPES must be instance types other than PIPELINE_INSTANCE_TYPE and each other, got "t3.micro"' },
-    { $case: 'fallback of the wrong form', env: { PIPELINE_FALLBACK_INSTANCE_TYPES: 't3a' }, message: 'PIPELINE_FALLBACK_INSTANCE_TYPES must be an EC2 instance type such as t3.micro, got "t3a"' },
     { $case: 'security group name AWS refuses', env: { PIPELINE_NAME_PREFIX: 'sg-files' }, message: 'PIPELINE_NAME_PREFIX and PIPELINE_ENVIRONMENT must be names AWS accepts (EC2 refuses security group names starting with "sg-"), got "sg-files-dev"' },
     { $case: 'prefix "sg" alone', env: { PIPELINE_NAME_PREFIX: 'sg' }, message: 'EC2 refuses security group names starting with "sg-"), got "sg-dev"' },
     { $case: 'bucket name starting xn--', env: { PIPELINE_NAME_PREFIX: 'xn--files' }, message: 'PIPELINE_NAME_PREFIX and PIPELINE_ENVIRONMENT must be names AWS accepts (S3 refuses bucket names starting with "xn--"), got "xn--files-dev"' },

@@ -18,10 +18,13 @@ const complete: OrchestratorEnvironment = {
   EC2_AUTOTERMINATE_MINUTES: '5',
   EC2_SUBNET_ID: 'subnet-0aaa0001',
   EC2_FALLBACK_SUBNET_IDS: '',
-  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
   S3_BUCKET_NAME: 'rag-pipeline-dev-bucket',
-  EC2_KEY_NAME: '',
-  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
+  EC2_LAUNCH_TEMPLATE_ID: 'lt-0abc1234def567890',
+  EC2_LAUNCH_TEMPLATE_VERSION: '1',
+  EC2_PURCHASE_OPTION: 'on-demand',
+  EC2_ROOT_VOLUME_GIB: '8',
+  EC2_ON_DEMAND_AFTER_INTERRUPTION: 'false',
+  WORKER_INTERRUPTION_RETRIES: '5',
   MAX_WORKERS: '1',
   MESSAGES_PER_WORKER: '10',
   EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
@@ -42,8 +45,8 @@ function without<K extends keyof OrchestratorEnvironment>(name: K): Omit<Orchest
 // @ts-expect-error: SQS_QUEUE_URL is missing, so the orchestrator could not start.
 const missingVariable: OrchestratorProps['environment'] = without(OrchestratorEnv.queueUrl);
 
-// @ts-expect-error: an optional variable is still set, empty, never left out (EC2_KEY_NAME without a key pair).
-const missingOptional: OrchestratorProps['environment'] = without(OrchestratorEnv.keyName);
+// @ts-expect-error: an optional variable is still set, empty, never left out (EC2_FALLBACK_INSTANCE_TYPES without fallbacks).
+const missingOptional: OrchestratorProps['environment'] = without(OrchestratorEnv.fallbackInstanceTypes);
 
 afterAll(removeSynthesizedStacks);
 
@@ -52,7 +55,7 @@ describe('stack contracts', () => {
     expect(Object.keys(complete).sort()).toEqual(Object.values(OrchestratorEnv).sort());
     // The values the type tests above assign, so the compiler keeps them.
     expect(Object.keys(missingVariable)).not.toContain(OrchestratorEnv.queueUrl);
-    expect(Object.keys(missingOptional)).not.toContain(OrchestratorEnv.keyName);
+    expect(Object.keys(missingOptional)).not.toContain(OrchestratorEnv.fallbackInstanceTypes);
   });
 
   it('the stack writes every StackOutput when every optional resource is on, and no other output', () => {

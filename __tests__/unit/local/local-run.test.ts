@@ -18,12 +18,12 @@ describe('settingsEnvFor', () => {
       PIPELINE_AUTOTERMINATE_MINUTES: '0.5',
       PIPELINE_QUEUE_VISIBILITY_TIMEOUT_SECONDS: '60',
       PIPELINE_IAM_PROPAGATION_SECONDS: '0',
-      PIPELINE_AMI_ID: 'ami-785db401',
+      PIPELINE_AMI_ID: 'ami-00000000002404c01',
     });
   });
 
   it('pins moto’s Canonical Ubuntu image, whatever AMI the caller set', () => {
-    expect(settingsEnvFor({ PIPELINE_AMI_ID: 'ami-0123456789abcdef0' }).PIPELINE_AMI_ID).toBe('ami-785db401');
+    expect(settingsEnvFor({ PIPELINE_AMI_ID: 'ami-0123456789abcdef0' }).PIPELINE_AMI_ID).toBe('ami-00000000002404c01');
   });
 });
 

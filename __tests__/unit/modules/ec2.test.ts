@@ -17,7 +17,9 @@ const props: WorkerLaunchProps = {
   region: 'eu-west-1',
   partition: 'aws',
   subnetArns: [SUBNET_ARN],
+  securityGroupId: 'sg-0abc',
   securityGroupArn: SG_ARN,
+  volumeTags: { Role: 'rag-worker', Name: 'rag-pipeline-dev-worker', project: 'rag-pipeline' },
   workerStatements: [WORKER_GRANT],
 };
 
@@ -95,31 +97,79 @@ describe('WorkerLaunch', () => {
     });
   });
 
-  it('lets the orchestrator launch only workers of this type, in this network, tagged, with IMDSv2', () => {
+  it('holds what no launch varies in a launch template: the security group, the profile, IMDSv2 with one hop, terminate on power-off, the volume tags', () => {
+    const json = parseSynth(build().synthesized);
+    // Exactly these: no image, type or subnet (each launch sets those) and no user data (it travels with the request).
+    expect(onlyResource(json, 'aws_launch_template').config).toEqual({
+      name: 'rag-pipeline-dev-worker',
+      description: expect.any(String),
+      update_default_version: true,
+      vpc_security_group_ids: ['sg-0abc'],
+      iam_instance_profile: { arn: refTo(json, 'aws_iam_instance_profile', 'arn') },
+      instance_initiated_shutdown_behavior: 'terminate',
+      metadata_options: { http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1, instance_metadata_tags: 'disabled' },
+      tag_specifications: [{ resource_type: 'volume', tags: { Role: 'rag-worker', Name: 'rag-pipeline-dev-worker', project: 'rag-pipeline' } }],
+      tags: { Role: 'rag-worker' },
+    });
+  });
+
+  it('names the key pair in the template only when there is one', () => {
+    const json = parseSynth(build({ sshPublicKey: 'ssh-ed25519 AAAAexample' }).synthesized);
+
+    expect(onlyResource(json, 'aws_launch_template').config.key_name).toBe(refTo(json, 'aws_key_pair', 'key_name'));
+  });
+
+  it('lets the orchestrator launch only through fleets of workers of these types, from this template, in this network, tagged, with IMDSv2', () => {
     const { json, statements } = launchPolicy();
     const workerRole = refTo(json, 'aws_iam_role', 'arn');
+    const profile = refTo(json, 'aws_iam_instance_profile', 'arn');
+    const template = refTo(json, 'aws_launch_template', 'arn');
 
     expect(statements).toEqual([
+      {
+        Sid: 'LaunchWorkerFleet',
+        Effect: 'Allow',
+        Action: ['ec2:CreateFleet'],
+        Resource: [ec2Arn('fleet/*')],
+        Condition: { StringEquals: { 'aws:RequestTag/Role': 'rag-worker' } },
+      },
+      {
+        Sid: 'LaunchWorkerInstanceFromFleet',
+        Effect: 'Allow',
+        Action: ['ec2:CreateFleet'],
+        Resource: [ec2Arn('instance/*')],
+        Condition: { StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker' }, ArnEquals: { 'ec2:InstanceProfile': profile } },
+      },
       {
         Sid: 'LaunchWorkerInstance',
         Effect: 'Allow',
         Action: ['ec2:RunInstances'],
         Resource: [ec2Arn('instance/*')],
-        Condition: { StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:MetadataHttpTokens': 'required' } },
+        Condition: {
+          StringEquals: { 'ec2:InstanceType': ['t3.micro'], 'aws:RequestTag/Role': 'rag-worker', 'ec2:MetadataHttpTokens': 'required' },
+          ArnEquals: { 'ec2:InstanceProfile': profile },
+        },
       },
-      { Sid: 'LaunchIntoPipelineNetwork', Effect: 'Allow', Action: ['ec2:RunInstances'], Resource: [SUBNET_ARN, SG_ARN] },
       {
-        Sid: 'LaunchWithImageAndVolumes',
+        Sid: 'LaunchFromWorkerTemplate',
         Effect: 'Allow',
-        Action: ['ec2:RunInstances'],
-        Resource: ['arn:aws:ec2:eu-west-1::image/*', ec2Arn('volume/*'), ec2Arn('network-interface/*')],
+        Action: ['ec2:CreateFleet', 'ec2:RunInstances'],
+        Resource: [template, 'arn:aws:ec2:eu-west-1::image/*', SUBNET_ARN],
       },
+      {
+        Sid: 'LaunchWithEncryptedVolumes',
+        Effect: 'Allow',
+        Action: ['ec2:CreateFleet', 'ec2:RunInstances'],
+        Resource: [ec2Arn('volume/*')],
+        Condition: { Bool: { 'ec2:Encrypted': 'true' } },
+      },
+      { Sid: 'LaunchIntoPipelineNetwork', Effect: 'Allow', Action: ['ec2:RunInstances'], Resource: [SG_ARN, ec2Arn('network-interface/*')] },
       {
         Sid: 'TagOnlyAtLaunch',
         Effect: 'Allow',
         Action: ['ec2:CreateTags'],
-        Resource: [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')],
-        Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+        Resource: [ec2Arn('fleet/*'), ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')],
+        Condition: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } },
       },
       {
         Sid: 'PassWorkerRoleToEc2',
@@ -137,34 +187,39 @@ describe('WorkerLaunch', () => {
   it('grants a pinned AMI exactly, the key pair when there is one, and no SSM read', () => {
     const { json, statements } = launchPolicy({ amiId: 'ami-0123456789abcdef0', sshPublicKey: 'ssh-ed25519 AAAAexample' });
 
-    expect(statements.find((statement) => statement.Sid === 'LaunchWithImageAndVolumes')?.Resource).toEqual([
+    expect(statements.find((statement) => statement.Sid === 'LaunchFromWorkerTemplate')?.Resource).toEqual([
+      refTo(json, 'aws_launch_template', 'arn'),
       'arn:aws:ec2:eu-west-1::image/ami-0123456789abcdef0',
-      ec2Arn('volume/*'),
+      SUBNET_ARN,
+    ]);
+    expect(statements.find((statement) => statement.Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([
+      SG_ARN,
       ec2Arn('network-interface/*'),
       refTo(json, 'aws_key_pair', 'arn'),
     ]);
     expect(statements.map((statement) => statement.Sid)).not.toContain('ResolveWorkerAmi');
   });
 
-  it('lets the orchestrator fall back to every configured instance type and subnet, and no other', () => {
+  it('lets the orchestrator launch every configured instance type in every subnet, and no other', () => {
     const { statements } = launchPolicy({ instanceTypes: ['t3.micro', 't3a.micro', 'm5.large'], subnetArns: [SUBNET_ARN, FALLBACK_SUBNET_ARN] });
 
-    expect(statements.find((statement) => statement.Sid === 'LaunchWorkerInstance')?.Condition?.StringEquals['ec2:InstanceType']).toEqual([
-      't3.micro',
-      't3a.micro',
-      'm5.large',
-    ]);
-    expect(statements.find((statement) => statement.Sid === 'LaunchIntoPipelineNetwork')?.Resource).toEqual([SUBNET_ARN, FALLBACK_SUBNET_ARN, SG_ARN]);
+    for (const sid of ['LaunchWorkerInstance', 'LaunchWorkerInstanceFromFleet']) {
+      expect(statements.find((statement) => statement.Sid === sid)?.Condition?.StringEquals['ec2:InstanceType']).toEqual(['t3.micro', 't3a.micro', 'm5.large']);
+    }
+    expect(statements.find((statement) => statement.Sid === 'LaunchFromWorkerTemplate')?.Resource).toEqual(expect.arrayContaining([SUBNET_ARN, FALLBACK_SUBNET_ARN]));
   });
 
-  it('records why RunInstances is split by resource type and why the public parameter has no account', () => {
+  it('records why the launch is split by resource type and why the public parameter has no account', () => {
     const { launch } = build();
     const accepted = Object.fromEntries(launch.launchStatements().map(({ sid, acceptedFindings }) => [sid, (acceptedFindings ?? []).map(({ issue }) => issue)]));
 
     expect(accepted).toEqual({
+      LaunchWorkerFleet: ['RESOURCE_MISMATCH'],
+      LaunchWorkerInstanceFromFleet: ['RESOURCE_MISMATCH'],
       LaunchWorkerInstance: ['RESOURCE_MISMATCH'],
+      LaunchFromWorkerTemplate: ['RESOURCE_MISMATCH'],
+      LaunchWithEncryptedVolumes: ['RESOURCE_MISMATCH'],
       LaunchIntoPipelineNetwork: ['RESOURCE_MISMATCH'],
-      LaunchWithImageAndVolumes: ['RESOURCE_MISMATCH'],
       TagOnlyAtLaunch: [],
       PassWorkerRoleToEc2: [],
       FindRunningWorkers: [],

@@ -107,8 +107,8 @@ describe('ItemsPipe', () => {
     });
   });
 
-  it('waits 90 seconds by default, and keeps the wait without a command when told 0', () => {
-    expect(onlyResource(parseSynth(synth()), 'terraform_data').config.provisioner).toEqual([{ 'local-exec': { command: 'sleep 90' } }]);
+  it('waits 180 seconds by default, and keeps the wait without a command when told 0', () => {
+    expect(onlyResource(parseSynth(synth()), 'terraform_data').config.provisioner).toEqual([{ 'local-exec': { command: 'sleep 180' } }]);
     expect(onlyResource(parseSynth(synth({ iamPropagationSeconds: 0 })), 'terraform_data').config).not.toHaveProperty('provisioner');
   });
 

@@ -206,14 +206,14 @@ describe('PipelineBucket', () => {
     ]);
   });
 
-  it('lets the orchestrator list the boot-failure markers and nothing else', () => {
+  it('lets the orchestrator list the boot-failure and interruption markers and nothing else', () => {
     const { bucket } = build();
 
-    expect(bucket.bootFailureListStatement()).toEqual({
-      sid: 'ListBootFailureMarkers',
+    expect(bucket.launchMarkerListStatement()).toEqual({
+      sid: 'ListLaunchMarkers',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringEquals: { 's3:prefix': 'logs/boot-failures/' } },
+      conditions: { StringEquals: { 's3:prefix': ['logs/boot-failures/', 'logs/interruptions/'] } },
     });
   });
 

@@ -53,7 +53,7 @@ describe('WorkQueue', () => {
 
     expect(queue.consumeStatement()).toEqual({
       sid: 'WorkQueueConsume',
-      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'],
       resources: [queue.queueArn],
     });
     expect(queue.readAttributesStatement()).toEqual({ sid: 'WorkQueueAttributes', actions: ['sqs:GetQueueAttributes'], resources: [queue.queueArn] });

@@ -1,3 +1,4 @@
+import { bootFailureMarkerKey } from '../../../contracts';
 import {
   bootFailuresStartAfter,
   decideBootBackoff,
@@ -61,8 +62,20 @@ describe('parseBootFailureKey', () => {
     { key: 'logs/boot-failures/yesterday-i-0abc.json', expected: undefined },
     { key: 'logs/boot-failures/2026-11-25T15:59:30Z.json', expected: undefined },
     { key: 'logs/i-0abc/2026-11-25T15:59:30Z-bootstrap-failure.log', expected: undefined },
+    { key: 'logs/boot-failures/2026-11-25T15-59-30-250Z-i-0abc.json', expected: { failedAtMs: Date.parse('2026-11-25T15:59:30.250Z'), instanceId: 'i-0abc' } },
   ])('$key', ({ key, expected }) => {
     expect(parseBootFailureKey(key)).toEqual(expected);
+  });
+
+  // The bootstrap writes its marker with bootFailureMarkerKey (`-` for `:` and `.`, so curl need not escape the
+  // key). The reader used to accept only ISO times with `:`, so no marker a boot wrote ever held launches back.
+  it('reads the key a failed boot writes', () => {
+    const failedAt = new Date('2026-11-25T15:59:30.250Z');
+
+    expect(parseBootFailureKey(bootFailureMarkerKey('i-0123456789abcdef0', failedAt))).toEqual({
+      failedAtMs: failedAt.getTime(),
+      instanceId: 'i-0123456789abcdef0',
+    });
   });
 });
 
@@ -76,7 +89,14 @@ describe('bootFailuresStartAfter', () => {
       'logs/boot-failures/2026-11-25T15:00:00Z-i-new.json',
     ];
 
-    expect(startAfter).toBe('logs/boot-failures/2026-11-25T13:00:00.000Z');
+    expect(startAfter).toBe('logs/boot-failures/2026-11-25T13-00-00-000Z');
     expect(keys.filter((key) => key > startAfter)).toEqual(keys.slice(1));
+  });
+
+  it('sorts before the keys the bootstrap writes within the same hour, and after older ones', () => {
+    const since = Date.parse('2026-11-25T13:00:00Z');
+    const written = [since - 1, since, since + 30 * 60_000].map((ms) => bootFailureMarkerKey('i-0abc', new Date(ms)));
+
+    expect(written.filter((key) => key > bootFailuresStartAfter(since))).toEqual(written.slice(1));
   });
 });

@@ -1,4 +1,4 @@
-import { ec2Error, FakeEc2 } from '../../support/fake-ec2';
+import { AwsPoolErrors, FakeEc2 } from '../../support/fake-ec2';
 import {
   type Clock,
   createClock,
@@ -141,19 +141,20 @@ describe('the windows that remain (docs/orchestrator.md)', () => {
     expect(fake.instances).toHaveLength(2);
   });
 
-  it('runs that get different capacity answers in the preferred zone launch in two zones', async () => {
+  it('runs that would get different capacity answers in the preferred zone still launch one worker: one token covers every pool', async () => {
     const fake = fakeEc2();
-    // The first request to reach the preferred zone finds no capacity; the next ones find it again.
+    // The first request to reach the preferred zone finds no capacity; the next ones would find it again.
     let answered = false;
-    fake.refuse({ subnetId: PREFERRED_SUBNET }, (zone) => {
+    fake.refusePools({ subnetId: PREFERRED_SUBNET }, (pool) => {
       if (answered) return undefined;
       answered = true;
-      return ec2Error('InsufficientInstanceCapacity', `We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (${zone}).`, 500);
+      return AwsPoolErrors.noOnDemandCapacity(pool);
     });
 
     await invokeConcurrently(4, 1, { MAX_WORKERS: '1', EC2_FALLBACK_SUBNET_IDS: FALLBACK_SUBNET });
 
-    // One worker per zone that answered "launched": the bound is one per subnet and instance type.
-    expect(fake.active().map((instance) => instance.subnetId).sort()).toEqual([PREFERRED_SUBNET, FALLBACK_SUBNET].sort());
+    // With one RunInstances call per subnet this was one worker per zone that answered "launched"; one fleet
+    // request per slot offers every pool under one token, and EC2 answers its repeats with the first launch.
+    expect(fake.active().map((instance) => instance.subnetId)).toEqual([FALLBACK_SUBNET]);
   });
 });

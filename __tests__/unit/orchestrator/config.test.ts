@@ -1,6 +1,6 @@
 import { WORKER_CODE_KEY } from '../../../contracts';
 import { DEFAULT_BOOT_BACKOFF } from '../../../functions/orchestrator/boot-backoff';
-import { loadConfig } from '../../../functions/orchestrator/config';
+import { DEFAULT_LAUNCH_BUDGET, loadConfig } from '../../../functions/orchestrator/config';
 import { ConfigError } from '../../../runtime/env';
 
 const validEnv: Record<string, string> = {
@@ -16,10 +16,13 @@ const validEnv: Record<string, string> = {
   EC2_AUTOTERMINATE_MINUTES: '2.5',
   EC2_SUBNET_ID: 'subnet-0abc1234',
   EC2_FALLBACK_SUBNET_IDS: 'subnet-0def5678,subnet-0aaa9999',
-  EC2_SECURITY_GROUP_ID: 'sg-0abc1234',
   S3_BUCKET_NAME: 'rag-pipeline-dev-20260101abcdef',
-  EC2_KEY_NAME: '',
-  EC2_INSTANCE_PROFILE_NAME: 'rag-pipeline-dev-worker',
+  EC2_LAUNCH_TEMPLATE_ID: 'lt-0abc1234def567890',
+  EC2_LAUNCH_TEMPLATE_VERSION: '3',
+  EC2_PURCHASE_OPTION: 'spot-then-on-demand',
+  EC2_ROOT_VOLUME_GIB: '100',
+  EC2_ON_DEMAND_AFTER_INTERRUPTION: 'true',
+  WORKER_INTERRUPTION_RETRIES: '2',
   MAX_WORKERS: '3',
   MESSAGES_PER_WORKER: '20',
   EC2_WORKER_NAME: 'rag-pipeline-dev-worker',
@@ -57,9 +60,11 @@ describe('loadConfig', () => {
       fallbackInstanceTypes: ['t3a.micro', 't2.micro'],
       subnetId: 'subnet-0abc1234',
       fallbackSubnetIds: ['subnet-0def5678', 'subnet-0aaa9999'],
-      securityGroupId: 'sg-0abc1234',
-      instanceProfileName: 'rag-pipeline-dev-worker',
-      keyName: undefined,
+      launchTemplate: { id: 'lt-0abc1234def567890', version: '3' },
+      purchaseOption: 'spot-then-on-demand',
+      rootVolumeGib: 100,
+      onDemandAfterInterruption: true,
+      interruptionRetries: 2,
       maxWorkers: 3,
       messagesPerWorker: 20,
       autoterminateMinutes: 2.5,
@@ -69,13 +74,17 @@ describe('loadConfig', () => {
       workerCodeKey: 'worker/worker.js',
       processorCatalogKey: 'worker/processors.json',
       bootBackoff: DEFAULT_BOOT_BACKOFF,
+      launchBudget: DEFAULT_LAUNCH_BUDGET,
     });
   });
 
   it('applies the documented defaults to the optional variables', () => {
     const minimal = { ...validEnv };
     for (const name of [
-      'EC2_KEY_NAME',
+      'EC2_PURCHASE_OPTION',
+      'EC2_ROOT_VOLUME_GIB',
+      'EC2_ON_DEMAND_AFTER_INTERRUPTION',
+      'WORKER_INTERRUPTION_RETRIES',
       'MAX_WORKERS',
       'MESSAGES_PER_WORKER',
       'EC2_WORKER_NAME',
@@ -92,7 +101,10 @@ describe('loadConfig', () => {
       delete minimal[name];
     }
     expect(loadConfig(minimal)).toMatchObject({
-      keyName: undefined,
+      purchaseOption: 'on-demand',
+      rootVolumeGib: 8,
+      onDemandAfterInterruption: false,
+      interruptionRetries: 5,
       maxWorkers: 1,
       messagesPerWorker: 10,
       workerName: 'rag-worker',
@@ -106,10 +118,6 @@ describe('loadConfig', () => {
       fallbackInstanceTypes: [],
       fallbackSubnetIds: [],
     });
-  });
-
-  it('keeps a key name when one is set', () => {
-    expect(loadConfig({ ...validEnv, EC2_KEY_NAME: 'ops-key' }).keyName).toBe('ops-key');
   });
 
   it('accepts a pinned AMI ID', () => {
@@ -153,10 +161,28 @@ describe('loadConfig', () => {
       message: 'EC2_AMI_ID must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "ubuntu-24.04"',
     },
     {
-      case: 'a security group name instead of an ID',
-      name: 'EC2_SECURITY_GROUP_ID',
-      value: 'default',
-      message: 'EC2_SECURITY_GROUP_ID must be a security group ID (sg-…), got "default"',
+      case: 'a launch template name instead of an ID',
+      name: 'EC2_LAUNCH_TEMPLATE_ID',
+      value: 'rag-pipeline-dev-worker',
+      message: 'EC2_LAUNCH_TEMPLATE_ID must be a launch template ID (lt-…), got "rag-pipeline-dev-worker"',
+    },
+    {
+      case: 'a launch template version that is not a number',
+      name: 'EC2_LAUNCH_TEMPLATE_VERSION',
+      value: '$Latest',
+      message: 'EC2_LAUNCH_TEMPLATE_VERSION must be a launch template version number, got "$Latest"',
+    },
+    {
+      case: 'an unknown purchase option',
+      name: 'EC2_PURCHASE_OPTION',
+      value: 'reserved',
+      message: 'EC2_PURCHASE_OPTION must be one of on-demand, spot, spot-then-on-demand, got "reserved"',
+    },
+    {
+      case: 'a root volume below the image',
+      name: 'EC2_ROOT_VOLUME_GIB',
+      value: '4',
+      message: 'EC2_ROOT_VOLUME_GIB must be an integer from 8 to 16384, got "4"',
     },
     {
       case: 'a bucket name with dots',
@@ -168,31 +194,31 @@ describe('loadConfig', () => {
       case: 'tags that are not JSON',
       name: 'EC2_WORKER_TAGS',
       value: 'project=rag',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "project=rag"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 45 string tags, without "Name", "Role", "rag-worker-slot", "rag-worker-launch" or "rag-worker-purchase", got "project=rag"',
     },
     {
       case: 'tags with a number value',
       name: 'EC2_WORKER_TAGS',
       value: '{"cost-center":42}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"cost-center":42}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 45 string tags, without "Name", "Role", "rag-worker-slot", "rag-worker-launch" or "rag-worker-purchase", got "{"cost-center":42}"',
     },
     {
       case: 'tags that redefine the worker tag',
       name: 'EC2_WORKER_TAGS',
       value: '{"Role":"other"}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"Role":"other"}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 45 string tags, without "Name", "Role", "rag-worker-slot", "rag-worker-launch" or "rag-worker-purchase", got "{"Role":"other"}"',
     },
     {
       case: 'tags that redefine Name',
       name: 'EC2_WORKER_TAGS',
       value: '{"Name":"x"}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"Name":"x"}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 45 string tags, without "Name", "Role", "rag-worker-slot", "rag-worker-launch" or "rag-worker-purchase", got "{"Name":"x"}"',
     },
     {
       case: 'tags that redefine the slot tag',
       name: 'EC2_WORKER_TAGS',
       value: '{"rag-worker-slot":"0"}',
-      message: 'EC2_WORKER_TAGS must be a JSON object of at most 47 string tags, without "Name", "Role" or "rag-worker-slot", got "{"rag-worker-slot":"0"}"',
+      message: 'EC2_WORKER_TAGS must be a JSON object of at most 45 string tags, without "Name", "Role", "rag-worker-slot", "rag-worker-launch" or "rag-worker-purchase", got "{"rag-worker-slot":"0"}"',
     },
     { case: 'a missing function name', name: 'AWS_LAMBDA_FUNCTION_NAME', value: undefined, message: 'AWS_LAMBDA_FUNCTION_NAME must be set' },
     {
@@ -226,13 +252,13 @@ describe('loadConfig', () => {
       case: 'an empty entry among the fallback types',
       name: 'EC2_FALLBACK_INSTANCE_TYPES',
       value: 't3a.micro,,t2.micro',
-      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,,t2.micro"',
+      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 19 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,,t2.micro"',
     },
     {
       case: 'the configured type among the fallback types',
       name: 'EC2_FALLBACK_INSTANCE_TYPES',
       value: 't3a.micro,t3.micro',
-      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,t3.micro"',
+      message: 'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 19 instance types, without EC2_INSTANCE_TYPE or repeats, got "t3a.micro,t3.micro"',
     },
     {
       case: 'a worker code key that would need URL encoding',
@@ -250,7 +276,7 @@ describe('loadConfig', () => {
       'SQS_QUEUE_URL must be set',
       'EC2_SUBNET_ID must be a subnet ID (subnet-…), got "vpc-1"',
       'MAX_WORKERS must be an integer from 1 to 100, got "many"',
-      'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 4 instance types, without EC2_INSTANCE_TYPE or repeats, got "big"',
+      'EC2_FALLBACK_INSTANCE_TYPES must be a comma-separated list of at most 19 instance types, without EC2_INSTANCE_TYPE or repeats, got "big"',
     ]);
   });
 });

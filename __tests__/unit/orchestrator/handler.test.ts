@@ -1,17 +1,17 @@
 import {
+  CreateFleetCommand,
+  type CreateFleetCommandInput,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
   type Instance,
-  RunInstancesCommand,
-  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { clientToken, launchWindowStart } from '../../../functions/orchestrator/launch-token';
 import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
-import { ec2Error, FakeEc2 } from '../../support/fake-ec2';
+import { AwsPoolErrors, ec2Error, FakeEc2 } from '../../support/fake-ec2';
 import {
   AMI_ID,
   AMI_PARAMETER,
@@ -56,8 +56,11 @@ function worker(id: string, state: string, slot?: number, token?: string): Insta
   return {
     InstanceId: id,
     State: { Name: state as NonNullable<Instance['State']>['Name'] },
-    ClientToken: token,
-    Tags: [{ Key: 'Role', Value: 'rag-worker' }, ...(slot === undefined ? [] : [{ Key: 'rag-worker-slot', Value: String(slot) }])],
+    Tags: [
+      { Key: 'Role', Value: 'rag-worker' },
+      ...(slot === undefined ? [] : [{ Key: 'rag-worker-slot', Value: String(slot) }]),
+      ...(token === undefined ? [] : [{ Key: 'rag-worker-launch', Value: token }]),
+    ],
   };
 }
 
@@ -71,8 +74,8 @@ beforeEach(() => {
   fake.install(mocks.ec2);
 });
 
-function runInstancesInputs(): RunInstancesCommandInput[] {
-  return mocks.ec2.commandCalls(RunInstancesCommand).map((call) => call.args[0].input);
+function fleetInputs(): CreateFleetCommandInput[] {
+  return mocks.ec2.commandCalls(CreateFleetCommand).map((call) => call.args[0].input);
 }
 
 describe('orchestrator handler', () => {
@@ -160,7 +163,7 @@ describe('orchestrator handler', () => {
     ]);
     // The terminated one neither counts nor holds its slot.
     expect(summary).toMatchObject({ workers: 2, launchRequested: 1 });
-    expect(runInstancesInputs().map((input) => tagValue(input, 'rag-worker-slot'))).toEqual(['1']);
+    expect(fleetInputs().map((input) => tagValue(input, 'rag-worker-slot'))).toEqual(['1']);
   });
 
   it('launches nothing, and reads neither markers nor the image, when the queue is empty', async () => {
@@ -181,7 +184,7 @@ describe('orchestrator handler', () => {
       launchedInstanceIds: [],
       failures: [],
     });
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(mocks.ec2).not.toHaveReceivedCommand(DescribeImagesCommand);
     expect(mocks.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
     expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
@@ -192,43 +195,80 @@ describe('orchestrator handler', () => {
 
     const summary = await tick(EVENT);
 
-    const withoutToken: RunInstancesCommandInput = {
-      MinCount: 1,
-      MaxCount: 1,
-      ImageId: AMI_ID,
-      InstanceType: 't3.micro',
-      SubnetId: PREFERRED_SUBNET,
-      SecurityGroupIds: ['sg-0abc1234'],
-      IamInstanceProfile: { Name: 'rag-pipeline-dev-worker' },
-      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
-      InstanceInitiatedShutdownBehavior: 'terminate',
-      BlockDeviceMappings: [
-        { DeviceName: '/dev/sda1', Ebs: { VolumeType: 'gp3', VolumeSize: 8, Encrypted: true, DeleteOnTermination: true } },
+    const userData = Buffer.from(
+      renderUserData({
+        region: 'us-east-1',
+        queueUrl: ENV.SQS_QUEUE_URL,
+        tableName: ENV.DYNAMODB_TABLE_NAME,
+        bucketName: ENV.S3_BUCKET_NAME,
+        workerCodeKey: 'worker/worker.js',
+        autoterminateMinutes: 5,
+        concurrency: 4,
+        visibilityTimeoutSeconds: 300,
+        maxReceiveCount: 5,
+        interruptionRetries: 5,
+      }),
+    ).toString('base64');
+    const withoutToken: CreateFleetCommandInput = {
+      Type: 'instant',
+      LaunchTemplateConfigs: [
+        {
+          LaunchTemplateSpecification: { LaunchTemplateId: 'lt-0abc1234def567890', Version: '1', LaunchTemplateSpecificationUserData: userData },
+          Overrides: [
+            {
+              ImageId: AMI_ID,
+              InstanceType: 't3.micro',
+              SubnetId: PREFERRED_SUBNET,
+              BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeType: 'gp3', VolumeSize: 8, Encrypted: true, DeleteOnTermination: true } }],
+              MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+              Priority: 0,
+            },
+          ],
+        },
       ],
+      TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' },
+      OnDemandOptions: { AllocationStrategy: 'prioritized' },
       TagSpecifications: [
-        { ResourceType: 'instance', Tags: [...workerTags, { Key: 'rag-worker-slot', Value: '0' }] },
-        { ResourceType: 'volume', Tags: workerTags },
+        { ResourceType: 'instance', Tags: [...workerTags, { Key: 'rag-worker-slot', Value: '0' }, { Key: 'rag-worker-purchase', Value: 'on-demand' }] },
+        { ResourceType: 'fleet', Tags: [{ Key: 'Role', Value: 'rag-worker' }] },
       ],
-      UserData: Buffer.from(
-        renderUserData({
-          region: 'us-east-1',
-          queueUrl: ENV.SQS_QUEUE_URL,
-          tableName: ENV.DYNAMODB_TABLE_NAME,
-          bucketName: ENV.S3_BUCKET_NAME,
-          workerCodeKey: 'worker/worker.js',
-          autoterminateMinutes: 5,
-          concurrency: 4,
-          visibilityTimeoutSeconds: 300,
-          maxReceiveCount: 5,
-        }),
-      ).toString('base64'),
     };
     const token = clientToken(withoutToken, { slot: 0, windowStartMs: launchWindowStart(START_MS), generation: 0 });
     expect(token).toMatch(/^rag-s0-g0-[0-9a-f]{40}$/);
-    expect(runInstancesInputs()).toStrictEqual([{ ...withoutToken, ClientToken: token }]);
+    expect(fleetInputs()).toStrictEqual([
+      {
+        ...withoutToken,
+        ClientToken: token,
+        TagSpecifications: [
+          { ...withoutToken.TagSpecifications![0], Tags: [...withoutToken.TagSpecifications![0].Tags!, { Key: 'rag-worker-launch', Value: token }] },
+          withoutToken.TagSpecifications![1],
+        ],
+      },
+    ]);
     expect(mocks.ssm.commandCalls(GetParametersCommand)[0].args[0].input).toStrictEqual({ Names: [AMI_PARAMETER] });
     expect(mocks.ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toStrictEqual({ ImageIds: [AMI_ID] });
-    expect(summary).toMatchObject({ reason: 'scale-out', launchRequested: 1, launchedInstanceIds: [fake.instances[0].instanceId] });
+    expect(summary).toMatchObject({
+      reason: 'scale-out',
+      launchRequested: 1,
+      launchedInstanceIds: [fake.instances[0].instanceId],
+      capacityTypes: ['on-demand'],
+    });
+  });
+
+  it('offers every instance type in every subnet in one request, preferred type and subnet first', async () => {
+    const { tick } = orchestrator({ EC2_FALLBACK_SUBNET_IDS: 'subnet-0bbb0002', EC2_FALLBACK_INSTANCE_TYPES: 't3a.micro,m7i.large' });
+
+    await tick(EVENT);
+
+    const overrides = fleetInputs()[0].LaunchTemplateConfigs![0].Overrides!;
+    expect(overrides.map((pool) => [pool.InstanceType, pool.SubnetId, pool.Priority])).toEqual([
+      ['t3.micro', PREFERRED_SUBNET, 0],
+      ['t3.micro', 'subnet-0bbb0002', 1],
+      ['t3a.micro', PREFERRED_SUBNET, 2],
+      ['t3a.micro', 'subnet-0bbb0002', 3],
+      ['m7i.large', PREFERRED_SUBNET, 4],
+      ['m7i.large', 'subnet-0bbb0002', 5],
+    ]);
   });
 
   it('passes the processor catalog key to the workers it launches, when the stack set one', async () => {
@@ -236,16 +276,16 @@ describe('orchestrator handler', () => {
 
     await tick(EVENT);
 
-    const userData = Buffer.from(runInstancesInputs()[0].UserData!, 'base64').toString('utf8');
+    const userData = Buffer.from(fleetInputs()[0].LaunchTemplateConfigs![0].LaunchTemplateSpecification!.LaunchTemplateSpecificationUserData!, 'base64').toString('utf8');
     expect(parseWorkerEnvironment(userData).WORKER_PROCESSOR_CATALOG_KEY).toBe('worker/processors.json');
   });
 
-  it('passes the key name only when one is set', async () => {
-    const { tick } = orchestrator({ EC2_KEY_NAME: 'ops-key' });
+  it('names the launch template and its version, which hold the security group, profile and key pair', async () => {
+    const { tick } = orchestrator({ EC2_LAUNCH_TEMPLATE_VERSION: '7' });
 
     await tick(EVENT);
 
-    expect(runInstancesInputs()[0].KeyName).toBe('ops-key');
+    expect(fleetInputs()[0].LaunchTemplateConfigs![0].LaunchTemplateSpecification).toMatchObject({ LaunchTemplateId: 'lt-0abc1234def567890', Version: '7' });
   });
 
   it.each([
@@ -258,7 +298,7 @@ describe('orchestrator handler', () => {
 
     const summary = await tick(EVENT);
 
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(summary).toMatchObject({ workers: 1, reason: 'at-capacity', launchRequested: 0 });
   });
 
@@ -269,10 +309,10 @@ describe('orchestrator handler', () => {
 
     const summary = await tick(EVENT);
 
-    const inputs = runInstancesInputs();
-    expect(inputs.map((input) => [input.MinCount, input.MaxCount, tagValue(input, 'rag-worker-slot')])).toEqual([
-      [1, 1, '0'],
-      [1, 1, '2'],
+    const inputs = fleetInputs();
+    expect(inputs.map((input) => [input.TargetCapacitySpecification?.TotalTargetCapacity, tagValue(input, 'rag-worker-slot')])).toEqual([
+      [1, '0'],
+      [1, '2'],
     ]);
     expect(inputs[0].ClientToken).toMatch(/^rag-s0-g0-/);
     expect(inputs[1].ClientToken).toMatch(/^rag-s2-g0-/);
@@ -286,7 +326,7 @@ describe('orchestrator handler', () => {
     const duplicate = await tick(EVENT);
     const anotherTrigger = await tick({}, { awsRequestId: 'event-triggered-run' });
 
-    const [firstToken, duplicateToken, anotherToken] = runInstancesInputs().map((input) => input.ClientToken);
+    const [firstToken, duplicateToken, anotherToken] = fleetInputs().map((input) => input.ClientToken);
     expect(duplicateToken).toBe(firstToken);
     expect(anotherToken).toBe(firstToken);
     expect(fake.instances).toHaveLength(1);
@@ -305,37 +345,48 @@ describe('orchestrator handler', () => {
   it.each([
     {
       case: 'throttling',
-      error: ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503),
+      refuse: () => fake.refuseCalls(() => ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503)),
+      errorName: 'RequestLimitExceeded',
+      message: 'Request limit exceeded.',
+      errors: ['RequestLimitExceeded'],
       kind: 'throttled',
       level: 'warn',
     },
     {
       case: 'a missing permission',
-      error: ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: x', 403),
+      refuse: () =>
+        fake.refuseCalls(() => ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: x', 403)),
+      errorName: 'UnauthorizedOperation',
+      message: 'You are not authorized to perform this operation. Encoded authorization failure message: x',
+      errors: ['UnauthorizedOperation'],
       kind: 'unauthorized',
       level: 'error',
     },
     {
       case: 'an account quota',
-      error: ec2Error('VcpuLimitExceeded', 'You have requested more vCPU capacity than your current vCPU limit of 1 allows.'),
+      refuse: () =>
+        fake.refusePools({}, () => ({ code: 'VcpuLimitExceeded', message: 'You have requested more vCPU capacity than your current vCPU limit of 1 allows.' })),
+      errorName: 'VcpuLimitExceeded',
+      message: 'You have requested more vCPU capacity than your current vCPU limit of 1 allows.',
+      errors: [`VcpuLimitExceeded t3.micro ${PREFERRED_SUBNET}`, 'VcpuLimitExceeded t3.micro subnet-0bbb0002'],
       kind: 'capacity',
       level: 'warn',
     },
-  ])('records $case as one failure of its kind, stops launching and ends the tick normally', async ({ error, kind, level }) => {
+  ])('records $case as one failure of its kind, stops launching and ends the tick normally', async ({ refuse, errorName, message, errors, kind, level }) => {
     const { tick, line, metrics } = orchestrator({ MAX_WORKERS: '3', EC2_FALLBACK_SUBNET_IDS: 'subnet-0bbb0002' });
     queueHas(30);
-    fake.refuse({}, () => error);
+    refuse();
 
     const summary = await tick(EVENT);
 
-    // No failover: another subnet meets the same quota, rate or permission.
-    expect(runInstancesInputs()).toHaveLength(1);
+    // One call for the first slot: the other slots would meet the same quota, rate or permission.
+    expect(fleetInputs()).toHaveLength(1);
     const failure = {
       slot: 0,
       kind,
-      errorName: error.name,
-      message: error.message,
-      attempts: [{ subnetId: PREFERRED_SUBNET, instanceType: 't3.micro', generation: 0, clientToken: runInstancesInputs()[0].ClientToken, errorName: error.name }],
+      errorName,
+      message,
+      attempts: [{ capacityType: 'on-demand', generation: 0, clientToken: fleetInputs()[0].ClientToken, errors }],
     };
     expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [failure] });
     expect(line('worker_launch_failed')).toMatchObject({ level, tickId: EVENT.id, ...failure });
@@ -343,13 +394,27 @@ describe('orchestrator handler', () => {
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind, count: 1 }]);
   });
 
+  it('takes the instance of a fleet that also lists errors for other pools, and logs them', async () => {
+    const { tick, line } = orchestrator({ EC2_FALLBACK_SUBNET_IDS: 'subnet-0bbb0002' });
+    fake.refusePools({ subnetId: PREFERRED_SUBNET }, AwsPoolErrors.unsupportedType);
+
+    const summary = await tick(EVENT);
+
+    expect(summary).toMatchObject({ launchedInstanceIds: [fake.instances[0].instanceId], failures: [] });
+    expect(fake.instances[0].subnetId).toBe('subnet-0bbb0002');
+    expect(line('worker_launched')).toMatchObject({
+      subnetId: 'subnet-0bbb0002',
+      attempts: [{ capacityType: 'on-demand', generation: 0, errors: [`Unsupported t3.micro ${PREFERRED_SUBNET}`] }],
+    });
+  });
+
   it('keeps the instances launched before a failure in the summary', async () => {
     const { tick } = orchestrator({ MAX_WORKERS: '3' });
     queueHas(30);
     let launches = 0;
-    mocks.ec2.on(RunInstancesCommand).callsFake(async () => {
+    mocks.ec2.on(CreateFleetCommand).callsFake(async () => {
       launches += 1;
-      if (launches === 1) return { Instances: [{ InstanceId: 'i-first', State: { Name: 'pending' } }] };
+      if (launches === 1) return { FleetId: 'fleet-1', Instances: [{ InstanceIds: ['i-first'], Lifecycle: 'on-demand' }], Errors: [] };
       throw ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
     });
 
@@ -363,9 +428,9 @@ describe('orchestrator handler', () => {
     const { tick, line, metrics } = orchestrator({ MAX_WORKERS: '2' });
     queueHas(30);
     let launches = 0;
-    mocks.ec2.on(RunInstancesCommand).callsFake(async () => {
+    mocks.ec2.on(CreateFleetCommand).callsFake(async () => {
       launches += 1;
-      if (launches === 1) return { Instances: [{ InstanceId: 'i-first', State: { Name: 'pending' } }] };
+      if (launches === 1) return { FleetId: 'fleet-1', Instances: [{ InstanceIds: ['i-first'], Lifecycle: 'on-demand' }], Errors: [] };
       throw ec2Error('InvalidParameterCombination', 'The parameter iops is not supported for gp2 volumes.');
     });
 
@@ -386,7 +451,7 @@ describe('orchestrator handler', () => {
 
     await expect(tick(EVENT)).rejects.toThrow('connect ECONNREFUSED');
 
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(events()).toStrictEqual(['tick_failed']);
   });
 
@@ -438,7 +503,7 @@ describe('orchestrator handler', () => {
     const summary = await tick(EVENT);
 
     expect(summary.reason).toBe('in-flight-awaiting-redelivery');
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(lines.at(-1)).toMatchObject({ event: 'tick_completed', level: 'warn' });
   });
 });
@@ -452,7 +517,7 @@ describe('boot-failure backoff', () => {
     await tick(EVENT);
 
     expect(mocks.s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
-      { Bucket: ENV.S3_BUCKET_NAME, Prefix: 'logs/boot-failures/', StartAfter: 'logs/boot-failures/2026-11-25T13:03:00.000Z' },
+      { Bucket: ENV.S3_BUCKET_NAME, Prefix: 'logs/boot-failures/', StartAfter: 'logs/boot-failures/2026-11-25T13-03-00-000Z' },
     ]);
   });
 
@@ -468,7 +533,7 @@ describe('boot-failure backoff', () => {
 
     const deferred = { kind: 'boot-failures', launches: 3, recentFailures: 3, latestFailureAt: '2026-11-25T16:01:00.000Z', retryAt: '2026-11-25T16:05:00.000Z' };
     expect(summary).toMatchObject({ launchRequested: 3, launchedInstanceIds: [], failures: [], deferred });
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
     expect(line('launch_deferred')).toMatchObject({ level: 'warn', ...deferred });
     expect(line('tick_completed')).toMatchObject({ level: 'warn', deferred });
@@ -498,7 +563,7 @@ describe('boot-failure backoff', () => {
     const summary = await tick(EVENT);
 
     expect(summary.failures).toEqual([{ kind: 'unauthorized', errorName: 'AccessDenied', message: 'Access Denied', attempts: [] }]);
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(line('worker_launch_failed')).toMatchObject({ level: 'error', kind: 'unauthorized' });
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unauthorized', count: 1 }]);
   });
@@ -516,7 +581,7 @@ describe('the image at launch', () => {
 
     expect(mocks.ssm).not.toHaveReceivedCommand(GetParametersCommand);
     expect(mocks.ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
-    expect(runInstancesInputs().map((input) => input.ImageId)).toEqual([AMI_ID, AMI_ID]);
+    expect(fleetInputs().map(imageOf)).toEqual([AMI_ID, AMI_ID]);
   });
 
   it('resolves the SSM parameter on every launching tick, so a new image is picked up at once', async () => {
@@ -532,10 +597,10 @@ describe('the image at launch', () => {
     queueHas(20);
     await tick(EVENT);
 
-    expect(runInstancesInputs().map((input) => input.ImageId)).toEqual([AMI_ID, newer.ImageId]);
+    expect(fleetInputs().map(imageOf)).toEqual([AMI_ID, newer.ImageId]);
   });
 
-  it('maps the root volume on the device the image names, at least as large as its snapshot', async () => {
+  it('maps the root volume on the device the image names, at least as large as its snapshot and the setting', async () => {
     fake = new FakeEc2({
       subnets: SUBNET_ZONES,
       clock,
@@ -546,9 +611,17 @@ describe('the image at launch', () => {
 
     await tick(EVENT);
 
-    expect(runInstancesInputs()[0].BlockDeviceMappings).toEqual([
+    expect(fleetInputs()[0].LaunchTemplateConfigs![0].Overrides![0].BlockDeviceMappings).toEqual([
       { DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3', VolumeSize: 20, Encrypted: true, DeleteOnTermination: true } },
     ]);
+  });
+
+  it('gives the root volume the configured size when it is larger than the snapshot', async () => {
+    const { tick } = orchestrator({ EC2_ROOT_VOLUME_GIB: '100' });
+
+    await tick(EVENT);
+
+    expect(fleetInputs()[0].LaunchTemplateConfigs![0].Overrides![0].BlockDeviceMappings![0].Ebs).toMatchObject({ VolumeSize: 100 });
   });
 
   it('refuses a parameter that does not exist, naming it', async () => {
@@ -565,7 +638,7 @@ describe('the image at launch', () => {
         attempts: [],
       },
     ]);
-    expect(mocks.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateFleetCommand);
     expect(metrics).toEqual([{ metric: 'LaunchFailures', kind: 'unsupported-image', count: 1 }]);
   });
 
@@ -586,6 +659,10 @@ describe('the image at launch', () => {
   });
 });
 
-function tagValue(input: RunInstancesCommandInput, key: string): string | undefined {
+function tagValue(input: CreateFleetCommandInput, key: string): string | undefined {
   return input.TagSpecifications?.find((spec) => spec.ResourceType === 'instance')?.Tags?.find((tag) => tag.Key === key)?.Value;
+}
+
+function imageOf(input: CreateFleetCommandInput): string | undefined {
+  return input.LaunchTemplateConfigs?.[0].Overrides?.[0].ImageId;
 }

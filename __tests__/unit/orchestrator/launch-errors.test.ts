@@ -6,12 +6,15 @@ const awsError = (name: string, message = `${name}: simulated`) =>
 
 describe('classifyLaunchError', () => {
   it.each([
-    { name: 'Unsupported', expected: { action: 'next-candidate' } },
-    { name: 'InsufficientInstanceCapacity', expected: { action: 'next-candidate' } },
-    { name: 'InsufficientFreeAddressesInSubnet', expected: { action: 'next-subnet' } },
+    { name: 'Unsupported', expected: { action: 'no-capacity' } },
+    { name: 'InsufficientInstanceCapacity', expected: { action: 'no-capacity' } },
+    { name: 'UnfulfillableCapacity', expected: { action: 'no-capacity' } },
+    { name: 'InsufficientFreeAddressesInSubnet', expected: { action: 'no-capacity' } },
+    { name: 'MaxSpotInstanceCountExceeded', expected: { action: 'no-capacity' } },
     { name: 'IdempotentInstanceTerminated', expected: { action: 'next-generation' } },
-    { name: 'InstanceLimitExceeded', expected: { action: 'stop', kind: 'capacity' } },
-    { name: 'VcpuLimitExceeded', expected: { action: 'stop', kind: 'capacity' } },
+    { name: 'InstanceLimitExceeded', expected: { action: 'no-capacity' } },
+    { name: 'VcpuLimitExceeded', expected: { action: 'no-capacity' } },
+    { name: 'AuthFailure.ServiceLinkedRoleCreationNotPermitted', expected: { action: 'stop', kind: 'unauthorized' } },
     { name: 'RequestLimitExceeded', expected: { action: 'stop', kind: 'throttled' } },
     { name: 'ThrottlingException', expected: { action: 'stop', kind: 'throttled' } },
     { name: 'UnauthorizedOperation', expected: { action: 'stop', kind: 'unauthorized' } },

@@ -15,6 +15,8 @@ const config: WorkerConfig = {
   multipartThresholdBytes: 5 * 1024 ** 3,
   logPath: '/tmp/worker.log',
   endpoint: undefined,
+  interruptionRetries: 5,
+  imdsEndpoint: undefined,
 };
 
 describe('createClients', () => {

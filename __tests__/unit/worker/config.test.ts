@@ -25,7 +25,25 @@ describe('loadWorkerConfig', () => {
       multipartThresholdBytes: 5 * 1024 ** 3,
       logPath: WORKER_LOG_PATH,
       endpoint: undefined,
+      interruptionRetries: 5,
+      imdsEndpoint: undefined,
     });
+  });
+
+  it('reads the interruption bound and a loopback instance metadata stand-in', () => {
+    expect(
+      loadWorkerConfig({ ...VALID, [WorkerEnv.interruptionRetries]: '0', [WorkerEnv.imdsEndpoint]: 'http://127.0.0.1:41234' }),
+    ).toMatchObject({ interruptionRetries: 0, imdsEndpoint: 'http://127.0.0.1:41234' });
+  });
+
+  it.each([
+    { $case: 'the real IMDS address', value: 'http://169.254.169.254' },
+    { $case: 'another host', value: 'http://imds.example.com:80' },
+    { $case: 'HTTPS on loopback', value: 'https://127.0.0.1:8443' },
+  ])('refuses an instance metadata endpoint that is not a loopback stand-in: $case', ({ value }) => {
+    expect(() => loadWorkerConfig({ ...VALID, [WorkerEnv.imdsEndpoint]: value })).toThrow(
+      `WORKER_IMDS_ENDPOINT must be a loopback URL such as http://127.0.0.1:8080 (local runs and tests only), got "${value}"`,
+    );
   });
 
   it('reads every setting, decimal minutes included', () => {

@@ -382,4 +382,118 @@ describe('Consumer', () => {
     expect(handle).toHaveBeenCalledTimes(1);
     expect(events.filter((event) => event.event === 'receive_failed').map((event) => event.retry_in_ms)).toEqual([1_000, 2_000]);
   });
+
+  it('asks for the interruption count with every receive when told to', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle } = controlledHandler();
+    consumer({ handle, messageAttributeNames: ['rag-interruptions'] });
+    await settle();
+
+    expect(sqsMock).toHaveReceivedCommandWith(ReceiveMessageCommand, { MessageAttributeNames: ['rag-interruptions'] });
+  });
+});
+
+describe('Consumer on a Spot interruption or a rebalance recommendation', () => {
+  it('on a rebalance recommendation, receives no more and lets every job finish, however long it takes', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const { instance, result, running } = consumer({ handle, shutdownGraceMs: 5_000 });
+    await settle();
+
+    instance.finishAndStop();
+    // Far past the grace period a signal would give: nothing is released.
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(result()).toBeUndefined();
+    job('m-1').resolve('delete');
+    await jest.advanceTimersByTimeAsync(1_000);
+    await running;
+
+    expect(result()).toBe('rebalance');
+    expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageBatchCommand, { Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }] });
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
+    expect(sqsMock).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+  });
+
+  it('on an interruption, lets a job that finishes before the cutoff record its outcome, stops the others at the cutoff and gives their messages back', async () => {
+    scriptReceives([[message(1), message(2)]]);
+    const { handle, job } = controlledHandler();
+    const requeued: string[] = [];
+    const requeue = jest.fn(async (returned: Message) => void requeued.push(returned.MessageId!));
+    const { instance, result, running } = consumer({ handle, requeue });
+    await settle();
+    const slow = job('m-2');
+    slow.signal!.addEventListener('abort', () => slow.reject(slow.signal!.reason));
+
+    instance.interrupt(Date.now() + 75_000, '2026-11-25T16:02:00Z');
+    await jest.advanceTimersByTimeAsync(30_000);
+    job('m-1').resolve('delete');
+    await jest.advanceTimersByTimeAsync(44_999);
+    expect(slow.signal!.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await running;
+
+    expect(result()).toBe('interrupted');
+    expect(slow.signal!.reason).toMatchObject({ name: 'InterruptedError' });
+    expect(requeued).toEqual(['m-2']);
+    expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageBatchCommand, { Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }] });
+    // Given back by requeue, not released: a release would spend one of the row's receives.
+    expect(sqsMock).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
+  });
+
+  it('hides a message it gives back while its own receive is still in flight: DelaySeconds covers the rest of that long poll', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const requeue = jest.fn(async () => undefined);
+    const { instance, running } = consumer({ handle, requeue });
+    await settle();
+    const stuck = job('m-1');
+    stuck.signal!.addEventListener('abort', () => stuck.reject(stuck.signal!.reason));
+
+    // The second receive (a 20 s long poll) started at 0; the cutoff comes 3 s later.
+    await jest.advanceTimersByTimeAsync(2_000);
+    instance.interrupt(Date.now() + 1_000, '2026-11-25T16:02:00Z');
+    await jest.advanceTimersByTimeAsync(1_000);
+    await settle();
+
+    expect(requeue).toHaveBeenCalledWith(expect.objectContaining({ MessageId: 'm-1' }), 17);
+    await jest.advanceTimersByTimeAsync(20_000);
+    await running;
+  });
+
+  it('a signal during an interruption takes over: the grace period, then the release', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const requeue = jest.fn(async () => undefined);
+    const { instance, result, running } = consumer({ handle, requeue, shutdownGraceMs: 5_000 });
+    await settle();
+    const stuck = job('m-1');
+    stuck.signal!.addEventListener('abort', () => stuck.reject(stuck.signal!.reason));
+
+    instance.interrupt(Date.now() + 75_000, '2026-11-25T16:02:00Z');
+    await jest.advanceTimersByTimeAsync(1_000);
+    instance.stop();
+    // The receive in flight ends with its long poll (the mock does not abort it).
+    await jest.advanceTimersByTimeAsync(25_000);
+    await running;
+
+    expect(result()).toBe('signal');
+    expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, { Entries: [{ Id: '0', ReceiptHandle: 'rh-1', VisibilityTimeout: 0 }] });
+    expect(requeue).not.toHaveBeenCalled();
+  });
+
+  it('a rebalance recommendation after an interruption changes nothing', async () => {
+    scriptReceives([[message(1)]]);
+    const { handle, job } = controlledHandler();
+    const { instance, result, running } = consumer({ handle, requeue: async () => undefined });
+    await settle();
+    const stuck = job('m-1');
+    stuck.signal!.addEventListener('abort', () => stuck.reject(stuck.signal!.reason));
+
+    instance.interrupt(Date.now() + 1_000, '2026-11-25T16:02:00Z');
+    instance.finishAndStop();
+    await jest.advanceTimersByTimeAsync(25_000);
+    await running;
+
+    expect(result()).toBe('interrupted');
+  });
 });

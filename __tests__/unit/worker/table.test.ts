@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ItemAttribute, ItemStatus } from '../../../contracts';
-import { AlreadyRecordedError, readItem, recordFailed, recordFinished, ResubmittedError } from '../../../worker/table';
+import { AlreadyRecordedError, readItem, recordFailed, recordFinished, recordInterrupted, ResubmittedError } from '../../../worker/table';
 
 const documentMock = mockClient(DynamoDBDocumentClient);
 const table = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'items' };
@@ -73,7 +73,8 @@ describe('recordFinished', () => {
       [ItemAttribute.workerInstanceId]: 'i-1',
     });
     // What an earlier outcome of the row left: its reason, and the other form of its output listing.
-    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputManifest]);
+    // Nothing known of the instance or the run: an earlier run's figures do not stay on the row.
+    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputManifest, ItemAttribute.instanceType, ItemAttribute.purchaseOption, ItemAttribute.processingSeconds, ItemAttribute.instanceSeconds]);
     expect(input.ExpressionAttributeValues![':pending']).toBe(ItemStatus.PENDING);
   });
 
@@ -94,7 +95,7 @@ describe('recordFinished', () => {
       chunk_count: 7,
     });
     expect(assignments(input)).not.toHaveProperty(ItemAttribute.outputKeys);
-    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputKeys]);
+    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputKeys, ItemAttribute.instanceType, ItemAttribute.purchaseOption, ItemAttribute.processingSeconds, ItemAttribute.instanceSeconds]);
   });
 
   it.each([
@@ -185,6 +186,65 @@ describe('recordFinished', () => {
       .rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
 
     await expect(recordFinished(table, finished)).rejects.toThrow('throttled');
+  });
+});
+
+describe('the instance and run time on the outcome', () => {
+  const usage = { instanceType: 'c7i.large', purchaseOption: 'spot', processingSeconds: 12.5, instanceSeconds: 4.25 };
+
+  it('records where and how long a row was processed with FINISHED', async () => {
+    documentMock.on(UpdateCommand).resolves({});
+
+    await recordFinished(table, { ...finished, usage });
+
+    const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(assignments(input)).toMatchObject({
+      [ItemAttribute.instanceType]: 'c7i.large',
+      [ItemAttribute.purchaseOption]: 'spot',
+      [ItemAttribute.processingSeconds]: 12.5,
+      [ItemAttribute.instanceSeconds]: 4.25,
+    });
+    expect(removals(input)).toEqual([ItemAttribute.failureReason, ItemAttribute.outputManifest]);
+  });
+
+  it('records the instance with FAILED, and no run time when no processor ran', async () => {
+    documentMock.on(UpdateCommand).resolves({});
+
+    await recordFailed(table, {
+      itemId: 'a',
+      submission: { s3Path: undefined, requestToken: undefined, processor: undefined },
+      processedBy: 'copy',
+      reason: 's3_path is missing',
+      finishedAt: '2026-11-25T16:00:00.000Z',
+      workerInstanceId: 'i-1',
+      usage: { instanceType: 'c7i.large', purchaseOption: 'on-demand' },
+    });
+
+    const input = documentMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(assignments(input)).toMatchObject({ [ItemAttribute.instanceType]: 'c7i.large', [ItemAttribute.purchaseOption]: 'on-demand' });
+    expect(removals(input)).toEqual([ItemAttribute.processingSeconds, ItemAttribute.instanceSeconds]);
+  });
+});
+
+describe('recordInterrupted', () => {
+  it('counts one interruption and its time on a row still PENDING', async () => {
+    documentMock.on(UpdateCommand).resolves({});
+
+    await recordInterrupted(table, 'a', '2026-11-25T16:00:00.000Z');
+
+    expect(documentMock.commandCalls(UpdateCommand)[0].args[0].input).toMatchObject({
+      Key: { id: 'a' },
+      UpdateExpression: 'ADD #interruptions :one SET #interruptedAt = :at',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeNames: { '#interruptions': 'interruptions', '#interruptedAt': 'interrupted_at', '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':at': '2026-11-25T16:00:00.000Z', ':pending': 'PENDING' },
+    });
+  });
+
+  it('leaves a row that is no longer PENDING alone', async () => {
+    documentMock.on(UpdateCommand).rejects(conditionFailed({ status: { S: 'FINISHED' } }));
+
+    await expect(recordInterrupted(table, 'a', '2026-11-25T16:00:00.000Z')).resolves.toBeUndefined();
   });
 });
 

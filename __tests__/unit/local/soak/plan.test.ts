@@ -12,6 +12,7 @@ import {
   type SoakParameters,
 } from '../../../../local/soak/plan';
 import { decide } from '../../../../worker/outcome';
+import { INTERRUPTION_MARGIN_MS } from '../../../../contracts';
 
 const BUCKET = 'pipeline-bucket';
 const DEFAULTS: SoakParameters = { rows: 1000, badPercent: 5, killWorkers: 3, seed: '20261127' };
@@ -179,5 +180,32 @@ describe('inputBody', () => {
     expect(inputBody(plan, 'a', 0, 100)).toEqual(inputBody(plan, 'a', 0, 100));
     expect(inputBody(plan, 'a', 1, 100)).not.toEqual(inputBody(plan, 'a', 0, 100));
     expect(inputBody(plan, 'a', 0, 5)).toHaveLength(5);
+  });
+});
+
+describe('Spot interruptions', () => {
+  it('plans the asked number, in run order, each notice just past the worker’s margin', () => {
+    const { interruptions } = planSoak({ ...DEFAULTS, interruptWorkers: 3 });
+
+    expect(interruptions).toHaveLength(3);
+    expect([...interruptions].sort((a, b) => a.atReceived - b.atReceived)).toEqual(interruptions);
+    for (const { atReceived, noticeMs } of interruptions) {
+      expect(atReceived).toBeGreaterThanOrEqual(0.05);
+      expect(atReceived).toBeLessThan(0.85);
+      expect(noticeMs).toBeGreaterThanOrEqual(INTERRUPTION_MARGIN_MS);
+      expect(noticeMs).toBeLessThan(INTERRUPTION_MARGIN_MS + 3_000);
+    }
+  });
+
+  it('leaves the rest of a seed’s plan as it was', () => {
+    const without = planSoak(DEFAULTS);
+    const withInterruptions = planSoak({ ...DEFAULTS, interruptWorkers: 2 });
+
+    expect(without.interruptions).toEqual([]);
+    expect({ ...withInterruptions, parameters: DEFAULTS, interruptions: [] }).toEqual(without);
+  });
+
+  it('refuses a fractional count', () => {
+    expect(() => planSoak({ ...DEFAULTS, interruptWorkers: 0.5 })).toThrow('interruptWorkers must be a whole number ≥ 0, got 0.5');
   });
 });

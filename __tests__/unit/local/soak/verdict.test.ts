@@ -147,6 +147,7 @@ describe('summarize and exitCode', () => {
     planned: [GOOD, BAD],
     done: { fixed: 0, resubmitted: 1, resubmissionsCaughtInJob: 1, duplicateMessages: 3 },
     kills: { SIGKILL: 1, SIGTERM: 1, skipped: 0 },
+    interruptions: { notices: 2, skipped: 0 },
     orchestrator: { ticks: 10, failed: 1, recovered: true },
     wallSeconds: 12.4,
   };
@@ -180,12 +181,52 @@ describe('summarize and exitCode', () => {
     { case: 'an unexpected outcome', change: { unexpected_outcomes: 1 } },
     { case: 'rows still queued at the timeout', change: { pending_in_queue: 1 } },
     { case: 'no recovery from the failed tick', change: { orchestrator: { ticks: 3, failed: 1, recovered: false } } },
+    { case: 'an interrupted row that ended FAILED or dead-lettered', change: { interruptions: { notices: 1, skipped: 0, rows: 1, rows_failed: 1 } } },
   ])('fails on $case', ({ change }) => {
     expect(exitCode({ ...summarize(verdicts, facts), ...change })).toBe(1);
   });
 
   it('passes with dead-lettered rows and duplicate copies', () => {
     expect(exitCode({ ...summarize(verdicts, facts), dead_lettered: 2, duplicate_copies: 9 })).toBe(0);
+  });
+});
+
+describe('interrupted rows', () => {
+  /** The observation with the row's `interruptions` count (a number attribute). */
+  const interrupted = (observation: RowObservation, count: number): RowObservation => ({
+    ...observation,
+    row: { ...observation.row!, interruptions: { N: String(count) } },
+  });
+  const facts: RunFacts = {
+    seed: 's',
+    instancesLeft: 0,
+    duplicateCopies: 0,
+    planned: [GOOD],
+    done: { fixed: 0, resubmitted: 0, resubmissionsCaughtInJob: 0, duplicateMessages: 0 },
+    kills: { SIGKILL: 0, SIGTERM: 0, skipped: 0 },
+    interruptions: { notices: 1, skipped: 0 },
+    orchestrator: { ticks: 1, failed: 0, recovered: false },
+    wallSeconds: 1,
+  };
+
+  it('counts the rows whose work an interruption gave back, and passes when they ended as planned', () => {
+    const verdict = judgeRow(GOOD, interrupted(seen({ status: 'FINISHED', s3_path: INPUT, output_path: OUTPUT }, { output: 'identical' }), 2), BUCKET, true);
+
+    expect(verdict).toMatchObject({ class: 'finished', interruptions: 2 });
+    const summary = summarize([verdict], facts);
+    expect(summary.interruptions).toEqual({ notices: 1, skipped: 0, rows: 1, rows_failed: 0 });
+    expect(exitCode(summary)).toBe(0);
+  });
+
+  it.each<{ case: string; status: string; extra: Record<string, string>; observation: Partial<RowObservation> }>([
+    { case: 'FAILED though planned to finish', status: 'FAILED', extra: { failure_reason: 'gave up after 5 receives, last error: aborted' }, observation: {} },
+    { case: 'dead-lettered', status: 'PENDING', extra: {}, observation: { inDeadLetterQueue: true } },
+  ])('fails when an interrupted row ended $case: an interruption alone must never cause that', ({ status, extra, observation }) => {
+    const verdict = judgeRow(GOOD, interrupted(seen({ status, s3_path: INPUT, ...extra }, observation), 1), BUCKET, true);
+
+    const summary = summarize([verdict], facts);
+    expect(summary.interruptions.rows_failed).toBe(1);
+    expect(exitCode(summary)).toBe(1);
   });
 });
 
