@@ -82,6 +82,10 @@ export const WorkerEnv = {
   instanceId: 'WORKER_INSTANCE_ID',
   /** S3 key of the processor catalog in the bucket; unset: the worker runs `copy` alone. */
   processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
+  /** Where command processors make their per-job directories; the instance default is WORKER_SCRATCH_DIR. */
+  scratchDir: 'WORKER_SCRATCH_DIR',
+  /** Bytes of the scratch filesystem kept free for the system and the log; inputs that need them are refused. */
+  scratchReserveBytes: 'WORKER_SCRATCH_RESERVE_BYTES',
   region: 'AWS_REGION',
 } as const;
 

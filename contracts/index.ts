@@ -12,3 +12,4 @@ export * from './tuning';
 export * from './log-events';
 export * from './instance-types';
 export * from './processors';
+export * from './command-processor';

@@ -20,6 +20,8 @@
 export const ProcessorType = {
   /** Server-side copy of the input to `data/output/<rest>`, keeping its metadata, tags and encryption. */
   copy: 'copy',
+  /** The user's own program, run on the worker with the input downloaded (contracts/command-processor.ts). */
+  command: 'command',
 } as const;
 export type ProcessorType = (typeof ProcessorType)[keyof typeof ProcessorType];
 
@@ -35,8 +37,26 @@ export interface CopyProcessorSpec {
   readonly type: typeof ProcessorType.copy;
 }
 
+/**
+ * `command`: the user's program, its argv template and limits (contracts/command-processor.ts). Every setting is
+ * filled in: the catalog holds what the worker runs.
+ */
+export interface CommandProcessorSpec {
+  readonly type: typeof ProcessorType.command;
+  /** The argv template: the program, then its arguments, each of which may hold placeholders (`{input}`). */
+  readonly command: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly killGraceSeconds: number;
+  /** Extra environment variables, literal. */
+  readonly env: Readonly<Record<string, string>>;
+  /** When set, the command's stdout is written to this file of the output directory (a name template); otherwise only its tail is kept. */
+  readonly stdoutFile?: string;
+  /** Exit 0 with an empty output directory: FINISHED with no outputs when true, FAILED when false. */
+  readonly allowEmptyOutput: boolean;
+}
+
 /** One processor as the worker receives it: its type and every setting, defaults filled in at synth. */
-export type ProcessorSpec = CopyProcessorSpec;
+export type ProcessorSpec = CopyProcessorSpec | CommandProcessorSpec;
 
 /**
  * The processors of a deployment, as JSON in the pipeline bucket under {@link PROCESSOR_CATALOG_KEY}. The stack

@@ -91,6 +91,8 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     // An in-process worker logs through the test's logger; its log upload reads this (empty) file.
     logPath: emptyLogFile(),
     processorCatalogKey: undefined,
+    scratchDir: path.join(mkdtempSync(path.join(tmpdir(), 'worker-scratch-')), 'scratch'),
+    scratchReserveBytes: 0,
     endpoint: pipeline.endpoint,
     ...overrides,
   };

@@ -9,6 +9,7 @@ import {
   type ProcessorSpec,
 } from '../../contracts/processors';
 import { ConfigError } from '../env';
+import { resolveCommandSpec } from './command-spec';
 import { SpecProblems } from './spec-problems';
 
 /**
@@ -57,6 +58,8 @@ function resolveSpec(path: string, raw: unknown, problems: SpecProblems): Proces
     case ProcessorType.copy:
       problems.unknownFields(path, raw, ['type']);
       return { type: ProcessorType.copy };
+    case ProcessorType.command:
+      return resolveCommandSpec(path, raw, problems);
     default:
       problems.add(`${path}.type`, `one of ${Object.values(ProcessorType).join(', ')}`, raw.type);
       return undefined;

@@ -1,5 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ProcessorType, type ProcessorSpec } from '../../contracts';
+import { commandProcessor } from './command/command';
+import type { ScratchSpace } from './command/scratch';
 import { copyProcessor } from './copy';
 import type { Processor } from './processor';
 
@@ -7,6 +9,10 @@ import type { Processor } from './processor';
 export interface ProcessorDependencies {
   readonly s3: S3Client;
   readonly multipartThresholdBytes: number;
+  /** Where command processors make their per-job directories. */
+  readonly scratch: ScratchSpace;
+  /** The PATH commands get. */
+  readonly commandPath: string;
 }
 
 /** The processor of one catalog entry, by its type. */
@@ -14,5 +20,7 @@ export function buildProcessor(deps: ProcessorDependencies, name: string, spec: 
   switch (spec.type) {
     case ProcessorType.copy:
       return copyProcessor(name, deps);
+    case ProcessorType.command:
+      return commandProcessor(name, spec, deps);
   }
 }
