@@ -63,7 +63,7 @@ export const DEFAULT_PROCESSOR_SETTING = 'PIPELINE_DEFAULT_PROCESSOR';
 /**
  * The deployment's processor catalog: the declarations checked, defaults filled, `copy` always there. A bad
  * value fails the synth with a ConfigError naming the setting and the value, e.g.
- * `pipeline.config.ts: processors.scan.type must be one of copy, got "cp"`.
+ * `pipeline.config.ts: processors.scan.type must be one of copy, command, got "cp"`.
  */
 export function loadProcessorCatalog(config: Pick<PipelineConfig, 'processors' | 'defaultProcessor'>, env: Env): ProcessorCatalog {
   const fromEnv = env[DEFAULT_PROCESSOR_SETTING]?.trim();
