@@ -5,6 +5,8 @@ import { BOOT_FAILURES_PREFIX } from './layout';
  * - `metadata`: the instance metadata (IMDSv2) could not be read;
  * - `node`: the Node.js runtime could not be fetched from the bucket, failed its SHA-512 check or does not run;
  * - `worker-fetch`: the worker bundle could not be fetched from the bucket;
+ * - `setup`: the deployment's setup script (contracts/worker-setup.ts) could not be fetched, exited non-zero,
+ *   or ran past its timeout (status 124; 137 when it had to be killed);
  * - `service`: the worker user or its systemd unit could not be set up or started;
  * - `worker`: the worker ran and exited non-zero (a bad configuration, a crash, killed by the OOM killer).
  */
@@ -12,6 +14,7 @@ export const BootStage = {
   metadata: 'metadata',
   node: 'node',
   workerFetch: 'worker-fetch',
+  setup: 'setup',
   service: 'service',
   worker: 'worker',
 } as const;

@@ -49,6 +49,10 @@ export type OrchestratorEnvName = (typeof OrchestratorEnv)[keyof typeof Orchestr
 export const OptionalOrchestratorEnv = {
   /** S3 key of the processor catalog, passed through to the worker; unset when only `copy` is configured. */
   processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
+  /** S3 key of the worker setup script, passed through to the bootstrap; unset when none is configured. */
+  workerSetupKey: 'WORKER_SETUP_S3_KEY',
+  /** The setup script's timeout in seconds, passed through to the bootstrap with the key. */
+  workerSetupTimeoutSeconds: 'WORKER_SETUP_TIMEOUT_SECONDS',
 } as const;
 
 export type OptionalOrchestratorEnvName = (typeof OptionalOrchestratorEnv)[keyof typeof OptionalOrchestratorEnv];

@@ -13,3 +13,4 @@ export * from './log-events';
 export * from './instance-types';
 export * from './processors';
 export * from './command-processor';
+export * from './worker-setup';

@@ -83,6 +83,8 @@ export const BootstrapLogEvent = {
   nodeDownloadStarted: 'node_download_started',
   nodeInstalled: 'node_installed',
   workerFetchStarted: 'worker_fetch_started',
+  workerSetupStarted: 'worker_setup_started',
+  workerSetupFinished: 'worker_setup_finished',
   workerServiceStarted: 'worker_service_started',
   workerExited: 'worker_exited',
   bootstrapExiting: 'bootstrap_exiting',

@@ -19,6 +19,7 @@ import {
   nodeRuntimeSha512Hex,
   OUTPUT_PREFIX,
   PROCESSOR_CATALOG_KEY,
+  ProcessorType,
   WORKER_CODE_KEY,
   type ProcessorCatalog,
 } from '../../contracts';
@@ -75,6 +76,8 @@ export class PipelineBucket extends Construct {
   readonly workerCodeKey: string = WORKER_CODE_KEY;
   /** The processor catalog's key; undefined when only `copy` is configured (no catalog is uploaded). */
   readonly processorCatalogKey: string | undefined;
+  /** True when a `command` processor is configured: its workers list and delete their own earlier outputs. */
+  private readonly commandProcessors: boolean;
 
   constructor(scope: Construct, id: string, props: PipelineBucketProps) {
     super(scope, id);
@@ -177,6 +180,7 @@ export class PipelineBucket extends Construct {
 
     const nodeRuntime = this.uploadNodeRuntime(bucket.id, props.nodeRuntimeArchivePath, [versioning, encryption]);
     const catalog = props.processorCatalog;
+    this.commandProcessors = Object.values(catalog?.processors ?? {}).some((spec) => spec.type === ProcessorType.command);
     const uploads: ITerraformDependable[] = [workerCode, nodeRuntime];
     if (catalog !== undefined && !isCopyOnly(catalog)) {
       uploads.push(
@@ -272,10 +276,31 @@ export class PipelineBucket extends Construct {
         actions: ['s3:GetObject', 's3:ListMultipartUploadParts'],
         resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
       },
+      ...(this.commandProcessors ? this.commandOutputStatements() : []),
       {
         sid: 'BucketWriteLogs',
         actions: ['s3:PutObject'],
         resources: [`${this.bucketArn}/${LOGS_PREFIX}*`],
+      },
+    ];
+  }
+
+  /**
+   * A command processor's rerun replaces a row's outputs: after uploading, it lists the row's output prefix and
+   * deletes what an earlier run left there (worker/processors/command/publish.ts). Both only under the outputs.
+   */
+  private commandOutputStatements(): PolicyStatement[] {
+    return [
+      {
+        sid: 'BucketListOutputs',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${OUTPUT_PREFIX}*`] } },
+      },
+      {
+        sid: 'BucketDeleteStaleOutputs',
+        actions: ['s3:DeleteObject'],
+        resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
       },
     ];
   }

@@ -1,4 +1,4 @@
-import { OrchestratorEnv, WORKER_LOG_PATH, WorkerEnv } from '../../contracts';
+import { OptionalOrchestratorEnv, OrchestratorEnv, WORKER_LOG_PATH, WorkerEnv } from '../../contracts';
 import { ENVIRONMENT_MARKER, USER_DATA_TEMPLATE } from './user-data-template';
 
 /** What a worker needs to know, rendered into its user data as environment variables. */
@@ -20,6 +20,8 @@ export interface UserDataParams {
   readonly multipartThresholdBytes?: number;
   /** S3 key of the processor catalog in {@link bucketName}; undefined: the worker runs `copy` alone. */
   readonly processorCatalogKey?: string;
+  /** The deployment's setup script, run by the bootstrap before the worker; undefined: none. */
+  readonly setup?: { readonly key: string; readonly timeoutSeconds: number };
   /**
    * @default WORKER_LOG_PATH — the worker log's address. On an instance it is a symlink to the file the
    * bootstrap, the worker and the worker's output append to (in a directory the worker's own user may write).
@@ -53,6 +55,8 @@ export function renderUserData(params: UserDataParams): string {
     [WorkerEnv.maxReceiveCount, params.maxReceiveCount],
     [WorkerEnv.multipartThresholdBytes, params.multipartThresholdBytes],
     [WorkerEnv.processorCatalogKey, params.processorCatalogKey],
+    [OptionalOrchestratorEnv.workerSetupKey, params.setup?.key],
+    [OptionalOrchestratorEnv.workerSetupTimeoutSeconds, params.setup?.timeoutSeconds],
     [WorkerEnv.logPath, params.logPath ?? WORKER_LOG_PATH],
   ];
   const exportBlock = environment

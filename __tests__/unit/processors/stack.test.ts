@@ -1,4 +1,5 @@
 import { COPY_ONLY_CATALOG, OptionalOrchestratorEnv, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { resolveCatalog } from '../../../runtime/processors/catalog';
 import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../../support/synth';
 
 // Needs the built bundles (npm test builds first).
@@ -7,8 +8,10 @@ const renamedDefault: ProcessorCatalog = {
   defaultProcessor: 'mirror',
   processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } },
 };
+const withCommand: ProcessorCatalog = resolveCatalog({ processors: { sum: { type: 'command', command: ['sha256sum', '{input}'] } } });
 const copyOnly = synthStack({}, COPY_ONLY_CATALOG).json;
 const configured = synthStack({}, renamedDefault).json;
+const commanded = synthStack({}, withCommand).json;
 
 afterAll(removeSynthesizedStacks);
 
@@ -51,6 +54,18 @@ describe('the processor catalog in the stack', () => {
 
     expect(added.map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
       { Action: ['s3:GetObject'], Resource: [`${bucketArn}/${PROCESSOR_CATALOG_KEY}`] },
+    ]);
+  });
+
+  it('lets workers of a command processor list and delete under data/output/ only, to replace a rerun\'s outputs', () => {
+    const bucketArn = refTo(commanded, 'aws_s3_bucket', 'arn');
+    const added = workerStatements(commanded).filter(
+      (statement) => !workerStatements(configured).some((existing) => JSON.stringify(existing) === JSON.stringify(statement)),
+    );
+
+    expect(added.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toEqual([
+      { Action: ['s3:ListBucket'], Resource: [bucketArn], Condition: { StringLike: { 's3:prefix': ['data/output/*'] } } },
+      { Action: ['s3:DeleteObject'], Resource: [`${bucketArn}/data/output/*`], Condition: undefined },
     ]);
   });
 });
