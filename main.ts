@@ -17,6 +17,7 @@ import {
   WORKER_TAG,
 } from './contracts';
 import { loadProcessorCatalog } from './config/processors';
+import { loadWorkerSetup, type WorkerSetup } from './config/worker-setup';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -50,8 +51,11 @@ export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHI
  * pipe to the event bus.
  */
 export class PipelineStack extends TerraformStack {
-  /** `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default. */
-  constructor(scope: Construct, id: string, settings: PipelineSettings, processors: ProcessorCatalog = COPY_ONLY_CATALOG) {
+  /**
+   * `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default. `setup`: the
+   * worker setup script (config/worker-setup.ts); none by default.
+   */
+  constructor(scope: Construct, id: string, settings: PipelineSettings, processors: ProcessorCatalog = COPY_ONLY_CATALOG, setup?: WorkerSetup) {
     super(scope, id);
     configureBackend(this, settings);
     new AwsProvider(this, 'aws', { region: settings.region, defaultTags: [{ tags: { ...settings.defaultTags } }] });
@@ -83,6 +87,7 @@ export class PipelineStack extends TerraformStack {
       noncurrentVersionExpirationDays: settings.noncurrentVersionExpirationDays,
       retainObjects: settings.deletionProtection,
       processorCatalog: processors,
+      workerSetupScriptPath: setup?.scriptPath,
     });
     const pipe = new ItemsPipe(this, 'eventbridge', {
       baseName,
@@ -166,6 +171,12 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
         [OrchestratorEnv.maxReceiveCount]: String(queue.maxReceiveCount),
         ...(bucket.processorCatalogKey === undefined ? {} : { [OptionalOrchestratorEnv.processorCatalogKey]: bucket.processorCatalogKey }),
+        ...(bucket.workerSetupKey === undefined || setup === undefined
+          ? {}
+          : {
+              [OptionalOrchestratorEnv.workerSetupKey]: bucket.workerSetupKey,
+              [OptionalOrchestratorEnv.workerSetupTimeoutSeconds]: String(setup.timeoutSeconds),
+            }),
       },
     });
     const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {
@@ -272,8 +283,9 @@ export function synthesizeApp(env: NodeJS.ProcessEnv = process.env): void {
   };
   const settings = collect(() => loadSettings(env));
   const processors = collect(() => loadProcessorCatalog(pipelineConfig, env));
-  if (settings === undefined || processors === undefined) throw new ConfigError(problems);
+  const setup = collect(() => ({ value: loadWorkerSetup(pipelineConfig, __dirname) }));
+  if (settings === undefined || processors === undefined || setup === undefined) throw new ConfigError(problems);
   const app = new App();
-  new PipelineStack(app, STACK_NAME, settings, processors);
+  new PipelineStack(app, STACK_NAME, settings, processors, setup.value);
   app.synth();
 }

@@ -1,9 +1,10 @@
 import type { ProcessorDeclaration } from './processors';
+import type { WorkerSetupDeclaration } from './worker-setup';
 
 /**
  * What a deployment configures in code (pipeline.config.ts at the repository root), typed and checked at synth
  * like a construct's props: each part is loaded and checked by its own module (config/processors.ts for the
- * processors). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
+ * processors, config/worker-setup.ts for the worker setup script). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
  */
 export interface PipelineConfig {
   /**
@@ -16,6 +17,12 @@ export interface PipelineConfig {
    * @default 'copy'
    */
   readonly defaultProcessor?: string;
+  /**
+   * A script every worker runs once at boot, as root, before it takes work: it installs the tools your command
+   * processors run (config/worker-setup.ts).
+   * @default undefined — none: commands find what the image has
+   */
+  readonly workerSetup?: WorkerSetupDeclaration;
 }
 
 /** Where users write their configuration, named in every problem so they know where to look. */

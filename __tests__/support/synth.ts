@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadSettings } from '../../config/settings';
+import type { WorkerSetup } from '../../config/worker-setup';
 import type { ProcessorCatalog } from '../../contracts';
 import { REPO_ROOT } from '../../local/emulator/paths';
 import { terraform, writeOfflineOverride } from '../../local/emulator/terraform';
@@ -46,12 +47,12 @@ export interface SynthesizedStack {
  * settings and a processor catalog (only `copy` unless given). The local state file goes into that directory too, never the working tree. Needs the built
  * bundles (`npm run build`).
  */
-export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, processors?: ProcessorCatalog): SynthesizedStack {
+export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, processors?: ProcessorCatalog, setup?: WorkerSetup): SynthesizedStack {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rag-stack-'));
   synthesizedDirs.push(outdir);
   const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
   const app = new App({ outdir });
-  const stack = new PipelineStack(app, STACK_NAME, settings, processors);
+  const stack = new PipelineStack(app, STACK_NAME, settings, processors, setup);
   app.synth();
   const stackDir = path.join(outdir, 'stacks', STACK_NAME);
   return { stack, outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };

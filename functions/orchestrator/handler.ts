@@ -99,6 +99,7 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
       processorCatalogKey: config.processorCatalogKey,
+      setup: config.workerSetup,
     }),
     'utf8',
   ).toString('base64');

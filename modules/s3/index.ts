@@ -21,6 +21,7 @@ import {
   PROCESSOR_CATALOG_KEY,
   ProcessorType,
   WORKER_CODE_KEY,
+  WORKER_SETUP_KEY,
   type ProcessorCatalog,
 } from '../../contracts';
 import { isCopyOnly } from '../../runtime/processors/catalog';
@@ -58,6 +59,12 @@ export interface PipelineBucketProps {
    * content, so a processor change reads as such in `cdktf diff`.
    */
   readonly processorCatalog?: ProcessorCatalog;
+  /**
+   * @default undefined — no setup script. Path of the deployment's worker setup script (config/worker-setup.ts):
+   * uploaded under WORKER_SETUP_KEY with a hash of its content, so an edit shows in `cdktf diff`; the workers
+   * may read it.
+   */
+  readonly workerSetupScriptPath?: string;
 }
 
 /** Incomplete multipart copies (a worker killed mid-copy) are cleaned up after this many days. */
@@ -76,6 +83,8 @@ export class PipelineBucket extends Construct {
   readonly workerCodeKey: string = WORKER_CODE_KEY;
   /** The processor catalog's key; undefined when only `copy` is configured (no catalog is uploaded). */
   readonly processorCatalogKey: string | undefined;
+  /** The worker setup script's key; undefined when none is configured. */
+  readonly workerSetupKey: string | undefined;
   /** True when a `command` processor is configured: its workers list and delete their own earlier outputs. */
   private readonly commandProcessors: boolean;
 
@@ -182,6 +191,20 @@ export class PipelineBucket extends Construct {
     const catalog = props.processorCatalog;
     this.commandProcessors = Object.values(catalog?.processors ?? {}).some((spec) => spec.type === ProcessorType.command);
     const uploads: ITerraformDependable[] = [workerCode, nodeRuntime];
+    if (props.workerSetupScriptPath !== undefined) {
+      const script = new TerraformAsset(this, 'worker-setup-script', { path: props.workerSetupScriptPath, type: AssetType.FILE });
+      uploads.push(
+        new S3Object(this, 'worker-setup', {
+          bucket: bucket.id,
+          key: WORKER_SETUP_KEY,
+          source: script.path,
+          sourceHash: script.assetHash,
+          contentType: 'text/x-shellscript',
+          dependsOn: [versioning, encryption],
+        }),
+      );
+    }
+    this.workerSetupKey = props.workerSetupScriptPath === undefined ? undefined : WORKER_SETUP_KEY;
     if (catalog !== undefined && !isCopyOnly(catalog)) {
       uploads.push(
         new S3Object(this, 'processor-catalog', {
@@ -264,6 +287,9 @@ export class PipelineBucket extends Construct {
       ...(this.processorCatalogKey === undefined
         ? []
         : [{ sid: 'BucketReadProcessorCatalog', actions: ['s3:GetObject'], resources: [`${this.bucketArn}/${this.processorCatalogKey}`] }]),
+      ...(this.workerSetupKey === undefined
+        ? []
+        : [{ sid: 'BucketReadWorkerSetup', actions: ['s3:GetObject'], resources: [`${this.bucketArn}/${this.workerSetupKey}`] }]),
       {
         sid: 'BucketWriteOutputs',
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],

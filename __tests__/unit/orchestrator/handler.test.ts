@@ -240,6 +240,15 @@ describe('orchestrator handler', () => {
     expect(parseWorkerEnvironment(userData).WORKER_PROCESSOR_CATALOG_KEY).toBe('worker/processors.json');
   });
 
+  it('passes the worker setup script to the workers it launches, when the stack set one', async () => {
+    const { tick } = orchestrator({ WORKER_SETUP_S3_KEY: 'worker/setup', WORKER_SETUP_TIMEOUT_SECONDS: '900' });
+
+    await tick(EVENT);
+
+    const userData = Buffer.from(runInstancesInputs()[0].UserData!, 'base64').toString('utf8');
+    expect(parseWorkerEnvironment(userData)).toMatchObject({ WORKER_SETUP_S3_KEY: 'worker/setup', WORKER_SETUP_TIMEOUT_SECONDS: '900' });
+  });
+
   it('passes the key name only when one is set', async () => {
     const { tick } = orchestrator({ EC2_KEY_NAME: 'ops-key' });
 

@@ -1,4 +1,7 @@
 import { COPY_ONLY_CATALOG, OptionalOrchestratorEnv, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { resolveCatalog } from '../../../runtime/processors/catalog';
 import { onlyResource, refTo, removeSynthesizedStacks, resourcesOf, statementsOf, synthStack, type TerraformJson } from '../../support/synth';
 
@@ -11,7 +14,9 @@ const renamedDefault: ProcessorCatalog = {
 const withCommand: ProcessorCatalog = resolveCatalog({ processors: { sum: { type: 'command', command: ['sha256sum', '{input}'] } } });
 const copyOnly = synthStack({}, COPY_ONLY_CATALOG).json;
 const configured = synthStack({}, renamedDefault).json;
-const commanded = synthStack({}, withCommand).json;
+const setupScript = path.join(mkdtempSync(path.join(tmpdir(), 'setup-script-')), 'install.sh');
+writeFileSync(setupScript, '#!/bin/bash\necho installing\n');
+const commanded = synthStack({}, withCommand, { scriptPath: setupScript, timeoutSeconds: 900 }).json;
 
 afterAll(removeSynthesizedStacks);
 
@@ -64,8 +69,33 @@ describe('the processor catalog in the stack', () => {
     );
 
     expect(added.map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }))).toEqual([
+      { Action: ['s3:GetObject'], Resource: [`${bucketArn}/worker/setup`], Condition: undefined },
       { Action: ['s3:ListBucket'], Resource: [bucketArn], Condition: { StringLike: { 's3:prefix': ['data/output/*'] } } },
       { Action: ['s3:DeleteObject'], Resource: [`${bucketArn}/data/output/*`], Condition: undefined },
     ]);
+  });
+});
+
+describe('the worker setup script in the stack', () => {
+  const setupObjects = (stack: TerraformJson) =>
+    resourcesOf(stack, 'aws_s3_object')
+      .map(([, config]) => config)
+      .filter((config) => config.key === 'worker/setup');
+
+  it('is uploaded from its file with a hash of its content, so an edit shows in cdktf diff', () => {
+    const [object] = setupObjects(commanded);
+
+    expect(setupObjects(commanded)).toHaveLength(1);
+    expect(object.source).toMatch(/worker-setup-script/);
+    expect(object.source_hash).toMatch(/^[0-9A-F]{32}$/i);
+  });
+
+  it('is passed to the orchestrator with its timeout, for the workers it launches', () => {
+    expect(lambdaEnvironment(commanded)).toMatchObject({ [OptionalOrchestratorEnv.workerSetupKey]: 'worker/setup', [OptionalOrchestratorEnv.workerSetupTimeoutSeconds]: '900' });
+  });
+
+  it('adds nothing when none is configured', () => {
+    expect(setupObjects(configured)).toEqual([]);
+    expect(lambdaEnvironment(configured)).not.toHaveProperty(OptionalOrchestratorEnv.workerSetupKey);
   });
 });
