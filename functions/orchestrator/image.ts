@@ -45,9 +45,10 @@ export type ImageVerdict =
 /**
  * Checks the image DescribeImages returned (undefined: it returned none) against what the bootstrap assumes:
  * Ubuntu from Canonical (the `ubuntu` user, cloud-init, python3, curl), x86_64, not Windows, an EBS root
- * device, available.
+ * device, available. `ownAccount`: the deployment's own account, whose images are trusted too: an image baked
+ * from Canonical's Ubuntu with a command processor's tools installed (docs/processors.md, "A baked image").
  */
-export function checkImage(imageId: string, image: Image | undefined, region: string): ImageVerdict {
+export function checkImage(imageId: string, image: Image | undefined, region: string, ownAccount?: string): ImageVerdict {
   if (!image) {
     return {
       verdict: 'refused',
@@ -59,8 +60,9 @@ export function checkImage(imageId: string, image: Image | undefined, region: st
   const partition = partitionOf(region);
   const canonical = CANONICAL_OWNER_BY_PARTITION[partition];
   const lasting: string[] = [];
-  if (image.OwnerId !== canonical) {
-    lasting.push(`its owner is ${image.OwnerId ?? 'unknown'}, not Canonical (${canonical} in the ${partition} partition): the bootstrap needs Ubuntu`);
+  if (image.OwnerId !== canonical && (ownAccount === undefined || image.OwnerId !== ownAccount)) {
+    const own = ownAccount === undefined ? '' : ` or this account (${ownAccount})`;
+    lasting.push(`its owner is ${image.OwnerId ?? 'unknown'}, not Canonical (${canonical} in the ${partition} partition)${own}: the bootstrap needs Ubuntu`);
   }
   if (image.Architecture !== REQUIRED_ARCHITECTURE) {
     lasting.push(`its architecture is ${image.Architecture ?? 'unknown'}, not ${REQUIRED_ARCHITECTURE}: the bootstrap installs the linux-x64 Node.js build`);

@@ -10,6 +10,7 @@ import { ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { clientToken, launchWindowStart } from '../../../functions/orchestrator/launch-token';
+import { accountOfQueueUrl } from '../../../functions/orchestrator/handler';
 import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 import { ec2Error, FakeEc2 } from '../../support/fake-ec2';
 import {
@@ -74,6 +75,14 @@ beforeEach(() => {
 function runInstancesInputs(): RunInstancesCommandInput[] {
   return mocks.ec2.commandCalls(RunInstancesCommand).map((call) => call.args[0].input);
 }
+
+describe('accountOfQueueUrl', () => {
+  it('reads the account of an SQS queue URL, and nothing from anything else', () => {
+    expect(accountOfQueueUrl('https://sqs.us-east-1.amazonaws.com/111122223333/rag-queue')).toBe('111122223333');
+    expect(accountOfQueueUrl('http://127.0.0.1:5000/123456789012/rag-queue')).toBe('123456789012');
+    expect(accountOfQueueUrl('https://example.com/queue')).toBeUndefined();
+  });
+});
 
 describe('orchestrator handler', () => {
   it('reads the counts with GetQueueAttributes and never receives a message', async () => {
