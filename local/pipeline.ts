@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { StackOutput, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
+import { StackOutput, type ProcessorCatalog, type StackOutputKey, VISIBILITY_TIMEOUT_SECONDS } from '../contracts';
 import { parseWorkerEnvironment } from '../runtime/bootstrap/user-data';
 import { destroyClients, emulatorClients, type EmulatorClients } from './emulator/clients';
 import { ORCHESTRATOR_CODE_DIR } from '../main';
@@ -48,6 +48,8 @@ export interface LocalPipelineOptions {
   readonly progress?: (line: string) => void;
   /** Aborting while starting stops what was started and rejects (Ctrl-C during the deploy). */
   readonly signal?: AbortSignal;
+  /** @default the processors of pipeline.config.ts — the catalog to deploy (the demo and the soak add their own) */
+  readonly processors?: ProcessorCatalog;
 }
 
 export interface LocalPipeline {
@@ -134,6 +136,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       workDir: path.join(workDir, 'stack'),
       progress: options.progress,
       signal: options.signal,
+      processors: options.processors,
     });
     options.signal?.throwIfAborted();
     const clients = emulatorClients(emulator.endpoint, region);

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadProcessorCatalog } from '../../config/processors';
+import { loadWorkerSetup } from '../../config/worker-setup';
 import { loadSettings, SettingName } from '../../config/settings';
 import type { ProcessorCatalog } from '../../contracts';
 import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../../main';
@@ -88,7 +89,7 @@ export function localSettingsEnv(env: NodeJS.ProcessEnv, workDir: string): NodeJ
 
 /**
  * `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth` (with the processors of
- * pipeline.config.ts unless given). Returns the stack dir.
+ * pipeline.config.ts unless given, and its worker setup script). Returns the stack dir.
  */
 export function synthesize(
   outdir: string,
@@ -96,7 +97,7 @@ export function synthesize(
   processors: ProcessorCatalog = loadProcessorCatalog(pipelineConfig, settingsEnv),
 ): string {
   const app = new App({ outdir });
-  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv), processors);
+  new PipelineStack(app, STACK_NAME, loadSettings(settingsEnv), processors, loadWorkerSetup(pipelineConfig, REPO_ROOT));
   app.synth();
   return path.join(outdir, 'stacks', STACK_NAME);
 }

@@ -14,6 +14,8 @@ export interface WorkerOverrides {
   readonly instanceId: string;
   /** A private HOME, so the host's ~/.aws never leaks into the worker. */
   readonly home: string;
+  /** A directory of the run in place of /var/lib/rag-worker/scratch: the command processors' scratch space. */
+  readonly scratchDir: string;
   /** The shell's PATH, so `node` resolves as on the instance. */
   readonly path?: string;
 }
@@ -41,7 +43,7 @@ export function workerCodeLocation(userDataEnv: Readonly<Record<string, string>>
 
 /**
  * The worker process's environment: exactly what the user data exports, plus the endpoint, the log
- * path, the instance ID and fake credentials. Nothing from the local shell but PATH reaches it, so a
+ * path, the scratch directory, the instance ID and fake credentials. Nothing from the local shell but PATH reaches it, so a
  * variable the user data forgets to export fails here as it would on EC2.
  */
 export function workerProcessEnv(userDataEnv: Readonly<Record<string, string>>, overrides: WorkerOverrides): NodeJS.ProcessEnv {
@@ -53,5 +55,6 @@ export function workerProcessEnv(userDataEnv: Readonly<Record<string, string>>, 
     [ENDPOINT_ENV]: overrides.endpoint,
     [WorkerEnv.logPath]: overrides.logPath,
     [WorkerEnv.instanceId]: overrides.instanceId,
+    [WorkerEnv.scratchDir]: overrides.scratchDir,
   };
 }
