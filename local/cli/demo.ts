@@ -41,6 +41,8 @@ export interface DemoRowResult extends RowState {
   readonly verified?: boolean;
   /** What was checked, or what is wrong: shown in the summary. */
   readonly check?: string;
+  /** A text output worth showing (a checksum line). */
+  readonly shown?: string;
 }
 
 export interface DemoResult {
@@ -104,7 +106,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const expected = expectedOutput(input.rest, input.processor);
       const content = await read(expected.key);
       const verdict = content === undefined ? `${expected.key} is missing` : expected.check(content, input.body);
-      return { ...base, verified: verdict === undefined, check: verdict ?? expected.describe };
+      const shown = input.processor === 'demo-checksum' && content !== undefined ? content.toString().trim() : undefined;
+      return { ...base, verified: verdict === undefined, check: verdict ?? expected.describe, ...(shown === undefined ? {} : { shown }) };
     }),
   );
   return { rows, stuck: rows.filter((row) => !isTerminal(row)) };
@@ -148,7 +151,11 @@ export function summarizeDemo(result: DemoResult): { text: string; failed: boole
     if (row.status === ItemStatus.FAILED) return [`${head}  reason: ${row.failureReason ?? '(none)'}`];
     if (row.status !== ItemStatus.FINISHED) return [`${head}  did not finish before the deadline`];
     const outputs = row.outputKeys ?? [];
-    return [`${head}  → ${row.outputPath ?? '(no output_path)'}: ${row.check ?? 'not checked'}`, ...outputs.map((key) => `      output ${key}`)];
+    return [
+      `${head}  → ${row.outputPath ?? '(no output_path)'}: ${row.check ?? 'not checked'}`,
+      ...outputs.map((key) => `      output ${key}`),
+      ...(row.shown === undefined ? [] : [`      ${row.shown}`]),
+    ];
   });
   const wrong = result.rows.filter((row) => row.status === ItemStatus.FINISHED && !row.verified);
   const failed = result.stuck.length > 0 || wrong.length > 0;

@@ -14,8 +14,8 @@
  *    write to it (see lostWriteInStream): the emulator broke DynamoDB's guarantee, not the pipeline.
  */
 import { ItemAttribute, ItemStatus } from '../../contracts';
-import { planItemPaths, s3Url } from '../../runtime/item-paths';
-import { expectedOutcome, type PlannedRow } from './plan';
+import { COPY_MODE, type SoakMode } from './mode';
+import type { PlannedRow } from './plan';
 import type { Row, StreamChange } from './observe';
 
 export type RowClass = 'finished' | 'differing' | 'failed' | 'dead-lettered' | 'pending-in-queue' | 'stuck' | 'lost' | 'emulator-lost-write';
@@ -42,16 +42,14 @@ export interface RowVerdict {
   readonly unexpected: boolean;
 }
 
-/** The output path a FINISHED row must carry: the output of the s3_path it holds (undefined: no valid path). */
+/** The output path a FINISHED `copy` row must carry: the output of the s3_path it holds (undefined: no valid path). */
 export function expectedOutputPath(row: Row, bucketName: string): string | undefined {
-  const s3Path = row[ItemAttribute.s3Path]?.S;
-  if (s3Path === undefined) return undefined;
-  const check = planItemPaths(s3Path, bucketName);
-  return check.ok ? s3Url(bucketName, check.paths.outputKey) : undefined;
+  return COPY_MODE.expectedOutputPath(row, bucketName);
 }
 
-export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
-  const verdict = judgeOutcome(planned, seen, bucketName, workQueueEmpty);
+/** `mode`: what the rows are processed with (the default: copy), which says where outputs are and what each row must end as. */
+export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean, mode: SoakMode = COPY_MODE): RowVerdict {
+  const verdict = judgeOutcome(planned, seen, bucketName, workQueueEmpty, mode);
   if (seen.lostWrite === undefined || !UNEXPLAINED.includes(verdict.class)) return verdict;
   return { ...verdict, class: 'emulator-lost-write', detail: `the emulator lost a write: ${seen.lostWrite}`, unexpected: false };
 }
@@ -94,19 +92,19 @@ function canonical(image: Row | undefined): string {
   );
 }
 
-function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
+function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean, mode: SoakMode): RowVerdict {
   const { row } = seen;
   const id = planned.id;
   if (row === undefined) return { id, class: 'lost', detail: 'the row is not in the table', unexpected: false };
   const status = row[ItemAttribute.status]?.S;
   const reason = row[ItemAttribute.failureReason]?.S;
   const base = { id, status, ...(reason !== undefined ? { reason } : {}) };
-  const expected = expectedOutcome(planned);
+  const expected = mode.expectedOutcome(planned);
 
   switch (status) {
     case ItemStatus.FINISHED: {
       const outputPath = row[ItemAttribute.outputPath]?.S;
-      const wanted = expectedOutputPath(row, bucketName);
+      const wanted = mode.expectedOutputPath(row, bucketName);
       if (wanted === undefined || outputPath !== wanted) {
         return { ...base, class: 'lost', detail: `FINISHED with output_path ${outputPath ?? '(none)'}, not the output of its s3_path`, unexpected: false };
       }
@@ -130,7 +128,7 @@ function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: str
   }
 }
 
-/** What the soak prints as its last line. The first nine keys are the interface; the rest explain the run. */
+/** What the soak prints as its last line. The first ten keys are the interface; the rest explain the run. */
 export interface SoakSummary {
   readonly rows: number;
   readonly finished: number;
@@ -141,11 +139,19 @@ export interface SoakSummary {
   readonly differing_outputs: number;
   readonly instances_left: number;
   readonly duplicate_copies: number;
+  /**
+   * Command processes left running: those still alive at the end, and those a worker that stopped by itself
+   * or on SIGTERM left behind (the instance runner's stand-in for the control group had to kill them). A
+   * SIGKILLed worker cannot clean up: its commands are the control group's to end, and are not counted.
+   */
+  readonly commands_left_running: number;
   readonly unexpected_outcomes: number;
   readonly pending_in_queue: number;
   /** Rows the emulator lost a write to (not counted as stuck, lost or differing; the evidence is on stderr). */
   readonly emulator_lost_writes: number;
   readonly seed: string;
+  /** What the rows were processed with: `copy`, or a command processor (`--mode command`). */
+  readonly mode: SoakMode['name'];
   readonly bad_rows: number;
   readonly fixed_rows: number;
   readonly resubmitted_rows: number;
@@ -160,8 +166,10 @@ export interface SoakSummary {
 
 export interface RunFacts {
   readonly seed: string;
+  readonly mode: SoakMode['name'];
   readonly instancesLeft: number;
   readonly duplicateCopies: number;
+  readonly commandsLeftRunning: number;
   readonly planned: readonly PlannedRow[];
   /** Chaos actions actually carried out (a planned one may be skipped when the run settles first). */
   readonly done: {
@@ -187,10 +195,12 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
     differing_outputs: count('differing'),
     instances_left: facts.instancesLeft,
     duplicate_copies: facts.duplicateCopies,
+    commands_left_running: facts.commandsLeftRunning,
     unexpected_outcomes: verdicts.filter((verdict) => verdict.unexpected).length,
     pending_in_queue: count('pending-in-queue'),
     emulator_lost_writes: count('emulator-lost-write'),
     seed: facts.seed,
+    mode: facts.mode,
     bad_rows: facts.planned.filter((row) => row.bad).length,
     fixed_rows: facts.done.fixed,
     resubmitted_rows: facts.done.resubmitted,
@@ -204,7 +214,7 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
 }
 
 /**
- * 0 only when nothing is lost, stuck, differing or left running — and, beyond the four the interface names,
+ * 0 only when nothing is lost, stuck, differing or left running (instances, commands) — and, beyond what the interface names,
  * when every outcome is the planned one, nothing was still queued when the run gave up, and the orchestrator
  * recovered from its failed tick.
  */
@@ -214,6 +224,7 @@ export function exitCode(summary: SoakSummary): number {
     summary.stuck_pending === 0 &&
     summary.differing_outputs === 0 &&
     summary.instances_left === 0 &&
+    summary.commands_left_running === 0 &&
     summary.unexpected_outcomes === 0 &&
     summary.pending_in_queue === 0 &&
     (summary.orchestrator.failed === 0 || summary.orchestrator.recovered);

@@ -36,6 +36,8 @@ export interface WorkerRun {
   readonly scratchDir: string;
   /** Set once the process has exited. */
   exit?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Command processes the worker left running when it exited, killed then by the runner (the control group's stand-in). */
+  leftoverCommands?: number[];
 }
 
 export interface RunningInstanceRunner {
@@ -125,6 +127,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
         options.log.info('worker_exited', { instanceId, code, signal });
         // systemd ends the unit's control group with the worker: a command a killed worker left runs no longer.
         const killed = killCommandProcessesUnder(run.scratchDir);
+        run.leftoverCommands = killed;
         if (killed.length > 0) options.log.warn('leftover_commands_killed', { instanceId, pids: killed });
         void terminate(instanceId).finally(markExited);
       });

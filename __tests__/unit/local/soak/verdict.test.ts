@@ -142,7 +142,9 @@ describe('lostWriteInStream', () => {
 describe('summarize and exitCode', () => {
   const facts: RunFacts = {
     seed: 's',
+    mode: 'copy',
     instancesLeft: 0,
+    commandsLeftRunning: 0,
     duplicateCopies: 2,
     planned: [GOOD, BAD],
     done: { fixed: 0, resubmitted: 1, resubmissionsCaughtInJob: 1, duplicateMessages: 3 },
@@ -155,7 +157,7 @@ describe('summarize and exitCode', () => {
   it('starts with the interface keys, in order', () => {
     const summary = summarize(verdicts, facts);
 
-    expect(Object.keys(summary).slice(0, 9)).toEqual([
+    expect(Object.keys(summary).slice(0, 10)).toEqual([
       'rows',
       'finished',
       'failed',
@@ -165,6 +167,7 @@ describe('summarize and exitCode', () => {
       'differing_outputs',
       'instances_left',
       'duplicate_copies',
+      'commands_left_running',
     ]);
     expect(summary.emulator_lost_writes).toBe(0);
     expect(summary).toMatchObject({ rows: 1, finished: 1, duplicate_copies: 2, bad_rows: 1, wall_seconds: 12 });
@@ -176,6 +179,7 @@ describe('summarize and exitCode', () => {
     { case: 'a stuck row', change: { stuck_pending: 1 } },
     { case: 'a differing output', change: { differing_outputs: 1 } },
     { case: 'an instance left running', change: { instances_left: 1 } },
+    { case: 'a command left running', change: { commands_left_running: 1 } },
     { case: 'an unexpected outcome', change: { unexpected_outcomes: 1 } },
     { case: 'rows still queued at the timeout', change: { pending_in_queue: 1 } },
     { case: 'no recovery from the failed tick', change: { orchestrator: { ticks: 3, failed: 1, recovered: false } } },
