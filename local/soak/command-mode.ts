@@ -5,11 +5,11 @@
  * comes back and the retry finishes). The command reads its plan from marker files in a directory of the run
  * (`SOAK_STATE`), written before the rows: the plan decides, the command only looks.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineConfig } from '../../config/pipeline-config';
 import { loadProcessorCatalog, type CommandProcessorDeclaration } from '../../config/processors';
-import { commandOutputPrefix, type ProcessorCatalog } from '../../contracts';
+import { commandOutputPrefix, WorkerLogEvent, type ProcessorCatalog } from '../../contracts';
 import { s3Url } from '../../runtime/item-paths';
 import { COPY_MODE, rowPaths, type SoakMode } from './mode';
 import type { SoakPlan } from './plan';
@@ -88,4 +88,28 @@ export function commandMode(commandPlan: CommandModePlan): SoakMode {
     },
     expectedOutcome: (planned) => (commandPlan.failing.has(planned.id) ? { status: 'FAILED', reason: PLANNED_FAILURE_REASON } : COPY_MODE.expectedOutcome(planned)),
   };
+}
+
+/**
+ * Commands a kill cut short, from the workers' logs: every `command_started` without a `command_exited` (its
+ * worker died with it: SIGKILL) and every `command_exited` whose end is `aborted` (its worker stopped on SIGTERM
+ * and ended it). The evidence that the chaos hit workers mid-command.
+ */
+export function interruptedCommands(logPaths: readonly string[]): number {
+  let started = 0;
+  let completed = 0;
+  for (const logPath of logPaths) {
+    if (!existsSync(logPath)) continue;
+    for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+      if (!line.includes('"command_')) continue;
+      try {
+        const entry = JSON.parse(line) as { event?: unknown; end?: { kind?: unknown } };
+        if (entry.event === WorkerLogEvent.commandStarted) started += 1;
+        if (entry.event === WorkerLogEvent.commandExited && entry.end?.kind !== 'aborted') completed += 1;
+      } catch {
+        // A line cut short by SIGKILL.
+      }
+    }
+  }
+  return started - completed;
 }

@@ -15,6 +15,7 @@ import { planSoak, type PlannedRow, type SoakParameters, type SoakPlan } from '.
 import { seededRandom } from './random';
 import { commandProcessesUnder } from '../standins/leftover-processes';
 import type { WorkerRun } from '../standins/instance-runner';
+import { interruptedCommands } from './command-mode';
 import { COPY_MODE, type SoakMode } from './mode';
 import {
   countDuplicateCopies,
@@ -102,6 +103,7 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const summary = summarize(verdicts, {
     seed: options.seed,
     mode: mode.name,
+    commandsInterrupted: interruptedCommands(logPaths),
     instancesLeft,
     commandsLeftRunning: commandsLeftRunning(history),
     duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, WorkerLogEvent.processingFinished), ids),

@@ -152,6 +152,8 @@ export interface SoakSummary {
   readonly seed: string;
   /** What the rows were processed with: `copy`, or a command processor (`--mode command`). */
   readonly mode: SoakMode['name'];
+  /** Commands a kill cut short (command mode): the chaos hit workers mid-command. */
+  readonly commands_interrupted: number;
   readonly bad_rows: number;
   readonly fixed_rows: number;
   readonly resubmitted_rows: number;
@@ -167,6 +169,7 @@ export interface SoakSummary {
 export interface RunFacts {
   readonly seed: string;
   readonly mode: SoakMode['name'];
+  readonly commandsInterrupted: number;
   readonly instancesLeft: number;
   readonly duplicateCopies: number;
   readonly commandsLeftRunning: number;
@@ -201,6 +204,7 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
     emulator_lost_writes: count('emulator-lost-write'),
     seed: facts.seed,
     mode: facts.mode,
+    commands_interrupted: facts.commandsInterrupted,
     bad_rows: facts.planned.filter((row) => row.bad).length,
     fixed_rows: facts.done.fixed,
     resubmitted_rows: facts.done.resubmitted,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  interruptedCommands,
   commandMode,
   commandModeCatalog,
   PLANNED_FAILURE_REASON,
@@ -83,6 +84,21 @@ describe('the command mode of the soak', () => {
       expect(`command exited with code 3: ${failing.stderr.trim()}`).toMatch(PLANNED_FAILURE_REASON);
       expect(run('k').status).toBe(75);
       expect(run('k').status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts the commands a kill cut short: started and never ended, or ended by the stop', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'soak-logs-'));
+    try {
+      const line = (entry: object) => `${JSON.stringify(entry)}\n`;
+      const killed = path.join(dir, 'killed.log');
+      const stopped = path.join(dir, 'stopped.log');
+      writeFileSync(killed, line({ event: 'command_started', item_id: 'a' }) + line({ event: 'command_exited', item_id: 'a', end: { kind: 'exited', code: 0 } }) + line({ event: 'command_started', item_id: 'b' }) + '{"event":"command_exi');
+      writeFileSync(stopped, line({ event: 'command_started', item_id: 'c' }) + line({ event: 'command_exited', item_id: 'c', end: { kind: 'aborted' } }));
+
+      expect(interruptedCommands([killed, stopped, path.join(dir, 'absent.log')])).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -143,6 +143,7 @@ describe('summarize and exitCode', () => {
   const facts: RunFacts = {
     seed: 's',
     mode: 'copy',
+    commandsInterrupted: 0,
     instancesLeft: 0,
     commandsLeftRunning: 0,
     duplicateCopies: 2,
