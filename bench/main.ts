@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { startEmulator } from '../local/emulator/moto';
 import { REPO_ROOT } from '../local/emulator/paths';
 import { measureBundles } from './bundles';
+import { measureCommandProcessor } from './command';
+import { formatCommand } from './command-report';
 import { describeMachine } from './machine';
 import { measurePickup, type PickupFigures } from './pickup';
 import { checkTargets, formatPickup, formatReport, type BenchResults } from './report';
@@ -23,6 +25,10 @@ interface BenchOptions {
   readonly synthRuns: number;
   readonly smallObjects: number;
   readonly largeObjects: number;
+  readonly commandOnly: boolean;
+  readonly commandSmallFiles: number;
+  readonly commandLargeFiles: number;
+  readonly commandScalingFiles: number;
 }
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
@@ -115,7 +121,7 @@ async function measurePickupCases(options: BenchOptions, log: (line: string) => 
 
 async function main(): Promise<void> {
   const program = new Command('bench')
-    .description('Synth, worker throughput, orchestrator bundle and test-suite figures (docs/benchmarks.md)')
+    .description('Synth, worker throughput, orchestrator bundle, command processor and test-suite figures (docs/benchmarks.md)')
     .option('--skip-tests', 'do not run the jest suite (it takes many minutes)', false)
     .option('--output <file>', 'where to write the JSON results', path.join(RESULTS_DIR, 'latest.json'))
     .option('--synth-runs <n>', 'synth runs per variant (median)', positiveInteger, 5)
@@ -125,8 +131,34 @@ async function main(): Promise<void> {
     .option('--pickup-only', 'measure pickup only (writes bench-results/pickup.json unless --output is given)', false)
     .option('--pickup-rows <n>', 'rows per pickup series (cold and warm, per trigger)', positiveInteger, 20)
     .option('--pickup-tick-seconds <n>', "seconds between the schedule's runs in the pickup section", positiveInteger, 60)
+    .option('--command-only', 'measure the command processor only (writes bench-results/command.json unless --output is given)', false)
+    .option('--command-small-files <n>', '1 KiB files through the command processor', positiveInteger, 200)
+    .option('--command-large-files <n>', '100 MiB files through the command processor', positiveInteger, 5)
+    .option('--command-scaling-files <n>', 'CPU-bound files at concurrency 1, then 2', positiveInteger, 16)
     .parse();
   const options = program.opts<BenchOptions>();
+  if (options.commandOnly) {
+    const started = new Date().toISOString();
+    const startedMs = Date.now();
+    const emulator = await startEmulator();
+    let command;
+    try {
+      command = await measureCommandProcessor(emulator, {
+        smallFiles: options.commandSmallFiles,
+        largeFiles: options.commandLargeFiles,
+        scalingFiles: options.commandScalingFiles,
+        log: (line) => void process.stderr.write(`bench: ${line}\n`),
+      });
+    } finally {
+      await emulator.stop();
+    }
+    const output = program.getOptionValueSource('output') === 'default' ? path.join(RESULTS_DIR, 'command.json') : options.output;
+    const results = { startedAt: started, wallSeconds: (Date.now() - startedMs) / 1000, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), commandProcessor: command };
+    mkdirSync(path.dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${formatCommand(command)}\n\ncommand section: ${Math.round(results.wallSeconds)} s\nJSON: ${path.relative(process.cwd(), output)}\n`);
+    return;
+  }
   if (options.pickupOnly) {
     const started = new Date().toISOString();
     const startedMs = Date.now();

@@ -101,7 +101,7 @@ async function measureLimit(
 }
 
 /** Writes PENDING rows `<prefix>-<n>` for the keys and sends the message the pipe would send for each. */
-async function submitRows(
+export async function submitRows(
   clients: BenchClients,
   pipeline: BenchResources,
   queueUrl: string,
@@ -171,7 +171,7 @@ async function measureWorker(clients: BenchClients, pipeline: BenchResources, ke
  * Reads only what was appended since the last look, and parses only the lines that matter, so following the
  * log costs the machine (two cores shared with the worker and the emulator) next to nothing.
  */
-async function waitForFinished(logPath: string, count: number, exited: () => boolean, stderr: () => string): Promise<number> {
+export async function waitForFinished(logPath: string, count: number, exited: () => boolean, stderr: () => string): Promise<number> {
   const deadline = Date.now() + RUN_DEADLINE_MS;
   let offset = 0;
   let partial = '';

@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { ItemStatus, OrchestratorEnv } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { waitForTerminalRows } from '../../../local/cli/rows';
 import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
 import { runSoak } from '../../../local/soak/run';
+import { commandMode, commandModeCatalog, planCommandMode, SOAK_COMMAND_PROCESSOR, soakCommandProcessor, writeCommandModeMarkers, PLANNED_FAILURE_REASON } from '../../../local/soak/command-mode';
+import { planSoak } from '../../../local/soak/plan';
+import { loadProcessorCatalog } from '../../../config/processors';
+import { commandProcessesUnder } from '../../../local/standins/leftover-processes';
 import {
   liveWorkerInstances,
   output,
+  putCatalog,
   putInput,
   putRows,
   queueDepth,
@@ -27,7 +35,10 @@ import { eventually } from '../../support/eventually';
  */
 jest.setTimeout(360_000);
 
-const running = useLocalPipeline({ maxWorkers: 1 });
+// The soak's command processor is deployed beside copy (the default); the command-mode test makes it the default.
+const commandState = mkdtempSync(path.join(tmpdir(), 'soak-command-'));
+const running = useLocalPipeline({ maxWorkers: 1 }, { processors: loadProcessorCatalog({ processors: { [SOAK_COMMAND_PROCESSOR]: soakCommandProcessor(commandState) } }, {}) });
+afterAll(() => rmSync(commandState, { recursive: true, force: true }));
 
 /** Sets MAX_WORKERS, waits until no worker is left from before, and counts the peak from there. */
 async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
@@ -114,4 +125,28 @@ it('finishes 200 rows with two workers running at once and never more (MAX_WORKE
   expect(mostInstances).toBeGreaterThanOrEqual(1);
   expect(mostInstances).toBeLessThanOrEqual(2);
   for (const file of files) expect((await readOutput(p, file.rest)).toString()).toBe(file.body);
+});
+
+it('explains every row of a command-mode soak: workers killed mid-command, commands failing on purpose, nothing left running', async () => {
+  const p = running();
+  const parameters = { rows: 40, badPercent: 10, killWorkers: 2, seed: 'jest-command-soak' };
+  const commandPlan = planCommandMode(planSoak(parameters));
+  writeCommandModeMarkers(commandState, commandPlan);
+  // As a deployment making the soak's command the default would: workers started from now on read it.
+  await putCatalog(p, commandModeCatalog({}, {}, commandState));
+  try {
+    await startWith(p, 1);
+
+    const report = await runSoak(p, { ...parameters, timeoutSeconds: 300, autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, mode: commandMode(commandPlan) });
+
+    const { summary } = report;
+    expect(summary).toMatchObject({ rows: 40, mode: 'command', lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, commands_left_running: 0, unexpected_outcomes: 0, pending_in_queue: 0 });
+    expect(summary.finished + summary.failed + summary.dead_lettered).toBe(40);
+    for (const id of commandPlan.failing) expect(report.rows.find((row) => row.id === id)).toMatchObject({ status: ItemStatus.FAILED, reason: expect.stringMatching(PLANNED_FAILURE_REASON) });
+    for (const id of commandPlan.flaky) expect(report.rows.find((row) => row.id === id)).toMatchObject({ status: ItemStatus.FINISHED });
+    expect(summary.kills).toEqual({ SIGKILL: 1, SIGTERM: 1, skipped: 0 });
+    for (const run of p.instances.history()) expect(commandProcessesUnder(run.scratchDir)).toEqual([]);
+  } finally {
+    await putCatalog(p, loadProcessorCatalog({ processors: { [SOAK_COMMAND_PROCESSOR]: soakCommandProcessor(commandState) } }, {}));
+  }
 });

@@ -11,7 +11,17 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { DeleteRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { INPUT_PREFIX, ITEM_EVENT_DETAIL_TYPE, ITEM_EVENT_SOURCE, ItemAttribute, LOGS_PREFIX, OUTPUT_PREFIX, WORKER_TAG } from '../../../contracts';
+import {
+  INPUT_PREFIX,
+  ITEM_EVENT_DETAIL_TYPE,
+  ITEM_EVENT_SOURCE,
+  ItemAttribute,
+  LOGS_PREFIX,
+  OUTPUT_PREFIX,
+  PROCESSOR_CATALOG_KEY,
+  WORKER_TAG,
+  type ProcessorCatalog,
+} from '../../../contracts';
 import { createLocalLog } from '../../../local/log';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { startLocalPipeline, type LocalPipeline, type LocalRunSettings } from '../../../local/pipeline';
@@ -28,12 +38,16 @@ export const TEST_AUTOTERMINATE_MINUTES = 0.1;
  * Starts moto, deploys, runs the pipes, the schedule (every `tickSeconds`, 1 by default), the wake mapping
  * and the instances; ignores the shell's PIPELINE_* settings. Workers stop after TEST_AUTOTERMINATE_MINUTES idle.
  */
-export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds = 1 }: { tickSeconds?: number } = {}): Promise<LocalPipeline> {
+export function startPipelineForTest(
+  settings: LocalRunSettings,
+  { tickSeconds = 1, processors }: { tickSeconds?: number; processors?: ProcessorCatalog } = {},
+): Promise<LocalPipeline> {
   return startLocalPipeline({
     env: {},
     settings: { autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, ...settings },
     tickSeconds,
     log: createLocalLog(process.stderr, 'warn'),
+    ...(processors === undefined ? {} : { processors }),
   });
 }
 
@@ -41,7 +55,7 @@ export function startPipelineForTest(settings: LocalRunSettings, { tickSeconds =
  * The suite's one deployment: started before the file's tests (a deploy takes minutes), cleaned after each
  * test, stopped after the last. Call at the top of the file; the returned function gives the running pipeline.
  */
-export function useLocalPipeline(settings: LocalRunSettings, options: { tickSeconds?: number } = {}): () => LocalPipeline {
+export function useLocalPipeline(settings: LocalRunSettings, options: { tickSeconds?: number; processors?: ProcessorCatalog } = {}): () => LocalPipeline {
   let pipeline: LocalPipeline | undefined;
   beforeAll(async () => {
     pipeline = await startPipelineForTest(settings, options);
@@ -73,6 +87,16 @@ export async function setOrchestratorEnvironment(pipeline: LocalPipeline, variab
   for (const [name, value] of Object.entries(variables)) {
     if (updated?.Variables?.[name] !== value) throw new Error(`the emulated function did not take ${name}=${value}`);
   }
+}
+
+/**
+ * Writes the processor catalog object, as a deployment that changed pipeline.config.ts would: workers started
+ * from then on read it (a running worker reads it again only for a name it lacks).
+ */
+export async function putCatalog(pipeline: LocalPipeline, catalog: ProcessorCatalog): Promise<void> {
+  await pipeline.clients.s3.send(
+    new PutObjectCommand({ Bucket: output(pipeline, 'bucket_name'), Key: PROCESSOR_CATALOG_KEY, Body: JSON.stringify(catalog), ContentType: 'application/json' }),
+  );
 }
 
 export function output(pipeline: LocalPipeline, name: string): string {
