@@ -38,13 +38,14 @@ export function commandTargets(figures: CommandBenchFigures): CommandTarget[] {
 export function formatCommand(figures: CommandBenchFigures): string {
   return [
     table(
-      ['command processor, concurrency 1', 'files', 'worker ms/file', 'command alone ms', 'overhead ms/file', 'download / command / upload ms (median)'],
+      ['command processor, concurrency 1', 'files', 'worker ms/file', 'command alone ms', 'overhead ms/file', 'copy ms/file (reference)', 'download / command / upload ms (median)'],
       figures.overhead.map((overhead) => [
         overhead.case,
         String(overhead.files),
         round(overhead.workerMsPerFile, 1).toString(),
         round(overhead.commandAloneMs, 1).toString(),
         round(overhead.overheadMsPerFile, 1).toString(),
+        round(overhead.copyMsPerFile, 1).toString(),
         `${overhead.downloadMs} / ${overhead.commandMs} / ${overhead.uploadMs}`,
       ]),
     ),

@@ -17,11 +17,11 @@ import { submitRows, waitForFinished } from './throughput';
 /**
  * The command processor's figures (issue 21): what the worker adds to a command's own time per file, at 1 KiB
  * and 100 MiB; a CPU-bound command's files/s at worker concurrency 1 and 2; the worker's peak RSS with a 100 MiB
- * and a 2 GiB input. Each run is `node dist/worker/worker.js` as instances run it, on the emulator, its RSS
- * read by the bench's preloaded probe at exit.
+ * and a 2 GiB input. Each run is `node dist/worker/worker.js` as instances run it, on the emulator, its peak
+ * RSS read at exit by a preloaded probe (hwm-probe.js: the address space's own high-water mark).
  */
 
-const RSS_PROBE = path.join(__dirname, 'rss-probe.js');
+const HWM_PROBE = path.join(__dirname, 'hwm-probe.js');
 /** The command the overhead and memory cases run: a plain copy, so "its own time" is easy to measure alone. */
 const COPY_COMMAND = ['cp', '--', '{input}', '{output_dir}/'];
 /** About a second of one core, tiny input and output: the concurrency case measures the command, not S3. */
@@ -36,6 +36,8 @@ export interface OverheadFigures {
   readonly workerMsPerFile: number;
   /** The same command run directly by the bench (spawned, on a local file), median. */
   readonly commandAloneMs: number;
+  /** The same files through the built-in `copy` at concurrency 1: the pipeline's own per-file cost, for scale. */
+  readonly copyMsPerFile: number;
   readonly overheadMsPerFile: number;
   /** Medians of the worker's own split (processing_finished). */
   readonly downloadMs: number;
@@ -104,12 +106,14 @@ async function measureOverhead(emulator: Emulator, benchCase: { case: string; fi
       await setup.clients.s3.send(new PutObjectCommand({ Bucket: setup.pipeline.bucketName, Key: `${INPUT_PREFIX}${keys[index]}`, Body: body }));
     });
     const run = await runWorker(setup, keys, 1);
+    const copyRun = await runWorker(setup, keys, 1, 'copy');
     const commandAloneMs = await commandAlone(COPY_COMMAND, body);
     const workerMsPerFile = run.spanMs / benchCase.files;
     return {
       ...benchCase,
       workerMsPerFile,
       commandAloneMs,
+      copyMsPerFile: copyRun.spanMs / benchCase.files,
       overheadMsPerFile: workerMsPerFile - commandAloneMs,
       downloadMs: median(run.finished.map((line) => line.download_ms)),
       commandMs: median(run.finished.map((line) => line.command_ms)),
@@ -202,11 +206,12 @@ interface ProcessingLine {
 }
 
 /**
- * Runs the worker bundle on `keys` until each row is FINISHED, then stops it (SIGTERM) and reads its peak RSS
- * and its log: the span from the first message received to the last row finished.
+ * Runs the worker bundle on `keys` (rows naming `processor`, or the catalog's default) until each row is
+ * FINISHED, then stops it (SIGTERM) and reads its peak RSS and its log: the span from the first message
+ * received to the last row finished.
  */
-async function runWorker(setup: Prepared, keys: readonly string[], concurrency: number) {
-  const ids = await submitRows(setup.clients, setup.pipeline, setup.pipeline.queueUrl, `run-${concurrency}`, keys);
+async function runWorker(setup: Prepared, keys: readonly string[], concurrency: number, processor?: string) {
+  const ids = await submitRows(setup.clients, setup.pipeline, setup.pipeline.queueUrl, `run-${concurrency}-${processor ?? 'default'}`, keys, processor);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-command-'));
   const logPath = path.join(dir, 'sqs_worker.logs');
   const rssFile = path.join(dir, 'maxrss');
@@ -224,9 +229,9 @@ async function runWorker(setup: Prepared, keys: readonly string[], concurrency: 
     [WorkerEnv.processorCatalogKey]: PROCESSOR_CATALOG_KEY,
     [WorkerEnv.scratchDir]: setup.scratch,
     [WorkerEnv.scratchReserveBytes]: '0',
-    BENCH_RSS_FILE: rssFile,
+    BENCH_HWM_FILE: rssFile,
   };
-  const child = spawn(process.execPath, ['--require', RSS_PROBE, WORKER_BUNDLE], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', HWM_PROBE, WORKER_BUNDLE], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -240,7 +245,7 @@ async function runWorker(setup: Prepared, keys: readonly string[], concurrency: 
       .map((line) => JSON.parse(line) as { event: string; time: string } & Partial<ProcessingLine>);
     const firstReceived = Math.min(...lines.filter((line) => line.event === WorkerLogEvent.messageReceived).map((line) => Date.parse(line.time)));
     const finishedLines = lines.filter((line): line is typeof line & ProcessingLine => line.event === WorkerLogEvent.processingFinished);
-    return { spanMs: lastFinishedAt - firstReceived, finished: finishedLines, peakRssBytes: Number(readFileSync(rssFile, 'utf8')) * 1024 };
+    return { spanMs: lastFinishedAt - firstReceived, finished: finishedLines, peakRssBytes: Number(readFileSync(rssFile, 'utf8')) };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;

@@ -100,18 +100,20 @@ async function measureLimit(
   return rate(keys.length, performance.now() - started);
 }
 
-/** Writes PENDING rows `<prefix>-<n>` for the keys and sends the message the pipe would send for each. */
+/** Writes PENDING rows `<prefix>-<n>` for the keys (naming `processor` when given) and sends the message the pipe would send for each. */
 export async function submitRows(
   clients: BenchClients,
   pipeline: BenchResources,
   queueUrl: string,
   prefix: string,
   keys: readonly string[],
+  processor?: string,
 ): Promise<string[]> {
   const rows = keys.map((key, index) => ({
     [ItemAttribute.id]: `${prefix}-${index}`,
     [ItemAttribute.status]: ItemStatus.PENDING,
     [ItemAttribute.s3Path]: `s3://${pipeline.bucketName}/${INPUT_PREFIX}${key}`,
+    ...(processor === undefined ? {} : { [ItemAttribute.processor]: processor }),
   }));
   await inLanes(Math.ceil(rows.length / WRITE_BATCH), SEED_LANES, async (batch) => {
     const items = rows.slice(batch * WRITE_BATCH, (batch + 1) * WRITE_BATCH);

@@ -6,7 +6,7 @@ import { downloadInput } from './download';
 import { judgeEnd } from './exit';
 import { compileCommand, planInvocation } from './invocation';
 import { listOutputs } from './outputs';
-import { publishOutputs } from './publish';
+import { listEarlierOutputs, publishOutputs } from './publish';
 import { runCommand } from './run';
 import type { ScratchSpace } from './scratch';
 
@@ -39,6 +39,10 @@ export function commandProcessor(name: string, spec: CommandProcessorSpec, deps:
     type: ProcessorType.command,
     async process(request: ProcessorRequest, { abortSignal, logger }: ProcessorContext): Promise<ProcessorOutcome> {
       const log = { item_id: request.itemId, processor: name };
+      const prefix = commandOutputPrefix(request.outputKey, name);
+      // What earlier runs left under the prefix, listed while the input downloads; awaited only on success.
+      const earlier = listEarlierOutputs(deps.s3, request.bucketName, prefix, abortSignal);
+      earlier.catch(() => undefined);
       const job = await deps.scratch.createJob(request.rest);
       try {
         const downloadStarted = performance.now();
@@ -77,7 +81,6 @@ export function commandProcessor(name: string, spec: CommandProcessorSpec, deps:
         }
         logger.info(exitLog);
 
-        const prefix = commandOutputPrefix(request.outputKey, name);
         const listing = await listOutputs(job.outputDir, prefix);
         if (!listing.ok) return failed(listing.reason);
         if (listing.files.length === 0 && !spec.allowEmptyOutput) {
@@ -88,6 +91,7 @@ export function commandProcessor(name: string, spec: CommandProcessorSpec, deps:
           deps.s3,
           { bucketName: request.bucketName, prefix, itemId: request.itemId, processor: name },
           listing.files,
+          earlier,
           abortSignal,
         );
         if (published.staleDeleted > 0) logger.info({ event: WorkerLogEvent.staleOutputsDeleted, ...log, deleted: published.staleDeleted });

@@ -44,12 +44,18 @@ export class StaleOutputsError extends Error {
 
 /**
  * Publishes a successful command's files: uploads each under the row's prefix (multipart above
- * UPLOAD_PART_BYTES), writes the manifest when there are many, then deletes every other object under that
- * prefix, which an earlier run of the row left. Only then is the row recorded FINISHED, so a FINISHED row's
+ * UPLOAD_PART_BYTES), writes the manifest when there are many, then deletes every object `earlier` lists
+ * (listEarlierOutputs, started when the job starts) that this run did not write: what an earlier run left. Only then is the row recorded FINISHED, so a FINISHED row's
  * prefix holds exactly its outputs, never a mix of two runs. S3 errors are thrown (transient): a retry uploads
  * again and deletes what is stale again. Memory: at most 32 MiB of buffers per job, whatever the files' sizes.
  */
-export async function publishOutputs(s3: S3Client, target: PublishTarget, files: readonly OutputFile[], abortSignal?: AbortSignal): Promise<Published> {
+export async function publishOutputs(
+  s3: S3Client,
+  target: PublishTarget,
+  files: readonly OutputFile[],
+  earlier: Promise<readonly string[]>,
+  abortSignal?: AbortSignal,
+): Promise<Published> {
   const small = files.filter((file) => file.bytes <= UPLOAD_PART_BYTES);
   const large = files.filter((file) => file.bytes > UPLOAD_PART_BYTES);
   await forEachAtMost(small, SMALL_FILES_AT_ONCE, (file) => uploadFile(s3, target.bucketName, file, abortSignal));
@@ -70,7 +76,9 @@ export async function publishOutputs(s3: S3Client, target: PublishTarget, files:
     );
   }
   const kept = new Set(manifestKey === undefined ? keys : [...keys, manifestKey]);
-  const staleDeleted = await deleteStale(s3, target.bucketName, target.prefix, kept, abortSignal);
+  const stale = (await earlier).filter((key) => !kept.has(key));
+  await deleteKeys(s3, target.bucketName, stale, abortSignal);
+  const staleDeleted = stale.length;
   return { keys, ...(manifestKey === undefined ? {} : { manifestKey }), bytes: files.reduce((sum, file) => sum + file.bytes, 0), staleDeleted };
 }
 
@@ -105,9 +113,12 @@ async function uploadFile(s3: S3Client, bucketName: string, file: OutputFile, ab
   }
 }
 
-/** Deletes every object under `prefix` not in `kept`; returns how many. */
-async function deleteStale(s3: S3Client, bucketName: string, prefix: string, kept: ReadonlySet<string>, abortSignal?: AbortSignal): Promise<number> {
-  const stale: string[] = [];
+/**
+ * Every key under `prefix`: what earlier runs of the row left. The job starts it with the download, so it costs
+ * no extra round trip; the keys earlier runs wrote are all there by then.
+ */
+export async function listEarlierOutputs(s3: S3Client, bucketName: string, prefix: string, abortSignal?: AbortSignal): Promise<string[]> {
+  const found: string[] = [];
   let continuationToken: string | undefined;
   do {
     // URL-encoded keys: a key may hold characters XML cannot carry unchanged (a carriage return).
@@ -117,10 +128,15 @@ async function deleteStale(s3: S3Client, bucketName: string, prefix: string, kep
     );
     for (const object of page.Contents ?? []) {
       const key = object.Key === undefined ? undefined : decodeListedKey(object.Key);
-      if (key !== undefined && key.startsWith(prefix) && !kept.has(key)) stale.push(key);
+      if (key !== undefined && key.startsWith(prefix)) found.push(key);
     }
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken !== undefined);
+  return found;
+}
+
+/** DeleteObjects in batches of 1,000; per-key errors are thrown (transient). */
+async function deleteKeys(s3: S3Client, bucketName: string, stale: readonly string[], abortSignal?: AbortSignal): Promise<void> {
   for (let start = 0; start < stale.length; start += DELETE_BATCH) {
     const batch = stale.slice(start, start + DELETE_BATCH);
     const result = await s3.send(
@@ -130,7 +146,6 @@ async function deleteStale(s3: S3Client, bucketName: string, prefix: string, kep
     const errors = result.Errors ?? [];
     if (errors.length > 0) throw new StaleOutputsError(`${errors.length} earlier output(s) could not be deleted: ${errors[0].Code ?? 'error'} on ${errors[0].Key ?? '?'}`);
   }
-  return stale.length;
 }
 
 /**

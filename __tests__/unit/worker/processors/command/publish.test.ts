@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decodeListedKey, publishOutputs, StaleOutputsError } from '../../../../../worker/processors/command/publish';
+import { decodeListedKey, listEarlierOutputs, publishOutputs as publish, StaleOutputsError } from '../../../../../worker/processors/command/publish';
 import type { OutputFile } from '../../../../../worker/processors/command/outputs';
 
 const s3Mock = mockClient(S3Client);
@@ -11,6 +11,9 @@ const s3 = new S3Client({ region: 'us-east-1' });
 const PREFIX = 'data/output/a b/c.pdf/text/';
 const target = { bucketName: 'bucket', prefix: PREFIX, itemId: 'row-1', processor: 'text' };
 let dir: string;
+/** As the command processor does: the listing started first, the publication after. */
+const publishOutputs = (client: S3Client, publishTarget: typeof target, files: OutputFile[]) =>
+  publish(client, publishTarget, files, listEarlierOutputs(client, publishTarget.bucketName, publishTarget.prefix));
 
 beforeEach(() => {
   s3Mock.reset();
