@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadSettings } from '../../config/settings';
+import { resolveCatalog } from '../../runtime/processors/catalog';
 import type { WorkerSetup } from '../../config/worker-setup';
 import type { ProcessorCatalog } from '../../contracts';
 import { REPO_ROOT } from '../../local/emulator/paths';
@@ -31,6 +32,19 @@ export const EVERY_OPTIONAL_FEATURE: NodeJS.ProcessEnv = {
   PIPELINE_SSH_PUBLIC_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test',
   PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
 };
+
+/**
+ * With EVERY_OPTIONAL_FEATURE: a command processor beside copy, so the gates see its grants (the catalog, the
+ * listing and deletion under data/output/). Its setup script: everyOptionalSetup().
+ */
+export const EVERY_OPTIONAL_PROCESSOR: ProcessorCatalog = resolveCatalog({
+  processors: { text: { type: 'command', command: ['pdftotext', '{input}', '{output_dir}/{input_name}.txt'] } },
+});
+
+/** A worker setup script for the gates (the worked example's). */
+export function everyOptionalSetup(): WorkerSetup {
+  return { scriptPath: path.join(REPO_ROOT, 'examples', 'pdf-text', 'setup.sh'), timeoutSeconds: 900 };
+}
 
 export interface SynthesizedStack {
   /** The stack object, for what only the constructs know (e.g. the policies' registered statements). */
