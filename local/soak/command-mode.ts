@@ -20,9 +20,8 @@ export const SOAK_COMMAND_PROCESSOR = 'soak-command';
 /** The reason a row planned to fail ends with. */
 export const PLANNED_FAILURE_REASON = /^command exited with code 3: soak: planned failure$/;
 
-/** Shares of the plain rows (no bad input, resubmission, duplicate or shared path) that fail or fail once. */
-const FAILING_SHARE = 0.03;
-const FLAKY_SHARE = 0.03;
+/** Shares of the rows, taken from the plain ones (no bad input, resubmission, duplicate or shared path), that fail or fail once. */
+export const COMMAND_MODE_SHARES = { failing: 0.03, flaky: 0.03 } as const;
 
 export interface CommandModePlan {
   /** Rows whose command exits 3: FAILED. */
@@ -31,14 +30,17 @@ export interface CommandModePlan {
   readonly flaky: ReadonlySet<string>;
 }
 
-/** Pure: which plain rows fail and which fail once, from the plan and its seed. */
-export function planCommandMode(plan: SoakPlan): CommandModePlan {
+/**
+ * Pure: which plain rows fail and which fail once, from the plan and its seed. A share above 0 gives at least
+ * one row; 0 gives none (a retry costs a visibility timeout, which a short run may not want to wait for).
+ */
+export function planCommandMode(plan: SoakPlan, shares: { readonly failing: number; readonly flaky: number } = COMMAND_MODE_SHARES): CommandModePlan {
   const sharedPaths = new Set(plan.rows.flatMap((row) => (row.samePathAs ? [row.samePathAs] : [])));
   const plain = plan.rows.filter((row) => !row.bad && !row.resubmission && !row.duplicate && !row.samePathAs && !sharedPaths.has(row.id));
   const shuffled = seededRandom(`${plan.parameters.seed}/command-mode`).shuffle(plain).map((row) => row.id);
-  const count = (share: number) => (plain.length < 4 ? 0 : Math.max(1, Math.round(plan.rows.length * share)));
-  const failing = shuffled.slice(0, count(FAILING_SHARE));
-  const flaky = shuffled.slice(failing.length, failing.length + count(FLAKY_SHARE));
+  const count = (share: number) => (plain.length < 4 || share === 0 ? 0 : Math.max(1, Math.round(plan.rows.length * share)));
+  const failing = shuffled.slice(0, count(shares.failing));
+  const flaky = shuffled.slice(failing.length, failing.length + count(shares.flaky));
   return { failing: new Set(failing), flaky: new Set(flaky) };
 }
 
