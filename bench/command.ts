@@ -5,6 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ENDPOINT_ENV, INPUT_PREFIX, PROCESSOR_CATALOG_KEY, WorkerEnv, WorkerLogEvent } from '../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, type Emulator } from '../local/emulator/moto';
@@ -27,6 +28,8 @@ const COPY_COMMAND = ['cp', '--', '{input}', '{output_dir}/'];
 /** About a second of one core, tiny input and output: the concurrency case measures the command, not S3. */
 const CPU_COMMAND = ['bash', '-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo $i > "$RAG_OUTPUT_DIR/count"'];
 const DIRECT_RUNS = 20;
+/** Queues made so far: each worker run gets a new one. */
+let queues = 0;
 
 export interface OverheadFigures {
   readonly case: string;
@@ -211,7 +214,13 @@ interface ProcessingLine {
  * received to the last row finished.
  */
 async function runWorker(setup: Prepared, keys: readonly string[], concurrency: number, processor?: string) {
-  const ids = await submitRows(setup.clients, setup.pipeline, setup.pipeline.queueUrl, `run-${concurrency}-${processor ?? 'default'}`, keys, processor);
+  // A queue of its own: a stopped worker's last long poll stays open on the emulator and would take (and hide)
+  // the next run's first messages.
+  const { QueueUrl: queueUrl } = await setup.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `bench-command-${++queues}`, Attributes: { VisibilityTimeout: '300' } }),
+  );
+  if (queueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
+  const ids = await submitRows(setup.clients, setup.pipeline, queueUrl, `run-${queues}`, keys, processor);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-command-'));
   const logPath = path.join(dir, 'sqs_worker.logs');
   const rssFile = path.join(dir, 'maxrss');
@@ -219,7 +228,7 @@ async function runWorker(setup: Prepared, keys: readonly string[], concurrency: 
     PATH: process.env.PATH,
     ...EMULATOR_CREDENTIALS,
     [ENDPOINT_ENV]: setup.pipeline.endpoint,
-    [WorkerEnv.queueUrl]: setup.pipeline.queueUrl,
+    [WorkerEnv.queueUrl]: queueUrl,
     [WorkerEnv.tableName]: setup.pipeline.tableName,
     [WorkerEnv.bucketName]: setup.pipeline.bucketName,
     [WorkerEnv.region]: EMULATOR_REGION,
