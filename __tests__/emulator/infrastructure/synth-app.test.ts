@@ -235,7 +235,7 @@ describe('on a copy of this project, run as cdktf runs it', () => {
   beforeEach(() => {
     root = temporaryDir('synth-app-project-');
     outdir = path.join(root, 'cdktf.out');
-    for (const source of ['main.ts', 'modules', 'config', 'contracts', 'runtime', 'scripts/synth-app.js', 'tsconfig.json', 'package.json', 'cdktf.json']) {
+    for (const source of ['main.ts', 'pipeline.config.ts', 'modules', 'config', 'contracts', 'runtime', 'scripts/synth-app.js', 'tsconfig.json', 'package.json', 'cdktf.json']) {
       cpSync(path.join(REPO_ROOT, source), path.join(root, source), { recursive: true });
     }
     for (const built of ['dist', '.tools']) symlinkSync(path.join(REPO_ROOT, built), path.join(root, built), 'dir');
