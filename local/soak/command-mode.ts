@@ -1,6 +1,6 @@
 /**
  * The soak's command mode (`npm run soak -- --mode command`): every row goes through a command processor that
- * copies its input after a short random pause (so workers are killed mid-command), and a few rows are planned
+ * copies its input after a pause of 1–2.9 s, and kills hit workers as they start a command (so mid-command), and a few rows are planned
  * to fail in it: some exit 3 (FAILED with the command's reason), some exit 75 once, then succeed (the message
  * comes back and the retry finishes). The command reads its plan from marker files in a directory of the run
  * (`SOAK_STATE`), written before the rows: the plan decides, the command only looks.
@@ -46,14 +46,15 @@ export function planCommandMode(plan: SoakPlan, shares: { readonly failing: numb
 
 /**
  * The processor: bash with the row's values as positional arguments (never interpolated into the script),
- * looking up its plan in SOAK_STATE. A pause of up to 2 s makes the command the longest part of a job.
+ * looking up its plan in SOAK_STATE. A pause of 1 to 2.9 s makes the command the longest part of a job, and
+ * longer than a kill's delay after `command_started`.
  */
 export function soakCommandProcessor(stateDir: string): CommandProcessorDeclaration {
   const script = [
     'id=$1 input=$2 out=$3',
     'if [ -e "$SOAK_STATE/fail/$id" ]; then echo "soak: planned failure" >&2; exit 3; fi',
     'if [ -e "$SOAK_STATE/flaky/$id" ] && mkdir "$SOAK_STATE/flaky/$id.tried" 2>/dev/null; then echo "soak: try again later" >&2; exit 75; fi',
-    'sleep "$((RANDOM % 2)).$((RANDOM % 10))"',
+    'sleep "$((1 + RANDOM % 2)).$((RANDOM % 10))"',
     'exec cp -- "$input" "$out/"',
   ].join('\n');
   return { type: 'command', command: ['bash', '-c', script, 'soak-command', '{id}', '{input}', '{output_dir}'], timeoutSeconds: 120, env: { SOAK_STATE: stateDir } };
@@ -80,6 +81,8 @@ export function commandMode(commandPlan: CommandModePlan): SoakMode {
   const prefix = (outputKey: string) => commandOutputPrefix(outputKey, SOAK_COMMAND_PROCESSOR);
   return {
     name: 'command',
+    // A kill lands 0–0.5 s after a command starts, and every command runs at least 1 s: always mid-command.
+    killOn: WorkerLogEvent.commandStarted,
     expectedOutputPath: (row, bucketName) => {
       const paths = rowPaths(row, bucketName);
       return paths === undefined ? undefined : s3Url(bucketName, prefix(paths.outputKey));

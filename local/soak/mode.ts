@@ -3,13 +3,15 @@
  * end as. The default mode copies (the built-in `copy`); the command mode (command-mode.ts) runs every row
  * through a command processor.
  */
-import { ItemAttribute } from '../../contracts';
+import { ItemAttribute, WorkerLogEvent, type WorkerLogEventName } from '../../contracts';
 import { planItemPaths, s3Url } from '../../runtime/item-paths';
 import type { Row } from './observe';
 import { expectedOutcome, type ExpectedOutcome, type PlannedRow } from './plan';
 
 export interface SoakMode {
   readonly name: 'copy' | 'command';
+  /** The worker log line on which a due kill hits its worker. */
+  readonly killOn: WorkerLogEventName;
   /** The output_path a FINISHED row must carry: the output of the s3_path it holds (undefined: no valid path). */
   expectedOutputPath(row: Row, bucketName: string): string | undefined;
   /** The key of the object that must equal the row's input, once its output_path is right. */
@@ -29,6 +31,7 @@ export function rowPaths(row: Row, bucketName: string) {
 /** `copy`: the output is `data/output/<rest>`, the object itself. */
 export const COPY_MODE: SoakMode = {
   name: 'copy',
+  killOn: WorkerLogEvent.messageReceived,
   expectedOutputPath: (row, bucketName) => {
     const paths = rowPaths(row, bucketName);
     return paths === undefined ? undefined : s3Url(bucketName, paths.outputKey);

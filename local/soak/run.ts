@@ -71,7 +71,8 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const signal = options.signal ?? new AbortController().signal;
   const plan = planSoak(options);
   const target = await soakTarget(pipeline);
-  const chaos = startChaos({ plan, target, pipeline, random: seededRandom(`${options.seed}/run`), say, signal });
+  const mode = options.mode ?? COPY_MODE;
+  const chaos = startChaos({ plan, target, pipeline, random: seededRandom(`${options.seed}/run`), say, signal, killOn: mode.killOn });
   const tail = tailWorkerLogs(pipeline.instances, (entry, run) => chaos.onWorkerEntry(entry, run));
   const ids = new Set(plan.rows.map((row) => row.id));
 
@@ -94,7 +95,6 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   say('reading the outcome: rows, dead-letter queue, outputs, worker logs');
   const history = pipeline.instances.history();
   const logPaths = history.map((run) => run.logPath);
-  const mode = options.mode ?? COPY_MODE;
   const { verdicts, trails } = await judgeRows(pipeline, target, plan, mode);
   const record = chaos.record();
   const ticks = pipeline.schedule.ticks();
