@@ -18,6 +18,7 @@ import {
 } from './contracts';
 import { loadCapacity, type CapacitySettings } from './config/capacity';
 import { loadProcessorCatalog } from './config/processors';
+import { loadWorkerSetup, type WorkerSetup } from './config/worker-setup';
 import { loadSettings, type PipelineSettings } from './config/settings';
 import { PipelineAlarms } from './modules/alarms';
 import { PipelineDashboard } from './modules/dashboard';
@@ -44,6 +45,16 @@ export const WORKER_BUNDLE_PATH = path.join(__dirname, 'dist', 'worker', 'worker
 /** The pinned Node.js runtime the workers boot with; `npm run build` packs it. */
 export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHIVE_DIR, NODE_RUNTIME_ARCHIVE_NAME);
 
+/** What pipeline.config.ts configures, loaded and checked (config/). */
+export interface PipelineStackOptions {
+  /** The deployment's processor catalog (config/processors.ts). @default only `copy` */
+  readonly processors?: ProcessorCatalog;
+  /** What workers run on (config/capacity.ts). @default t3.micro on-demand, Canonical's Ubuntu 24.04 */
+  readonly capacity?: CapacitySettings;
+  /** The worker setup script (config/worker-setup.ts). @default none */
+  readonly setup?: WorkerSetup;
+}
+
 /**
  * DynamoDB row → EventBridge Pipe (PENDING only) → SQS → Lambda orchestrator (on a schedule, and woken by the
  * item events) → EC2 worker running each row's processor, with the bucket it reads and writes, the network it
@@ -51,18 +62,12 @@ export const NODE_RUNTIME_ARCHIVE_PATH = path.join(__dirname, NODE_RUNTIME_ARCHI
  * pipe to the event bus.
  */
 export class PipelineStack extends TerraformStack {
-  /**
-   * `processors`: the deployment's processor catalog (config/processors.ts); only `copy` by default.
-   * `capacity`: what workers run on (config/capacity.ts); t3.micro on-demand, Canonical's Ubuntu 24.04, by default.
-   */
-  constructor(
-    scope: Construct,
-    id: string,
-    settings: PipelineSettings,
-    processors: ProcessorCatalog = COPY_ONLY_CATALOG,
-    capacity: CapacitySettings = loadCapacity(undefined, {}, settings.region),
-  ) {
+  /** `options`: what pipeline.config.ts configures, each part defaulting as {@link PipelineStackOptions} says. */
+  constructor(scope: Construct, id: string, settings: PipelineSettings, options: PipelineStackOptions = {}) {
     super(scope, id);
+    const processors = options.processors ?? COPY_ONLY_CATALOG;
+    const capacity = options.capacity ?? loadCapacity(undefined, {}, settings.region);
+    const setup = options.setup;
     configureBackend(this, settings);
     new AwsProvider(this, 'aws', { region: settings.region, defaultTags: [{ tags: { ...settings.defaultTags } }] });
     const partition = new DataAwsPartition(this, 'partition').partition;
@@ -93,6 +98,7 @@ export class PipelineStack extends TerraformStack {
       noncurrentVersionExpirationDays: settings.noncurrentVersionExpirationDays,
       retainObjects: settings.deletionProtection,
       processorCatalog: processors,
+      workerSetupScriptPath: setup?.scriptPath,
     });
     const pipe = new ItemsPipe(this, 'eventbridge', {
       baseName,
@@ -182,6 +188,12 @@ export class PipelineStack extends TerraformStack {
         [OrchestratorEnv.visibilityTimeoutSeconds]: String(queue.visibilityTimeoutSeconds),
         [OrchestratorEnv.maxReceiveCount]: String(queue.maxReceiveCount),
         ...(bucket.processorCatalogKey === undefined ? {} : { [OptionalOrchestratorEnv.processorCatalogKey]: bucket.processorCatalogKey }),
+        ...(bucket.workerSetupKey === undefined || setup === undefined
+          ? {}
+          : {
+              [OptionalOrchestratorEnv.workerSetupKey]: bucket.workerSetupKey,
+              [OptionalOrchestratorEnv.workerSetupTimeoutSeconds]: String(setup.timeoutSeconds),
+            }),
       },
     });
     const schedule = new OrchestratorSchedule(this, 'eventbridge_lambda', {
@@ -290,8 +302,11 @@ export function synthesizeApp(env: NodeJS.ProcessEnv = process.env): void {
   const processors = collect(() => loadProcessorCatalog(pipelineConfig, env));
   // The region only decides whether the GPU image is known there; a bad region is already a problem above.
   const capacity = collect(() => loadCapacity(pipelineConfig.capacity, env, settings?.region ?? 'us-east-1'));
-  if (settings === undefined || processors === undefined || capacity === undefined) throw new ConfigError(problems);
+  const setup = collect(() => ({ value: loadWorkerSetup(pipelineConfig, __dirname) }));
+  if (settings === undefined || processors === undefined || capacity === undefined || setup === undefined) {
+    throw new ConfigError(problems);
+  }
   const app = new App();
-  new PipelineStack(app, STACK_NAME, settings, processors, capacity);
+  new PipelineStack(app, STACK_NAME, settings, { processors, capacity, setup: setup.value });
   app.synth();
 }

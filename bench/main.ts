@@ -5,6 +5,8 @@ import { startEmulator } from '../local/emulator/moto';
 import { REPO_ROOT } from '../local/emulator/paths';
 import { measureBundles } from './bundles';
 import { formatChunking, measureChunking, type ChunkingFigures } from './chunking';
+import { measureCommandProcessor } from './command';
+import { formatCommand } from './command-report';
 import { describeMachine } from './machine';
 import { measurePickup, type PickupFigures } from './pickup';
 import { checkTargets, chunkingTargets, formatPickup, formatReport, type BenchResults } from './report';
@@ -26,6 +28,10 @@ interface BenchOptions {
   readonly synthRuns: number;
   readonly smallObjects: number;
   readonly largeObjects: number;
+  readonly commandOnly: boolean;
+  readonly commandSmallFiles: number;
+  readonly commandLargeFiles: number;
+  readonly commandScalingFiles: number;
 }
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
@@ -125,7 +131,7 @@ async function measurePickupCases(options: BenchOptions, log: (line: string) => 
 
 async function main(): Promise<void> {
   const program = new Command('bench')
-    .description('Synth, worker throughput, orchestrator bundle and test-suite figures (docs/benchmarks.md)')
+    .description('Synth, worker throughput, orchestrator bundle, command processor and test-suite figures (docs/benchmarks.md)')
     .option('--skip-tests', 'do not run the jest suite (it takes many minutes)', false)
     .option('--output <file>', 'where to write the JSON results', path.join(RESULTS_DIR, 'latest.json'))
     .option('--synth-runs <n>', 'synth runs per variant (median)', positiveInteger, 5)
@@ -137,6 +143,10 @@ async function main(): Promise<void> {
     .option('--pickup-tick-seconds <n>', "seconds between the schedule's runs in the pickup section", positiveInteger, 60)
     .option('--chunking-only', 'measure the chunk processor only (writes bench-results/chunking.json unless --output is given)', false)
     .option('--skip-chunking', 'do not measure the chunk processor (a few minutes)', false)
+    .option('--command-only', 'measure the command processor only (writes bench-results/command.json unless --output is given)', false)
+    .option('--command-small-files <n>', '1 KiB files through the command processor', positiveInteger, 200)
+    .option('--command-large-files <n>', '100 MiB files through the command processor', positiveInteger, 5)
+    .option('--command-scaling-files <n>', 'CPU-bound files at concurrency 1, then 2', positiveInteger, 16)
     .parse();
   const options = program.opts<BenchOptions>();
   if (options.chunkingOnly) {
@@ -149,6 +159,28 @@ async function main(): Promise<void> {
     writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
     const verdicts = targets.map((target) => `${target.measure}: ${target.actual} (target ${target.target}) ${target.met ? 'met' : 'NOT MET'}`);
     process.stdout.write(`${formatChunking(chunking)}\n\n${verdicts.join('\n')}\n\nJSON: ${path.relative(process.cwd(), output)}\n`);
+    return;
+  }
+  if (options.commandOnly) {
+    const started = new Date().toISOString();
+    const startedMs = Date.now();
+    const emulator = await startEmulator();
+    let command;
+    try {
+      command = await measureCommandProcessor(emulator, {
+        smallFiles: options.commandSmallFiles,
+        largeFiles: options.commandLargeFiles,
+        scalingFiles: options.commandScalingFiles,
+        log: (line) => void process.stderr.write(`bench: ${line}\n`),
+      });
+    } finally {
+      await emulator.stop();
+    }
+    const output = program.getOptionValueSource('output') === 'default' ? path.join(RESULTS_DIR, 'command.json') : options.output;
+    const results = { startedAt: started, wallSeconds: (Date.now() - startedMs) / 1000, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), commandProcessor: command };
+    mkdirSync(path.dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${formatCommand(command)}\n\ncommand section: ${Math.round(results.wallSeconds)} s\nJSON: ${path.relative(process.cwd(), output)}\n`);
     return;
   }
   if (options.pickupOnly) {

@@ -100,18 +100,20 @@ async function measureLimit(
   return rate(keys.length, performance.now() - started);
 }
 
-/** Writes PENDING rows `<prefix>-<n>` for the keys and sends the message the pipe would send for each. */
-async function submitRows(
+/** Writes PENDING rows `<prefix>-<n>` for the keys (naming `processor` when given) and sends the message the pipe would send for each. */
+export async function submitRows(
   clients: BenchClients,
   pipeline: BenchResources,
   queueUrl: string,
   prefix: string,
   keys: readonly string[],
+  processor?: string,
 ): Promise<string[]> {
   const rows = keys.map((key, index) => ({
     [ItemAttribute.id]: `${prefix}-${index}`,
     [ItemAttribute.status]: ItemStatus.PENDING,
     [ItemAttribute.s3Path]: `s3://${pipeline.bucketName}/${INPUT_PREFIX}${key}`,
+    ...(processor === undefined ? {} : { [ItemAttribute.processor]: processor }),
   }));
   await inLanes(Math.ceil(rows.length / WRITE_BATCH), SEED_LANES, async (batch) => {
     const items = rows.slice(batch * WRITE_BATCH, (batch + 1) * WRITE_BATCH);
@@ -171,7 +173,7 @@ async function measureWorker(clients: BenchClients, pipeline: BenchResources, ke
  * Reads only what was appended since the last look, and parses only the lines that matter, so following the
  * log costs the machine (two cores shared with the worker and the emulator) next to nothing.
  */
-async function waitForFinished(logPath: string, count: number, exited: () => boolean, stderr: () => string): Promise<number> {
+export async function waitForFinished(logPath: string, count: number, exited: () => boolean, stderr: () => string): Promise<number> {
   const deadline = Date.now() + RUN_DEADLINE_MS;
   let offset = 0;
   let partial = '';

@@ -1,10 +1,12 @@
 import type { CapacityDeclaration } from './capacity';
 import type { ProcessorDeclaration } from './processors';
+import type { WorkerSetupDeclaration } from './worker-setup';
 
 /**
  * What a deployment configures in code (pipeline.config.ts at the repository root), typed and checked at synth
  * like a construct's props: each part is loaded and checked by its own module (config/processors.ts for the
- * processors, config/capacity.ts for the capacity). Values that differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
+ * processors, config/capacity.ts for the capacity, config/worker-setup.ts for the worker setup script). Values that
+ * differ per deployment stay `PIPELINE_*` environment variables (config/settings.ts).
  */
 export interface PipelineConfig {
   /**
@@ -23,6 +25,12 @@ export interface PipelineConfig {
    * @default {} — t3.micro, on-demand, Canonical's Ubuntu 24.04, 8 GiB
    */
   readonly capacity?: CapacityDeclaration;
+  /**
+   * A script every worker runs once at boot, as root, before it takes work: it installs the tools your command
+   * processors run (config/worker-setup.ts).
+   * @default undefined — none: commands find what the image has
+   */
+  readonly workerSetup?: WorkerSetupDeclaration;
 }
 
 /** Where users write their configuration, named in every problem so they know where to look. */

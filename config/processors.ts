@@ -37,8 +37,54 @@ export interface ChunkProcessorDeclaration {
   readonly maxInputBytes?: number;
 }
 
+/**
+ * `command`: your own program, run on the worker for each row (docs/processors.md, "command"). It reads the
+ * downloaded input and writes its outputs into an empty directory; every file there becomes an object under
+ * `data/output/<rest>/<processor name>/`.
+ */
+export interface CommandProcessorDeclaration {
+  readonly type: typeof ProcessorType.command;
+  /**
+   * The program and its arguments, as a list (never a shell string): the program is an absolute path or a name
+   * looked up on PATH; arguments may hold the placeholders `{input}`, `{output_dir}`, `{id}`, `{rest}` and
+   * `{input_name}` (`{{` and `}}` for literal braces). Each argument reaches the program as one argument,
+   * whatever a placeholder's value holds.
+   */
+  readonly command: readonly string[];
+  /**
+   * Seconds the command may run before it is stopped (TERM to its process group, KILL after
+   * `killGraceSeconds`) and the row FAILED `timed out after N s`; 1 to 39,600.
+   * @default 3600
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Seconds between the TERM and the KILL when the command is stopped (timeout, or the worker stopping); 1 to 15.
+   * @default 5
+   */
+  readonly killGraceSeconds?: number;
+  /**
+   * Extra environment variables, literal values. The command also gets PATH, HOME and TMPDIR (both in its
+   * scratch directory), LANG, and the placeholders' values as RAG_INPUT_FILE, RAG_OUTPUT_DIR, RAG_ITEM_ID,
+   * RAG_INPUT_REST and RAG_INPUT_NAME, which `env` cannot redefine.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Writes the command's stdout to this file of the output directory, e.g. `{input_name}.sha256` (placeholders
+   * `{input_name}` and `{id}`), for tools that write their result to stdout.
+   * @default undefined — stdout is not kept beyond its last 8 KiB, logged when the command fails
+   */
+  readonly stdoutFile?: string;
+  /**
+   * What exit 0 with an empty output directory means: false, a failure (`FAILED`: the command wrote nothing,
+   * most often a wrong output path); true, a result (`FINISHED` with `output_count` 0, e.g. a validator).
+   * @default false
+   */
+  readonly allowEmptyOutput?: boolean;
+}
+
 /** One processor as written in pipeline.config.ts: its type and its settings, each optional one with a default. */
-export type ProcessorDeclaration = CopyProcessorDeclaration | ChunkProcessorDeclaration;
+export type ProcessorDeclaration = CopyProcessorDeclaration | ChunkProcessorDeclaration | CommandProcessorDeclaration;
 
 /** The environment variable that picks the default processor for one deployment. */
 export const DEFAULT_PROCESSOR_SETTING = 'PIPELINE_DEFAULT_PROCESSOR';
@@ -46,7 +92,7 @@ export const DEFAULT_PROCESSOR_SETTING = 'PIPELINE_DEFAULT_PROCESSOR';
 /**
  * The deployment's processor catalog: the declarations checked, defaults filled, `copy` always there. A bad
  * value fails the synth with a ConfigError naming the setting and the value, e.g.
- * `pipeline.config.ts: processors.scan.type must be one of copy, got "cp"`.
+ * `pipeline.config.ts: processors.scan.type must be one of copy, command, got "cp"`.
  */
 export function loadProcessorCatalog(config: Pick<PipelineConfig, 'processors' | 'defaultProcessor'>, env: Env): ProcessorCatalog {
   const fromEnv = env[DEFAULT_PROCESSOR_SETTING]?.trim();

@@ -6,6 +6,8 @@ import { BOOT_FAILURES_PREFIX } from './layout';
  * - `curl`: the image's curl cannot sign S3 requests (older than MIN_CURL_VERSION): no marker can be written then;
  * - `node`: the Node.js runtime could not be fetched from the bucket, failed its SHA-512 check or does not run;
  * - `worker-fetch`: the worker bundle could not be fetched from the bucket;
+ * - `setup`: the deployment's setup script (contracts/worker-setup.ts) could not be fetched, exited non-zero,
+ *   or ran past its timeout (status 124; 137 when it had to be killed);
  * - `service`: the worker user or its systemd unit could not be set up or started;
  * - `worker`: the worker ran and exited non-zero (a bad configuration, a crash, killed by the OOM killer).
  */
@@ -14,6 +16,7 @@ export const BootStage = {
   curl: 'curl',
   node: 'node',
   workerFetch: 'worker-fetch',
+  setup: 'setup',
   service: 'service',
   worker: 'worker',
 } as const;

@@ -63,6 +63,10 @@ export type OrchestratorEnvName = (typeof OrchestratorEnv)[keyof typeof Orchestr
 export const OptionalOrchestratorEnv = {
   /** S3 key of the processor catalog, passed through to the worker; unset when only `copy` is configured. */
   processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
+  /** S3 key of the worker setup script, passed through to the bootstrap; unset when none is configured. */
+  workerSetupKey: 'WORKER_SETUP_S3_KEY',
+  /** The setup script's timeout in seconds, passed through to the bootstrap with the key. */
+  workerSetupTimeoutSeconds: 'WORKER_SETUP_TIMEOUT_SECONDS',
 } as const;
 
 export type OptionalOrchestratorEnvName = (typeof OptionalOrchestratorEnv)[keyof typeof OptionalOrchestratorEnv];
@@ -103,6 +107,10 @@ export const WorkerEnv = {
   imdsEndpoint: 'WORKER_IMDS_ENDPOINT',
   /** S3 key of the processor catalog in the bucket; unset: the worker runs `copy` alone. */
   processorCatalogKey: 'WORKER_PROCESSOR_CATALOG_KEY',
+  /** Where command processors make their per-job directories; the instance default is WORKER_SCRATCH_DIR. */
+  scratchDir: 'WORKER_SCRATCH_DIR',
+  /** Bytes of the scratch filesystem kept free for the system and the log; inputs that need them are refused. */
+  scratchReserveBytes: 'WORKER_SCRATCH_RESERVE_BYTES',
   region: 'AWS_REGION',
 } as const;
 

@@ -14,3 +14,5 @@ export * from './instance-types';
 export * from './processors';
 export * from './chunks';
 export * from './capacity';
+export * from './command-processor';
+export * from './worker-setup';

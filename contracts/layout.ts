@@ -20,6 +20,12 @@ export const INTERRUPTIONS_PREFIX = `${LOGS_PREFIX}interruptions/`;
 /** The worker bundle that instances fetch at boot. */
 export const WORKER_CODE_KEY = 'worker/worker.js';
 
+/**
+ * The worker's scratch space on an instance: the command processor makes a directory per job here. It is in
+ * the unit's StateDirectory (/var/lib/rag-worker), the one place besides its log the sandboxed worker may write.
+ */
+export const WORKER_SCRATCH_DIR = '/var/lib/rag-worker/scratch';
+
 /** Where the worker logs on the instance, as the original design specifies. */
 export const WORKER_LOG_PATH = '/home/ubuntu/sqs_worker.logs';
 

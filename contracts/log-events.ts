@@ -28,6 +28,10 @@ export type OrchestratorLogEventName = (typeof OrchestratorLogEvent)[keyof typeo
 
 /** The worker's lines, in its log file (`/home/ubuntu/sqs_worker.logs`, uploaded under `logs/<instance-id>/`). */
 export const WorkerLogEvent = {
+  /** A command processor's program exited (or was stopped): how it ended, its time, its output sizes; the tails when it failed. */
+  commandExited: 'command_exited',
+  /** A command processor starts its program: the program, the input's size, the timeout. */
+  commandStarted: 'command_started',
   deleteFailed: 'delete_failed',
   heartbeatFailed: 'heartbeat_failed',
   itemFailed: 'item_failed',
@@ -53,6 +57,10 @@ export const WorkerLogEvent = {
   /** At start: the processor catalog cannot be read or is invalid; the worker exits without taking a message. */
   processorsUnavailable: 'processors_unavailable',
   receiveFailed: 'receive_failed',
+  /** A job's scratch directory could not be removed (its path and the error). */
+  scratchCleanupFailed: 'scratch_cleanup_failed',
+  /** A command's rerun deleted the outputs an earlier run left under the row's prefix and did not write again. */
+  staleOutputsDeleted: 'stale_outputs_deleted',
   messageReleased: 'message_released',
   releaseFailed: 'release_failed',
   signalReceived: 'signal_received',
@@ -99,6 +107,8 @@ export const BootstrapLogEvent = {
   nodeDownloadStarted: 'node_download_started',
   nodeInstalled: 'node_installed',
   workerFetchStarted: 'worker_fetch_started',
+  workerSetupStarted: 'worker_setup_started',
+  workerSetupFinished: 'worker_setup_finished',
   workerServiceStarted: 'worker_service_started',
   workerExited: 'worker_exited',
   bootstrapExiting: 'bootstrap_exiting',

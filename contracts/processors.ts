@@ -25,6 +25,8 @@ export const ProcessorType = {
    * DOCX, HTML, Markdown or plain text file (docs/processors.md, "chunk").
    */
   chunk: 'chunk',
+  /** The user's own program, run on the worker with the input downloaded (contracts/command-processor.ts). */
+  command: 'command',
 } as const;
 export type ProcessorType = (typeof ProcessorType)[keyof typeof ProcessorType];
 
@@ -67,8 +69,26 @@ export const CHUNK_SETTINGS = {
 /** The number a FINISHED `chunk` row records beside its outputs, and its item events carry: how many chunks. */
 export const CHUNK_COUNT_ATTRIBUTE = 'chunk_count';
 
+/**
+ * `command`: the user's program, its argv template and limits (contracts/command-processor.ts). Every setting is
+ * filled in: the catalog holds what the worker runs.
+ */
+export interface CommandProcessorSpec {
+  readonly type: typeof ProcessorType.command;
+  /** The argv template: the program, then its arguments, each of which may hold placeholders (`{input}`). */
+  readonly command: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly killGraceSeconds: number;
+  /** Extra environment variables, literal. */
+  readonly env: Readonly<Record<string, string>>;
+  /** When set, the command's stdout is written to this file of the output directory (a name template); otherwise only its tail is kept. */
+  readonly stdoutFile?: string;
+  /** Exit 0 with an empty output directory: FINISHED with no outputs when true, FAILED when false. */
+  readonly allowEmptyOutput: boolean;
+}
+
 /** One processor as the worker receives it: its type and every setting, defaults filled in at synth. */
-export type ProcessorSpec = CopyProcessorSpec | ChunkProcessorSpec;
+export type ProcessorSpec = CopyProcessorSpec | ChunkProcessorSpec | CommandProcessorSpec;
 
 /**
  * The processors of a deployment, as JSON in the pipeline bucket under {@link PROCESSOR_CATALOG_KEY}. The stack

@@ -51,7 +51,7 @@ export interface LocalPipelineOptions {
   readonly progress?: (line: string) => void;
   /** Aborting while starting stops what was started and rejects (Ctrl-C during the deploy). */
   readonly signal?: AbortSignal;
-  /** @default the processors of pipeline.config.ts, as `cdktf synth` reads them */
+  /** @default the processors of pipeline.config.ts — the catalog to deploy (the demo and the soak add their own) */
   readonly processors?: ProcessorCatalog;
 }
 

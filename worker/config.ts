@@ -6,6 +6,7 @@ import {
   VISIBILITY_TIMEOUT_SECONDS,
   WORKER_CONCURRENCY,
   WORKER_LOG_PATH,
+  WORKER_SCRATCH_DIR,
   WORKER_MIN_VISIBILITY_TIMEOUT_SECONDS,
   WorkerEnv,
 } from '../contracts';
@@ -31,6 +32,10 @@ export interface WorkerConfig {
   readonly logPath: string;
   /** S3 key of the processor catalog in {@link bucketName}; undefined: the worker runs `copy` alone. */
   readonly processorCatalogKey: string | undefined;
+  /** Where command processors make their per-job directories. */
+  readonly scratchDir: string;
+  /** Bytes of the scratch filesystem left free for the system and the log. */
+  readonly scratchReserveBytes: number;
   /** The emulator's endpoint in local runs; undefined in AWS. */
   readonly endpoint: string | undefined;
   /** Interruptions a row survives without spending a receive (docs/capacity.md). */
@@ -46,6 +51,12 @@ const MIB = 1024 * 1024;
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 * MIB;
 /** Smallest part UploadPartCopy accepts (except the last), so the smallest useful threshold. */
 export const MIN_PART_BYTES = 5 * MIB;
+
+/**
+ * The scratch filesystem is the instance's root volume, which also holds the system and the log: a command's
+ * input may not use its last GiB.
+ */
+export const DEFAULT_SCRATCH_RESERVE_BYTES = 1024 * MIB;
 
 /** Reads and validates the whole configuration; a ConfigError lists every problem at once. */
 export function loadWorkerConfig(env: Env): WorkerConfig {
@@ -71,6 +82,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     }),
     logPath: read.raw(WorkerEnv.logPath) ?? WORKER_LOG_PATH,
     processorCatalogKey: read.optional(WorkerEnv.processorCatalogKey, /^[^\s]{1,1024}$/, 'an S3 key'),
+    scratchDir: read.string(WorkerEnv.scratchDir, WORKER_SCRATCH_DIR, /^\/.*[^/]$/, 'an absolute directory path'),
+    scratchReserveBytes: read.integer(WorkerEnv.scratchReserveBytes, DEFAULT_SCRATCH_RESERVE_BYTES, { min: 0, max: Number.MAX_SAFE_INTEGER }),
     endpoint: read.optionalUrl(ENDPOINT_ENV),
     interruptionRetries: read.integer(WorkerEnv.interruptionRetries, INTERRUPTION_RETRIES.default, INTERRUPTION_RETRIES),
     // Loopback only: on an instance nothing but the link-local IMDS may tell the worker it is interrupted.

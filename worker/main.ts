@@ -16,6 +16,8 @@ import { MetricsAggregator, queueNameOf, type ProcessingMetrics } from './metric
 import { cloudWatchClientConfig } from './metrics-client';
 import { MetricsPublisher } from './metrics-publisher';
 import { buildProcessor } from './processors/build';
+import { DEFAULT_COMMAND_PATH } from './processors/command/invocation';
+import { ScratchSpace } from './processors/command/scratch';
 import { readCatalog } from './processors/catalog-source';
 import { Occupancy } from './occupancy';
 import { ProcessorRegistry } from './processors/registry';
@@ -146,6 +148,7 @@ export async function runWorker(
     max_receive_count: config.maxReceiveCount ?? null,
     idle_timeout_ms: config.idleTimeoutMs,
     multipart_threshold_bytes: config.multipartThresholdBytes,
+    scratch_dir: config.scratchDir,
     default_processor: processors.defaultProcessor,
   });
   publisher?.start();
@@ -213,8 +216,13 @@ async function markInterruption(config: WorkerConfig, clients: WorkerClients, lo
  */
 async function loadProcessors(config: WorkerConfig, clients: WorkerClients, logger: WorkerLogger): Promise<ProcessorRegistry | undefined> {
   const location = { bucketName: config.bucketName, key: config.processorCatalogKey };
-  const build = (name: string, spec: Parameters<typeof buildProcessor>[2]) =>
-    buildProcessor({ s3: clients.s3, multipartThresholdBytes: config.multipartThresholdBytes }, name, spec);
+  const dependencies = {
+    s3: clients.s3,
+    multipartThresholdBytes: config.multipartThresholdBytes,
+    scratch: new ScratchSpace({ root: config.scratchDir, reserveBytes: config.scratchReserveBytes }),
+    commandPath: process.env.PATH ?? DEFAULT_COMMAND_PATH,
+  };
+  const build = (name: string, spec: Parameters<typeof buildProcessor>[2]) => buildProcessor(dependencies, name, spec);
   try {
     const catalog = await readCatalog(clients.s3, location, AbortSignal.timeout(CATALOG_READ_TIMEOUT_MS));
     logger.info({

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadCapacity, type CapacityDeclaration } from '../../config/capacity';
 import { loadSettings } from '../../config/settings';
+import { resolveCatalog } from '../../runtime/processors/catalog';
+import type { WorkerSetup } from '../../config/worker-setup';
 import type { ProcessorCatalog } from '../../contracts';
 import { REPO_ROOT } from '../../local/emulator/paths';
 import { terraform, writeOfflineOverride } from '../../local/emulator/terraform';
@@ -32,6 +34,19 @@ export const EVERY_OPTIONAL_FEATURE: NodeJS.ProcessEnv = {
   PIPELINE_AMI_ID: 'ami-0123456789abcdef0',
 };
 
+/**
+ * With EVERY_OPTIONAL_FEATURE: a command processor beside copy, so the gates see its grants (the catalog, the
+ * listing and deletion under data/output/). Its setup script: everyOptionalSetup().
+ */
+export const EVERY_OPTIONAL_PROCESSOR: ProcessorCatalog = resolveCatalog({
+  processors: { text: { type: 'command', command: ['pdftotext', '{input}', '{output_dir}/{input_name}.txt'] } },
+});
+
+/** A worker setup script for the gates (the worked example's). */
+export function everyOptionalSetup(): WorkerSetup {
+  return { scriptPath: path.join(REPO_ROOT, 'examples', 'pdf-text', 'setup.sh'), timeoutSeconds: 900 };
+}
+
 export interface SynthesizedStack {
   /** The stack object, for what only the constructs know (e.g. the policies' registered statements). */
   readonly stack: PipelineStack;
@@ -42,18 +57,28 @@ export interface SynthesizedStack {
   readonly json: TerraformJson;
 }
 
+/** What pipeline.config.ts would configure, for {@link synthStack}. */
+export interface SynthOptions {
+  /** @default only `copy` */
+  readonly processors?: ProcessorCatalog;
+  /** As declared in pipeline.config.ts; the settings' capacity variables apply over it. @default the defaults */
+  readonly capacity?: CapacityDeclaration;
+  /** @default none */
+  readonly setup?: WorkerSetup;
+}
+
 /**
  * Synthesizes the whole stack exactly as `cdktf synth` does, into a temp directory, from `PIPELINE_*`
- * settings, a processor catalog (only `copy` unless given) and a capacity declaration (the defaults unless given,
- * with the settings' capacity variables over it). The local state file goes into that directory too, never the
+ * settings and what pipeline.config.ts would configure ({@link SynthOptions}). The local state file goes into that directory too, never the
  * working tree. Needs the built bundles (`npm run build`).
  */
-export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, processors?: ProcessorCatalog, capacity?: CapacityDeclaration): SynthesizedStack {
+export function synthStack(settingsEnv: NodeJS.ProcessEnv = {}, options: SynthOptions = {}): SynthesizedStack {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rag-stack-'));
   synthesizedDirs.push(outdir);
   const settings = loadSettings({ PIPELINE_STATE_PATH: path.join(outdir, 'terraform.tfstate'), ...settingsEnv });
   const app = new App({ outdir });
-  const stack = new PipelineStack(app, STACK_NAME, settings, processors, loadCapacity(capacity, settingsEnv, settings.region));
+  const capacity = loadCapacity(options.capacity, settingsEnv, settings.region);
+  const stack = new PipelineStack(app, STACK_NAME, settings, { processors: options.processors, capacity, setup: options.setup });
   app.synth();
   const stackDir = path.join(outdir, 'stacks', STACK_NAME);
   return { stack, outdir, stackDir, json: JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson };

@@ -77,6 +77,8 @@ export const TEST_INSTANCE_ID = 'i-0123456789abcdef0';
 
 /** The worker's configuration for `pipeline`, as loadConfig would build it from {@link workerEnvironment}. */
 export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  // An in-process worker logs through the test's logger; its log upload reads this (empty) file.
+  const logPath = emptyLogFile();
   return {
     queueUrl: pipeline.queueUrl,
     tableName: pipeline.tableName,
@@ -88,9 +90,11 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     visibilityTimeoutSeconds: pipeline.visibilityTimeoutSeconds,
     maxReceiveCount: pipeline.maxReceiveCount,
     multipartThresholdBytes: 5 * 1024 ** 3,
-    // An in-process worker logs through the test's logger; its log upload reads this (empty) file.
-    logPath: emptyLogFile(),
+    logPath,
     processorCatalogKey: undefined,
+    // Made by the worker when a command processor needs it, beside the log.
+    scratchDir: path.join(path.dirname(logPath), 'scratch'),
+    scratchReserveBytes: 0,
     endpoint: pipeline.endpoint,
     interruptionRetries: 5,
     imdsEndpoint: undefined,

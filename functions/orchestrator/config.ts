@@ -15,6 +15,7 @@ import {
   WORKER_CONCURRENCY,
   WORKER_LAUNCH_TOKEN_TAG_KEY,
   WORKER_PURCHASE_TAG_KEY,
+  WORKER_SETUP_TIMEOUT_SECONDS,
   WORKER_SLOT_TAG_KEY,
 } from '../../contracts';
 import { type Env, EnvReader } from '../../runtime/env';
@@ -67,6 +68,8 @@ export interface OrchestratorConfig {
   readonly workerCodeKey: string;
   /** S3 key of the processor catalog, passed through to the worker; undefined when only `copy` is configured. */
   readonly processorCatalogKey: string | undefined;
+  /** The worker setup script, passed through to the bootstrap; undefined when none is configured. */
+  readonly workerSetup: { readonly key: string; readonly timeoutSeconds: number } | undefined;
   /** How long launches wait after recent boot failures (not an environment variable: docs/orchestrator.md). */
   readonly bootBackoff: BootBackoffSettings;
   /** How much one tick may launch before it leaves the rest to the next (not an environment variable: docs/capacity.md). */
@@ -152,6 +155,7 @@ export function loadConfig(env: Env): OrchestratorConfig {
       read.optional(N.workerCodeKey, S3_KEY, S3_KEY_REQUIREMENT) ??
       WORKER_CODE_KEY,
     processorCatalogKey: read.optional(OptionalOrchestratorEnv.processorCatalogKey, S3_KEY, S3_KEY_REQUIREMENT),
+    workerSetup: readWorkerSetup(read),
     bootBackoff: DEFAULT_BOOT_BACKOFF,
     launchBudget: DEFAULT_LAUNCH_BUDGET,
   };
@@ -169,6 +173,21 @@ export function loadConfig(env: Env): OrchestratorConfig {
     }),
   };
   return read.finish(config);
+}
+
+/** The setup script's key and timeout travel together: one without the other is a broken stack. */
+function readWorkerSetup(read: EnvReader): OrchestratorConfig['workerSetup'] {
+  const key = read.optional(OptionalOrchestratorEnv.workerSetupKey, S3_KEY, S3_KEY_REQUIREMENT);
+  const timeoutSeconds = read.optionalInteger(OptionalOrchestratorEnv.workerSetupTimeoutSeconds, WORKER_SETUP_TIMEOUT_SECONDS);
+  if (key === undefined && timeoutSeconds === undefined) return undefined;
+  if (key === undefined || timeoutSeconds === undefined) {
+    const [missing, given] = key === undefined
+      ? [OptionalOrchestratorEnv.workerSetupKey, OptionalOrchestratorEnv.workerSetupTimeoutSeconds]
+      : [OptionalOrchestratorEnv.workerSetupTimeoutSeconds, OptionalOrchestratorEnv.workerSetupKey];
+    read.reject(missing, `set with ${given}`, '');
+    return undefined;
+  }
+  return { key, timeoutSeconds };
 }
 
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;

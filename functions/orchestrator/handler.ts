@@ -114,6 +114,11 @@ export interface HandlerDependencies {
  * the same state send the same client tokens (docs/orchestrator.md). The user data is rendered once here,
  * so a bad value fails the cold start rather than a launch.
  */
+/** The account in a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`): the deployment's own. */
+export function accountOfQueueUrl(queueUrl: string): string | undefined {
+  return /^https?:\/\/[^/]+\/(\d{12})\/[^/]+$/.exec(queueUrl)?.[1];
+}
+
 export function createHandler({ config, clients, logger, metrics, now = Date.now, sleep = wait }: HandlerDependencies): OrchestratorHandler {
   const userDataBase64 = Buffer.from(
     renderUserData({
@@ -128,11 +133,12 @@ export function createHandler({ config, clients, logger, metrics, now = Date.now
       maxReceiveCount: config.maxReceiveCount,
       processorCatalogKey: config.processorCatalogKey,
       interruptionRetries: config.interruptionRetries,
+      setup: config.workerSetup,
     }),
     'utf8',
   ).toString('base64');
   // One per container: the image check is cached for the container's life.
-  const images = createImageResolver(clients, config.region);
+  const images = createImageResolver(clients, config.region, accountOfQueueUrl(config.queueUrl));
 
   return async (event, context) => {
     const tickId = tickIdOf(event, context);

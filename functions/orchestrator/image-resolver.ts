@@ -16,9 +16,9 @@ export interface ImageResolver {
  * image as soon as the parameter changes (a per-container copy would let two containers launch different
  * images, with different client tokens). The DescribeImages check is cached per image ID for the
  * container's life: an image's owner and architecture never change. Answers that can change (an image not
- * visible yet, still pending) are not cached.
+ * visible yet, still pending) are not cached. Images of `ownAccount` pass the owner check (checkImage).
  */
-export function createImageResolver(clients: { readonly ec2: EC2Client; readonly ssm: SSMClient }, region: string): ImageResolver {
+export function createImageResolver(clients: { readonly ec2: EC2Client; readonly ssm: SSMClient }, region: string, ownAccount?: string): ImageResolver {
   const checked = new Map<string, ImageVerdict>();
   return {
     async resolve(setting) {
@@ -36,7 +36,7 @@ export function createImageResolver(clients: { readonly ec2: EC2Client; readonly
       }
       const cached = checked.get(imageId);
       if (cached) return cached;
-      const verdict = checkImage(imageId, await describeImage(clients.ec2, imageId), region);
+      const verdict = checkImage(imageId, await describeImage(clients.ec2, imageId), region, ownAccount);
       if (verdict.verdict === 'accepted' || verdict.lasting) checked.set(imageId, verdict);
       return verdict;
     },

@@ -45,15 +45,15 @@ export interface LaunchImage {
   readonly rootDeviceName: string;
   /** The image's root snapshot size; the launch's root volume is never smaller (EC2 refuses less). 0 when unknown. */
   readonly rootSnapshotGib: number;
-  /** `canonical` or `deep-learning`: who published it. */
+  /** Who published it: Canonical, AWS's Deep Learning AMIs, or the deployment's own account (a baked image). */
   readonly publisher: ImagePublisher;
 }
 
-export type ImagePublisher = 'canonical' | 'deep-learning';
+export type ImagePublisher = 'canonical' | 'deep-learning' | 'own-account';
 
 /**
  * - `accepted`: the image is an x86_64 Ubuntu 24.04-or-later EBS image, from Canonical or AWS's Deep Learning
- *   Base GPU line, that the bootstrap can run on.
+ *   Base GPU line (or baked in the deployment's own account), that the bootstrap can run on.
  * - `refused`: it is not; each problem names what is wrong. `lasting` is false when the answer can change
  *   (an image still pending, or not visible yet) and must not be cached.
  */
@@ -64,9 +64,12 @@ export type ImageVerdict =
 /**
  * Checks the image DescribeImages returned (undefined: it returned none) against what the bootstrap assumes:
  * Ubuntu (the `ubuntu` user, cloud-init, python3, and a curl that signs S3 requests: 24.04 or later) from Canonical
- * or AWS's Deep Learning Base GPU line, x86_64, not Windows, an EBS root device, available.
+ * or AWS's Deep Learning Base GPU line, x86_64, not Windows, an EBS root device, available. `ownAccount`: the
+ * deployment's own account, whose images are trusted too: an image baked from one of those with a command
+ * processor's tools installed (docs/processors.md, "A baked image"). Its name is the baker's choice, so its
+ * release is not read from it: the bootstrap's own curl check stops an image too old.
  */
-export function checkImage(imageId: string, image: Image | undefined, region: string): ImageVerdict {
+export function checkImage(imageId: string, image: Image | undefined, region: string, ownAccount?: string): ImageVerdict {
   if (!image) {
     return {
       verdict: 'refused',
@@ -79,13 +82,12 @@ export function checkImage(imageId: string, image: Image | undefined, region: st
   const canonical = CANONICAL_OWNER_BY_PARTITION[partition];
   const deepLearning = DEEP_LEARNING_OWNER_BY_PARTITION[partition];
   const lasting: string[] = [];
-  const publisher = publisherOf(image, canonical, deepLearning);
+  const publisher = publisherOf(image, canonical, deepLearning, ownAccount);
   if (publisher === undefined) {
     lasting.push(
-      `its owner is ${image.OwnerId ?? 'unknown'}, not Canonical (${canonical} in the ${partition} partition)` +
-        `${deepLearning === undefined ? '' : ` or AWS's Deep Learning AMIs (${deepLearning})`}: the bootstrap needs Ubuntu`,
+      `its owner is ${image.OwnerId ?? 'unknown'}, not ${trustedOwners(partition, canonical, deepLearning, ownAccount)}: the bootstrap needs Ubuntu`,
     );
-  } else {
+  } else if (publisher !== 'own-account') {
     const release = (publisher === 'canonical' ? CANONICAL_NAME : DEEP_LEARNING_BASE_NAME).exec(image.Name ?? '')?.[1];
     if (release === undefined) {
       lasting.push(
@@ -121,8 +123,25 @@ export function checkImage(imageId: string, image: Image | undefined, region: st
   };
 }
 
-function publisherOf(image: Image, canonical: string | undefined, deepLearning: string | undefined): ImagePublisher | undefined {
-  if (image.OwnerId !== undefined && image.OwnerId === canonical) return 'canonical';
-  if (image.OwnerId !== undefined && image.OwnerId === deepLearning) return 'deep-learning';
+/** "Canonical (…), AWS's Deep Learning AMIs (…) or this account (…)": the owners whose images are accepted. */
+function trustedOwners(partition: string, canonical: string | undefined, deepLearning: string | undefined, ownAccount: string | undefined): string {
+  const owners = [
+    `Canonical (${canonical} in the ${partition} partition)`,
+    ...(deepLearning === undefined ? [] : [`AWS's Deep Learning AMIs (${deepLearning})`]),
+    ...(ownAccount === undefined ? [] : [`this account (${ownAccount})`]),
+  ];
+  return owners.length === 1 ? owners[0] : `${owners.slice(0, -1).join(', ')} or ${owners.at(-1)}`;
+}
+
+function publisherOf(
+  image: Image,
+  canonical: string | undefined,
+  deepLearning: string | undefined,
+  ownAccount: string | undefined,
+): ImagePublisher | undefined {
+  if (image.OwnerId === undefined) return undefined;
+  if (image.OwnerId === canonical) return 'canonical';
+  if (image.OwnerId === deepLearning) return 'deep-learning';
+  if (image.OwnerId === ownAccount) return 'own-account';
   return undefined;
 }

@@ -1,21 +1,12 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_COUNT_ATTRIBUTE, COPY_ONLY_CATALOG, type ChunkRecord, INPUT_PREFIX, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../contracts';
-import { resolveCatalog } from '../../runtime/processors/catalog';
+import { CHUNK_COUNT_ATTRIBUTE, type ChunkRecord, INPUT_PREFIX, ItemAttribute, ItemStatus, ProcessorType } from '../../contracts';
 import { makeGoodSamples } from '../samples/documents';
+import { DEMO_PROCESSORS, demoCatalog } from './demo';
 import { isTerminal, waitForTerminalRows } from './rows';
 
-/** The processor the demo's documents name: the built-in chunk type, with its defaults. */
-export const DEMO_CHUNK_PROCESSOR = 'chunk';
-
-/**
- * The demo deploys `copy` (the default, for DEMO_FILES) and a `chunk` processor beside it, with chunks smaller
- * than the default 512 tokens so that the short sample documents show several.
- */
-export const DEMO_CATALOG: ProcessorCatalog = resolveCatalog({
-  ...COPY_ONLY_CATALOG,
-  processors: { [DEMO_CHUNK_PROCESSOR]: { type: ProcessorType.chunk, maxTokens: 200, overlapTokens: 20 } },
-});
+/** The processor the demo's documents name: the built-in chunk type, as the demo declares it (demo.ts). */
+export const DEMO_CHUNK_PROCESSOR = 'chunk' satisfies keyof typeof DEMO_PROCESSORS;
 
 /** The sample documents the demo chunks (local/samples: made from field-guide.md, nothing downloaded). */
 const DEMO_DOCUMENTS = ['field-guide.pdf', 'field-guide.docx', 'field-guide.html', 'field-guide.md'];
@@ -96,7 +87,7 @@ export function summarizeChunkDemo(rows: readonly ChunkDemoRow[]): { text: strin
   });
   const failed = rows.some((row) => row.status !== ItemStatus.FINISHED || !(Number(row.chunkCount) > 0));
   const verdict = failed ? 'chunk demo FAILED: a sample document was not chunked' : `chunk demo passed: ${rows.length} documents chunked`;
-  const spec = DEMO_CATALOG.processors[DEMO_CHUNK_PROCESSOR];
+  const spec = demoCatalog({}, {}).processors[DEMO_CHUNK_PROCESSOR];
   const settings = spec.type === ProcessorType.chunk ? ` at most ${spec.maxTokens} ${spec.encoding} tokens a chunk, ${spec.overlapTokens} of overlap` : '';
   const heading = `processor ‘${DEMO_CHUNK_PROCESSOR}’ (PDF, DOCX, HTML, Markdown → data/output/<rest>.chunks.jsonl;${settings}):`;
   return { text: [heading, ...lines, verdict].join('\n'), failed };

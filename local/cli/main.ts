@@ -5,8 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { STACK_NAME } from '../../main';
-import { DEMO_CATALOG, runChunkDemo, summarizeChunkDemo } from './chunk-demo';
-import { runDemo, summarizeDemo } from './demo';
+import { runChunkDemo, summarizeChunkDemo } from './chunk-demo';
+import { demoCatalog, runDemo, summarizeDemo } from './demo';
+import pipelineConfig from '../../pipeline.config';
 import { LOCAL_DEFAULTS, requiredOutput, startLocalPipeline, type LocalPipeline } from '../pipeline';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
@@ -31,7 +32,7 @@ interface CliOptions {
 function parseCli(argv: readonly string[]): CliOptions {
   return new Command('local')
     .description('Run the whole pipeline on this machine: moto, the stack applied with terraform, the pipes, the schedule, the wake queue and the workers.')
-    .option('--demo', 'upload sample files, insert PENDING rows, wait until each ends FINISHED or FAILED, then exit', false)
+    .option('--demo', 'upload sample files, insert PENDING rows (copy, and the demo command processors sha256sum and gzip), wait until each ends FINISHED or FAILED, check the outputs, then exit', false)
     .option('--demo-timeout-seconds <n>', 'how long --demo waits for the rows', numberFlag('--demo-timeout-seconds', { above: 0 }), 300)
     .option('--outputs-file <path>', 'also write the endpoint and the stack outputs to this JSON file')
     .option('--tick-seconds <n>', 'seconds between scheduled orchestrator runs (60 is the real schedule)', numberFlag('--tick-seconds', { above: 0 }), LOCAL_DEFAULTS.tickSeconds)
@@ -87,8 +88,8 @@ async function main(): Promise<number> {
       log,
       progress: (line) => console.log(`local: ${line}`),
       signal: stop.signal,
-      // The demo shows the chunk processor beside copy; otherwise pipeline.config.ts decides.
-      ...(options.demo ? { processors: DEMO_CATALOG } : {}),
+      // The demo adds its own processors (chunk; sha256sum and gzip commands) to pipeline.config.ts's.
+      ...(options.demo ? { processors: demoCatalog(pipelineConfig, process.env) } : {}),
     });
   } catch (error) {
     if (stop.signal.aborted) {

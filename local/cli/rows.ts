@@ -7,6 +7,9 @@ export interface RowState {
   readonly id: string;
   readonly status?: string;
   readonly outputPath?: string;
+  /** The output keys a FINISHED row lists (up to 20). */
+  readonly outputKeys?: readonly string[];
+  readonly processedBy?: string;
   readonly failureReason?: string;
 }
 
@@ -43,6 +46,8 @@ export async function readRow(dynamodb: DynamoDBClient, tableName: string, id: s
     id,
     status: Item?.[ItemAttribute.status]?.S,
     outputPath: Item?.[ItemAttribute.outputPath]?.S,
+    outputKeys: Item?.[ItemAttribute.outputKeys]?.L?.map((key) => key.S ?? ''),
+    processedBy: Item?.[ItemAttribute.processedBy]?.S,
     failureReason: Item?.[ItemAttribute.failureReason]?.S,
   };
 }

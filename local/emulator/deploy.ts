@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { loadCapacity } from '../../config/capacity';
 import { loadProcessorCatalog } from '../../config/processors';
+import { loadWorkerSetup } from '../../config/worker-setup';
 import { loadSettings, SettingName } from '../../config/settings';
 import type { ProcessorCatalog } from '../../contracts';
 import { ORCHESTRATOR_CODE_DIR, PipelineStack, STACK_NAME, WORKER_BUNDLE_PATH } from '../../main';
@@ -89,7 +90,8 @@ export function localSettingsEnv(env: NodeJS.ProcessEnv, workDir: string): NodeJ
 
 /**
  * `new App({outdir})` + the stack + synth: the same Terraform JSON as `npm run synth` (with the processors of
- * pipeline.config.ts unless given, and its capacity with the PIPELINE_* overrides of `settingsEnv`). Returns the stack dir.
+ * pipeline.config.ts unless given, its capacity with the PIPELINE_* overrides of `settingsEnv`, and its worker setup
+ * script). Returns the stack dir.
  */
 export function synthesize(
   outdir: string,
@@ -99,7 +101,8 @@ export function synthesize(
   const app = new App({ outdir });
   const settings = loadSettings(settingsEnv);
   const capacity = loadCapacity(pipelineConfig.capacity, settingsEnv, settings.region);
-  new PipelineStack(app, STACK_NAME, settings, processors, capacity);
+  const setup = loadWorkerSetup(pipelineConfig, REPO_ROOT);
+  new PipelineStack(app, STACK_NAME, settings, { processors, capacity, setup });
   app.synth();
   return path.join(outdir, 'stacks', STACK_NAME);
 }

@@ -5,7 +5,7 @@
  * kill always has a worker taking a message to hit. It is driven by the workers' log lines (the run's clock: messages received, and
  * who holds what) and by the runner's looks at the table (which rows are FAILED or FINISHED).
  */
-import { ItemStatus, WorkerLogEvent } from '../../contracts';
+import { ItemStatus, WorkerLogEvent, type WorkerLogEventName } from '../../contracts';
 import type { LocalPipeline } from '../pipeline';
 import type { WorkerRun } from '../standins/instance-runner';
 import { pause } from '../standins/pipe';
@@ -52,7 +52,8 @@ export interface Chaos {
   look(statuses: ReadonlyMap<string, string | undefined>): Promise<void>;
   /**
    * A worker's log line. Each `message_received` moves the run's clock and may make a queued resubmission, the
-   * tick crash or a kill due — the kill hits that very worker, which holds at least that message. A
+   * tick crash or a kill due; a due kill hits the next worker that logs `killOn` (`message_received`: it holds
+   * at least that message). A
    * `processing_started` of a row planned for an in-job resubmission makes it due.
    */
   onWorkerEntry(entry: WorkerLogEntry, run: WorkerRun): void;
@@ -77,12 +78,17 @@ export interface ChaosOptions {
   readonly random: Random;
   readonly say: (line: string) => void;
   readonly signal: AbortSignal;
+  /**
+   * @default message_received — the worker log line that makes a due kill hit its worker (the command mode's is
+   * command_started: the kill then lands while a command runs)
+   */
+  readonly killOn?: WorkerLogEventName;
 }
 
 const UPLOADS_AT_ONCE = 8;
 const WRITE_BATCH = 100;
 
-export function startChaos({ plan, target, pipeline, random, say, signal }: ChaosOptions): Chaos {
+export function startChaos({ plan, target, pipeline, random, say, signal, killOn = WorkerLogEvent.messageReceived }: ChaosOptions): Chaos {
   const rowCount = plan.rows.length;
   const items = new Map(
     plan.rows.map((row) => [row.id, pendingItem(row.id, initialS3Path(row, target.bucketName), row.withToken ? random.token() : undefined)]),
@@ -209,9 +215,11 @@ export function startChaos({ plan, target, pipeline, random, say, signal }: Chao
         resubmissionsDue.delete(row.id);
         track(resubmit(row));
       }
-      if (entry.event !== WorkerLogEvent.messageReceived) return;
-      receivedMessages++;
-      onClock();
+      if (entry.event === WorkerLogEvent.messageReceived) {
+        receivedMessages++;
+        onClock();
+      }
+      if (entry.event !== killOn) return;
       const due = killsDue[0];
       if (!killing && due && due.atReceived <= received() && run.pid !== undefined && !run.exit) {
         killing = true;

@@ -4,12 +4,18 @@
  * the soak, prints progress on stderr and one JSON line on stdout, stops everything.
  */
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { numberFlag } from '../cli/number-flag';
 import { createLocalLog } from '../log';
 import { ensurePrerequisites } from '../emulator/preflight';
 import { LOCAL_DEFAULTS, startLocalPipeline, type LocalPipeline } from '../pipeline';
+import pipelineConfig from '../../pipeline.config';
+import { commandMode, commandModeCatalog, planCommandMode, writeCommandModeMarkers } from './command-mode';
+import { COPY_MODE, type SoakMode } from './mode';
+import { planSoak } from './plan';
 import { runSoak } from './run';
 import { exitCode } from './verdict';
 
@@ -26,6 +32,7 @@ interface CliOptions {
   port?: number;
   reportFile?: string;
   verbose: boolean;
+  mode: SoakMode['name'];
 }
 
 function parseCli(argv: readonly string[]): CliOptions {
@@ -56,6 +63,11 @@ function parseCli(argv: readonly string[]): CliOptions {
     .option('--port <n>', 'emulator port (another is picked when it is in use)', numberFlag('--port', { integer: true, min: 1, max: 65535 }))
     .option('--report-file <path>', 'also write the full report (every row, every kill) as JSON')
     .option('--verbose', 'JSON event lines of the pipe, schedule and instance runner on stderr', false)
+    .addOption(
+      new Option('--mode <mode>', 'copy: rows copied (the default processor); command: every row through a command processor, some failing on purpose')
+        .choices(['copy', 'command'])
+        .default('copy'),
+    )
     .parse([...argv], { from: 'user' })
     .opts<CliOptions>();
 }
@@ -77,6 +89,16 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal(130));
   process.once('SIGTERM', onSignal(143));
 
+  // The command mode's plan is the soak's own (pure, from the seed): its markers are written before any row.
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'soak-command-'));
+  let mode: SoakMode = COPY_MODE;
+  if (options.mode === 'command') {
+    const commandPlan = planCommandMode(planSoak({ rows: options.rows, badPercent: options.badPercent, killWorkers: options.killWorkers, seed: options.seed }));
+    writeCommandModeMarkers(stateDir, commandPlan);
+    mode = commandMode(commandPlan);
+    say(`command mode: ${commandPlan.failing.size} row(s) whose command fails, ${commandPlan.flaky.size} whose command fails once`);
+  }
+
   let pipeline: LocalPipeline;
   try {
     pipeline = await startLocalPipeline({
@@ -91,8 +113,10 @@ async function main(): Promise<number> {
       log: createLocalLog(process.stderr, options.verbose ? 'info' : 'warn'),
       progress: say,
       signal: stop.signal,
+      ...(options.mode === 'command' ? { processors: commandModeCatalog(pipelineConfig, process.env, stateDir) } : {}),
     });
   } catch (error) {
+    rmSync(stateDir, { recursive: true, force: true });
     if (stop.signal.aborted) return signalExitCode;
     console.error(`soak: the local pipeline did not start: ${(error as Error).message}`);
     return 1;
@@ -109,6 +133,7 @@ async function main(): Promise<number> {
       autoterminateMinutes: options.autoterminateMinutes,
       progress: say,
       signal: stop.signal,
+      mode,
     });
     if (stop.signal.aborted) return signalExitCode;
     const worthSaying = report.rows.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected);
@@ -123,6 +148,7 @@ async function main(): Promise<number> {
   } finally {
     say('stopping the workers, the function host and the emulator');
     await pipeline.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 

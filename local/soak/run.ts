@@ -3,7 +3,7 @@
  * while the pipeline works, waits until it has settled and the workers have had their idle period, then
  * judges where every row ended (verdict.ts). Used by `npm run soak` (main.ts) and the end-to-end suite.
  */
-import { INPUT_PREFIX, ItemAttribute, ItemStatus, OUTPUT_PREFIX, StackOutput, WorkerLogEvent, type StackOutputName, type WorkerLogEventName } from '../../contracts';
+import { ItemAttribute, ItemStatus, StackOutput, WorkerLogEvent, type StackOutputName, type WorkerLogEventName } from '../../contracts';
 import { readQueueDepth, type QueueDepth } from '../../runtime/queue-depth';
 import { LOCAL_DEFAULTS, type LocalPipeline } from '../pipeline';
 import { pause } from '../standins/pipe';
@@ -13,10 +13,13 @@ import { tailWorkerLogs } from './log-tail';
 import { eventsInLogs, liveWorkerInstances, objectHash, rowIdsInQueue, scanRows, streamHistories, workerTrails, type Row, type StreamChange } from './observe';
 import { planSoak, type PlannedRow, type SoakParameters, type SoakPlan } from './plan';
 import { seededRandom } from './random';
+import { commandProcessesUnder } from '../standins/leftover-processes';
+import type { WorkerRun } from '../standins/instance-runner';
+import { interruptedCommands } from './command-mode';
+import { COPY_MODE, type SoakMode } from './mode';
 import {
   countDuplicateCopies,
   describeImage,
-  expectedOutputPath,
   judgeRow,
   lostWriteInStream,
   summarize,
@@ -40,6 +43,8 @@ export interface SoakOptions extends SoakParameters {
   readonly progress?: (line: string) => void;
   /** Aborting stops the soak where it is; the report then says what was seen so far. */
   readonly signal?: AbortSignal;
+  /** @default COPY_MODE — what the rows are processed with (command-mode.ts for the command processor) */
+  readonly mode?: SoakMode;
 }
 
 export interface SoakReport {
@@ -70,7 +75,8 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   const signal = options.signal ?? new AbortController().signal;
   const plan = planSoak(options);
   const target = await soakTarget(pipeline);
-  const chaos = startChaos({ plan, target, pipeline, random: seededRandom(`${options.seed}/run`), say, signal });
+  const mode = options.mode ?? COPY_MODE;
+  const chaos = startChaos({ plan, target, pipeline, random: seededRandom(`${options.seed}/run`), say, signal, killOn: mode.killOn });
   const tail = tailWorkerLogs(pipeline.instances, (entry, run) => chaos.onWorkerEntry(entry, run));
   const ids = new Set(plan.rows.map((row) => row.id));
 
@@ -96,14 +102,17 @@ export async function runSoak(pipeline: SoakPipeline, options: SoakOptions): Pro
   say('reading the outcome: rows, dead-letter queue, outputs, worker logs');
   const history = pipeline.instances.history();
   const logPaths = history.map((run) => run.logPath);
-  const { verdicts, trails } = await judgeRows(pipeline, target, plan);
+  const { verdicts, trails } = await judgeRows(pipeline, target, plan, mode);
   const record = chaos.record();
   const ticks = pipeline.schedule.ticks();
   const failedTicks = pipeline.schedule.failedTicks();
 
   const summary = summarize(verdicts, {
     seed: options.seed,
+    mode: mode.name,
+    commandsInterrupted: interruptedCommands(logPaths),
     instancesLeft,
+    commandsLeftRunning: commandsLeftRunning(history),
     duplicateCopies: countDuplicateCopies(eventsInLogs(logPaths, WorkerLogEvent.processingFinished), ids),
     planned: plan.rows,
     done: {
@@ -185,21 +194,21 @@ async function watchUntilSettled(run: {
  * Where every row ended. Rows not simply FINISHED or FAILED as planned get a closer look: their stream (did the
  * emulator lose a write to them?) and what the workers logged about them, their trail in the report.
  */
-async function judgeRows(pipeline: SoakPipeline, target: SoakTarget, plan: SoakPlan): Promise<{ verdicts: RowVerdict[]; trails: SoakReport['trails'] }> {
+async function judgeRows(pipeline: SoakPipeline, target: SoakTarget, plan: SoakPlan, mode: SoakMode): Promise<{ verdicts: RowVerdict[]; trails: SoakReport['trails'] }> {
   const depth = await readQueueDepth(target.sqs, target.queueUrl);
   const rows = await scanRows(target.dynamodb, target.tableName);
   const deadLettered = await rowIdsInQueue(target.sqs, requiredOutput(pipeline, StackOutput.dlqUrl));
-  const outputs = await compareOutputs(target, plan.rows, rows);
+  const outputs = await compareOutputs(target, plan.rows, rows, mode);
   const queueEmpty = depth.visible + depth.inFlight === 0;
   const seen = new Map<string, RowObservation>(
     plan.rows.map(({ id }) => [id, { row: rows.get(id), inDeadLetterQueue: deadLettered.ids.has(id), output: outputs.get(id) }]),
   );
-  const first = plan.rows.map((row) => judgeRow(row, seen.get(row.id)!, target.bucketName, queueEmpty));
+  const first = plan.rows.map((row) => judgeRow(row, seen.get(row.id)!, target.bucketName, queueEmpty, mode));
   const closer = new Set(first.filter((verdict) => !['finished', 'failed'].includes(verdict.class) || verdict.unexpected).map(({ id }) => id));
   const streams = await streamHistories(pipeline.clients.streams, target.streamArn, closer);
   const verdicts = plan.rows.map((row, index) => {
     const lostWrite = UNEXPLAINED.includes(first[index].class) ? lostWriteInStream(streams.get(row.id) ?? []) : undefined;
-    return lostWrite === undefined ? first[index] : judgeRow(row, { ...seen.get(row.id)!, lostWrite }, target.bucketName, queueEmpty);
+    return lostWrite === undefined ? first[index] : judgeRow(row, { ...seen.get(row.id)!, lostWrite }, target.bucketName, queueEmpty, mode);
   });
   const workerLines = workerTrails(pipeline.instances.history(), closer);
   const describe = (change: StreamChange) => `${change.sequenceNumber} ${change.eventName} ${describeImage(change.oldImage)} → ${describeImage(change.newImage)}`;
@@ -238,24 +247,35 @@ async function waitForNoWorkers(pipeline: SoakPipeline, withinMs: number, signal
 }
 
 /** For each FINISHED row carrying the right output_path: does its output equal its input, byte for byte? */
-async function compareOutputs(target: SoakTarget, planned: readonly PlannedRow[], rows: ReadonlyMap<string, Row>) {
+async function compareOutputs(target: SoakTarget, planned: readonly PlannedRow[], rows: ReadonlyMap<string, Row>, mode: SoakMode) {
   const outputs = new Map<string, 'identical' | 'differs' | 'missing'>();
   const finished = planned.filter(({ id }) => {
     const row = rows.get(id);
-    return row?.[ItemAttribute.status]?.S === ItemStatus.FINISHED && row[ItemAttribute.outputPath]?.S === expectedOutputPath(row, target.bucketName);
+    return row?.[ItemAttribute.status]?.S === ItemStatus.FINISHED && row[ItemAttribute.outputPath]?.S === mode.expectedOutputPath(row, target.bucketName);
   });
   let next = 0;
   const reader = async () => {
     while (next < finished.length) {
       const { id } = finished[next++];
-      const outputKey = rows.get(id)![ItemAttribute.outputPath]!.S!.slice(`s3://${target.bucketName}/`.length);
-      const inputKey = `${INPUT_PREFIX}${outputKey.slice(OUTPUT_PREFIX.length)}`;
+      const row = rows.get(id)!;
+      const outputKey = mode.outputObjectKey(row, target.bucketName)!;
+      const inputKey = row[ItemAttribute.s3Path]!.S!.slice(`s3://${target.bucketName}/`.length);
       const [input, output] = await Promise.all([objectHash(target.s3, target.bucketName, inputKey), objectHash(target.s3, target.bucketName, outputKey)]);
       outputs.set(id, output === undefined ? 'missing' : output === input ? 'identical' : 'differs');
     }
   };
   await Promise.all(Array.from({ length: READS_AT_ONCE }, reader));
   return outputs;
+}
+
+/**
+ * Command processes left running: still alive under any worker's scratch directory now, or killed by the
+ * instance runner after a worker that was not SIGKILLed (that worker should have ended them itself).
+ */
+function commandsLeftRunning(history: readonly WorkerRun[]): number {
+  const alive = history.reduce((sum, run) => sum + commandProcessesUnder(run.scratchDir).length, 0);
+  const leftByWorkers = history.filter((run) => run.exit?.signal !== 'SIGKILL').reduce((sum, run) => sum + (run.leftoverCommands?.length ?? 0), 0);
+  return alive + leftByWorkers;
 }
 
 /** Lines with this event about the soak's rows, in every worker's log. */

@@ -15,8 +15,8 @@
  *    so this fails the soak like the classes it replaces: it names the cause, it excuses nothing.
  */
 import { ItemAttribute, ItemStatus } from '../../contracts';
-import { planItemPaths, s3Url } from '../../runtime/item-paths';
-import { expectedOutcome, type PlannedRow } from './plan';
+import { COPY_MODE, type SoakMode } from './mode';
+import type { PlannedRow } from './plan';
 import type { Row, StreamChange } from './observe';
 
 export type RowClass = 'finished' | 'differing' | 'failed' | 'dead-lettered' | 'pending-in-queue' | 'stuck' | 'lost' | 'emulator-lost-write';
@@ -45,17 +45,15 @@ export interface RowVerdict {
   readonly interruptions?: number;
 }
 
-/** The output path a FINISHED row must carry: the output of the s3_path it holds (undefined: no valid path). */
+/** The output path a FINISHED `copy` row must carry: the output of the s3_path it holds (undefined: no valid path). */
 export function expectedOutputPath(row: Row, bucketName: string): string | undefined {
-  const s3Path = row[ItemAttribute.s3Path]?.S;
-  if (s3Path === undefined) return undefined;
-  const check = planItemPaths(s3Path, bucketName);
-  return check.ok ? s3Url(bucketName, check.paths.outputKey) : undefined;
+  return COPY_MODE.expectedOutputPath(row, bucketName);
 }
 
-export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
+/** `mode`: what the rows are processed with (the default: copy), which says where outputs are and what each row must end as. */
+export function judgeRow(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean, mode: SoakMode = COPY_MODE): RowVerdict {
   const interruptions = Number(seen.row?.[ItemAttribute.interruptions]?.N ?? 0);
-  const verdict = { ...judgeOutcome(planned, seen, bucketName, workQueueEmpty), ...(interruptions > 0 ? { interruptions } : {}) };
+  const verdict = { ...judgeOutcome(planned, seen, bucketName, workQueueEmpty, mode), ...(interruptions > 0 ? { interruptions } : {}) };
   if (seen.lostWrite === undefined || !UNEXPLAINED.includes(verdict.class)) return verdict;
   return { ...verdict, class: 'emulator-lost-write', detail: `the emulator lost a write: ${seen.lostWrite}`, unexpected: false };
 }
@@ -98,19 +96,19 @@ function canonical(image: Row | undefined): string {
   );
 }
 
-function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean): RowVerdict {
+function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: string, workQueueEmpty: boolean, mode: SoakMode): RowVerdict {
   const { row } = seen;
   const id = planned.id;
   if (row === undefined) return { id, class: 'lost', detail: 'the row is not in the table', unexpected: false };
   const status = row[ItemAttribute.status]?.S;
   const reason = row[ItemAttribute.failureReason]?.S;
   const base = { id, status, ...(reason !== undefined ? { reason } : {}) };
-  const expected = expectedOutcome(planned);
+  const expected = mode.expectedOutcome(planned);
 
   switch (status) {
     case ItemStatus.FINISHED: {
       const outputPath = row[ItemAttribute.outputPath]?.S;
-      const wanted = expectedOutputPath(row, bucketName);
+      const wanted = mode.expectedOutputPath(row, bucketName);
       if (wanted === undefined || outputPath !== wanted) {
         return { ...base, class: 'lost', detail: `FINISHED with output_path ${outputPath ?? '(none)'}, not the output of its s3_path`, unexpected: false };
       }
@@ -134,7 +132,7 @@ function judgeOutcome(planned: PlannedRow, seen: RowObservation, bucketName: str
   }
 }
 
-/** What the soak prints as its last line. The first nine keys are the interface; the rest explain the run. */
+/** What the soak prints as its last line. The first ten keys are the interface; the rest explain the run. */
 export interface SoakSummary {
   readonly rows: number;
   readonly finished: number;
@@ -145,11 +143,21 @@ export interface SoakSummary {
   readonly differing_outputs: number;
   readonly instances_left: number;
   readonly duplicate_copies: number;
+  /**
+   * Command processes left running: those still alive at the end, and those a worker that stopped by itself
+   * or on SIGTERM left behind (the instance runner's stand-in for the control group had to kill them). A
+   * SIGKILLed worker cannot clean up: its commands are the control group's to end, and are not counted.
+   */
+  readonly commands_left_running: number;
   readonly unexpected_outcomes: number;
   readonly pending_in_queue: number;
   /** Rows the emulator lost a write to (instead of stuck, lost or differing; the evidence is on stderr): a failure. */
   readonly emulator_lost_writes: number;
   readonly seed: string;
+  /** What the rows were processed with: `copy`, or a command processor (`--mode command`). */
+  readonly mode: SoakMode['name'];
+  /** Commands a kill cut short (command mode): the chaos hit workers mid-command. */
+  readonly commands_interrupted: number;
   readonly bad_rows: number;
   readonly fixed_rows: number;
   readonly resubmitted_rows: number;
@@ -170,8 +178,11 @@ export interface SoakSummary {
 
 export interface RunFacts {
   readonly seed: string;
+  readonly mode: SoakMode['name'];
+  readonly commandsInterrupted: number;
   readonly instancesLeft: number;
   readonly duplicateCopies: number;
+  readonly commandsLeftRunning: number;
   readonly planned: readonly PlannedRow[];
   /** Chaos actions actually carried out (a planned one may be skipped when the run settles first). */
   readonly done: {
@@ -198,10 +209,13 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
     differing_outputs: count('differing'),
     instances_left: facts.instancesLeft,
     duplicate_copies: facts.duplicateCopies,
+    commands_left_running: facts.commandsLeftRunning,
     unexpected_outcomes: verdicts.filter((verdict) => verdict.unexpected).length,
     pending_in_queue: count('pending-in-queue'),
     emulator_lost_writes: count('emulator-lost-write'),
     seed: facts.seed,
+    mode: facts.mode,
+    commands_interrupted: facts.commandsInterrupted,
     bad_rows: facts.planned.filter((row) => row.bad).length,
     fixed_rows: facts.done.fixed,
     resubmitted_rows: facts.done.resubmitted,
@@ -220,10 +234,10 @@ export function summarize(verdicts: readonly RowVerdict[], facts: RunFacts): Soa
 }
 
 /**
- * 0 only when nothing is lost, stuck, differing or left running — and, beyond the four the interface names,
- * when the emulator lost no write, every outcome is the planned one, nothing was still queued when the run gave
- * up, no interrupted row ended FAILED unplanned or dead-lettered, and the orchestrator recovered from its failed
- * tick.
+ * 0 only when nothing is lost, stuck, differing or left running (instances, commands) — and, beyond what the
+ * interface names, when the emulator lost no write, every outcome is the planned one, nothing was still queued
+ * when the run gave up, no interrupted row ended FAILED unplanned or dead-lettered, and the orchestrator
+ * recovered from its failed tick.
  */
 export function exitCode(summary: SoakSummary): number {
   const clean =
@@ -232,6 +246,7 @@ export function exitCode(summary: SoakSummary): number {
     summary.differing_outputs === 0 &&
     summary.emulator_lost_writes === 0 &&
     summary.instances_left === 0 &&
+    summary.commands_left_running === 0 &&
     summary.unexpected_outcomes === 0 &&
     summary.pending_in_queue === 0 &&
     summary.interruptions.rows_failed === 0 &&

@@ -9,7 +9,7 @@ import { renderUserData, type UserDataParams } from '../../runtime/bootstrap/use
 
 /**
  * Runs the rendered bootstrap for real with bash, with stand-ins on PATH for what only an instance has:
- * curl (IMDS and S3), shutdown, useradd, chown, and systemctl with the part of systemd the worker's unit
+ * curl (IMDS and S3: the Node.js archive, the worker bundle, the setup script), shutdown, useradd, chown, and systemctl with the part of systemd the worker's unit
  * uses (systemd-standin.js). The stand-ins record what they are asked to do. The only edits to the script
  * move /opt, /etc/systemd/system and /var/log/rag-worker into a scratch directory and, with a fake Node.js
  * archive, pin that archive's SHA-512.
@@ -91,6 +91,7 @@ case "$url" in
     else
       case "$url" in
         */runtime/*) [ -z "$FAIL_NODE_DOWNLOAD" ] || exit 22; cp "$FAKE_NODE_ARCHIVE" "$out" ;;
+        */worker/setup) [ -z "$FAIL_SETUP_DOWNLOAD" ] || exit 22; cp "$SETUP_SCRIPT" "$out" ;;
         *) [ -z "$FAIL_WORKER_DOWNLOAD" ] || exit 22; cp "$WORKER_BUNDLE" "$out" ;;
       esac
     fi ;;
@@ -116,8 +117,10 @@ export interface BootstrapRunOptions {
   readonly workerBundle: string;
   /** Values for the rendered user data; the log path is the run's own. */
   readonly params: Omit<UserDataParams, 'logPath'>;
-  /** FAIL_IMDS, FAIL_NODE_DOWNLOAD, FAIL_WORKER_DOWNLOAD, FAIL_UPLOAD: set to 1 to make that step fail. */
-  readonly failures?: Partial<Record<'FAIL_IMDS' | 'FAIL_NODE_DOWNLOAD' | 'FAIL_WORKER_DOWNLOAD' | 'FAIL_UPLOAD', '1'>>;
+  /** The file the bucket serves as the setup script (when `params.setup` names one). */
+  readonly setupScript?: string;
+  /** FAIL_IMDS, FAIL_NODE_DOWNLOAD, FAIL_WORKER_DOWNLOAD, FAIL_SETUP_DOWNLOAD, FAIL_UPLOAD: set to 1 to make that step fail. */
+  readonly failures?: Partial<Record<'FAIL_IMDS' | 'FAIL_NODE_DOWNLOAD' | 'FAIL_WORKER_DOWNLOAD' | 'FAIL_SETUP_DOWNLOAD' | 'FAIL_UPLOAD', '1'>>;
   /** What `curl --version` reports. @default {@link UBUNTU_CURL_VERSIONS}['24.04'] */
   readonly curlVersion?: string;
   /**
@@ -190,9 +193,11 @@ export class BootstrapHarness {
       SYSTEMD_UNIT_DIR: unitDir,
       FAKE_NODE_ARCHIVE: options.nodeArchive,
       WORKER_BUNDLE: options.workerBundle,
+      SETUP_SCRIPT: options.setupScript ?? '/nonexistent',
       FAIL_IMDS: '',
       FAIL_NODE_DOWNLOAD: '',
       FAIL_WORKER_DOWNLOAD: '',
+      FAIL_SETUP_DOWNLOAD: '',
       FAIL_UPLOAD: '',
       CURL_VERSION: options.curlVersion ?? UBUNTU_CURL_VERSIONS['24.04'],
       CREDENTIALS_NOT_YET: String(options.credentialsNotYet ?? 0),

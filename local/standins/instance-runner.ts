@@ -8,9 +8,10 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { WORKER_TAG } from '../../contracts';
+import { OptionalOrchestratorEnv, WORKER_TAG } from '../../contracts';
 import type { LocalLog } from '../log';
 import { startInstanceMetadata, SPOT_NOTICE_MS, type InstanceMetadataStandIn } from './instance-metadata';
+import { killCommandProcessesUnder } from './leftover-processes';
 import { pause } from './pipe';
 import { decodeUserData, workerCodeLocation, workerProcessEnv, type ParseWorkerEnvironment } from './worker-process-env';
 
@@ -36,8 +37,12 @@ export interface WorkerRun {
   readonly pid?: number;
   /** The file the worker logs to, in place of /home/ubuntu/sqs_worker.logs. */
   readonly logPath: string;
+  /** The worker's scratch space, in place of /var/lib/rag-worker/scratch: its commands' job directories. */
+  readonly scratchDir: string;
   /** Set once the process has exited. */
   exit?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Command processes the worker left running when it exited, killed then by the runner (the control group's stand-in). */
+  leftoverCommands?: number[];
 }
 
 export interface RunningInstanceRunner {
@@ -76,8 +81,9 @@ const USER_DATA_WAIT_MS = 10_000;
 /**
  * The local stand-in for EC2 booting a worker: for each instance with the worker tag that is pending
  * or running, read its user data, fetch the worker bundle from the bucket as the bootstrap would, and
- * run it with the user data's environment. When the process exits the instance is terminated, as the
- * bootstrap's poweroff does; when the instance is terminated the process is stopped.
+ * run it with the user data's environment. When the process exits, the commands it left running are
+ * killed (systemd's control group, local/standins/leftover-processes.ts) and the instance is terminated, as
+ * the bootstrap's poweroff does; when the instance is terminated the process is stopped.
  */
 export function startInstanceRunner(options: InstanceRunnerOptions): RunningInstanceRunner {
   const controller = new AbortController();
@@ -114,7 +120,12 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
   const boot = async (listed: ListedInstance, base64UserData: string): Promise<void> => {
     const { instanceId } = listed;
     const instanceDir = path.join(options.workDir, instanceId);
-    const run: WorkerRun = { instanceId, lifecycle: listed.lifecycle, logPath: path.join(instanceDir, 'sqs_worker.logs') };
+    const run: WorkerRun = {
+      instanceId,
+      lifecycle: listed.lifecycle,
+      logPath: path.join(instanceDir, 'sqs_worker.logs'),
+      scratchDir: path.join(instanceDir, 'scratch'),
+    };
     let markExited!: () => void;
     const entry: { run: WorkerRun; child?: ChildProcess; exited: Promise<void>; imds?: InstanceMetadataStandIn } = {
       run,
@@ -125,6 +136,8 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       mkdirSync(instanceDir, { recursive: true });
       const userDataEnv = options.parseWorkerEnvironment(decodeUserData(base64UserData, instanceId));
       const code = workerCodeLocation(userDataEnv, instanceId);
+      // The bootstrap would run the deployment's setup script as root here; on this machine, its tools are yours to install.
+      if (userDataEnv[OptionalOrchestratorEnv.workerSetupKey]) options.log.info('worker_setup_skipped', { instanceId, key: userDataEnv[OptionalOrchestratorEnv.workerSetupKey] });
       const bundle = await options.s3.send(new GetObjectCommand({ Bucket: code.bucket, Key: code.key }));
       const bundlePath = path.join(instanceDir, path.basename(code.key) || 'worker.js');
       writeFileSync(bundlePath, await bundle.Body!.transformToByteArray());
@@ -139,6 +152,7 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
           logPath: run.logPath,
           instanceId,
           home: instanceDir,
+          scratchDir: run.scratchDir,
           path: process.env.PATH,
           imdsEndpoint: entry.imds.endpoint,
         }),
@@ -153,6 +167,10 @@ export function startInstanceRunner(options: InstanceRunnerOptions): RunningInst
       child.once('exit', (code, signal) => {
         run.exit = { code, signal };
         options.log.info('worker_exited', { instanceId, code, signal });
+        // systemd ends the unit's control group with the worker: a command a killed worker left runs no longer.
+        const killed = killCommandProcessesUnder(run.scratchDir);
+        run.leftoverCommands = killed;
+        if (killed.length > 0) options.log.warn('leftover_commands_killed', { instanceId, pids: killed });
         void terminate(instanceId)
           .then(() => entry.imds?.close())
           .finally(markExited);

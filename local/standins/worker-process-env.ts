@@ -16,6 +16,8 @@ export interface WorkerOverrides {
   readonly home: string;
   /** The instance's metadata stand-in (instance-metadata.ts), in place of 169.254.169.254. */
   readonly imdsEndpoint?: string;
+  /** A directory of the run in place of /var/lib/rag-worker/scratch: the command processors' scratch space. */
+  readonly scratchDir: string;
   /** The shell's PATH, so `node` resolves as on the instance. */
   readonly path?: string;
 }
@@ -43,7 +45,8 @@ export function workerCodeLocation(userDataEnv: Readonly<Record<string, string>>
 
 /**
  * The worker process's environment: exactly what the user data exports, plus the endpoint, the log
- * path, the instance ID, its metadata stand-in and fake credentials. Nothing from the local shell but PATH reaches it, so a
+ * path, the scratch directory, the instance ID, its metadata stand-in and fake credentials. Nothing from the local
+ * shell but PATH reaches it, so a
  * variable the user data forgets to export fails here as it would on EC2.
  */
 export function workerProcessEnv(userDataEnv: Readonly<Record<string, string>>, overrides: WorkerOverrides): NodeJS.ProcessEnv {
@@ -56,5 +59,6 @@ export function workerProcessEnv(userDataEnv: Readonly<Record<string, string>>, 
     [WorkerEnv.logPath]: overrides.logPath,
     [WorkerEnv.instanceId]: overrides.instanceId,
     ...(overrides.imdsEndpoint === undefined ? {} : { [WorkerEnv.imdsEndpoint]: overrides.imdsEndpoint }),
+    [WorkerEnv.scratchDir]: overrides.scratchDir,
   };
 }

@@ -20,7 +20,9 @@ import {
   nodeRuntimeSha512Hex,
   OUTPUT_PREFIX,
   PROCESSOR_CATALOG_KEY,
+  ProcessorType,
   WORKER_CODE_KEY,
+  WORKER_SETUP_KEY,
   type ProcessorCatalog,
 } from '../../contracts';
 import { isCopyOnly } from '../../runtime/processors/catalog';
@@ -58,6 +60,12 @@ export interface PipelineBucketProps {
    * content, so a processor change reads as such in `cdktf diff`.
    */
   readonly processorCatalog?: ProcessorCatalog;
+  /**
+   * @default undefined — no setup script. Path of the deployment's worker setup script (config/worker-setup.ts):
+   * uploaded under WORKER_SETUP_KEY with a hash of its content, so an edit shows in `cdktf diff`; the workers
+   * may read it.
+   */
+  readonly workerSetupScriptPath?: string;
 }
 
 /** Incomplete multipart copies (a worker killed mid-copy) are cleaned up after this many days. */
@@ -76,6 +84,10 @@ export class PipelineBucket extends Construct {
   readonly workerCodeKey: string = WORKER_CODE_KEY;
   /** The processor catalog's key; undefined when only `copy` is configured (no catalog is uploaded). */
   readonly processorCatalogKey: string | undefined;
+  /** The worker setup script's key; undefined when none is configured. */
+  readonly workerSetupKey: string | undefined;
+  /** True when a `command` processor is configured: its workers list and delete their own earlier outputs. */
+  private readonly commandProcessors: boolean;
 
   constructor(scope: Construct, id: string, props: PipelineBucketProps) {
     super(scope, id);
@@ -178,7 +190,22 @@ export class PipelineBucket extends Construct {
 
     const nodeRuntime = this.uploadNodeRuntime(bucket.id, props.nodeRuntimeArchivePath, [versioning, encryption]);
     const catalog = props.processorCatalog;
+    this.commandProcessors = Object.values(catalog?.processors ?? {}).some((spec) => spec.type === ProcessorType.command);
     const uploads: ITerraformDependable[] = [workerCode, nodeRuntime];
+    if (props.workerSetupScriptPath !== undefined) {
+      const script = new TerraformAsset(this, 'worker-setup-script', { path: props.workerSetupScriptPath, type: AssetType.FILE });
+      uploads.push(
+        new S3Object(this, 'worker-setup', {
+          bucket: bucket.id,
+          key: WORKER_SETUP_KEY,
+          source: script.path,
+          sourceHash: script.assetHash,
+          contentType: 'text/x-shellscript',
+          dependsOn: [versioning, encryption],
+        }),
+      );
+    }
+    this.workerSetupKey = props.workerSetupScriptPath === undefined ? undefined : WORKER_SETUP_KEY;
     if (catalog !== undefined && !isCopyOnly(catalog)) {
       uploads.push(
         new S3Object(this, 'processor-catalog', {
@@ -261,6 +288,9 @@ export class PipelineBucket extends Construct {
       ...(this.processorCatalogKey === undefined
         ? []
         : [{ sid: 'BucketReadProcessorCatalog', actions: ['s3:GetObject'], resources: [`${this.bucketArn}/${this.processorCatalogKey}`] }]),
+      ...(this.workerSetupKey === undefined
+        ? []
+        : [{ sid: 'BucketReadWorkerSetup', actions: ['s3:GetObject'], resources: [`${this.bucketArn}/${this.workerSetupKey}`] }]),
       {
         sid: 'BucketWriteOutputs',
         actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
@@ -273,10 +303,31 @@ export class PipelineBucket extends Construct {
         actions: ['s3:GetObject', 's3:ListMultipartUploadParts'],
         resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
       },
+      ...(this.commandProcessors ? this.commandOutputStatements() : []),
       {
         sid: 'BucketWriteLogs',
         actions: ['s3:PutObject'],
         resources: [`${this.bucketArn}/${LOGS_PREFIX}*`],
+      },
+    ];
+  }
+
+  /**
+   * A command processor's rerun replaces a row's outputs: after uploading, it lists the row's output prefix and
+   * deletes what an earlier run left there (worker/processors/command/publish.ts). Both only under the outputs.
+   */
+  private commandOutputStatements(): PolicyStatement[] {
+    return [
+      {
+        sid: 'BucketListOutputs',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${OUTPUT_PREFIX}*`] } },
+      },
+      {
+        sid: 'BucketDeleteStaleOutputs',
+        actions: ['s3:DeleteObject'],
+        resources: [`${this.bucketArn}/${OUTPUT_PREFIX}*`],
       },
     ];
   }

@@ -114,8 +114,9 @@ export class Network extends Construct {
       tags: { Name: `${props.baseName}-worker` },
     });
     // HTTPS reaches the SQS and CloudWatch APIs (S3 and DynamoDB go through the gateway endpoints, and the
-    // Node.js runtime comes from the pipeline bucket). Nothing else: a worker installs no packages. DNS and
-    // NTP go to the VPC's own link-local services, which security groups do not filter.
+    // Node.js runtime comes from the pipeline bucket), and whatever a worker setup script downloads over HTTPS
+    // (docs/processors.md, "Software on the worker"). Nothing else: plain HTTP (Ubuntu's default apt mirrors)
+    // is closed. DNS and NTP go to the VPC's own link-local services, which security groups do not filter.
     new VpcSecurityGroupEgressRule(this, 'egress-443', {
       securityGroupId: workers.id,
       description: 'HTTPS: AWS APIs',

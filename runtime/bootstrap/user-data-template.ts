@@ -1,4 +1,4 @@
-import { BOOT_FAILURES_PREFIX, LOGS_PREFIX, MIN_CURL_VERSION, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex } from '../../contracts';
+import { BOOT_FAILURES_PREFIX, LOGS_PREFIX, MIN_CURL_VERSION, NODE_RUNTIME_KEY, nodeRuntimeSha512Hex, WORKER_SCRATCH_DIR } from '../../contracts';
 
 /**
  * The worker's bootstrap: the one user data script every worker boots with. `renderUserData` replaces
@@ -25,10 +25,11 @@ export const WORKER_USER = 'rag-worker';
 /**
  * How long systemd lets the worker drain after SIGTERM before it kills it (the unit's TimeoutStopSec; systemd
  * gives ExecStopPost the same again). The worker's stop is at most: DEFAULT_SHUTDOWN_GRACE_MS (20 s,
- * worker/consumer.ts) for in-flight copies to finish, then the release of the rest (ChangeMessageVisibilityBatch)
- * and the aborted copies settling, the last metrics publish (PUBLISH_TIMEOUT_MS, 10 s,
- * worker/metrics-publisher.ts) and the log upload (LOG_UPLOAD_TIMEOUT_MS, 30 s, worker/main.ts): 60 s of
- * bounded steps, plus 30 s for the release and the last deletes. A Spot interruption notice gives 2 minutes.
+ * worker/consumer.ts) for in-flight jobs to finish, then the release of the rest (ChangeMessageVisibilityBatch)
+ * and the aborted jobs settling (a command's process group gets at most COMMAND_KILL_GRACE_SECONDS, 15 s,
+ * between TERM and KILL), the last metrics publish (PUBLISH_TIMEOUT_MS, 10 s, worker/metrics-publisher.ts) and
+ * the log upload (LOG_UPLOAD_TIMEOUT_MS, 30 s, worker/main.ts): 75 s of bounded steps, plus 15 s for the
+ * release and the last deletes. A Spot interruption notice gives 2 minutes.
  */
 export const WORKER_STOP_TIMEOUT_SECONDS = 90;
 
@@ -49,6 +50,7 @@ export const NetworkBounds = {
   failureCredentialsWaitSeconds: 10,
   nodeRuntimeSeconds: 120,
   workerBundleSeconds: 60,
+  setupScriptSeconds: 60,
   failureUploadSeconds: 30,
 } as const;
 
@@ -56,6 +58,12 @@ export const NetworkBounds = {
 function versionNumber(version: string): number {
   const [major, minor, patch] = version.split('.').map(Number);
   return major * 1_000_000 + minor * 1_000 + patch;
+}
+
+/** The unit's StateDirectory= (under /var/lib): the worker's scratch space lives in it (WORKER_SCRATCH_DIR). */
+export const WORKER_STATE_DIRECTORY = 'rag-worker';
+if (!WORKER_SCRATCH_DIR.startsWith(`/var/lib/${WORKER_STATE_DIRECTORY}/`)) {
+  throw new Error(`WORKER_SCRATCH_DIR (${WORKER_SCRATCH_DIR}) must be inside the unit's state directory /var/lib/${WORKER_STATE_DIRECTORY}`);
 }
 
 export const USER_DATA_TEMPLATE = String.raw`#!/bin/bash
@@ -285,14 +293,29 @@ fetch_worker() {
   chmod 0644 "$WORKER_DIR/worker.js"
 }
 
+# The deployment's setup script (pipeline.config.ts workerSetup), once, as root, before the service: it
+# installs what the commands need. A clean environment; bounded by its timeout (then 124, or 137 once killed).
+run_setup() {
+  local key
+  key=$(printenv WORKER_SETUP_S3_KEY || true)
+  if [ -z "$key" ]; then return 0; fi
+  log worker_setup_started "running s3://$S3_BUCKET_NAME/$key for at most $WORKER_SETUP_TIMEOUT_SECONDS s"
+  s3_get "$key" "$WORKER_DIR/setup" ${NetworkBounds.setupScriptSeconds}
+  chmod 0700 "$WORKER_DIR/setup"
+  timeout --kill-after=10 "$WORKER_SETUP_TIMEOUT_SECONDS" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive AWS_REGION="$AWS_REGION" "$WORKER_DIR/setup" </dev/null >>"$LOG_FILE" 2>&1
+  log worker_setup_finished "the setup script succeeded"
+}
+
 # Stop: SIGTERM to node alone (KillMode=mixed), SIGKILL to what is left only after TimeoutStopSec, so the
 # drain runs whole. No restart: the unit's end, whatever its cause, powers off. The sandbox leaves the worker
-# the network and its log directory. Not set: MemoryDenyWriteExecute (V8's JIT needs it) and
+# the network, its log directory and its state directory (the command processors' scratch space); the
+# commands it runs share the sandbox and the unit's control group. Not set: MemoryDenyWriteExecute (V8's JIT needs it) and
 # SystemCallFilter (a syscall Node.js needs and the filter lacks would kill the worker).
 write_unit() {
   cat <<UNIT
 [Unit]
-Description=rag-worker: copies the files of the work queue's rows
+Description=rag-worker: runs the processor of each row of the work queue
 Wants=network-online.target
 After=network-online.target
 SuccessAction=poweroff
@@ -315,6 +338,8 @@ NoNewPrivileges=yes
 CapabilityBoundingSet=
 ProtectSystem=strict
 ReadWritePaths=$LOG_DIR
+StateDirectory=${WORKER_STATE_DIRECTORY}
+StateDirectoryMode=0700
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
@@ -365,6 +390,8 @@ boot() {
   install_node
   STAGE=worker-fetch
   fetch_worker
+  STAGE=setup
+  run_setup
   STAGE=service
   set_up_service
   HANDED_OFF=true

@@ -1,4 +1,4 @@
-import { OrchestratorEnv, WORKER_LOG_PATH, WorkerEnv } from '../../contracts';
+import { OptionalOrchestratorEnv, OrchestratorEnv, WORKER_LOG_PATH, WorkerEnv } from '../../contracts';
 import { ENVIRONMENT_MARKER, USER_DATA_TEMPLATE } from './user-data-template';
 
 /** What a worker needs to know, rendered into its user data as environment variables. */
@@ -22,6 +22,8 @@ export interface UserDataParams {
   readonly processorCatalogKey?: string;
   /** Interruptions a row survives without spending a receive; undefined leaves the worker's default. */
   readonly interruptionRetries?: number;
+  /** The deployment's setup script, run by the bootstrap before the worker; undefined: none. */
+  readonly setup?: { readonly key: string; readonly timeoutSeconds: number };
   /**
    * @default WORKER_LOG_PATH — the worker log's address. On an instance it is a symlink to the file the
    * bootstrap, the worker and the worker's output append to (in a directory the worker's own user may write).
@@ -56,6 +58,8 @@ export function renderUserData(params: UserDataParams): string {
     [WorkerEnv.multipartThresholdBytes, params.multipartThresholdBytes],
     [WorkerEnv.processorCatalogKey, params.processorCatalogKey],
     [WorkerEnv.interruptionRetries, params.interruptionRetries],
+    [OptionalOrchestratorEnv.workerSetupKey, params.setup?.key],
+    [OptionalOrchestratorEnv.workerSetupTimeoutSeconds, params.setup?.timeoutSeconds],
     [WorkerEnv.logPath, params.logPath ?? WORKER_LOG_PATH],
   ];
   const exportBlock = environment

@@ -12,6 +12,7 @@ import {
   type ProcessorSpec,
 } from '../../contracts/processors';
 import { ConfigError } from '../env';
+import { resolveCommandSpec } from './command-spec';
 import { SpecProblems } from './spec-problems';
 
 /**
@@ -62,6 +63,8 @@ function resolveSpec(path: string, raw: unknown, problems: SpecProblems): Proces
       return { type: ProcessorType.copy };
     case ProcessorType.chunk:
       return resolveChunkSpec(path, raw, problems);
+    case ProcessorType.command:
+      return resolveCommandSpec(path, raw, problems);
     default:
       problems.add(`${path}.type`, `one of ${Object.values(ProcessorType).join(', ')}`, raw.type);
       return undefined;

@@ -35,6 +35,19 @@ export class SpecProblems {
     return fallback;
   }
 
+  /** A boolean; `fallback` when absent. */
+  boolean(path: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    this.add(path, 'true or false', value);
+    return fallback;
+  }
+
+  /** Problems recorded so far: a resolver compares counts to tell whether its own checks found any. */
+  count(): number {
+    return this.problems.length;
+  }
+
   throwIfAny(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }

@@ -4,7 +4,8 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
-import { DEMO_CATALOG, DEMO_CHUNK_PROCESSOR } from '../../../local/cli/chunk-demo';
+import { DEMO_CHUNK_PROCESSOR } from '../../../local/cli/chunk-demo';
+import { demoCatalog, runDemo, summarizeDemo } from '../../../local/cli/demo';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
 import { makeBadSamples, makeGoodSamples } from '../../../local/samples/documents';
 import {
@@ -38,7 +39,8 @@ jest.setTimeout(300_000);
 /** The real schedule's rate: pickups well under it come from the event trigger. */
 const TICK_SECONDS = 60;
 
-const running = useLocalPipeline({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS, processors: DEMO_CATALOG });
+// With the demo's processors (chunk, two commands) beside copy (the default): `npm run local -- --demo` deploys the same.
+const running = useLocalPipeline({ maxWorkers: 1, eventsQueue: true }, { tickSeconds: TICK_SECONDS, processors: demoCatalog({}, {}) });
 
 it("runs the seed's flow: FINISHED, identical output, the worker's log in S3, the instance terminated when idle", async () => {
   const p = running();
@@ -314,4 +316,28 @@ it('finishes a FAILED row set back to PENDING once its object exists', async () 
     'the resubmitted row to finish',
   );
   expect((await readOutput(p, 'retry/late file.txt')).toString()).toBe('arrived late\n');
+});
+
+it('runs the demo: copies, and the command processors sha256sum and gzip on this machine, every output checked', async () => {
+  const p = running();
+
+  const result = await runDemo({
+    dynamodb: p.clients.dynamodb,
+    s3: p.clients.s3,
+    tableName: output(p, 'table_name'),
+    bucketName: output(p, 'bucket_name'),
+    timeoutMs: 180_000,
+  });
+
+  const summary = summarizeDemo(result);
+  expect(summary.failed).toBe(false);
+  expect(result.rows.map((row) => [row.processor, row.status, row.verified])).toEqual([
+    ['copy', ItemStatus.FINISHED, true],
+    ['copy', ItemStatus.FINISHED, true],
+    ['copy', ItemStatus.FINISHED, true],
+    ['demo-checksum', ItemStatus.FINISHED, true],
+    ['demo-checksum', ItemStatus.FINISHED, true],
+    ['demo-gzip', ItemStatus.FINISHED, true],
+  ]);
+  expect(summary.text).toContain('output data/output/client_2/data/numbers.csv/demo-gzip/numbers.csv.gz');
 });

@@ -1,12 +1,20 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { ItemStatus, OrchestratorEnv } from '../../../contracts';
 import type { LocalPipeline } from '../../../local/pipeline';
 import { waitForTerminalRows } from '../../../local/cli/rows';
 import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
 import { runSoak } from '../../../local/soak/run';
+import { commandMode, commandModeCatalog, planCommandMode, SOAK_COMMAND_PROCESSOR, soakCommandProcessor, writeCommandModeMarkers, PLANNED_FAILURE_REASON } from '../../../local/soak/command-mode';
+import { planSoak } from '../../../local/soak/plan';
+import { loadProcessorCatalog } from '../../../config/processors';
+import { commandProcessesUnder } from '../../../local/standins/leftover-processes';
 import {
   liveWorkerInstances,
   output,
+  putCatalog,
   putInput,
   putRows,
   queueDepth,
@@ -27,7 +35,10 @@ import { eventually } from '../../support/eventually';
  */
 jest.setTimeout(360_000);
 
-const running = useLocalPipeline({ maxWorkers: 1 });
+// The soak's command processor is deployed beside copy (the default); the command-mode test makes it the default.
+const commandState = mkdtempSync(path.join(tmpdir(), 'soak-command-'));
+const running = useLocalPipeline({ maxWorkers: 1 }, { processors: loadProcessorCatalog({ processors: { [SOAK_COMMAND_PROCESSOR]: soakCommandProcessor(commandState) } }, {}) });
+afterAll(() => rmSync(commandState, { recursive: true, force: true }));
 
 /** Sets MAX_WORKERS, waits until no worker is left from before, and counts the peak from there. */
 async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
@@ -139,4 +150,32 @@ it('finishes 200 rows with two workers running at once and never more (MAX_WORKE
   expect(p.instances.peakRunning()).toBe(2);
   expect(mostInstances).toBeLessThanOrEqual(2);
   for (const file of files) expect((await readOutput(p, file.rest)).toString()).toBe(file.body);
+});
+
+// The full chaos of the command mode (a SIGKILL mid-command, retries after exit 75, 200 rows) costs minutes of
+// visibility timeouts: `npm run soak -- --mode command` runs it (docs/trust.md). Here: a SIGTERM while commands
+// run (the worker ends or finishes them and exits 0), planned command failures, every row explained.
+it('explains every row of a command-mode soak: a worker stopped while commands run, commands failing on purpose, nothing left running', async () => {
+  const p = running();
+  const parameters = { rows: 30, badPercent: 10, killWorkers: 1, seed: 'jest-command-soak' };
+  const commandPlan = planCommandMode(planSoak(parameters), { failing: 0.1, flaky: 0 });
+  writeCommandModeMarkers(commandState, commandPlan);
+  // As a deployment making the soak's command the default would: workers started from now on read it.
+  await putCatalog(p, commandModeCatalog({}, {}, commandState));
+  try {
+    await startWith(p, 1);
+
+    const report = await runSoak(p, { ...parameters, timeoutSeconds: 240, autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, mode: commandMode(commandPlan) });
+
+    const { summary } = report;
+    expect(summary).toMatchObject({ rows: 30, mode: 'command', lost: 0, stuck_pending: 0, differing_outputs: 0, instances_left: 0, commands_left_running: 0, unexpected_outcomes: 0, pending_in_queue: 0 });
+    expect(summary.finished + summary.failed + summary.dead_lettered).toBe(30);
+    expect(commandPlan.failing.size).toBe(3);
+    for (const id of commandPlan.failing) expect(report.rows.find((row) => row.id === id)).toMatchObject({ status: ItemStatus.FAILED, reason: expect.stringMatching(PLANNED_FAILURE_REASON) });
+    expect(summary.kills).toEqual({ SIGKILL: 0, SIGTERM: 1, skipped: 0 });
+    expect(report.kills[0].exit).toEqual({ code: 0, signal: null });
+    for (const run of p.instances.history()) expect(commandProcessesUnder(run.scratchDir)).toEqual([]);
+  } finally {
+    await putCatalog(p, loadProcessorCatalog({ processors: { [SOAK_COMMAND_PROCESSOR]: soakCommandProcessor(commandState) } }, {}));
+  }
 });

@@ -19,6 +19,7 @@ import {
   ItemAttribute,
   LOGS_PREFIX,
   OUTPUT_PREFIX,
+  PROCESSOR_CATALOG_KEY,
   WORKER_TAG,
   WorkerLogEvent,
   type ProcessorCatalog,
@@ -49,7 +50,7 @@ export function startPipelineForTest(
     settings: { autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, ...settings },
     tickSeconds,
     log: createLocalLog(process.stderr, 'warn'),
-    processors,
+    ...(processors === undefined ? {} : { processors }),
   });
 }
 
@@ -89,6 +90,16 @@ export async function setOrchestratorEnvironment(pipeline: LocalPipeline, variab
   for (const [name, value] of Object.entries(variables)) {
     if (updated?.Variables?.[name] !== value) throw new Error(`the emulated function did not take ${name}=${value}`);
   }
+}
+
+/**
+ * Writes the processor catalog object, as a deployment that changed pipeline.config.ts would: workers started
+ * from then on read it (a running worker reads it again only for a name it lacks).
+ */
+export async function putCatalog(pipeline: LocalPipeline, catalog: ProcessorCatalog): Promise<void> {
+  await pipeline.clients.s3.send(
+    new PutObjectCommand({ Bucket: output(pipeline, 'bucket_name'), Key: PROCESSOR_CATALOG_KEY, Body: JSON.stringify(catalog), ContentType: 'application/json' }),
+  );
 }
 
 export function output(pipeline: LocalPipeline, name: string): string {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { VENV_BIN } from '../../../local/emulator/paths';
-import { EVERY_OPTIONAL_FEATURE, offlinePlan, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, EVERY_OPTIONAL_PROCESSOR, everyOptionalSetup, offlinePlan, removeSynthesizedStacks, synthStack, type TerraformJson } from '../../support/synth';
 
 // The security gate: checkov over the offline plan's JSON. A failed check passes the gate only when the
 // failing resource carries a skip for it, with a reason, written beside the resource in the module
@@ -55,14 +55,14 @@ function checkov(planFile: string): CheckovReport {
 afterAll(removeSynthesizedStacks);
 
 describe.each([
-  { case: 'defaults', env: {} },
-  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE },
-])('checkov over the offline plan with $case', ({ env }) => {
+  { case: 'defaults', env: {}, processors: undefined, setup: undefined },
+  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE, processors: EVERY_OPTIONAL_PROCESSOR, setup: everyOptionalSetup() },
+])('checkov over the offline plan with $case', ({ env, processors, setup }) => {
   let report: CheckovReport;
   let skips: Map<string, { id: string; comment: string }[]>;
 
   beforeAll(async () => {
-    const stack = synthStack(env);
+    const stack = synthStack(env, { processors, setup });
     skips = declaredSkips(stack.json);
     report = checkov((await offlinePlan(stack)).planJsonFile);
   }, TIMEOUT_MS);

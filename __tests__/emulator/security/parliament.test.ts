@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { VENV_BIN } from '../../../local/emulator/paths';
 import { documentWithSampleValues, SAMPLE_ACCOUNT } from '../../support/sample-arns';
 import { policyAttributes, stackPolicies, type StackPolicy } from '../../support/stack-policies';
-import { EVERY_OPTIONAL_FEATURE, removeSynthesizedStacks, synthStack, type ParsedStatement } from '../../support/synth';
+import { EVERY_OPTIONAL_FEATURE, EVERY_OPTIONAL_PROCESSOR, everyOptionalSetup, removeSynthesizedStacks, synthStack, type ParsedStatement } from '../../support/synth';
 
 // The security gate's IAM half: parliament (pinned in requirements.txt) audits every policy document of the
 // stack (role policies, trust policies, the bucket policy, the alarm key's policy) against AWS's own action,
@@ -55,16 +55,16 @@ function parliament(audited: readonly AuditedPolicy[]): Finding[] {
 afterAll(removeSynthesizedStacks);
 
 describe.each([
-  { case: 'defaults', env: {} },
-  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE },
-])('parliament over every policy of the stack with $case', ({ env }) => {
+  { case: 'defaults', env: {}, processors: undefined, setup: undefined },
+  { case: 'every optional feature', env: EVERY_OPTIONAL_FEATURE, processors: EVERY_OPTIONAL_PROCESSOR, setup: everyOptionalSetup() },
+])('parliament over every policy of the stack with $case', ({ env, processors, setup }) => {
   let policies: StackPolicy[];
   let findings: Finding[];
   let unmapped: Set<string>;
   let attributes: string[];
 
   beforeAll(() => {
-    const { stack, json } = synthStack(env);
+    const { stack, json } = synthStack(env, { processors, setup });
     attributes = policyAttributes(json);
     policies = stackPolicies(stack, json);
     unmapped = new Set();

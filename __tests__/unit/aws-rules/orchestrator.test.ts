@@ -327,7 +327,7 @@ describe('AWS rules: the orchestrator at run time', () => {
         errorName: 'UnsupportedImage',
         message:
           'EC2_AMI_ID resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id (ami-0abcdef1234567890): ' +
-          "its owner is 137112412989, not Canonical (099720109477 in the aws partition) or AWS's Deep Learning AMIs (898082745236): the bootstrap needs Ubuntu; " +
+          "its owner is 137112412989, not Canonical (099720109477 in the aws partition), AWS's Deep Learning AMIs (898082745236) or this account (123456789012): the bootstrap needs Ubuntu; " +
           'its architecture is arm64, not x86_64: the bootstrap installs the linux-x64 Node.js build',
         attempts: [],
       },

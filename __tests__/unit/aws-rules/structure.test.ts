@@ -106,7 +106,7 @@ it('puts workers in two or more zones chosen by zone ID, never use1-az3 by defau
 // type condition and the subnet ARNs must cover every type and subnet a launch offers, or that pool is refused.
 // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ExamplePolicies_EC2.html#iam-example-runinstances
 it('lets the orchestrator launch every configured instance type into every subnet', () => {
-  const json = synthStack({}, undefined, { instanceTypes: ['c7i.large', 'c6i.large', 'm7i.large'] }).json;
+  const json = synthStack({}, { capacity: { instanceTypes: ['c7i.large', 'c6i.large', 'm7i.large'] } }).json;
   const statements = rolePolicy(json, 'rag-pipeline-dev-orchestrator');
   const environment = lambdaEnvironment(json);
   const types = [environment.EC2_INSTANCE_TYPE, ...environment.EC2_FALLBACK_INSTANCE_TYPES.split(',')];
@@ -207,7 +207,7 @@ it('expires noncurrent versions and orphaned delete markers across the whole buc
 // A pinned AMI ID cannot be checked offline: the orchestrator checks it at launch.
 it('launches a Canonical Ubuntu 24.04 amd64 image by default, the Deep Learning Base GPU image when asked, and refuses other parameters at synth', () => {
   expect(lambdaEnvironment(defaults).EC2_AMI_ID).toBe(`resolve:ssm:${IMAGE_PARAMETERS.ubuntu}`);
-  expect(lambdaEnvironment(synthStack({}, undefined, { image: 'gpu', instanceTypes: ['g5.xlarge'] }).json).EC2_AMI_ID).toBe(
+  expect(lambdaEnvironment(synthStack({}, { capacity: { image: 'gpu', instanceTypes: ['g5.xlarge'] } }).json).EC2_AMI_ID).toBe(
     `resolve:ssm:${IMAGE_PARAMETERS.gpu}`,
   );
   for (const parameter of [

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { BOOT_FAILURES_PREFIX, bootFailureMarkerKey, type BootFailureMarker } from '../../../contracts';
+import { BOOT_FAILURES_PREFIX, bootFailureMarkerKey, WORKER_SCRATCH_DIR, WORKER_SETUP_KEY, type BootFailureMarker } from '../../../contracts';
 import {
   NetworkBounds,
   WORKER_SERVICE,
+  WORKER_STATE_DIRECTORY,
   WORKER_STOP_TIMEOUT_SECONDS,
   WORKER_USER,
 } from '../../../runtime/bootstrap/user-data-template';
@@ -362,6 +363,76 @@ describe('instance profile credentials that IMDS does not serve yet', () => {
   });
 });
 
+describe("the deployment's setup script", () => {
+  /** A setup script that records how it ran; `then` is its last line (its exit, or a wait). */
+  function withSetup(name: string, then: string, timeoutSeconds = 30, failures: BootstrapRunOptions['failures'] = {}): BootstrapRun {
+    const script = path.join(harness.root, `${name}-setup.sh`);
+    const run = prepare(name, 'drain', {
+      params: { ...PARAMS, setup: { key: WORKER_SETUP_KEY, timeoutSeconds } },
+      setupScript: script,
+      failures,
+    });
+    writeFileSync(
+      script,
+      `#!/bin/bash\necho "setup ran" >>'${run.recordDir}/sequence'\nenv >'${run.recordDir}/setup.env'\necho "installing tools"\n${then}\n`,
+    );
+    return run;
+  }
+
+  it('is fetched from the bucket and run once, before the service starts, in a clean environment, its output in the log', () => {
+    const run = withSetup('setup-ok', 'exit 0');
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(0);
+    expect(run.sequence()).toEqual(['setup ran', `start ${WORKER_SERVICE}`]);
+    expect(curlCalls(run).filter((call) => call.includes('amazonaws.com/')).map((call) => call.split(' ').at(-1))).toContain(`${S3}/${WORKER_SETUP_KEY}`);
+    const env = (run.record('setup.env') ?? '').trim().split('\n').map((line) => line.split('=')[0]).sort();
+    expect(env).toEqual(['AWS_REGION', 'DEBIAN_FRONTEND', 'HOME', 'LANG', 'PATH', 'PWD', 'SHLVL', '_']);
+    const log = readFileSync(run.logFile, 'utf8');
+    expect(log).toContain('installing tools\n');
+    expect(bootstrapEvents(log)).toEqual(expect.arrayContaining(['worker_setup_started', 'worker_setup_finished', 'worker_service_started']));
+  });
+
+  it('fails the boot at stage setup when the script exits non-zero: marker, log, power-off, no service', () => {
+    const run = withSetup('setup-fails', 'exit 3');
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(3);
+    expect(markerOf(run)).toMatchObject({ instance_id: INSTANCE_ID, stage: 'setup', status: 3 });
+    expect(run.sequence().map((entry) => entry.split(' ')[0])).toEqual(['setup', 'upload', 'marker', 'shutdown']);
+    expect(run.record('systemctl.args') ?? '').not.toContain('start');
+  });
+
+  it('stops a script that runs past its timeout and fails the boot with status 124', () => {
+    const run = withSetup('setup-slow', 'sleep 60', 1);
+
+    const boot = harness.boot(run);
+
+    expect(boot.status).toBe(124);
+    expect(markerOf(run)).toMatchObject({ stage: 'setup', status: 124 });
+  });
+
+  it('fails the boot at stage setup when the script cannot be fetched', () => {
+    const run = withSetup('setup-missing', 'exit 0', 30, { FAIL_SETUP_DOWNLOAD: '1' });
+
+    harness.boot(run);
+
+    expect(markerOf(run)).toMatchObject({ stage: 'setup', status: 22 });
+    expect(run.sequence()).not.toContain('setup ran');
+  });
+
+  it('is skipped when none is configured: nothing fetched, nothing logged', () => {
+    const run = prepare('no-setup', 'drain');
+
+    harness.boot(run);
+
+    expect(curlCalls(run).join('\n')).not.toContain(WORKER_SETUP_KEY);
+    expect(bootstrapEvents(readFileSync(run.logFile, 'utf8'))).not.toContain('worker_setup_started');
+  });
+});
+
 describe('the worker, as its systemd unit runs it', () => {
   it('runs node worker.js as the worker user, with the rendered environment and nothing of the boot’s', async () => {
     const run = prepare('worker-env');
@@ -481,11 +552,15 @@ describe('the worker’s unit', () => {
     expect(setting('FailureAction')).toEqual(['poweroff']);
   });
 
-  it('confines the worker: no privileges, a read-only system but its log directory, no home directories', () => {
+  it('confines the worker: no privileges, a read-only system but its log and state directories, no home directories', () => {
     expect(setting('NoNewPrivileges')).toEqual(['yes']);
     expect(setting('CapabilityBoundingSet')).toEqual(['']);
     expect(setting('ProtectSystem')).toEqual(['strict']);
     expect(setting('ReadWritePaths')).toHaveLength(1);
+    // Its state directory, private to its user, holds the command processors' scratch space.
+    expect(setting('StateDirectory')).toEqual([WORKER_STATE_DIRECTORY]);
+    expect(setting('StateDirectoryMode')).toEqual(['0700']);
+    expect(WORKER_SCRATCH_DIR.startsWith(`/var/lib/${WORKER_STATE_DIRECTORY}/`)).toBe(true);
     expect(setting('ProtectHome')).toEqual(['yes']);
     expect(setting('PrivateTmp')).toEqual(['yes']);
     expect(setting('PrivateDevices')).toEqual(['yes']);

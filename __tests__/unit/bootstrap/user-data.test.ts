@@ -116,6 +116,14 @@ describe('renderUserData', () => {
     expect(Object.keys(parseWorkerEnvironment(renderUserData(params)))).not.toContain('WORKER_PROCESSOR_CATALOG_KEY');
   });
 
+  it('passes the setup script key and timeout on, only when one is configured', () => {
+    expect(parseWorkerEnvironment(renderUserData({ ...params, setup: { key: 'worker/setup', timeoutSeconds: 900 } }))).toMatchObject({
+      WORKER_SETUP_S3_KEY: 'worker/setup',
+      WORKER_SETUP_TIMEOUT_SECONDS: '900',
+    });
+    expect(Object.keys(parseWorkerEnvironment(renderUserData(params)))).not.toContain('WORKER_SETUP_S3_KEY');
+  });
+
   it('leaves out the optional values that are not given, so the worker uses its defaults', () => {
     const environment = parseWorkerEnvironment(
       renderUserData({ ...params, concurrency: undefined, visibilityTimeoutSeconds: undefined, maxReceiveCount: undefined }),
@@ -136,6 +144,8 @@ describe('renderUserData', () => {
 
   it('stays under the EC2 user data limit', () => {
     expect(Buffer.byteLength(renderUserData(params))).toBeLessThan(MAX_USER_DATA_BYTES);
+    const everything = { ...params, processorCatalogKey: 'worker/processors.json', setup: { key: 'worker/setup', timeoutSeconds: 3600 } };
+    expect(Buffer.byteLength(renderUserData(everything))).toBeLessThan(MAX_USER_DATA_BYTES);
   });
 
   it.each([

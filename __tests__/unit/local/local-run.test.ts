@@ -5,7 +5,9 @@ import { TERRAFORM_CLI_CONFIG, VENV_BIN } from '../../../local/emulator/paths';
 import { missingPrerequisite, PROVIDER_MIRROR_PATH, type Probe } from '../../../local/emulator/preflight';
 import { formatProgress, outputsFileContent } from '../../../local/cli/progress';
 import { functionProcessEnv, scheduledEvent } from '../../../local/standins/schedule';
-import { summarizeDemo } from '../../../local/cli/demo';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { DEMO_FILES, DEMO_PROCESSORS, demoCatalog, expectedOutput, summarizeDemo } from '../../../local/cli/demo';
 
 describe('settingsEnvFor', () => {
   it('maps the local flags to PIPELINE_* settings over the caller environment, in the emulator region, with no IAM wait', () => {
@@ -237,16 +239,45 @@ describe('progress output', () => {
 });
 
 describe('summarizeDemo', () => {
-  const finished = { id: 'a', status: 'FINISHED', inputKey: 'data/input/a', outputPath: 's3://b/data/output/a', identical: true };
+  const finished = { id: 'a', status: 'FINISHED', processor: 'copy' as const, inputKey: 'data/input/a', outputPath: 's3://b/data/output/a', verified: true };
 
   it.each([
-    { case: 'all rows ended', rows: [finished, { id: 'b', status: 'FAILED', inputKey: 'k', failureReason: 'missing' }], failed: false },
-    { case: 'a row is stuck', rows: [finished, { id: 'b', status: 'PENDING', inputKey: 'k' }], failed: true },
-    { case: 'an output differs', rows: [{ ...finished, identical: false }], failed: true },
+    { case: 'all rows ended', rows: [finished, { id: 'b', status: 'FAILED', processor: 'copy' as const, inputKey: 'k', failureReason: 'missing' }], failed: false },
+    { case: 'a row is stuck', rows: [finished, { id: 'b', status: 'PENDING', processor: 'copy' as const, inputKey: 'k' }], failed: true },
+    { case: 'an output is wrong', rows: [{ ...finished, verified: false }], failed: true },
   ])('fails exactly when $case is a failure', ({ rows, failed }) => {
     const stuck = rows.filter((row) => row.status === 'PENDING');
 
     expect(summarizeDemo({ rows, stuck }).failed).toBe(failed);
+  });
+
+  it("shows a command row's outputs", () => {
+    const row = { ...finished, processor: 'demo-gzip' as const, outputKeys: ['data/output/a/demo-gzip/a.gz'], check: 'gzip of its input' };
+
+    expect(summarizeDemo({ rows: [row], stuck: [] }).text).toContain('      output data/output/a/demo-gzip/a.gz');
+  });
+});
+
+describe('the demo outputs', () => {
+  it.each([
+    { processor: 'copy' as const, output: 'abc', ok: true },
+    { processor: 'copy' as const, output: 'abd', ok: false },
+    { processor: 'demo-checksum' as const, output: `${createHash('sha256').update('abc').digest('hex')}  f.txt\n`, ok: true },
+    { processor: 'demo-checksum' as const, output: 'deadbeef  f.txt\n', ok: false },
+    { processor: 'demo-gzip' as const, output: gzipSync('abc'), ok: true },
+    { processor: 'demo-gzip' as const, output: 'abc', ok: false },
+  ])('checks a $processor output: ok=$ok', ({ processor, output, ok }) => {
+    const expected = expectedOutput('d/f.txt', processor);
+
+    expect(expected.check(Buffer.from(output), 'abc') === undefined).toBe(ok);
+    expect(expected.key).toBe(processor === 'copy' ? 'data/output/d/f.txt' : `data/output/d/f.txt/${processor}/f.txt.${processor === 'demo-gzip' ? 'gz' : 'sha256'}`);
+  });
+
+  it('deploys the demo processors beside those of pipeline.config.ts, every one valid', () => {
+    const catalog = demoCatalog({ processors: { mirror: { type: 'copy' } } }, {});
+
+    expect(Object.keys(catalog.processors).sort()).toEqual(['copy', 'demo-checksum', 'demo-gzip', 'mirror']);
+    expect(DEMO_FILES.map((file) => file.processor)).toEqual(expect.arrayContaining(Object.keys(DEMO_PROCESSORS)));
   });
 });
 

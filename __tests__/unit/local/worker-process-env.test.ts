@@ -18,6 +18,7 @@ const overrides = {
   logPath: '/tmp/rag-local-x/i-0123/sqs_worker.logs',
   instanceId: 'i-0123',
   home: '/tmp/rag-local-x/i-0123',
+  scratchDir: '/tmp/rag-local-x/i-0123/scratch',
   path: '/usr/bin:/bin',
 };
 
@@ -40,6 +41,7 @@ describe('workerProcessEnv', () => {
       [WorkerEnv.visibilityTimeoutSeconds]: '60',
       [WorkerEnv.logPath]: overrides.logPath,
       [WorkerEnv.instanceId]: 'i-0123',
+      [WorkerEnv.scratchDir]: overrides.scratchDir,
       [ENDPOINT_ENV]: 'http://127.0.0.1:5000',
       ...EMULATOR_CREDENTIALS,
     });

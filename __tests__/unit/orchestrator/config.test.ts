@@ -32,6 +32,8 @@ const validEnv: Record<string, string> = {
   SQS_VISIBILITY_TIMEOUT_SECONDS: '300',
   SQS_MAX_RECEIVE_COUNT: '5',
   WORKER_PROCESSOR_CATALOG_KEY: 'worker/processors.json',
+  WORKER_SETUP_S3_KEY: 'worker/setup',
+  WORKER_SETUP_TIMEOUT_SECONDS: '900',
 };
 
 function errorOf(env: Record<string, string | undefined>): string {
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       maxReceiveCount: 5,
       workerCodeKey: 'worker/worker.js',
       processorCatalogKey: 'worker/processors.json',
+      workerSetup: { key: 'worker/setup', timeoutSeconds: 900 },
       bootBackoff: DEFAULT_BOOT_BACKOFF,
       launchBudget: DEFAULT_LAUNCH_BUDGET,
     });
@@ -94,6 +97,8 @@ describe('loadConfig', () => {
       'SQS_VISIBILITY_TIMEOUT_SECONDS',
       'SQS_MAX_RECEIVE_COUNT',
       'WORKER_PROCESSOR_CATALOG_KEY',
+      'WORKER_SETUP_S3_KEY',
+      'WORKER_SETUP_TIMEOUT_SECONDS',
       'EC2_AUTOTERMINATE_MINUTES',
       'EC2_FALLBACK_INSTANCE_TYPES',
       'EC2_FALLBACK_SUBNET_IDS',
@@ -111,6 +116,7 @@ describe('loadConfig', () => {
       workerTags: {},
       workerCodeKey: WORKER_CODE_KEY,
       processorCatalogKey: undefined,
+      workerSetup: undefined,
       workerConcurrency: undefined,
       visibilityTimeoutSeconds: undefined,
       maxReceiveCount: undefined,
@@ -118,6 +124,12 @@ describe('loadConfig', () => {
       fallbackInstanceTypes: [],
       fallbackSubnetIds: [],
     });
+  });
+
+  it('refuses a setup script key without its timeout, and the reverse', () => {
+    expect(errorOf({ ...validEnv, WORKER_SETUP_TIMEOUT_SECONDS: undefined })).toBe('WORKER_SETUP_TIMEOUT_SECONDS must be set with WORKER_SETUP_S3_KEY, got ""');
+    expect(errorOf({ ...validEnv, WORKER_SETUP_S3_KEY: undefined })).toBe('WORKER_SETUP_S3_KEY must be set with WORKER_SETUP_TIMEOUT_SECONDS, got ""');
+    expect(errorOf({ ...validEnv, WORKER_SETUP_TIMEOUT_SECONDS: '0' })).toContain('WORKER_SETUP_TIMEOUT_SECONDS must be an integer from 1 to 3600, got "0"');
   });
 
   it('accepts a pinned AMI ID', () => {

@@ -10,6 +10,7 @@ import { ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { clientToken, launchWindowStart } from '../../../functions/orchestrator/launch-token';
+import { accountOfQueueUrl } from '../../../functions/orchestrator/handler';
 import { parseWorkerEnvironment, renderUserData } from '../../../runtime/bootstrap/user-data';
 import { AwsPoolErrors, ec2Error, FakeEc2 } from '../../support/fake-ec2';
 import {
@@ -77,6 +78,14 @@ beforeEach(() => {
 function fleetInputs(): CreateFleetCommandInput[] {
   return mocks.ec2.commandCalls(CreateFleetCommand).map((call) => call.args[0].input);
 }
+
+describe('accountOfQueueUrl', () => {
+  it('reads the account of an SQS queue URL, and nothing from anything else', () => {
+    expect(accountOfQueueUrl('https://sqs.us-east-1.amazonaws.com/111122223333/rag-queue')).toBe('111122223333');
+    expect(accountOfQueueUrl('http://127.0.0.1:5000/123456789012/rag-queue')).toBe('123456789012');
+    expect(accountOfQueueUrl('https://example.com/queue')).toBeUndefined();
+  });
+});
 
 describe('orchestrator handler', () => {
   it('reads the counts with GetQueueAttributes and never receives a message', async () => {
@@ -278,6 +287,15 @@ describe('orchestrator handler', () => {
 
     const userData = Buffer.from(fleetInputs()[0].LaunchTemplateConfigs![0].LaunchTemplateSpecification!.LaunchTemplateSpecificationUserData!, 'base64').toString('utf8');
     expect(parseWorkerEnvironment(userData).WORKER_PROCESSOR_CATALOG_KEY).toBe('worker/processors.json');
+  });
+
+  it('passes the worker setup script to the workers it launches, when the stack set one', async () => {
+    const { tick } = orchestrator({ WORKER_SETUP_S3_KEY: 'worker/setup', WORKER_SETUP_TIMEOUT_SECONDS: '900' });
+
+    await tick(EVENT);
+
+    const userData = Buffer.from(fleetInputs()[0].LaunchTemplateConfigs![0].LaunchTemplateSpecification!.LaunchTemplateSpecificationUserData!, 'base64').toString('utf8');
+    expect(parseWorkerEnvironment(userData)).toMatchObject({ WORKER_SETUP_S3_KEY: 'worker/setup', WORKER_SETUP_TIMEOUT_SECONDS: '900' });
   });
 
   it('names the launch template and its version, which hold the security group, profile and key pair', async () => {

@@ -116,6 +116,14 @@ describe('checkImage', () => {
     expect(checkImage(ID, image, 'us-east-1')).toEqual({ verdict: 'refused', imageId: ID, problems: [problem], lasting: false });
   });
 
+  it("accepts an image of the deployment's own account (a baked Ubuntu image), and names that account when it refuses another", () => {
+    expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '111122223333' }, 'us-east-1', '111122223333')).toMatchObject({ verdict: 'accepted' });
+    expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '444455556666' }, 'us-east-1', '111122223333')).toMatchObject({
+      verdict: 'refused',
+      problems: ['its owner is 444455556666, not Canonical (099720109477 in the aws partition) or this account (111122223333): the bootstrap needs Ubuntu'],
+    });
+  });
+
   it('names every problem at once', () => {
     const verdict = checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '801119661308', Architecture: 'arm64', Platform: 'windows' as Image['Platform'] }, 'us-east-1');
 

@@ -46,8 +46,8 @@ describe('resolveCatalog', () => {
     },
     { case: 'a name too long', input: { processors: { ['p'.repeat(33)]: { type: 'copy' } } }, problem: `processors.${'p'.repeat(33)} must be named` },
     { case: 'a processor that is not an object', input: { processors: { scan: 'copy' } }, problem: 'processors.scan must be an object with a "type", got "copy"' },
-    { case: 'an unknown type', input: { processors: { scan: { type: 'cp' } } }, problem: 'processors.scan.type must be one of copy, chunk, got "cp"' },
-    { case: 'no type', input: { processors: { scan: {} } }, problem: 'processors.scan.type must be one of copy, chunk, got nothing' },
+    { case: 'an unknown type', input: { processors: { scan: { type: 'cp' } } }, problem: 'processors.scan.type must be one of copy, chunk, command, got "cp"' },
+    { case: 'no type', input: { processors: { scan: {} } }, problem: 'processors.scan.type must be one of copy, chunk, command, got nothing' },
     {
       case: 'a setting the type does not have',
       input: { processors: { mirror: { type: 'copy', timeoutSeconds: 5 } } },
@@ -131,7 +131,7 @@ describe('loadProcessorCatalog', () => {
 
   it('names the file for a problem in the configuration, and the variable for one in the environment', () => {
     expect(problemsOf(() => loadProcessorCatalog({ processors: { s: { type: 'cp' as 'copy' } } }, {}))).toEqual([
-      'pipeline.config.ts: processors.s.type must be one of copy, chunk, got "cp"',
+      'pipeline.config.ts: processors.s.type must be one of copy, chunk, command, got "cp"',
     ]);
     expect(problemsOf(() => loadProcessorCatalog({}, { [DEFAULT_PROCESSOR_SETTING]: 'scan' }))).toEqual([
       `${DEFAULT_PROCESSOR_SETTING} must be the name of a configured processor (copy), got "scan"`,

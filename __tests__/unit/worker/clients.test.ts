@@ -14,6 +14,8 @@ const config: WorkerConfig = {
   maxReceiveCount: 5,
   multipartThresholdBytes: 5 * 1024 ** 3,
   logPath: '/tmp/worker.log',
+  scratchDir: '/tmp/scratch',
+  scratchReserveBytes: 0,
   endpoint: undefined,
   interruptionRetries: 5,
   imdsEndpoint: undefined,

@@ -1,4 +1,4 @@
-import { WORKER_LOG_PATH, WorkerEnv, ENDPOINT_ENV } from '../../../contracts';
+import { WORKER_LOG_PATH, WORKER_SCRATCH_DIR, WorkerEnv, ENDPOINT_ENV } from '../../../contracts';
 import { ConfigError } from '../../../runtime/env';
 import { loadWorkerConfig } from '../../../worker/config';
 
@@ -24,6 +24,9 @@ describe('loadWorkerConfig', () => {
       maxReceiveCount: undefined,
       multipartThresholdBytes: 5 * 1024 ** 3,
       logPath: WORKER_LOG_PATH,
+      processorCatalogKey: undefined,
+      scratchDir: WORKER_SCRATCH_DIR,
+      scratchReserveBytes: 1024 ** 3,
       endpoint: undefined,
       interruptionRetries: 5,
       imdsEndpoint: undefined,
@@ -55,6 +58,8 @@ describe('loadWorkerConfig', () => {
       [WorkerEnv.maxReceiveCount]: '5',
       [WorkerEnv.multipartThresholdBytes]: String(5 * 1024 * 1024),
       [WorkerEnv.logPath]: '/tmp/worker.log',
+      [WorkerEnv.scratchDir]: '/tmp/run-1/scratch',
+      [WorkerEnv.scratchReserveBytes]: '0',
       [ENDPOINT_ENV]: 'http://127.0.0.1:5000',
     });
 
@@ -65,6 +70,8 @@ describe('loadWorkerConfig', () => {
       maxReceiveCount: 5,
       multipartThresholdBytes: 5 * 1024 * 1024,
       logPath: '/tmp/worker.log',
+      scratchDir: '/tmp/run-1/scratch',
+      scratchReserveBytes: 0,
       endpoint: 'http://127.0.0.1:5000',
     });
   });
@@ -130,6 +137,16 @@ describe('loadWorkerConfig', () => {
       case: 'a threshold above 5 GiB',
       env: { [WorkerEnv.multipartThresholdBytes]: String(6 * 1024 ** 3) },
       message: 'S3_MULTIPART_THRESHOLD_BYTES must be an integer',
+    },
+    {
+      case: 'a relative scratch directory',
+      env: { [WorkerEnv.scratchDir]: 'scratch' },
+      message: 'WORKER_SCRATCH_DIR must be an absolute directory path, got "scratch"',
+    },
+    {
+      case: 'a negative scratch reserve',
+      env: { [WorkerEnv.scratchReserveBytes]: '-1' },
+      message: 'WORKER_SCRATCH_RESERVE_BYTES must be an integer from 0 to 9007199254740991, got "-1"',
     },
     {
       case: 'an endpoint that is not a URL',

@@ -16,7 +16,7 @@ describe('tailWorkerLogs', () => {
   });
 
   it('reads only what was appended, across a line and a UTF-8 character cut between looks, from workers as they start', () => {
-    const runs: WorkerRun[] = [{ instanceId: 'i-1', lifecycle: 'on-demand', logPath: path.join(dir, 'a.log') }];
+    const runs: WorkerRun[] = [{ instanceId: 'i-1', lifecycle: 'on-demand', logPath: path.join(dir, 'a.log'), scratchDir: path.join(dir, 'a') }];
     const entries: (WorkerLogEntry & { from: string })[] = [];
     const tail = tailWorkerLogs({ history: () => runs }, (entry, run) => entries.push({ ...entry, from: run.instanceId }), 100);
     try {
@@ -29,7 +29,7 @@ describe('tailWorkerLogs', () => {
       expect(entries).toEqual([]);
 
       appendFileSync(runs[0].logPath, Buffer.concat([line.subarray(cut), Buffer.from(`${JSON.stringify({ event: 'worker_idle' })}\n`)]));
-      runs.push({ instanceId: 'i-2', lifecycle: 'spot', logPath: path.join(dir, 'b.log') });
+      runs.push({ instanceId: 'i-2', lifecycle: 'spot', logPath: path.join(dir, 'b.log'), scratchDir: path.join(dir, 'b') });
       writeFileSync(runs[1].logPath, `${JSON.stringify({ event: 'processing_started', item_id: 'r2' })}\n{"event": "cut sho`);
       jest.advanceTimersByTime(100);
 

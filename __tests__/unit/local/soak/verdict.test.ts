@@ -142,7 +142,10 @@ describe('lostWriteInStream', () => {
 describe('summarize and exitCode', () => {
   const facts: RunFacts = {
     seed: 's',
+    mode: 'copy',
+    commandsInterrupted: 0,
     instancesLeft: 0,
+    commandsLeftRunning: 0,
     duplicateCopies: 2,
     planned: [GOOD, BAD],
     done: { fixed: 0, resubmitted: 1, resubmissionsCaughtInJob: 1, duplicateMessages: 3 },
@@ -156,7 +159,7 @@ describe('summarize and exitCode', () => {
   it('starts with the interface keys, in order', () => {
     const summary = summarize(verdicts, facts);
 
-    expect(Object.keys(summary).slice(0, 9)).toEqual([
+    expect(Object.keys(summary).slice(0, 10)).toEqual([
       'rows',
       'finished',
       'failed',
@@ -166,6 +169,7 @@ describe('summarize and exitCode', () => {
       'differing_outputs',
       'instances_left',
       'duplicate_copies',
+      'commands_left_running',
     ]);
     expect(summary.emulator_lost_writes).toBe(0);
     expect(summary).toMatchObject({ rows: 1, finished: 1, duplicate_copies: 2, bad_rows: 1, wall_seconds: 12 });
@@ -178,6 +182,7 @@ describe('summarize and exitCode', () => {
     { case: 'a differing output', change: { differing_outputs: 1 } },
     { case: 'a write the emulator lost', change: { emulator_lost_writes: 1 } },
     { case: 'an instance left running', change: { instances_left: 1 } },
+    { case: 'a command left running', change: { commands_left_running: 1 } },
     { case: 'an unexpected outcome', change: { unexpected_outcomes: 1 } },
     { case: 'rows still queued at the timeout', change: { pending_in_queue: 1 } },
     { case: 'no recovery from the failed tick', change: { orchestrator: { ticks: 3, failed: 1, recovered: false } } },
@@ -199,7 +204,10 @@ describe('interrupted rows', () => {
   });
   const facts: RunFacts = {
     seed: 's',
+    mode: 'copy',
+    commandsInterrupted: 0,
     instancesLeft: 0,
+    commandsLeftRunning: 0,
     duplicateCopies: 0,
     planned: [GOOD],
     done: { fixed: 0, resubmitted: 0, resubmissionsCaughtInJob: 0, duplicateMessages: 0 },
