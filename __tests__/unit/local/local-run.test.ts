@@ -7,6 +7,7 @@ import { formatProgress, outputsFileContent } from '../../../local/cli/progress'
 import { functionProcessEnv, scheduledEvent } from '../../../local/standins/schedule';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { DEMO_CHUNK_PROCESSOR } from '../../../local/cli/chunk-demo';
 import { DEMO_FILES, DEMO_PROCESSORS, demoCatalog, expectedOutput, summarizeDemo } from '../../../local/cli/demo';
 
 describe('settingsEnvFor', () => {
@@ -276,8 +277,9 @@ describe('the demo outputs', () => {
   it('deploys the demo processors beside those of pipeline.config.ts, every one valid', () => {
     const catalog = demoCatalog({ processors: { mirror: { type: 'copy' } } }, {});
 
-    expect(Object.keys(catalog.processors).sort()).toEqual(['copy', 'demo-checksum', 'demo-gzip', 'mirror']);
-    expect(DEMO_FILES.map((file) => file.processor)).toEqual(expect.arrayContaining(Object.keys(DEMO_PROCESSORS)));
+    expect(Object.keys(catalog.processors).sort()).toEqual(['chunk', 'copy', 'demo-checksum', 'demo-gzip', 'mirror']);
+    // Each is used: the command processors by the sample files' rows, the chunker by the chunk demo's documents.
+    expect([...DEMO_FILES.map((file) => file.processor), DEMO_CHUNK_PROCESSOR]).toEqual(expect.arrayContaining(Object.keys(DEMO_PROCESSORS)));
   });
 });
 

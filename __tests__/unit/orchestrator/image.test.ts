@@ -117,10 +117,15 @@ describe('checkImage', () => {
   });
 
   it("accepts an image of the deployment's own account (a baked Ubuntu image), and names that account when it refuses another", () => {
-    expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '111122223333' }, 'us-east-1', '111122223333')).toMatchObject({ verdict: 'accepted' });
+    expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '111122223333' }, 'us-east-1', '111122223333')).toMatchObject({
+      verdict: 'accepted',
+      image: { publisher: 'own-account' },
+    });
+    // The baker names it: no release is read from the name (the bootstrap checks curl itself).
+    expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '111122223333', Name: 'team-ocr-worker-7' }, 'us-east-1', '111122223333')).toMatchObject({ verdict: 'accepted' });
     expect(checkImage(ID, { ...UBUNTU_IMAGE, OwnerId: '444455556666' }, 'us-east-1', '111122223333')).toMatchObject({
       verdict: 'refused',
-      problems: ['its owner is 444455556666, not Canonical (099720109477 in the aws partition) or this account (111122223333): the bootstrap needs Ubuntu'],
+      problems: ["its owner is 444455556666, not Canonical (099720109477 in the aws partition), AWS's Deep Learning AMIs (898082745236) or this account (111122223333): the bootstrap needs Ubuntu"],
     });
   });
 
