@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { COMMAND_MANIFEST_FILE, ItemAttribute, ItemStatus, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY } from '../../../contracts';
+import { COMMAND_MANIFEST_FILE, INTERRUPTION_MARGIN_MS, ItemAttribute, ItemStatus, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY, WorkerEnv } from '../../../contracts';
+import { startInstanceMetadata, type InstanceMetadataStandIn } from '../../../local/standins/instance-metadata';
 import { commandProcessesUnder } from '../../../local/standins/leftover-processes';
 import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { readQueueDepth } from '../../../runtime/queue-depth';
@@ -38,6 +39,7 @@ const kit = useEmulator();
 let pipeline: TestPipeline | undefined;
 const workers: WorkerProcess[] = [];
 const scratchDirs: string[] = [];
+let imds: InstanceMetadataStandIn | undefined;
 const ARGV_ECHO = path.join(__dirname, '..', '..', 'support', 'commands', 'argv-echo.js');
 const EXIT_DEADLINE_MS = 120_000;
 
@@ -45,6 +47,8 @@ beforeAll(() => requireWorkerBundle());
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+  await imds?.close();
+  imds = undefined;
   destroyTestPipeline(pipeline);
   pipeline = undefined;
   // Whatever happened in the test, nothing a command started may still run.
@@ -294,5 +298,29 @@ describe('the command processor on the worker', () => {
     expect(events).toContainEqual(expect.objectContaining({ event: 'message_released' }));
     expect(await readRow(p, 'slow')).toMatchObject({ [ItemAttribute.status]: ItemStatus.PENDING });
     expect(await readQueueDepth(p.sqs, p.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
+  });
+
+  it('on a Spot interruption notice kills the command, lands none of its outputs, and gives the row back without spending a receive', async () => {
+    // One receive per message: an interruption that spent it would dead-letter the row on the next.
+    const p = (pipeline = await createTestPipeline(kit.emulator.endpoint, { visibilityTimeoutSeconds: 60, maxReceiveCount: 1 }));
+    // It writes one output, then runs far past the notice's deadline, deaf to TERM.
+    const script = 'echo partial > "$RAG_OUTPUT_DIR/part-1.txt"; trap "" TERM; sleep 300';
+    await putCatalog(p, { heavy: { type: 'command', command: ['bash', '-c', script], killGraceSeconds: 1 } });
+    await putInput(p, 'spot.txt', 'alpha');
+    await putRowAndMessage(p, pending('spot-cmd', inputPath(p, 'spot.txt'), 'heavy'));
+    imds = await startInstanceMetadata({ instanceId: 'i-0000000000000spot', instanceType: 'c7i.large', lifecycle: 'spot' });
+
+    const { exit, events } = await runWorkerProcess(p, { [WorkerEnv.imdsEndpoint]: imds.endpoint }, async (_worker, logPath) => {
+      await eventually(() => readLogEvents(logPath).some((event) => event.event === 'command_started'), 30_000, 'the command to start');
+      imds!.interrupt(INTERRUPTION_MARGIN_MS + 500);
+    });
+
+    expect(exit.code).toBe(0);
+    expect(events).toContainEqual(expect.objectContaining({ event: 'command_exited', item_id: 'spot-cmd', end: { kind: 'aborted' } }));
+    expect(events).toContainEqual(expect.objectContaining({ event: 'message_requeued', interruptions: 1 }));
+    expect(events).toContainEqual(expect.objectContaining({ event: 'worker_stopped', reason: 'interrupted' }));
+    expect(await listKeys(p, OUTPUT_PREFIX)).toEqual([]);
+    expect(await readRow(p, 'spot-cmd')).toMatchObject({ [ItemAttribute.status]: ItemStatus.PENDING, [ItemAttribute.interruptions]: 1 });
+    // afterEach: no process of the command outlives the worker.
   });
 });

@@ -45,9 +45,10 @@ export class StaleOutputsError extends Error {
 /**
  * Publishes a successful command's files: uploads each under the row's prefix (multipart above
  * UPLOAD_PART_BYTES), writes the manifest when there are many, then deletes every object `earlier` lists
- * (listEarlierOutputs, started when the job starts) that this run did not write: what an earlier run left. Only then is the row recorded FINISHED, so a FINISHED row's
- * prefix holds exactly its outputs, never a mix of two runs. S3 errors are thrown (transient): a retry uploads
- * again and deletes what is stale again. Memory: at most 32 MiB of buffers per job, whatever the files' sizes.
+ * (listEarlierOutputs, started when the job starts) that this run did not write: what an earlier run left. Only
+ * then is the row recorded FINISHED, so a FINISHED row's prefix holds exactly its outputs, never a mix of two
+ * runs. S3 errors are thrown (transient) and an abort stops it, after withdrawing what this run added
+ * ({@link withdrawNewOutputs}): a retry uploads again and deletes what is stale again. Memory: at most 32 MiB of buffers per job, whatever the files' sizes.
  */
 export async function publishOutputs(
   s3: S3Client,
@@ -58,28 +59,54 @@ export async function publishOutputs(
 ): Promise<Published> {
   const small = files.filter((file) => file.bytes <= UPLOAD_PART_BYTES);
   const large = files.filter((file) => file.bytes > UPLOAD_PART_BYTES);
-  await forEachAtMost(small, SMALL_FILES_AT_ONCE, (file) => uploadFile(s3, target.bucketName, file, abortSignal));
-  for (const file of large) await uploadFile(s3, target.bucketName, file, abortSignal);
-
+  // Every key an upload started for: one stopped in flight may still have landed.
+  const started: string[] = [];
+  const upload = async (file: OutputFile): Promise<void> => {
+    started.push(file.key);
+    await uploadFile(s3, target.bucketName, file, abortSignal);
+  };
   const keys = files.map((file) => file.key);
   let manifestKey: string | undefined;
-  if (keys.length > MAX_LISTED_OUTPUT_KEYS) {
-    manifestKey = outputKeyFor(target.prefix, COMMAND_MANIFEST_FILE);
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: target.bucketName,
-        Key: manifestKey,
-        Body: `${JSON.stringify({ schema_version: 1, item_id: target.itemId, processor: target.processor, keys })}\n`,
-        ContentType: 'application/json',
-      }),
-      { abortSignal },
-    );
+  try {
+    await forEachAtMost(small, SMALL_FILES_AT_ONCE, upload);
+    for (const file of large) await upload(file);
+    if (keys.length > MAX_LISTED_OUTPUT_KEYS) {
+      manifestKey = outputKeyFor(target.prefix, COMMAND_MANIFEST_FILE);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: target.bucketName,
+          Key: manifestKey,
+          Body: `${JSON.stringify({ schema_version: 1, item_id: target.itemId, processor: target.processor, keys })}\n`,
+          ContentType: 'application/json',
+        }),
+        { abortSignal },
+      );
+    }
+  } catch (error) {
+    await withdrawNewOutputs(s3, target.bucketName, started, earlier);
+    throw error;
   }
   const kept = new Set(manifestKey === undefined ? keys : [...keys, manifestKey]);
   const stale = (await earlier).filter((key) => !kept.has(key));
   await deleteKeys(s3, target.bucketName, stale, abortSignal);
   const staleDeleted = stale.length;
   return { keys, ...(manifestKey === undefined ? {} : { manifestKey }), bytes: files.reduce((sum, file) => sum + file.bytes, 0), staleDeleted };
+}
+
+/** How long the withdrawal of a stopped publication may take: the job's own signal is already aborted. */
+const WITHDRAW_TIMEOUT_MS = 10_000;
+
+/**
+ * A publication stopped part way (an interruption's cutoff, a SIGTERM, an S3 error): deletes every key it started
+ * an upload for that no earlier run holds (deleting a key that never landed is harmless), so a first run that did not finish leaves no partial outputs. A key
+ * an earlier run also wrote now holds this run's file; the retry writes it again. Best effort: the row is not
+ * FINISHED either way, and the retry's publication deletes what is stale.
+ */
+async function withdrawNewOutputs(s3: S3Client, bucketName: string, started: readonly string[], earlier: Promise<readonly string[]>): Promise<void> {
+  // Without the listing, nothing tells new keys from an earlier run's: leave them all to the retry.
+  const before = new Set(await earlier.catch(() => started));
+  const added = started.filter((key) => !before.has(key));
+  await deleteKeys(s3, bucketName, added, AbortSignal.timeout(WITHDRAW_TIMEOUT_MS)).catch(() => undefined);
 }
 
 /**

@@ -84,6 +84,42 @@ describe('publishOutputs', () => {
 
     await expect(publishOutputs(s3, target, [])).rejects.toThrow(StaleOutputsError);
   });
+
+  it('stopped part way, withdraws the outputs it added and leaves those an earlier run also wrote', async () => {
+    const outputs = files(3);
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: encodeURI(outputs[0].key) }] });
+    s3Mock.on(PutObjectCommand, { Key: outputs[2].key }).rejects(Object.assign(new Error('stopped'), { name: 'AbortError' }));
+
+    await expect(publishOutputs(s3, target, outputs)).rejects.toThrow('stopped');
+
+    // page-00 is also an earlier run's key (the retry writes it again); page-01 and page-02 (failed, but it might
+    // have landed) were new: withdrawn.
+    expect(s3Mock.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete?.Objects)).toEqual([
+      [{ Key: outputs[1].key }, { Key: outputs[2].key }],
+    ]);
+  });
+
+  it('withdraws what it added when its signal aborts (an interruption), though that signal stops every other request', async () => {
+    const [small] = files(1);
+    const largePath = path.join(dir, 'large.bin');
+    writeFileSync(largePath, Buffer.alloc(8 * 1024 * 1024 + 1));
+    const large: OutputFile = { relativePath: 'large.bin', absolutePath: largePath, key: `${PREFIX}large.bin`, bytes: 8 * 1024 * 1024 + 1 };
+    const controller = new AbortController();
+    // The cutoff comes while the small file's upload is in flight (it may have landed): the large one never starts.
+    s3Mock.on(PutObjectCommand).callsFake(() => {
+      controller.abort(new Error('interrupted'));
+      return {};
+    });
+
+    await expect(publish(s3, target, [small, large], Promise.resolve([]), controller.signal)).rejects.toThrow();
+
+    expect(s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key)).toEqual([small.key]);
+    const withdrawal = s3Mock.commandCalls(DeleteObjectsCommand);
+    expect(withdrawal.map((call) => call.args[0].input.Delete?.Objects)).toEqual([[{ Key: small.key }]]);
+    // Not with the job's signal, which would refuse it.
+    const options = (withdrawal[0].args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
+    expect(options?.abortSignal?.aborted).toBe(false);
+  });
 });
 
 describe('decodeListedKey', () => {
