@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX, OUTPUT_PREFIX } from '../../contracts';
+import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY, type ProcessorCatalog } from '../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
 import { WORKER_BUNDLE } from '../../local/emulator/paths';
 import { createStackResources, type StackResourceOptions, type StackResources } from '../../local/emulator/stack-resources';
@@ -152,6 +152,47 @@ export function startWorker(env: NodeJS.ProcessEnv, args: readonly string[] = []
       await exited;
     },
   };
+}
+
+/** Puts a processor catalog (or, as a string, any body) where workers told of one read it. */
+export async function putProcessorCatalog(pipeline: TestPipeline, catalog: ProcessorCatalog | string): Promise<void> {
+  const body = typeof catalog === 'string' ? catalog : JSON.stringify(catalog);
+  await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucketName, Key: PROCESSOR_CATALOG_KEY, Body: body, ContentType: 'application/json' }));
+}
+
+export interface WorkerRunOptions {
+  /** Where every started worker is recorded, for the suite's afterEach to kill. */
+  readonly started: WorkerProcess[];
+  /** Worker settings beside the defaults (autoterminate 0.05 min: idle after 3 s). */
+  readonly settings?: Partial<Record<keyof typeof WorkerEnv, string>>;
+  /** Raw environment variables over the rest. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called once the worker is started (to signal it, or to act while it runs). */
+  readonly onStart?: (worker: WorkerProcess, logPath: string) => Promise<void>;
+  /** @default 120 s: a worker still running then fails the test with its stderr. */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * Runs `node worker.js`, told of the processor catalog, until it stops by itself (idle after 3 s); resolves to
+ * its exit, its stderr and its log events.
+ */
+export async function runWorkerUntilIdle(pipeline: TestPipeline, options: WorkerRunOptions) {
+  const logPath = temporaryLogPath();
+  const worker = startWorker({
+    ...workerEnvironment(pipeline, { autoterminateMinutes: '0.05', logPath, processorCatalogKey: PROCESSOR_CATALOG_KEY, ...options.settings }),
+    ...options.env,
+  });
+  options.started.push(worker);
+  await options.onStart?.(worker, logPath);
+  let deadline: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([
+    worker.exited,
+    new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), options.deadlineMs ?? 120_000);
+    }),
+  ]).finally(() => clearTimeout(deadline));
+  return { exit, stderr: worker.stderr(), events: readLogEvents(logPath), logPath };
 }
 
 export function temporaryLogPath(): string {

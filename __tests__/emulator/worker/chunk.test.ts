@@ -1,6 +1,6 @@
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { makeBadSamples, makeGoodSamples, makeLongPdf, type SampleDocument } from '../../../local/samples/documents';
-import { CHUNK_COUNT_ATTRIBUTE, COPY_ONLY_CATALOG, ItemAttribute, ItemStatus, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, COPY_ONLY_CATALOG, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../../contracts';
 import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { resolveCatalog } from '../../../runtime/processors/catalog';
@@ -13,12 +13,11 @@ import {
   destroyTestPipeline,
   inputPath,
   putInput,
+  putProcessorCatalog,
   putRowAndMessage,
   readObject,
   readRow,
-  startWorker,
-  temporaryLogPath,
-  workerEnvironment,
+  runWorkerUntilIdle,
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
@@ -61,25 +60,14 @@ afterEach(async () => {
 
 async function setUp(): Promise<TestPipeline> {
   const p = (pipeline = await createTestPipeline(kit.emulator.endpoint));
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: PROCESSOR_CATALOG_KEY, Body: JSON.stringify(CATALOG) }));
+  await putProcessorCatalog(p, CATALOG);
   return p;
 }
 
 /** Runs `node worker.js` until it stops by itself, idle after 3 s. */
 async function runWorker(p: TestPipeline): Promise<void> {
-  const worker = startWorker({
-    ...workerEnvironment(p, { autoterminateMinutes: '0.05', logPath: temporaryLogPath() }),
-    WORKER_PROCESSOR_CATALOG_KEY: PROCESSOR_CATALOG_KEY,
-  });
-  workers.push(worker);
-  let deadline: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([
-    worker.exited,
-    new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS);
-    }),
-  ]).finally(() => clearTimeout(deadline));
-  expect({ exit, stderr: worker.stderr() }).toEqual({ exit: { code: 0, signal: null }, stderr: '' });
+  const { exit, stderr } = await runWorkerUntilIdle(p, { started: workers, deadlineMs: EXIT_DEADLINE_MS });
+  expect({ exit, stderr }).toEqual({ exit: { code: 0, signal: null }, stderr: '' });
 }
 
 async function submit(p: TestPipeline, id: string, rest: string, processor: string, requestToken = 'first'): Promise<void> {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { COMMAND_MANIFEST_FILE, INTERRUPTION_MARGIN_MS, ItemAttribute, ItemStatus, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY, WorkerEnv } from '../../../contracts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { COMMAND_MANIFEST_FILE, INTERRUPTION_MARGIN_MS, ItemAttribute, ItemStatus, OUTPUT_PREFIX, WorkerEnv } from '../../../contracts';
 import { startInstanceMetadata, type InstanceMetadataStandIn } from '../../../local/standins/instance-metadata';
 import { commandProcessesUnder } from '../../../local/standins/leftover-processes';
 import { requireWorkerBundle } from '../../../local/emulator/paths';
@@ -16,13 +16,12 @@ import {
   destroyTestPipeline,
   inputPath,
   putInput,
+  putProcessorCatalog,
   putRowAndMessage,
   readLogEvents,
   readObject,
   readRow,
-  startWorker,
-  temporaryLogPath,
-  workerEnvironment,
+  runWorkerUntilIdle,
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
@@ -63,30 +62,15 @@ const pending = (id: string, s3Path: string, processor?: string) => ({
 });
 
 async function putCatalog(p: TestPipeline, processors: Record<string, unknown>): Promise<void> {
-  const catalog = resolveCatalog({ processors });
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: PROCESSOR_CATALOG_KEY, Body: JSON.stringify(catalog) }));
+  await putProcessorCatalog(p, resolveCatalog({ processors }));
 }
 
 /** Runs `node worker.js` with the catalog until it stops by itself (idle after 3 s); the scratch dir is the test's. */
-async function runWorkerProcess(p: TestPipeline, extra: NodeJS.ProcessEnv = {}, onStart?: (worker: WorkerProcess, logPath: string) => Promise<void>) {
-  const logPath = temporaryLogPath();
+async function runWorkerProcess(p: TestPipeline, env: NodeJS.ProcessEnv = {}, onStart?: (worker: WorkerProcess, logPath: string) => Promise<void>) {
   const scratchDir = path.join(mkdtempSync(path.join(tmpdir(), 'command-test-')), 'scratch');
   scratchDirs.push(scratchDir);
-  const worker = startWorker({
-    ...workerEnvironment(p, { autoterminateMinutes: '0.05', logPath, scratchDir, scratchReserveBytes: '0' }),
-    WORKER_PROCESSOR_CATALOG_KEY: PROCESSOR_CATALOG_KEY,
-    ...extra,
-  });
-  workers.push(worker);
-  await onStart?.(worker, logPath);
-  let deadline: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([
-    worker.exited,
-    new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS);
-    }),
-  ]).finally(() => clearTimeout(deadline));
-  return { exit, events: readLogEvents(logPath), scratchDir };
+  const run = await runWorkerUntilIdle(p, { started: workers, settings: { scratchDir, scratchReserveBytes: '0' }, env, onStart, deadlineMs: EXIT_DEADLINE_MS });
+  return { ...run, scratchDir };
 }
 
 async function listKeys(p: TestPipeline, prefix: string): Promise<string[]> {

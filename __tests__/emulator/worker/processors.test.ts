@@ -1,5 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { COPY_ONLY_CATALOG, ItemAttribute, ItemStatus, PROCESSOR_CATALOG_KEY, ProcessorType, type ProcessorCatalog } from '../../../contracts';
+import { COPY_ONLY_CATALOG, ItemAttribute, ItemStatus, ProcessorType, type ProcessorCatalog } from '../../../contracts';
 import { requireWorkerBundle } from '../../../local/emulator/paths';
 import { readQueueDepth } from '../../../runtime/queue-depth';
 import { useEmulator } from '../../support/emulator';
@@ -8,13 +7,11 @@ import {
   destroyTestPipeline,
   inputPath,
   putInput,
+  putProcessorCatalog,
   putRowAndMessage,
-  readLogEvents,
   readOutput,
   readRow,
-  startWorker,
-  temporaryLogPath,
-  workerEnvironment,
+  runWorkerUntilIdle,
   type TestPipeline,
   type WorkerProcess,
 } from '../../support/worker-fixtures';
@@ -45,27 +42,8 @@ const withMirror: ProcessorCatalog = {
   processors: { ...COPY_ONLY_CATALOG.processors, mirror: { type: ProcessorType.copy } },
 };
 
-async function putCatalog(p: TestPipeline, body: string): Promise<void> {
-  await p.s3.send(new PutObjectCommand({ Bucket: p.bucketName, Key: PROCESSOR_CATALOG_KEY, Body: body, ContentType: 'application/json' }));
-}
-
 /** Runs `node worker.js` with the catalog key until it stops by itself (idle after 3 s, or at once on a bad catalog). */
-async function runWorkerProcess(p: TestPipeline) {
-  const logPath = temporaryLogPath();
-  const worker = startWorker({
-    ...workerEnvironment(p, { autoterminateMinutes: '0.05', logPath }),
-    WORKER_PROCESSOR_CATALOG_KEY: PROCESSOR_CATALOG_KEY,
-  });
-  workers.push(worker);
-  let deadline: NodeJS.Timeout | undefined;
-  const exit = await Promise.race([
-    worker.exited,
-    new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(new Error(`worker did not stop: ${worker.stderr()}`)), EXIT_DEADLINE_MS);
-    }),
-  ]).finally(() => clearTimeout(deadline));
-  return { exit, events: readLogEvents(logPath) };
-}
+const runWorkerProcess = (p: TestPipeline) => runWorkerUntilIdle(p, { started: workers, deadlineMs: EXIT_DEADLINE_MS });
 
 const pending = (id: string, s3Path: string, processor?: string) => ({
   [ItemAttribute.id]: id,
@@ -77,7 +55,7 @@ const pending = (id: string, s3Path: string, processor?: string) => ({
 describe('processors on the worker', () => {
   it("runs each row's own processor or the catalog's default, and fails a name the catalog lacks, listing the known ones", async () => {
     const p = (pipeline = await createTestPipeline(kit.emulator.endpoint));
-    await putCatalog(p, JSON.stringify(withMirror));
+    await putProcessorCatalog(p, withMirror);
     await putInput(p, 'a.txt', 'alpha');
     await putInput(p, 'b.txt', 'bravo');
     await putRowAndMessage(p, pending('by-default', inputPath(p, 'a.txt')));
@@ -110,7 +88,7 @@ describe('processors on the worker', () => {
     { case: 'a type the worker does not know', body: JSON.stringify({ processors: { ocr: { type: 'tesseract' } } }), error: 'processors.ocr.type must be one of' },
   ])('exits without taking a message when the catalog is $case', async ({ body, error }) => {
     const p = (pipeline = await createTestPipeline(kit.emulator.endpoint));
-    await putCatalog(p, body);
+    await putProcessorCatalog(p, body);
     await putInput(p, 'a.txt', 'alpha');
     await putRowAndMessage(p, pending('waits', inputPath(p, 'a.txt')));
 
