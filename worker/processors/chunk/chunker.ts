@@ -22,7 +22,10 @@ export interface ChunkerOptions {
   readonly overlapTokens: number;
   /** Exact counts: each chunk's recorded count, and the check that it is within the maximum. */
   readonly counter: TokenCounter;
-  /** Counts of single words, to estimate where a chunk ends; a cached counter makes them cheap. @default counter */
+  /**
+   * The same counts as `counter`, asked for single words: the chunker sums them into each chunk's count, so they
+   * must be exact. Most words recur, so a cached counter makes them cheap. @default counter
+   */
   readonly wordCounter?: TokenCounter;
   /** Offsets (into the whole text) of each heading's first character: the strongest cuts. */
   readonly headingStarts?: ReadonlySet<number>;
@@ -234,7 +237,7 @@ export class Chunker {
         levelCap = (atom.level - 1) as CutLevel;
         continue;
       }
-      const tokens = scan.exact[chosen] ? total : this.options.counter.count(this.slice(start, atom.end));
+      const tokens = scan.exact[chosen] ? total : this.exactTokens(scan, chosen, start);
       if (tokens <= maxTokens) return this.decision(scan, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
       budget = Math.min(total - 1, Math.floor((total * maxTokens) / tokens));
@@ -290,6 +293,33 @@ export class Chunker {
       }
     }
     return { end: atom.end, tokens, final: false, next: atom.next, overlapStart };
+  }
+
+  /**
+   * The exact tokens from `start` to the end of scanned atom `chosen`, when the scan's total is only an estimate.
+   * Counting the whole chunk again would cost as much as tokenizing it; instead the text is cut into units at the
+   * cuts no tokenizer piece spans (neither inside a piece nor a join), and only a unit of more than one atom, around
+   * a cut that is, is counted anew. A lone atom's count is its own, counted as it was made.
+   */
+  private exactTokens(scan: Scan, chosen: number, start: number): number {
+    let total = 0;
+    let unitFirst = 0;
+    let unitFrom = start;
+    for (let index = 1; index <= chosen; index++) {
+      const atom = this.atoms[scan.indexes[index]];
+      if (atom.inexactBefore || atom.crosses) continue;
+      total += this.unitTokens(scan, unitFirst, index - 1, unitFrom);
+      unitFirst = index;
+      unitFrom = atom.from;
+    }
+    return total + this.unitTokens(scan, unitFirst, chosen, unitFrom);
+  }
+
+  /** Tokens of the text from `from` to the end of scanned atom `last`: a unit of scanned atoms `first` to `last`. */
+  private unitTokens(scan: Scan, first: number, last: number, from: number): number {
+    const atom = this.atoms[scan.indexes[last]];
+    if (first === last && from === atom.from) return atom.tokens;
+    return this.wordCounter.count(this.slice(from, atom.end));
   }
 
   /**
