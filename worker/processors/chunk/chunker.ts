@@ -52,7 +52,6 @@ const HARD_BREAK_WHITESPACE_CHARS = 256;
 
 /** The tail of a word a tokenizer may join with the line breaks after it; see `crosses`. */
 const TRAILING_PUNCTUATION = /[^\s\p{L}\p{N}]$/u;
-const LINE_BREAK = /[\r\n]/;
 
 /** ICU ends a sentence at every line break; a line break inside a paragraph is only a wrapped line. */
 const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]/g;
@@ -415,7 +414,9 @@ export class Chunker {
     const tokens = this.wordCounter.count(this.slice(from, atom.end));
     const crosses = previous !== undefined && from < wordStart && this.crosses(previous, from, wordStart);
     const join = crosses ? this.wordCounter.count(this.slice(previous.from, atom.end)) - previous.tokens - tokens : 0;
-    this.lastAtom = { ...atom, from, tokens, join, crosses, inexactBefore: previous?.level === CutLevel.char && previous.next === previous.end };
+    const inexactBefore = previous?.level === CutLevel.char && previous.next === previous.end;
+    // Written out rather than spread: every atom then has the same shape, which keeps the loops over atoms fast.
+    this.lastAtom = { end: atom.end, next: atom.next, level: atom.level, hard: atom.hard, from, tokens, join, crosses, inexactBefore };
     this.atoms.push(this.lastAtom);
     this.atomsNext = atom.next;
     return true;
@@ -428,7 +429,16 @@ export class Chunker {
    * can take the previous word's trailing punctuation, and the space before it, with this atom's line breaks.
    */
   private crosses(previous: Atom, from: number, wordStart: number): boolean {
-    return TRAILING_PUNCTUATION.test(this.slice(Math.max(previous.from, previous.end - 2), previous.end)) && LINE_BREAK.test(this.slice(from, wordStart));
+    // The line break first: most whitespace is one space, and looking at it needs no slice.
+    return this.hasLineBreak(from, wordStart) && TRAILING_PUNCTUATION.test(this.slice(Math.max(previous.from, previous.end - 2), previous.end));
+  }
+
+  private hasLineBreak(start: number, end: number): boolean {
+    for (let offset = start; offset < end; offset++) {
+      const code = this.code(offset);
+      if (code === 0x0a || code === 0x0d) return true;
+    }
+    return false;
   }
 
   /** The level of a cut between a word ending at `wordEnd` and the next starting at `next`. */
