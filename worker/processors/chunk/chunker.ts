@@ -92,8 +92,8 @@ interface Atom {
 
 /** The atoms one decision may use, from the chunk's start, with the tokens up to each. */
 interface Scan {
-  /** Indexes into the atoms. */
-  readonly indexes: number[];
+  /** In text order; a split atom makes a scan out of date. */
+  readonly atoms: Atom[];
   /** Tokens from the chunk's start to the end of each atom: exact while `exact` says so, estimates after. */
   readonly totals: number[];
   /** Whether each total is exact: no cut inside a tokenizer piece between the chunk's start and that atom. */
@@ -220,14 +220,14 @@ export class Chunker {
     let sentencesAdded = false;
     for (;;) {
       const chosen = this.choose(scan, budget, levelCap);
-      if (chosen === -1 && (sentencesAdded || scan.indexes.length === 0)) break;
-      if (chosen === -1 || (this.atoms[scan.indexes[chosen]].level < CutLevel.paragraph && !sentencesAdded)) {
-        this.addSentenceCuts(start, scan);
+      if (chosen === -1 && (sentencesAdded || scan.atoms.length === 0)) break;
+      if (chosen === -1 || (scan.atoms[chosen].level < CutLevel.paragraph && !sentencesAdded)) {
         sentencesAdded = true;
-        scan = this.scan(start, horizon);
+        // A sentence cut on an existing cut changes no total; only a split atom needs the scan again.
+        if (this.addSentenceCuts(start, scan)) scan = this.scan(start, horizon);
         continue;
       }
-      const atom = this.atoms[scan.indexes[chosen]];
+      const atom = scan.atoms[chosen];
       const total = scan.totals[chosen];
       // A short chunk is worth its cut only if what follows fits in the next chunk whole; when it will be cut
       // anyway, fill this chunk with the start of it instead ("Introduction", then a paragraph longer than
@@ -252,8 +252,8 @@ export class Chunker {
   private choose(scan: Scan, budget: number, levelCap: CutLevel): number {
     let best = -1;
     let bestLevel = -1;
-    for (let index = 0; index < scan.indexes.length && scan.totals[index] <= budget; index++) {
-      const atom = this.atoms[scan.indexes[index]];
+    for (let index = 0; index < scan.atoms.length && scan.totals[index] <= budget; index++) {
+      const atom = scan.atoms[index];
       if (atom.end <= this.mustPass || atom.level > levelCap) continue;
       if (atom.level >= bestLevel) {
         best = index;
@@ -268,16 +268,16 @@ export class Chunker {
    * ended before such a cut, it fits only if the scan saw the whole rest (the text's end or a hard break).
    */
   private unitAfterFits(scan: Scan, index: number): boolean {
-    const { level } = this.atoms[scan.indexes[index]];
+    const { level } = scan.atoms[index];
     const total = scan.totals[index];
-    for (let next = index + 1; next < scan.indexes.length; next++) {
-      if (this.atoms[scan.indexes[next]].level >= level) return scan.totals[next] - total <= this.options.maxTokens;
+    for (let next = index + 1; next < scan.atoms.length; next++) {
+      if (scan.atoms[next].level >= level) return scan.totals[next] - total <= this.options.maxTokens;
     }
     return scan.complete && scan.totals[scan.totals.length - 1] - total <= this.options.maxTokens;
   }
 
   private decision(scan: Scan, chosen: number, tokens: number): Decision {
-    const atom = this.atoms[scan.indexes[chosen]];
+    const atom = scan.atoms[chosen];
     if (atom.level === CutLevel.end) return { end: atom.end, tokens, final: true, next: atom.next, overlapStart: atom.next };
     let overlapStart = atom.next;
     // A new section starts afresh, and so does the text after a long gap; elsewhere the next chunk repeats the
@@ -285,7 +285,7 @@ export class Chunker {
     if (this.options.overlapTokens > 0 && atom.level < CutLevel.heading && !atom.hard) {
       for (let index = 0; index < chosen; index++) {
         if (scan.totals[chosen] - scan.totals[index] > this.options.overlapTokens) continue;
-        const from = this.atoms[scan.indexes[index]].next;
+        const from = scan.atoms[index].next;
         if (this.regionTokens(scan, index + 1, chosen, from) > this.options.overlapTokens) continue;
         overlapStart = from;
         break;
@@ -305,7 +305,7 @@ export class Chunker {
     let unitFirst = 0;
     let unitFrom = start;
     for (let index = 1; index <= chosen; index++) {
-      const atom = this.atoms[scan.indexes[index]];
+      const atom = scan.atoms[index];
       if (atom.inexactBefore || atom.crosses) continue;
       total += this.unitTokens(scan, unitFirst, index - 1, unitFrom);
       unitFirst = index;
@@ -316,7 +316,7 @@ export class Chunker {
 
   /** Tokens of the text from `from` to the end of scanned atom `last`: a unit of scanned atoms `first` to `last`. */
   private unitTokens(scan: Scan, first: number, last: number, from: number): number {
-    const atom = this.atoms[scan.indexes[last]];
+    const atom = scan.atoms[last];
     if (first === last && from === atom.from) return atom.tokens;
     return this.wordCounter.count(this.slice(from, atom.end));
   }
@@ -326,10 +326,10 @@ export class Chunker {
    * atoms' own counts when no cut between them is inside a tokenizer piece, else counted.
    */
   private regionTokens(scan: Scan, first: number, last: number, from: number): number {
-    const end = this.atoms[scan.indexes[last]].end;
-    let total = this.wordCounter.count(this.slice(from, this.atoms[scan.indexes[first]].end));
+    const end = scan.atoms[last].end;
+    let total = this.wordCounter.count(this.slice(from, scan.atoms[first].end));
     for (let index = first + 1; index <= last; index++) {
-      const atom = this.atoms[scan.indexes[index]];
+      const atom = scan.atoms[index];
       if (atom.inexactBefore) return this.options.counter.count(this.slice(from, end));
       // As in scan: the second atom's join may involve the first one's leading space, which the region leaves out.
       total = index === first + 1 && atom.crosses ? this.wordCounter.count(this.slice(from, atom.end)) : total + atom.tokens + atom.join;
@@ -344,7 +344,7 @@ export class Chunker {
    * text past it.
    */
   private scan(start: number, horizon: number): Scan {
-    const indexes: number[] = [];
+    const atoms: Atom[] = [];
     const totals: number[] = [];
     const exact: boolean[] = [];
     let first = 0;
@@ -352,10 +352,10 @@ export class Chunker {
     let total = 0;
     let allExact = true;
     for (let index = first; ; index++) {
-      if (index === this.atoms.length && !this.makeAtom()) return { indexes, totals, exact, complete: false };
+      if (index === this.atoms.length && !this.makeAtom()) return { atoms, totals, exact, complete: false };
       const atom = this.atoms[index];
       const usable = atom.hard ? atom.end < horizon : atom.level === CutLevel.end ? atom.next <= horizon : atom.next < horizon;
-      if (!usable) return { indexes, totals, exact, complete: false };
+      if (!usable) return { atoms, totals, exact, complete: false };
       if (index === first) {
         // The chunk starts at this atom's word: its leading whitespace, and any join with the atom before, are not in it.
         total = this.wordCounter.count(this.slice(start, atom.end));
@@ -366,11 +366,11 @@ export class Chunker {
         total += atom.tokens + atom.join;
       }
       if (index > first) allExact &&= !atom.inexactBefore;
-      indexes.push(index);
+      atoms.push(atom);
       totals.push(total);
       exact.push(allExact);
-      if (atom.level === CutLevel.end || atom.hard) return { indexes, totals, exact, complete: true };
-      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { indexes, totals, exact, complete: false };
+      if (atom.level === CutLevel.end || atom.hard) return { atoms, totals, exact, complete: true };
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { atoms, totals, exact, complete: false };
     }
   }
 
@@ -458,13 +458,14 @@ export class Chunker {
   /**
    * Marks where sentences start, by ICU's sentence rules (Intl.Segmenter), in the scanned text not marked yet:
    * the cut before such a word becomes a sentence cut, and a sentence that starts inside a run without spaces
-   * (Chinese, Japanese) splits the run's atom there.
+   * (Chinese, Japanese) splits the run's atom there. Whether it split any atom.
    */
-  private addSentenceCuts(start: number, scan: Scan): void {
-    if (scan.indexes.length === 0) return;
+  private addSentenceCuts(start: number, scan: Scan): boolean {
+    if (scan.atoms.length === 0) return false;
     const regionStart = Math.max(start, this.sentencesEnd);
-    const regionEnd = this.atoms[scan.indexes[scan.indexes.length - 1]].end;
-    if (regionEnd <= regionStart) return;
+    const regionEnd = scan.atoms[scan.atoms.length - 1].end;
+    if (regionEnd <= regionStart) return false;
+    let split = false;
     this.sentencesEnd = regionEnd;
     const region = this.slice(regionStart, regionEnd).replace(LINE_BREAKS, ' ');
     let index = 0;
@@ -478,9 +479,11 @@ export class Chunker {
         if (atom.level < CutLevel.sentence) atom.level = CutLevel.sentence;
       } else if (atom.end > sentenceStart && !isSpace(this.code(sentenceStart - 1))) {
         this.splitAtom(index, sentenceStart, CutLevel.sentence);
+        split = true;
         index++;
       }
     }
+    return split;
   }
 
   /**
