@@ -94,10 +94,10 @@ interface Atom {
 interface Scan {
   /** In text order; a split atom makes a scan out of date. */
   readonly atoms: Atom[];
-  /** Tokens from the chunk's start to the end of each atom: exact while `exact` says so, estimates after. */
+  /** Tokens from the chunk's start to the end of each atom: exact for the first `exactCount`, estimates after. */
   readonly totals: number[];
-  /** Whether each total is exact: no cut inside a tokenizer piece between the chunk's start and that atom. */
-  readonly exact: boolean[];
+  /** How many totals are exact: those before the first cut inside a tokenizer piece. */
+  readonly exactCount: number;
   /** The scan reached what ends every chunk from its start: the text's end or a hard break. */
   readonly complete: boolean;
 }
@@ -236,7 +236,7 @@ export class Chunker {
         levelCap = (atom.level - 1) as CutLevel;
         continue;
       }
-      const tokens = scan.exact[chosen] ? total : this.exactTokens(scan, chosen, start);
+      const tokens = chosen < scan.exactCount ? total : this.exactTokens(scan, chosen, start);
       if (tokens <= maxTokens) return this.decision(scan, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
       budget = Math.min(total - 1, Math.floor((total * maxTokens) / tokens));
@@ -346,16 +346,15 @@ export class Chunker {
   private scan(start: number, horizon: number): Scan {
     const atoms: Atom[] = [];
     const totals: number[] = [];
-    const exact: boolean[] = [];
+    let exactCount = 0;
     let first = 0;
     while (first < this.atoms.length && this.atoms[first].end <= start) first++;
     let total = 0;
-    let allExact = true;
     for (let index = first; ; index++) {
-      if (index === this.atoms.length && !this.makeAtom()) return { atoms, totals, exact, complete: false };
+      if (index === this.atoms.length && !this.makeAtom()) break;
       const atom = this.atoms[index];
       const usable = atom.hard ? atom.end < horizon : atom.level === CutLevel.end ? atom.next <= horizon : atom.next < horizon;
-      if (!usable) return { atoms, totals, exact, complete: false };
+      if (!usable) break;
       if (index === first) {
         // The chunk starts at this atom's word: its leading whitespace, and any join with the atom before, are not in it.
         total = this.wordCounter.count(this.slice(start, atom.end));
@@ -365,13 +364,13 @@ export class Chunker {
       } else {
         total += atom.tokens + atom.join;
       }
-      if (index > first) allExact &&= !atom.inexactBefore;
+      if (exactCount === atoms.length && (index === first || !atom.inexactBefore)) exactCount++;
       atoms.push(atom);
       totals.push(total);
-      exact.push(allExact);
-      if (atom.level === CutLevel.end || atom.hard) return { atoms, totals, exact, complete: true };
-      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { atoms, totals, exact, complete: false };
+      if (atom.level === CutLevel.end || atom.hard) return { atoms, totals, exactCount, complete: true };
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) break;
     }
+    return { atoms, totals, exactCount, complete: false };
   }
 
   /**
