@@ -22,7 +22,10 @@ export interface ChunkerOptions {
   readonly overlapTokens: number;
   /** Exact counts: each chunk's recorded count, and the check that it is within the maximum. */
   readonly counter: TokenCounter;
-  /** Counts of single words, to estimate where a chunk ends; a cached counter makes them cheap. @default counter */
+  /**
+   * The same counts as `counter`, asked for single words: the chunker sums them into each chunk's count, so they
+   * must be exact. Most words recur, so a cached counter makes them cheap. @default counter
+   */
   readonly wordCounter?: TokenCounter;
   /** Offsets (into the whole text) of each heading's first character: the strongest cuts. */
   readonly headingStarts?: ReadonlySet<number>;
@@ -49,7 +52,6 @@ const HARD_BREAK_WHITESPACE_CHARS = 256;
 
 /** The tail of a word a tokenizer may join with the line breaks after it; see `crosses`. */
 const TRAILING_PUNCTUATION = /[^\s\p{L}\p{N}]$/u;
-const LINE_BREAK = /[\r\n]/;
 
 /** ICU ends a sentence at every line break; a line break inside a paragraph is only a wrapped line. */
 const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]/g;
@@ -90,12 +92,12 @@ interface Atom {
 
 /** The atoms one decision may use, from the chunk's start, with the tokens up to each. */
 interface Scan {
-  /** Indexes into the atoms. */
-  readonly indexes: number[];
-  /** Tokens from the chunk's start to the end of each atom: exact while `exact` says so, estimates after. */
+  /** In text order; a split atom makes a scan out of date. */
+  readonly atoms: Atom[];
+  /** Tokens from the chunk's start to the end of each atom: exact for the first `exactCount`, estimates after. */
   readonly totals: number[];
-  /** Whether each total is exact: no cut inside a tokenizer piece between the chunk's start and that atom. */
-  readonly exact: boolean[];
+  /** How many totals are exact: those before the first cut inside a tokenizer piece. */
+  readonly exactCount: number;
   /** The scan reached what ends every chunk from its start: the text's end or a hard break. */
   readonly complete: boolean;
 }
@@ -218,14 +220,14 @@ export class Chunker {
     let sentencesAdded = false;
     for (;;) {
       const chosen = this.choose(scan, budget, levelCap);
-      if (chosen === -1 && (sentencesAdded || scan.indexes.length === 0)) break;
-      if (chosen === -1 || (this.atoms[scan.indexes[chosen]].level < CutLevel.paragraph && !sentencesAdded)) {
-        this.addSentenceCuts(start, scan);
+      if (chosen === -1 && (sentencesAdded || scan.atoms.length === 0)) break;
+      if (chosen === -1 || (scan.atoms[chosen].level < CutLevel.paragraph && !sentencesAdded)) {
         sentencesAdded = true;
-        scan = this.scan(start, horizon);
+        // A sentence cut on an existing cut changes no total; only a split atom needs the scan again.
+        if (this.addSentenceCuts(start, scan)) scan = this.scan(start, horizon);
         continue;
       }
-      const atom = this.atoms[scan.indexes[chosen]];
+      const atom = scan.atoms[chosen];
       const total = scan.totals[chosen];
       // A short chunk is worth its cut only if what follows fits in the next chunk whole; when it will be cut
       // anyway, fill this chunk with the start of it instead ("Introduction", then a paragraph longer than
@@ -234,7 +236,7 @@ export class Chunker {
         levelCap = (atom.level - 1) as CutLevel;
         continue;
       }
-      const tokens = scan.exact[chosen] ? total : this.options.counter.count(this.slice(start, atom.end));
+      const tokens = chosen < scan.exactCount ? total : this.exactTokens(scan, chosen, start);
       if (tokens <= maxTokens) return this.decision(scan, chosen, tokens);
       // The estimate was short: ask for proportionally less, and strictly less than this cut.
       budget = Math.min(total - 1, Math.floor((total * maxTokens) / tokens));
@@ -250,8 +252,8 @@ export class Chunker {
   private choose(scan: Scan, budget: number, levelCap: CutLevel): number {
     let best = -1;
     let bestLevel = -1;
-    for (let index = 0; index < scan.indexes.length && scan.totals[index] <= budget; index++) {
-      const atom = this.atoms[scan.indexes[index]];
+    for (let index = 0; index < scan.atoms.length && scan.totals[index] <= budget; index++) {
+      const atom = scan.atoms[index];
       if (atom.end <= this.mustPass || atom.level > levelCap) continue;
       if (atom.level >= bestLevel) {
         best = index;
@@ -266,16 +268,16 @@ export class Chunker {
    * ended before such a cut, it fits only if the scan saw the whole rest (the text's end or a hard break).
    */
   private unitAfterFits(scan: Scan, index: number): boolean {
-    const { level } = this.atoms[scan.indexes[index]];
+    const { level } = scan.atoms[index];
     const total = scan.totals[index];
-    for (let next = index + 1; next < scan.indexes.length; next++) {
-      if (this.atoms[scan.indexes[next]].level >= level) return scan.totals[next] - total <= this.options.maxTokens;
+    for (let next = index + 1; next < scan.atoms.length; next++) {
+      if (scan.atoms[next].level >= level) return scan.totals[next] - total <= this.options.maxTokens;
     }
     return scan.complete && scan.totals[scan.totals.length - 1] - total <= this.options.maxTokens;
   }
 
   private decision(scan: Scan, chosen: number, tokens: number): Decision {
-    const atom = this.atoms[scan.indexes[chosen]];
+    const atom = scan.atoms[chosen];
     if (atom.level === CutLevel.end) return { end: atom.end, tokens, final: true, next: atom.next, overlapStart: atom.next };
     let overlapStart = atom.next;
     // A new section starts afresh, and so does the text after a long gap; elsewhere the next chunk repeats the
@@ -283,7 +285,7 @@ export class Chunker {
     if (this.options.overlapTokens > 0 && atom.level < CutLevel.heading && !atom.hard) {
       for (let index = 0; index < chosen; index++) {
         if (scan.totals[chosen] - scan.totals[index] > this.options.overlapTokens) continue;
-        const from = this.atoms[scan.indexes[index]].next;
+        const from = scan.atoms[index].next;
         if (this.regionTokens(scan, index + 1, chosen, from) > this.options.overlapTokens) continue;
         overlapStart = from;
         break;
@@ -293,14 +295,41 @@ export class Chunker {
   }
 
   /**
+   * The exact tokens from `start` to the end of scanned atom `chosen`, when the scan's total is only an estimate.
+   * Counting the whole chunk again would cost as much as tokenizing it; instead the text is cut into units at the
+   * cuts no tokenizer piece spans (neither inside a piece nor a join), and only a unit of more than one atom, around
+   * a cut that is, is counted anew. A lone atom's count is its own, counted as it was made.
+   */
+  private exactTokens(scan: Scan, chosen: number, start: number): number {
+    let total = 0;
+    let unitFirst = 0;
+    let unitFrom = start;
+    for (let index = 1; index <= chosen; index++) {
+      const atom = scan.atoms[index];
+      if (atom.inexactBefore || atom.crosses) continue;
+      total += this.unitTokens(scan, unitFirst, index - 1, unitFrom);
+      unitFirst = index;
+      unitFrom = atom.from;
+    }
+    return total + this.unitTokens(scan, unitFirst, chosen, unitFrom);
+  }
+
+  /** Tokens of the text from `from` to the end of scanned atom `last`: a unit of scanned atoms `first` to `last`. */
+  private unitTokens(scan: Scan, first: number, last: number, from: number): number {
+    const atom = scan.atoms[last];
+    if (first === last && from === atom.from) return atom.tokens;
+    return this.wordCounter.count(this.slice(from, atom.end));
+  }
+
+  /**
    * Tokens of the text from `from` (the word of scanned atom `first`) to the end of scanned atom `last`: from the
    * atoms' own counts when no cut between them is inside a tokenizer piece, else counted.
    */
   private regionTokens(scan: Scan, first: number, last: number, from: number): number {
-    const end = this.atoms[scan.indexes[last]].end;
-    let total = this.wordCounter.count(this.slice(from, this.atoms[scan.indexes[first]].end));
+    const end = scan.atoms[last].end;
+    let total = this.wordCounter.count(this.slice(from, scan.atoms[first].end));
     for (let index = first + 1; index <= last; index++) {
-      const atom = this.atoms[scan.indexes[index]];
+      const atom = scan.atoms[index];
       if (atom.inexactBefore) return this.options.counter.count(this.slice(from, end));
       // As in scan: the second atom's join may involve the first one's leading space, which the region leaves out.
       total = index === first + 1 && atom.crosses ? this.wordCounter.count(this.slice(from, atom.end)) : total + atom.tokens + atom.join;
@@ -315,18 +344,17 @@ export class Chunker {
    * text past it.
    */
   private scan(start: number, horizon: number): Scan {
-    const indexes: number[] = [];
+    const atoms: Atom[] = [];
     const totals: number[] = [];
-    const exact: boolean[] = [];
+    let exactCount = 0;
     let first = 0;
     while (first < this.atoms.length && this.atoms[first].end <= start) first++;
     let total = 0;
-    let allExact = true;
     for (let index = first; ; index++) {
-      if (index === this.atoms.length && !this.makeAtom()) return { indexes, totals, exact, complete: false };
+      if (index === this.atoms.length && !this.makeAtom()) break;
       const atom = this.atoms[index];
       const usable = atom.hard ? atom.end < horizon : atom.level === CutLevel.end ? atom.next <= horizon : atom.next < horizon;
-      if (!usable) return { indexes, totals, exact, complete: false };
+      if (!usable) break;
       if (index === first) {
         // The chunk starts at this atom's word: its leading whitespace, and any join with the atom before, are not in it.
         total = this.wordCounter.count(this.slice(start, atom.end));
@@ -336,13 +364,13 @@ export class Chunker {
       } else {
         total += atom.tokens + atom.join;
       }
-      if (index > first) allExact &&= !atom.inexactBefore;
-      indexes.push(index);
+      if (exactCount === atoms.length && (index === first || !atom.inexactBefore)) exactCount++;
+      atoms.push(atom);
       totals.push(total);
-      exact.push(allExact);
-      if (atom.level === CutLevel.end || atom.hard) return { indexes, totals, exact, complete: true };
-      if (total > this.options.maxTokens * SCAN_MAXIMUMS) return { indexes, totals, exact, complete: false };
+      if (atom.level === CutLevel.end || atom.hard) return { atoms, totals, exactCount, complete: true };
+      if (total > this.options.maxTokens * SCAN_MAXIMUMS) break;
     }
+    return { atoms, totals, exactCount, complete: false };
   }
 
   /**
@@ -385,7 +413,9 @@ export class Chunker {
     const tokens = this.wordCounter.count(this.slice(from, atom.end));
     const crosses = previous !== undefined && from < wordStart && this.crosses(previous, from, wordStart);
     const join = crosses ? this.wordCounter.count(this.slice(previous.from, atom.end)) - previous.tokens - tokens : 0;
-    this.lastAtom = { ...atom, from, tokens, join, crosses, inexactBefore: previous?.level === CutLevel.char && previous.next === previous.end };
+    const inexactBefore = previous?.level === CutLevel.char && previous.next === previous.end;
+    // Written out rather than spread: every atom then has the same shape, which keeps the loops over atoms fast.
+    this.lastAtom = { end: atom.end, next: atom.next, level: atom.level, hard: atom.hard, from, tokens, join, crosses, inexactBefore };
     this.atoms.push(this.lastAtom);
     this.atomsNext = atom.next;
     return true;
@@ -398,7 +428,16 @@ export class Chunker {
    * can take the previous word's trailing punctuation, and the space before it, with this atom's line breaks.
    */
   private crosses(previous: Atom, from: number, wordStart: number): boolean {
-    return TRAILING_PUNCTUATION.test(this.slice(Math.max(previous.from, previous.end - 2), previous.end)) && LINE_BREAK.test(this.slice(from, wordStart));
+    // The line break first: most whitespace is one space, and looking at it needs no slice.
+    return this.hasLineBreak(from, wordStart) && TRAILING_PUNCTUATION.test(this.slice(Math.max(previous.from, previous.end - 2), previous.end));
+  }
+
+  private hasLineBreak(start: number, end: number): boolean {
+    for (let offset = start; offset < end; offset++) {
+      const code = this.code(offset);
+      if (code === 0x0a || code === 0x0d) return true;
+    }
+    return false;
   }
 
   /** The level of a cut between a word ending at `wordEnd` and the next starting at `next`. */
@@ -418,13 +457,14 @@ export class Chunker {
   /**
    * Marks where sentences start, by ICU's sentence rules (Intl.Segmenter), in the scanned text not marked yet:
    * the cut before such a word becomes a sentence cut, and a sentence that starts inside a run without spaces
-   * (Chinese, Japanese) splits the run's atom there.
+   * (Chinese, Japanese) splits the run's atom there. Whether it split any atom.
    */
-  private addSentenceCuts(start: number, scan: Scan): void {
-    if (scan.indexes.length === 0) return;
+  private addSentenceCuts(start: number, scan: Scan): boolean {
+    if (scan.atoms.length === 0) return false;
     const regionStart = Math.max(start, this.sentencesEnd);
-    const regionEnd = this.atoms[scan.indexes[scan.indexes.length - 1]].end;
-    if (regionEnd <= regionStart) return;
+    const regionEnd = scan.atoms[scan.atoms.length - 1].end;
+    if (regionEnd <= regionStart) return false;
+    let split = false;
     this.sentencesEnd = regionEnd;
     const region = this.slice(regionStart, regionEnd).replace(LINE_BREAKS, ' ');
     let index = 0;
@@ -438,9 +478,11 @@ export class Chunker {
         if (atom.level < CutLevel.sentence) atom.level = CutLevel.sentence;
       } else if (atom.end > sentenceStart && !isSpace(this.code(sentenceStart - 1))) {
         this.splitAtom(index, sentenceStart, CutLevel.sentence);
+        split = true;
         index++;
       }
     }
+    return split;
   }
 
   /**
