@@ -10,7 +10,7 @@ import {
 } from '../contracts/capacity';
 import { INSTANCE_TYPE, isNotX86Linux } from '../contracts/instance-types';
 import { ConfigError, type Env, EnvReader, problem } from '../runtime/env';
-import { PIPELINE_CONFIG_FILE } from './pipeline-config';
+import { PIPELINE_CONFIG_FILE } from './config-file';
 
 /**
  * The capacity workers run on, as written in pipeline.config.ts (`capacity`). Every field is optional; the

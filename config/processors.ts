@@ -1,7 +1,7 @@
 import { COPY_PROCESSOR_NAME, ProcessorType, type ChunkEncoding, type ProcessorCatalog } from '../contracts/processors';
 import { ConfigError, type Env } from '../runtime/env';
 import { resolveCatalog } from '../runtime/processors/catalog';
-import { PIPELINE_CONFIG_FILE, type PipelineConfig } from './pipeline-config';
+import { PIPELINE_CONFIG_FILE } from './config-file';
 
 /** `copy`: the built-in server-side copy. It has no settings; declare it only to give it another name. */
 export interface CopyProcessorDeclaration {
@@ -89,12 +89,26 @@ export type ProcessorDeclaration = CopyProcessorDeclaration | ChunkProcessorDecl
 /** The environment variable that picks the default processor for one deployment. */
 export const DEFAULT_PROCESSOR_SETTING = 'PIPELINE_DEFAULT_PROCESSOR';
 
+/** The processors part of pipeline.config.ts (config/pipeline-config.ts). */
+export interface ProcessorsConfig {
+  /**
+   * Processors by name (lowercase letters, digits and hyphens). A row names one in its `processor` attribute.
+   * @default {} — only the built-in `copy`
+   */
+  readonly processors?: Readonly<Record<string, ProcessorDeclaration>>;
+  /**
+   * The processor of rows that name none; `PIPELINE_DEFAULT_PROCESSOR` overrides it for one deployment.
+   * @default 'copy'
+   */
+  readonly defaultProcessor?: string;
+}
+
 /**
  * The deployment's processor catalog: the declarations checked, defaults filled, `copy` always there. A bad
  * value fails the synth with a ConfigError naming the setting and the value, e.g.
  * `pipeline.config.ts: processors.scan.type must be one of copy, command, got "cp"`.
  */
-export function loadProcessorCatalog(config: Pick<PipelineConfig, 'processors' | 'defaultProcessor'>, env: Env): ProcessorCatalog {
+export function loadProcessorCatalog(config: ProcessorsConfig, env: Env): ProcessorCatalog {
   const fromEnv = env[DEFAULT_PROCESSOR_SETTING]?.trim();
   const defaultProcessor = fromEnv === undefined || fromEnv === '' ? (config.defaultProcessor ?? COPY_PROCESSOR_NAME) : fromEnv;
   try {

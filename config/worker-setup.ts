@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { MAX_WORKER_SETUP_SCRIPT_BYTES, WORKER_SETUP_TIMEOUT_SECONDS } from '../contracts';
 import { ConfigError } from '../runtime/env';
 import { SpecProblems } from '../runtime/processors/spec-problems';
-import { PIPELINE_CONFIG_FILE, type PipelineConfig } from './pipeline-config';
+import { PIPELINE_CONFIG_FILE } from './config-file';
 
 /**
  * A script the bootstrap runs once on every worker, as root, before the worker starts: it installs what the
@@ -25,12 +25,22 @@ export interface WorkerSetup {
   readonly timeoutSeconds: number;
 }
 
+/** The worker setup part of pipeline.config.ts (config/pipeline-config.ts). */
+export interface WorkerSetupConfig {
+  /**
+   * A script every worker runs once at boot, as root, before it takes work: it installs the tools your command
+   * processors run (this file).
+   * @default undefined — none: commands find what the image has
+   */
+  readonly workerSetup?: WorkerSetupDeclaration;
+}
+
 /**
  * The worker setup of pipeline.config.ts, checked: the script exists under `rootDir`, is a file the synth can
  * upload (at most MAX_WORKER_SETUP_SCRIPT_BYTES) and starts with `#!`. Undefined when none is declared. A bad
  * value throws a ConfigError naming the setting and the value.
  */
-export function loadWorkerSetup(config: Pick<PipelineConfig, 'workerSetup'>, rootDir: string): WorkerSetup | undefined {
+export function loadWorkerSetup(config: WorkerSetupConfig, rootDir: string): WorkerSetup | undefined {
   const declared: unknown = config.workerSetup;
   if (declared === undefined) return undefined;
   const problems = new SpecProblems();
