@@ -15,9 +15,11 @@ const shared = {
 };
 
 module.exports = {
-  // The emulator suites mostly wait on moto and terraform: on a 2-core machine jest's default (cores - 1 = 1
-  // worker) would run those waits one after another. Three workers overlap them.
-  maxWorkers: 3,
+  // The emulator suites mostly wait on moto, terraform and SQS timeouts: on a 2-core machine jest's default
+  // (cores - 1 = 1 worker) would run those waits one after another. Four workers overlap them: the two suites that
+  // deploy the stack take a worker each for most of the run, and two more share the rest (docs/benchmarks.md,
+  // Test suite: 269 s against 323 s with three).
+  maxWorkers: 4,
   // Longest suites first, so the last worker to finish is not the one that started the slowest file last.
   // Builds the bundles once when they are stale, before any suite reads them, and makes this run's plan cache
   // (suites planning the same configuration share one terraform plan); the teardown removes the cache.

@@ -98,6 +98,8 @@ export const WorkerEnv = {
   logPath: 'WORKER_LOG_PATH',
   /** Set by the user data from the instance metadata. */
   instanceId: 'WORKER_INSTANCE_ID',
+  /** Seconds a stopping worker lets running jobs finish before it releases them (SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceSeconds: 'WORKER_SHUTDOWN_GRACE_SECONDS',
   /** Interruptions a row survives without spending a receive (INTERRUPTION_RETRIES in contracts/capacity.ts). */
   interruptionRetries: 'WORKER_INTERRUPTION_RETRIES',
   /**

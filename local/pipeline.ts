@@ -130,7 +130,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     })());
 
   try {
-    const emulator = await startEmulator({ port: await usablePort(options.port, options.progress) });
+    // The stack attaches an AWS-managed policy to the worker role.
+    const emulator = await startEmulator({ port: await usablePort(options.port, options.progress), managedPolicies: true });
     stops.push(() => emulator.stop());
     options.progress?.(`emulator listening on ${emulator.endpoint}`);
 

@@ -14,7 +14,7 @@ export interface WorkerClients {
 }
 
 /** The SDK's standard retry mode, with two attempts more than its default for throttling and 5xx. */
-const MAX_ATTEMPTS = 5;
+export const WORKER_MAX_ATTEMPTS = 5;
 const CONNECTION_TIMEOUT_MS = 5_000;
 /** Socket inactivity limits; SQS must outlast the 20 s long poll, S3 a large server-side copy. */
 const SQS_REQUEST_TIMEOUT_MS = 30_000;
@@ -29,7 +29,7 @@ export function createClients(config: WorkerConfig): WorkerClients {
   const maxSockets = config.concurrency * SOCKETS_PER_JOB + SPARE_SOCKETS;
   const common = {
     region: config.region,
-    maxAttempts: MAX_ATTEMPTS,
+    maxAttempts: WORKER_MAX_ATTEMPTS,
     retryMode: 'standard',
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
   };

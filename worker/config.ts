@@ -3,6 +3,7 @@ import {
   ENDPOINT_ENV,
   INTERRUPTION_RETRIES,
   MAX_RECEIVE_COUNT,
+  SHUTDOWN_GRACE_SECONDS,
   VISIBILITY_TIMEOUT_SECONDS,
   WORKER_CONCURRENCY,
   WORKER_LOG_PATH,
@@ -40,6 +41,8 @@ export interface WorkerConfig {
   readonly endpoint: string | undefined;
   /** Interruptions a row survives without spending a receive (docs/capacity.md). */
   readonly interruptionRetries: number;
+  /** Milliseconds a stopping worker lets running jobs finish before it releases and aborts them. */
+  readonly shutdownGraceMs: number;
   /** The instance metadata stand-in of a local run or a test (a loopback URL); undefined on EC2: IMDS itself. */
   readonly imdsEndpoint: string | undefined;
 }
@@ -86,6 +89,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     scratchReserveBytes: read.integer(WorkerEnv.scratchReserveBytes, DEFAULT_SCRATCH_RESERVE_BYTES, { min: 0, max: Number.MAX_SAFE_INTEGER }),
     endpoint: read.optionalUrl(ENDPOINT_ENV),
     interruptionRetries: read.integer(WorkerEnv.interruptionRetries, INTERRUPTION_RETRIES.default, INTERRUPTION_RETRIES),
+    shutdownGraceMs: read.integer(WorkerEnv.shutdownGraceSeconds, SHUTDOWN_GRACE_SECONDS.default, SHUTDOWN_GRACE_SECONDS) * 1000,
     // Loopback only: on an instance nothing but the link-local IMDS may tell the worker it is interrupted.
     imdsEndpoint: read.optional(WorkerEnv.imdsEndpoint, /^http:\/\/127\.0\.0\.1:\d{1,5}\/?$/, 'a loopback URL such as http://127.0.0.1:8080 (local runs and tests only)'),
   });

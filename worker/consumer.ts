@@ -10,7 +10,7 @@ import { describeError } from './describe-error';
 import { MessageLostError, startHeartbeat } from './heartbeat';
 import type { Disposition } from './job';
 import type { WorkerLogger } from './logger';
-import { WorkerLogEvent } from '../contracts';
+import { SHUTDOWN_GRACE_SECONDS, WorkerLogEvent } from '../contracts';
 
 /** SQS's longest long poll and largest receive. */
 const MAX_WAIT_SECONDS = 20;
@@ -21,7 +21,7 @@ const MAX_BATCH = 10;
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 /** On SIGTERM, in-flight jobs get this long to finish before their messages are released. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = SHUTDOWN_GRACE_SECONDS.default * 1000;
 
 /**
  * Why the loop stopped:

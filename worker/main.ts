@@ -88,6 +88,7 @@ export async function runWorker(
     concurrency: config.concurrency,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     idleTimeoutMs: config.idleTimeoutMs,
+    shutdownGraceMs: config.shutdownGraceMs,
     logger,
     handle: (message, abortSignal) => handleMessage(jobDependencies, message, abortSignal),
     requeue: (message, delaySeconds) =>

@@ -25,9 +25,12 @@ class SlowestFirstSequencer extends Sequencer {
   }
 }
 
+/** How a suite deploys the stack (__tests__/emulator/local/support.ts): its own call, or the shared hooks. */
+const DEPLOYS = /\b(?:useLocalPipeline|startPipelineForTest)\(/;
+
 function guess(path) {
   if (!/[\\/]__tests__[\\/]emulator[\\/]/.test(path)) return GUESS_MS.unit;
-  return /startPipelineForTest\(/.test(readFileSync(path, 'utf8')) ? GUESS_MS.deploys : GUESS_MS.emulator;
+  return DEPLOYS.test(readFileSync(path, 'utf8')) ? GUESS_MS.deploys : GUESS_MS.emulator;
 }
 
 module.exports = SlowestFirstSequencer;

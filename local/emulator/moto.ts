@@ -32,6 +32,13 @@ export interface StartEmulatorOptions {
    * one (1e-5) interleaves concurrent requests as often as a loaded machine does: for tests of atomicity.
    */
   readonly switchIntervalSeconds?: number;
+  /**
+   * @default false — true: moto loads AWS's managed IAM policies, so attaching one (the worker role's
+   * AmazonSSMManagedInstanceCore) succeeds, as a Terraform apply of the stack needs. They cost about 0.9 s on
+   * every reset and 0.7 s on the first SQS request after it (moto reads its whole policy list each time): an
+   * emulator that never deploys the stack leaves them out.
+   */
+  readonly managedPolicies?: boolean;
 }
 
 /** Fake credentials for the emulator; moto accepts any. Never real ones. */
@@ -64,8 +71,8 @@ class MotoChangedError extends Error {
 
 /**
  * Starts moto in server mode from the project's virtualenv, through MOTO_LAUNCHER. Lambda runs without Docker
- * (moto never executes function code anyway), AWS-managed IAM policies are loaded so attachments succeed, and
- * EC2 serves the images of ./images.ts.
+ * (moto never executes function code anyway), AWS-managed IAM policies are loaded when asked for
+ * (`managedPolicies`), and EC2 serves the images of ./images.ts.
  */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const python = path.join(VENV_BIN, 'python');
@@ -77,7 +84,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch([python, MOTO_LAUNCHER, ...launcherArgs], port, options.verbose ?? false, options.endWithProcess ?? false);
+      return await launch([python, MOTO_LAUNCHER, ...launcherArgs], port, {
+        verbose: options.verbose ?? false,
+        endWithProcess: options.endWithProcess ?? false,
+        managedPolicies: options.managedPolicies ?? false,
+      });
     } catch (error) {
       lastError = error;
       if (options.port !== undefined || error instanceof MotoChangedError) break;
@@ -93,12 +104,22 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 const WATCHDOG =
   'exec 3<&0; "$0" "$@" & moto=$!; (read -r _ <&3; kill "$moto" 2>/dev/null; sleep 10; kill -KILL "$moto" 2>/dev/null) & wait "$moto"';
 
-async function launch(command: readonly string[], port: number, verbose: boolean, endWithProcess: boolean): Promise<Emulator> {
+interface LaunchOptions {
+  readonly verbose: boolean;
+  readonly endWithProcess: boolean;
+  readonly managedPolicies: boolean;
+}
+
+async function launch(command: readonly string[], port: number, { verbose, endWithProcess, managedPolicies }: LaunchOptions): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const [executable, ...args] = [...command, '-H', '127.0.0.1', '-p', String(port)];
   const child = spawn(endWithProcess ? '/bin/sh' : executable, endWithProcess ? ['-c', WATCHDOG, executable, ...args] : args, {
     // The images it serves are ours (images.ts): moto's own stop at Ubuntu 16.04.
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_AMIS_PATH: writeEmulatorImages() },
+    env: {
+      ...process.env,
+      MOTO_IAM_LOAD_MANAGED_POLICIES: String(managedPolicies),
+      MOTO_AMIS_PATH: writeEmulatorImages(),
+    },
     stdio: [endWithProcess ? 'pipe' : 'ignore', verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'pipe'],
   });
   if (endWithProcess) {

@@ -24,8 +24,8 @@ export const WORKER_USER = 'rag-worker';
 
 /**
  * How long systemd lets the worker drain after SIGTERM before it kills it (the unit's TimeoutStopSec; systemd
- * gives ExecStopPost the same again). The worker's stop is at most: DEFAULT_SHUTDOWN_GRACE_MS (20 s,
- * worker/consumer.ts) for in-flight jobs to finish, then the release of the rest (ChangeMessageVisibilityBatch)
+ * gives ExecStopPost the same again). The worker's stop is at most: SHUTDOWN_GRACE_SECONDS.max (20 s,
+ * contracts/tuning.ts) for in-flight jobs to finish, then the release of the rest (ChangeMessageVisibilityBatch)
  * and the aborted jobs settling (a command's process group gets at most COMMAND_KILL_GRACE_SECONDS, 15 s,
  * between TERM and KILL), the last metrics publish (PUBLISH_TIMEOUT_MS, 10 s, worker/metrics-publisher.ts) and
  * the log upload (LOG_UPLOAD_TIMEOUT_MS, 30 s, worker/main.ts): 75 s of bounded steps, plus 15 s for the

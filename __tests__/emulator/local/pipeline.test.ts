@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorLogEvent } from '../../../contracts';
+import { CHUNK_COUNT_ATTRIBUTE, ItemAttribute, ItemStatus, LOGS_PREFIX, OrchestratorEnv, OrchestratorLogEvent } from '../../../contracts';
 import { DEMO_CHUNK_PROCESSOR } from '../../../local/cli/chunk-demo';
 import { demoCatalog, runDemo, summarizeDemo } from '../../../local/cli/demo';
 import { readRow, waitForTerminalRows } from '../../../local/cli/rows';
@@ -14,11 +14,14 @@ import {
   output,
   putInput,
   putRow,
+  putRows,
   liveWorkerInstances,
   pipeDeliveredThrough,
   queueDepth,
   readOutput,
   receivedByWorkers,
+  setOrchestratorEnvironment,
+  startWithMaxWorkers,
   streamPositionOf,
   useLocalPipeline,
   subscribeProbe,
@@ -30,9 +33,8 @@ import { eventually } from '../../support/eventually';
  * stream, the real schedule (every 60 s, as `--tick-seconds 60`) and the wake queue invoking the real
  * orchestrator, and the real worker bundle run per emulated instance. One deployment for the suite
  * (MAX_WORKERS=1, the seed's behaviour, with the outcome queue, and the demo's processors: `copy`, the default,
- * and `chunk`); the tests clean up after themselves. The
- * chaos soak and the scale-out run on a deployment of their own with a fast schedule, in parallel with this
- * one (soak-and-scale-out.test.ts).
+ * and `chunk`); the tests clean up after themselves, and the last one scales out to two workers. The soaks run
+ * on a deployment of their own with a fast schedule, in parallel with this one (soak.test.ts).
  */
 jest.setTimeout(300_000);
 
@@ -340,4 +342,55 @@ it('runs the demo: copies, and the command processors sha256sum and gzip on this
     ['demo-gzip', ItemStatus.FINISHED, true],
   ]);
   expect(summary.text).toContain('output data/output/client_2/data/numbers.csv/demo-gzip/numbers.csv.gz');
+});
+
+// Last: it raises MAX_WORKERS to 2 (only the orchestrator reads it, so it is set on the deployed function instead
+// of a stack of its own), and sets the deployment's 1 back after.
+it('finishes 200 rows with two workers running at once and never more (MAX_WORKERS=2), every output identical', async () => {
+  const p = running();
+  await startWithMaxWorkers(p, 2);
+  try {
+    const files = Array.from({ length: 200 }, (_, index) => ({
+      id: `bulk-${index}`,
+      rest: `bulk/client_${index % 7}/file ${index}.txt`,
+      body: `${createHash('sha256').update(String(index)).digest('hex')}\n`.repeat(64),
+    }));
+    const rows: Record<string, string>[] = [];
+    for (const file of files) rows.push({ id: file.id, status: ItemStatus.PENDING, s3_path: await putInput(p, file.rest, file.body) });
+
+    // No worker boots until the orchestrator has launched both: a backlog of 200 calls for two, and with none of
+    // them taking messages yet it stays that deep. Both then start together; a third is never launched.
+    const releaseBoots = p.instances.holdBoots();
+    try {
+      await putRows(p, rows);
+      await eventually(async () => (await liveWorkerInstances(p)).length === 2, 120_000, 'two workers launched');
+    } finally {
+      releaseBoots();
+    }
+    let mostInstances = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        mostInstances = Math.max(mostInstances, (await liveWorkerInstances(p)).length);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    try {
+      const final = await waitForTerminalRows(p.clients.dynamodb, output(p, 'table_name'), files.map((file) => file.id), {
+        timeoutMs: 300_000,
+        pollMs: 2000,
+      });
+      expect(final.filter((row) => row.status !== ItemStatus.FINISHED)).toEqual([]);
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+
+    // Both workers ran at the same time (the instance runner counts them as they start), and never a third.
+    expect(p.instances.peakRunning()).toBe(2);
+    expect(mostInstances).toBeLessThanOrEqual(2);
+    for (const file of files) expect((await readOutput(p, file.rest)).toString()).toBe(file.body);
+  } finally {
+    await setOrchestratorEnvironment(p, { [OrchestratorEnv.maxWorkers]: '1' });
+  }
 });

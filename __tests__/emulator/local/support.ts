@@ -18,6 +18,7 @@ import {
   ITEM_EVENT_SOURCE,
   ItemAttribute,
   LOGS_PREFIX,
+  OrchestratorEnv,
   OUTPUT_PREFIX,
   PROCESSOR_CATALOG_KEY,
   WORKER_TAG,
@@ -90,6 +91,16 @@ export async function setOrchestratorEnvironment(pipeline: LocalPipeline, variab
   for (const [name, value] of Object.entries(variables)) {
     if (updated?.Variables?.[name] !== value) throw new Error(`the emulated function did not take ${name}=${value}`);
   }
+}
+
+/**
+ * Sets MAX_WORKERS on the deployed function, waits until no worker is left from before, and counts the instance
+ * runner's peak from there.
+ */
+export async function startWithMaxWorkers(pipeline: LocalPipeline, maxWorkers: number): Promise<void> {
+  await setOrchestratorEnvironment(pipeline, { [OrchestratorEnv.maxWorkers]: String(maxWorkers) });
+  await eventually(async () => pipeline.instances.running().length === 0 && (await liveWorkerInstances(pipeline)).length === 0, 120_000, 'no worker running');
+  pipeline.instances.resetPeak();
 }
 
 /**

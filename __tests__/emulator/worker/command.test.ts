@@ -272,12 +272,14 @@ describe('the command processor on the worker', () => {
     await putInput(p, 'a.txt', 'alpha');
     await putRowAndMessage(p, pending('slow', inputPath(p, 'a.txt'), 'slow'));
 
-    const { exit, events } = await runWorkerProcess(p, {}, async (worker, logPath) => {
+    // A grace of 2 s, not the 20 s default: the command never finishes, so it is stopped at the end of it either way.
+    const { exit, events } = await runWorkerProcess(p, { [WorkerEnv.shutdownGraceSeconds]: '2' }, async (worker, logPath) => {
       await eventually(() => readLogEvents(logPath).some((event) => event.event === 'command_started'), 30_000, 'the command to start');
       worker.child.kill('SIGTERM');
     });
 
     expect(exit.code).toBe(0);
+    expect(events).toContainEqual(expect.objectContaining({ event: 'worker_stopping', in_flight: 1, grace_ms: 2000 }));
     expect(events).toContainEqual(expect.objectContaining({ event: 'command_exited', item_id: 'slow', end: { kind: 'aborted' } }));
     expect(events).toContainEqual(expect.objectContaining({ event: 'message_released' }));
     expect(await readRow(p, 'slow')).toMatchObject({ [ItemAttribute.status]: ItemStatus.PENDING });

@@ -61,8 +61,10 @@ it('an interrupted job gives its row back without spending a receive or leaving 
   proxy = await startHoldingProxy(p.endpoint);
   imds = await startInstanceMetadata({ instanceId: 'i-0000000000000spot', instanceType: 'c7i.large', lifecycle: 'spot' });
   const spotLog = temporaryLogPath();
+  // Its receives, open while the job runs, last the idle period (3 s), not 20 s: the notice does not cut the last
+  // one short, and the requeued message is delayed until it ends.
   const spot = startWorker({
-    ...workerEnvironment(p, { logPath: spotLog, instanceId: 'i-0000000000000spot' }),
+    ...workerEnvironment(p, { logPath: spotLog, instanceId: 'i-0000000000000spot', autoterminateMinutes: '0.05' }),
     [ENDPOINT_ENV]: proxy.endpoint,
     [WorkerEnv.imdsEndpoint]: imds.endpoint,
   });

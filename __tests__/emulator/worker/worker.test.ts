@@ -402,7 +402,8 @@ describe('worker process against the emulator', () => {
     // The copy request never gets an answer: the job is still running when the grace period ends.
     proxy = await startHoldingProxy(p.endpoint);
     const logPath = temporaryLogPath();
-    const env = workerEnvironment(p, { logPath });
+    // 5 s of grace instead of 20: room for the second signal to come while the first one's drain waits.
+    const env = workerEnvironment(p, { logPath, shutdownGraceSeconds: '5' });
     env[ENDPOINT_ENV] = proxy.endpoint;
     const worker = startWorker(env);
     workers.push(worker);

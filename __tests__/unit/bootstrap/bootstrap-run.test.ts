@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { BOOT_FAILURES_PREFIX, bootFailureMarkerKey, WORKER_SCRATCH_DIR, WORKER_SETUP_KEY, type BootFailureMarker } from '../../../contracts';
+import { BOOT_FAILURES_PREFIX, bootFailureMarkerKey, SHUTDOWN_GRACE_SECONDS, WORKER_SCRATCH_DIR, WORKER_SETUP_KEY, type BootFailureMarker } from '../../../contracts';
 import {
   NetworkBounds,
   WORKER_SERVICE,
@@ -9,7 +9,6 @@ import {
   WORKER_STOP_TIMEOUT_SECONDS,
   WORKER_USER,
 } from '../../../runtime/bootstrap/user-data-template';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../../worker/consumer';
 import {
   BootstrapHarness,
   bootstrapEvents,
@@ -543,7 +542,7 @@ describe('the worker’s unit', () => {
     expect(setting('KillMode')).toEqual(['mixed']);
     expect(setting('TimeoutStopSec')).toEqual([String(WORKER_STOP_TIMEOUT_SECONDS)]);
     // The worker's grace for in-flight copies, its last metrics publish (10 s) and its log upload (30 s).
-    expect(WORKER_STOP_TIMEOUT_SECONDS).toBeGreaterThan(DEFAULT_SHUTDOWN_GRACE_MS / 1000 + 10 + 30);
+    expect(WORKER_STOP_TIMEOUT_SECONDS).toBeGreaterThan(SHUTDOWN_GRACE_SECONDS.max + 10 + 30);
   });
 
   it('never restarts, and powers the instance off whenever it ends', () => {

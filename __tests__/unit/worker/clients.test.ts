@@ -18,6 +18,7 @@ const config: WorkerConfig = {
   scratchReserveBytes: 0,
   endpoint: undefined,
   interruptionRetries: 5,
+  shutdownGraceMs: 20_000,
   imdsEndpoint: undefined,
 };
 

@@ -29,6 +29,7 @@ describe('loadWorkerConfig', () => {
       scratchReserveBytes: 1024 ** 3,
       endpoint: undefined,
       interruptionRetries: 5,
+      shutdownGraceMs: 20_000,
       imdsEndpoint: undefined,
     });
   });
@@ -60,6 +61,7 @@ describe('loadWorkerConfig', () => {
       [WorkerEnv.logPath]: '/tmp/worker.log',
       [WorkerEnv.scratchDir]: '/tmp/run-1/scratch',
       [WorkerEnv.scratchReserveBytes]: '0',
+      [WorkerEnv.shutdownGraceSeconds]: '2',
       [ENDPOINT_ENV]: 'http://127.0.0.1:5000',
     });
 
@@ -72,6 +74,7 @@ describe('loadWorkerConfig', () => {
       logPath: '/tmp/worker.log',
       scratchDir: '/tmp/run-1/scratch',
       scratchReserveBytes: 0,
+      shutdownGraceMs: 2000,
       endpoint: 'http://127.0.0.1:5000',
     });
   });
@@ -112,6 +115,17 @@ describe('loadWorkerConfig', () => {
       case: 'zero concurrency',
       env: { [WorkerEnv.concurrency]: '0' },
       message: 'WORKER_CONCURRENCY must be an integer from 1 to 100, got "0"',
+    },
+    {
+      // The unit's TimeoutStopSec is sized for 20 s of grace.
+      case: 'a shutdown grace longer than the unit waits for',
+      env: { [WorkerEnv.shutdownGraceSeconds]: '21' },
+      message: 'WORKER_SHUTDOWN_GRACE_SECONDS must be an integer from 1 to 20, got "21"',
+    },
+    {
+      case: 'no shutdown grace',
+      env: { [WorkerEnv.shutdownGraceSeconds]: '0' },
+      message: 'WORKER_SHUTDOWN_GRACE_SECONDS must be an integer from 1 to 20, got "0"',
     },
     {
       case: 'a visibility timeout of 1 s',

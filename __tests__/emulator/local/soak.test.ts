@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ItemStatus, OrchestratorEnv } from '../../../contracts';
-import type { LocalPipeline } from '../../../local/pipeline';
-import { waitForTerminalRows } from '../../../local/cli/rows';
 import { BAD_INPUT_REASONS } from '../../../local/soak/plan';
 import { runSoak } from '../../../local/soak/run';
 import { commandMode, commandModeCatalog, planCommandMode, SOAK_COMMAND_PROCESSOR, soakCommandProcessor, writeCommandModeMarkers, PLANNED_FAILURE_REASON } from '../../../local/soak/command-mode';
@@ -12,26 +9,20 @@ import { planSoak } from '../../../local/soak/plan';
 import { loadProcessorCatalog } from '../../../config/processors';
 import { commandProcessesUnder } from '../../../local/standins/leftover-processes';
 import {
-  liveWorkerInstances,
-  output,
   putCatalog,
-  putInput,
-  putRows,
   queueDepth,
-  readOutput,
   setOrchestratorEnvironment,
+  startWithMaxWorkers,
   useLocalPipeline,
   TEST_AUTOTERMINATE_MINUTES,
 } from './support';
-import { eventually } from '../../support/eventually';
 
 /**
- * The pipeline under load on moto, as `npm run local` and `npm run soak` run it, on one deployment: a chaos
- * soak with MAX_WORKERS=1, and 200 rows at once with MAX_WORKERS=2. MAX_WORKERS is only read by the
- * orchestrator, so each test sets it on the deployed function (support.ts, setOrchestratorEnvironment) instead
- * of paying for a stack of its own. The schedule ticks every second (the default of these tests), so a killed
+ * The pipeline under chaos on moto, as `npm run soak` runs it, on one deployment with MAX_WORKERS=1: the copy
+ * soak and the command-mode soak. The schedule ticks every second (the default of these tests), so a killed
  * worker's messages, back after the visibility timeout, are picked up at once; pickup under the real one-minute
- * schedule is pipeline.test.ts's.
+ * schedule, and 200 rows with MAX_WORKERS=2, are pipeline.test.ts's (its deployment runs beside this one, and
+ * the two files take about as long).
  */
 jest.setTimeout(360_000);
 
@@ -40,18 +31,11 @@ const commandState = mkdtempSync(path.join(tmpdir(), 'soak-command-'));
 const running = useLocalPipeline({ maxWorkers: 1 }, { processors: loadProcessorCatalog({ processors: { [SOAK_COMMAND_PROCESSOR]: soakCommandProcessor(commandState) } }, {}) });
 afterAll(() => rmSync(commandState, { recursive: true, force: true }));
 
-/** Sets MAX_WORKERS, waits until no worker is left from before, and counts the peak from there. */
-async function startWith(p: LocalPipeline, maxWorkers: number): Promise<void> {
-  await setOrchestratorEnvironment(p, { [OrchestratorEnv.maxWorkers]: String(maxWorkers) });
-  await eventually(async () => p.instances.running().length === 0 && (await liveWorkerInstances(p)).length === 0, 120_000, 'no worker running');
-  p.instances.resetPeak();
-}
-
 it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a SIGKILL, a SIGTERM, a Spot interruption and a crashed tick', async () => {
   const p = running();
   // Spot workers (the deployed function's purchase option), so one can be interrupted; on-demand if moto had no Spot.
   await setOrchestratorEnvironment(p, { [OrchestratorEnv.purchaseOption]: 'spot-then-on-demand' });
-  await startWith(p, 1);
+  await startWithMaxWorkers(p, 1);
 
   // 60 rows, 6 of them bad (one of each of six kinds, one fixed and resubmitted once FAILED), 2 resubmitted
   // (one while queued, one while a worker copies it), 2 delivered twice, 1 path under a second id; one worker
@@ -106,52 +90,6 @@ it('explains every row of a chaos soak: bad inputs, resubmissions, duplicates, a
   expect(summary.interruptions).toMatchObject({ notices: 1, skipped: 0, rows_failed: 0 });
 });
 
-it('finishes 200 rows with two workers running at once and never more (MAX_WORKERS=2), every output identical', async () => {
-  const p = running();
-  await setOrchestratorEnvironment(p, { [OrchestratorEnv.purchaseOption]: 'on-demand' });
-  await startWith(p, 2);
-  const files = Array.from({ length: 200 }, (_, index) => ({
-    id: `bulk-${index}`,
-    rest: `bulk/client_${index % 7}/file ${index}.txt`,
-    body: `${createHash('sha256').update(String(index)).digest('hex')}\n`.repeat(64),
-  }));
-  const rows: Record<string, string>[] = [];
-  for (const file of files) rows.push({ id: file.id, status: ItemStatus.PENDING, s3_path: await putInput(p, file.rest, file.body) });
-
-  // No worker boots until the orchestrator has launched both: a backlog of 200 calls for two, and with none of
-  // them taking messages yet it stays that deep. Both then start together; a third is never launched.
-  const releaseBoots = p.instances.holdBoots();
-  try {
-    await putRows(p, rows);
-    await eventually(async () => (await liveWorkerInstances(p)).length === 2, 120_000, 'two workers launched');
-  } finally {
-    releaseBoots();
-  }
-  let mostInstances = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      mostInstances = Math.max(mostInstances, (await liveWorkerInstances(p)).length);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  try {
-    const final = await waitForTerminalRows(p.clients.dynamodb, output(p, 'table_name'), files.map((file) => file.id), {
-      timeoutMs: 300_000,
-      pollMs: 2000,
-    });
-    expect(final.filter((row) => row.status !== ItemStatus.FINISHED)).toEqual([]);
-  } finally {
-    sampling = false;
-    await sampler;
-  }
-
-  // Both workers ran at the same time (the instance runner counts them as they start), and never a third.
-  expect(p.instances.peakRunning()).toBe(2);
-  expect(mostInstances).toBeLessThanOrEqual(2);
-  for (const file of files) expect((await readOutput(p, file.rest)).toString()).toBe(file.body);
-});
-
 // The full chaos of the command mode (a SIGKILL mid-command, retries after exit 75, 200 rows) costs minutes of
 // visibility timeouts: `npm run soak -- --mode command` runs it (docs/trust.md). Here: a SIGTERM while commands
 // run (the worker ends or finishes them and exits 0), planned command failures, every row explained.
@@ -163,7 +101,8 @@ it('explains every row of a command-mode soak: a worker stopped while commands r
   // As a deployment making the soak's command the default would: workers started from now on read it.
   await putCatalog(p, commandModeCatalog({}, {}, commandState));
   try {
-    await startWith(p, 1);
+    await setOrchestratorEnvironment(p, { [OrchestratorEnv.purchaseOption]: 'on-demand' });
+    await startWithMaxWorkers(p, 1);
 
     const report = await runSoak(p, { ...parameters, timeoutSeconds: 240, autoterminateMinutes: TEST_AUTOTERMINATE_MINUTES, mode: commandMode(commandPlan) });
 
