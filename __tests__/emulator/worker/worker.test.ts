@@ -445,13 +445,16 @@ describe('worker process against the emulator', () => {
     // The precondition that makes this test mean something: messages were in flight when the worker died.
     const afterKill = await readQueueDepth(p.sqs, p.queueUrl);
     expect(afterKill.inFlight).toBeGreaterThan(0);
-    // The next worker runs in this process, and polls on until every row is FINISHED, however late the
-    // killed worker's messages come back.
-    const allFinished = async () => {
+    // The next worker runs in this process, and polls on until every row is FINISHED and the queue is empty,
+    // however late the killed worker's messages come back. Rows alone are not enough: the killed worker may have
+    // finished rows whose messages it had not deleted yet, and a receive it left open on the emulator can take
+    // returned messages once more. Those come back later, and the new worker must delete them too.
+    const allDone = async () => {
       for (let index = 0; index < count; index++) if ((await readRow(p, `batch-${index}`))?.[ItemAttribute.status] !== ItemStatus.FINISHED) return false;
-      return true;
+      const { visible, inFlight } = await readQueueDepth(p.sqs, p.queueUrl);
+      return visible === 0 && inFlight === 0;
     };
-    const { exitCode, events } = await runWorkerWithFaults(p, { config: { visibilityTimeoutSeconds: 3 }, until: allFinished });
+    const { exitCode, events } = await runWorkerWithFaults(p, { config: { visibilityTimeoutSeconds: 3 }, until: allDone });
 
     expect(exitCode).toBe(0);
     for (let index = 0; index < count; index++) {
