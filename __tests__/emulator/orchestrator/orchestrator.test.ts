@@ -279,8 +279,8 @@ describe('orchestrator against the emulator', () => {
   });
 
   it.each([
-    { $case: 'a Windows image', amiId: EmulatorImages.windows, problem: 'it is a Windows image' },
-    { $case: 'Ubuntu 22.04', amiId: EmulatorImages.ubuntu2204, problem: "it is Ubuntu 22.04, older than 24.04: its curl cannot sign the bootstrap's S3 requests" },
+    { case: 'a Windows image', amiId: EmulatorImages.windows, problem: 'it is a Windows image' },
+    { case: 'Ubuntu 22.04', amiId: EmulatorImages.ubuntu2204, problem: "it is Ubuntu 22.04, older than 24.04: its curl cannot sign the bootstrap's S3 requests" },
   ])('refuses $case, and launches nothing', async ({ amiId, problem }) => {
     const pipeline = await createPipeline();
     await enqueue(pipeline.queueUrl, 3);

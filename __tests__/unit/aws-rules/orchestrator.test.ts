@@ -127,9 +127,9 @@ describe('AWS rules: the orchestrator at run time', () => {
   // Source: "There is no Spot capacity available that matches your request." and UnfulfillableCapacity, as
   // CreateFleet lists them (osbuild/osbuild-composer#4507, #4220, which retries as on-demand).
   it.each([
-    { $case: 'InsufficientInstanceCapacity', answer: AwsPoolErrors.noSpotCapacity },
-    { $case: 'UnfulfillableCapacity', answer: AwsPoolErrors.unfulfillableSpot },
-    { $case: 'the Spot vCPU quota', answer: AwsPoolErrors.spotQuota },
+    { case: 'InsufficientInstanceCapacity', answer: AwsPoolErrors.noSpotCapacity },
+    { case: 'UnfulfillableCapacity', answer: AwsPoolErrors.unfulfillableSpot },
+    { case: 'the Spot vCPU quota', answer: AwsPoolErrors.spotQuota },
   ])('no Spot capacity in any pool ($case): `spot` waits for the next tick, `spot-then-on-demand` launches on-demand now', async ({ answer }) => {
     fake.refusePools({ capacityType: 'spot' }, answer);
 
@@ -257,8 +257,8 @@ describe('AWS rules: the orchestrator at run time', () => {
   // Whether EC2 evaluates again a token whose instant fleet launched nothing is not documented: either way the
   // slot launches no second instance, and at worst waits for the next token window (10 minutes).
   it.each([
-    { $case: 'evaluates the token again', replayEmptyFleets: false, launches: 1 },
-    { $case: 'answers the recorded empty fleet again', replayEmptyFleets: true, launches: 0 },
+    { case: 'evaluates the token again', replayEmptyFleets: false, launches: 1 },
+    { case: 'answers the recorded empty fleet again', replayEmptyFleets: true, launches: 0 },
   ])('a token whose fleet launched nothing, when EC2 $case', async ({ replayEmptyFleets, launches }) => {
     fake = new FakeEc2({ subnets: SUBNET_ZONES, clock, images: [UBUNTU_IMAGE], replayEmptyFleets });
     fake.install(mocks.ec2);
@@ -340,8 +340,8 @@ describe('AWS rules: the orchestrator at run time', () => {
   // from 7.86/7.87, Ubuntu 22.04 ships 7.81 and 20.04 7.68. Such a worker could not fetch its runtime, nor write
   // the boot-failure marker, so every tick would launch another. The check used to accept any Ubuntu release.
   it.each([
-    { $case: 'Ubuntu 22.04', name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261101', release: '22.04' },
-    { $case: 'Ubuntu 20.04', name: 'ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-20250101', release: '20.04' },
+    { case: 'Ubuntu 22.04', name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261101', release: '22.04' },
+    { case: 'Ubuntu 20.04', name: 'ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-20250101', release: '20.04' },
   ])('an image of $case is refused: its curl cannot sign the bootstrap\'s requests', async ({ name, release }) => {
     fake = new FakeEc2({ subnets: SUBNET_ZONES, clock, images: [{ ...UBUNTU_IMAGE, Name: name }] });
     fake.install(mocks.ec2);

@@ -18,9 +18,9 @@ describe('PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY against the event trigger',
   });
 
   it.each([
-    { $case: 'the minimum with the event trigger', env: { PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '3' }, expected: 3 },
-    { $case: '1 without the event trigger (the schedule alone)', env: { PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '1', PIPELINE_EVENT_TRIGGER: 'false' }, expected: 1 },
-    { $case: 'no reservation with the event trigger', env: {}, expected: undefined },
+    { case: 'the minimum with the event trigger', env: { PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '3' }, expected: 3 },
+    { case: '1 without the event trigger (the schedule alone)', env: { PIPELINE_ORCHESTRATOR_RESERVED_CONCURRENCY: '1', PIPELINE_EVENT_TRIGGER: 'false' }, expected: 1 },
+    { case: 'no reservation with the event trigger', env: {}, expected: undefined },
   ])('accepts $case', ({ env, expected }) => {
     expect(loadSettings(env).orchestratorReservedConcurrency).toBe(expected);
   });

@@ -14,9 +14,9 @@ function sourceFiles(dir: string): string[] {
 
 describe('log event names', () => {
   it.each([
-    { $case: 'orchestrator', names: Object.values(OrchestratorLogEvent) },
-    { $case: 'worker', names: Object.values(WorkerLogEvent) },
-    { $case: 'bootstrap', names: Object.values(BootstrapLogEvent) },
+    { case: 'orchestrator', names: Object.values(OrchestratorLogEvent) },
+    { case: 'worker', names: Object.values(WorkerLogEvent) },
+    { case: 'bootstrap', names: Object.values(BootstrapLogEvent) },
   ])('the $case names are snake_case and distinct', ({ names }) => {
     expect(names.filter((name) => !SNAKE_CASE.test(name))).toEqual([]);
     expect(new Set(names).size).toBe(names.length);

@@ -229,10 +229,10 @@ describe('WorkerLaunch', () => {
   });
 
   it.each([
-    { $case: 'AMI that is neither an ID nor an SSM reference', overrides: { amiId: 'ubuntu' }, message: 'amiId must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "ubuntu"' },
-    { $case: 'worker without grants', overrides: { workerStatements: [] }, message: 'workerStatements must grant the worker something' },
-    { $case: 'launch without an instance type', overrides: { instanceTypes: [] }, message: 'instanceTypes must name at least one instance type' },
-    { $case: 'launch without a subnet', overrides: { subnetArns: [] }, message: 'subnetArns must name at least one subnet' },
+    { case: 'AMI that is neither an ID nor an SSM reference', overrides: { amiId: 'ubuntu' }, message: 'amiId must be an AMI ID (ami-…) or resolve:ssm:<parameter>, got "ubuntu"' },
+    { case: 'worker without grants', overrides: { workerStatements: [] }, message: 'workerStatements must grant the worker something' },
+    { case: 'launch without an instance type', overrides: { instanceTypes: [] }, message: 'instanceTypes must name at least one instance type' },
+    { case: 'launch without a subnet', overrides: { subnetArns: [] }, message: 'subnetArns must name at least one subnet' },
   ])('rejects a $case', ({ overrides, message }) => {
     expect(() => build(overrides)).toThrow(message);
   });

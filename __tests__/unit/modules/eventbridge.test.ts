@@ -113,9 +113,9 @@ describe('ItemsPipe', () => {
   });
 
   it.each([
-    { $case: 'batch larger than an SQS target accepts', overrides: { batchSize: 11 }, message: 'batchSize must be an integer from 1 to 10 for an SQS or event bus target, got 11' },
-    { $case: 'unbounded retries', overrides: { maximumRetryAttempts: -1 }, message: 'maximumRetryAttempts must be an integer from 0 to 10000, got -1' },
-    { $case: 'negative IAM wait', overrides: { iamPropagationSeconds: -1 }, message: 'seconds must be an integer from 0 to 900, got -1' },
+    { case: 'batch larger than an SQS target accepts', overrides: { batchSize: 11 }, message: 'batchSize must be an integer from 1 to 10 for an SQS or event bus target, got 11' },
+    { case: 'unbounded retries', overrides: { maximumRetryAttempts: -1 }, message: 'maximumRetryAttempts must be an integer from 0 to 10000, got -1' },
+    { case: 'negative IAM wait', overrides: { iamPropagationSeconds: -1 }, message: 'seconds must be an integer from 0 to 900, got -1' },
   ])('rejects a $case', ({ overrides, message }) => {
     expect(() => synth(overrides)).toThrow(message);
   });

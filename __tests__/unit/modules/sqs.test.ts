@@ -39,8 +39,8 @@ describe('WorkQueue', () => {
   });
 
   it.each([
-    { $case: 'receive count of zero', props: { maxReceiveCount: 0 }, message: 'maxReceiveCount must be an integer from 1 to 1000, got 0' },
-    { $case: 'visibility timeout beyond 12 h', props: { visibilityTimeoutSeconds: 50_000 }, message: 'visibilityTimeoutSeconds must be an integer from 60 to 43200 (12 h), got 50000' },
+    { case: 'receive count of zero', props: { maxReceiveCount: 0 }, message: 'maxReceiveCount must be an integer from 1 to 1000, got 0' },
+    { case: 'visibility timeout beyond 12 h', props: { visibilityTimeoutSeconds: 50_000 }, message: 'visibilityTimeoutSeconds must be an integer from 60 to 43200 (12 h), got 50000' },
   ])('rejects a $case', ({ props, message }) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -41,9 +41,9 @@ describe('loadWorkerConfig', () => {
   });
 
   it.each([
-    { $case: 'the real IMDS address', value: 'http://169.254.169.254' },
-    { $case: 'another host', value: 'http://imds.example.com:80' },
-    { $case: 'HTTPS on loopback', value: 'https://127.0.0.1:8443' },
+    { case: 'the real IMDS address', value: 'http://169.254.169.254' },
+    { case: 'another host', value: 'http://imds.example.com:80' },
+    { case: 'HTTPS on loopback', value: 'https://127.0.0.1:8443' },
   ])('refuses an instance metadata endpoint that is not a loopback stand-in: $case', ({ value }) => {
     expect(() => loadWorkerConfig({ ...VALID, [WorkerEnv.imdsEndpoint]: value })).toThrow(
       `WORKER_IMDS_ENDPOINT must be a loopback URL such as http://127.0.0.1:8080 (local runs and tests only), got "${value}"`,

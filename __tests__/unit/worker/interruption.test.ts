@@ -12,11 +12,11 @@ describe('parseInstanceAction', () => {
   });
 
   it.each([
-    { $case: 'not JSON', text: '<html>' },
-    { $case: 'no time', text: '{"action":"stop"}' },
-    { $case: 'a time that is not one', text: '{"action":"stop","time":"soon"}' },
-    { $case: 'no action', text: '{"time":"2017-09-18T08:22:00Z"}' },
-    { $case: 'JSON null', text: 'null' },
+    { case: 'not JSON', text: '<html>' },
+    { case: 'no time', text: '{"action":"stop"}' },
+    { case: 'a time that is not one', text: '{"action":"stop","time":"soon"}' },
+    { case: 'no action', text: '{"time":"2017-09-18T08:22:00Z"}' },
+    { case: 'JSON null', text: 'null' },
   ])('ignores a text that is not a notice ($case)', ({ text }) => {
     expect(parseInstanceAction(text)).toBeUndefined();
   });

@@ -122,9 +122,9 @@ describe('requeueInterrupted', () => {
 
 describe('interruptionsOf', () => {
   it.each([
-    { $case: 'the pipe’s message', attributes: undefined, expected: 0 },
-    { $case: 'a count', attributes: { 'rag-interruptions': { DataType: 'Number', StringValue: '3' } }, expected: 3 },
-    { $case: 'a count that is not one', attributes: { 'rag-interruptions': { DataType: 'Number', StringValue: '-2' } }, expected: 0 },
+    { case: 'the pipe’s message', attributes: undefined, expected: 0 },
+    { case: 'a count', attributes: { 'rag-interruptions': { DataType: 'Number', StringValue: '3' } }, expected: 3 },
+    { case: 'a count that is not one', attributes: { 'rag-interruptions': { DataType: 'Number', StringValue: '-2' } }, expected: 0 },
   ])('reads $case as $expected', ({ attributes, expected }) => {
     expect(interruptionsOf({ MessageAttributes: attributes })).toBe(expected);
   });
