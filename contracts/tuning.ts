@@ -37,7 +37,7 @@ export const AUTOTERMINATE_MINUTES = { default: 5, max: 1440 } as const;
 /**
  * Seconds a stopping worker (SIGTERM) lets its running jobs finish before it releases and aborts them
  * (WORKER_SHUTDOWN_GRACE_SECONDS). The unit's TimeoutStopSec is sized for the default, so it is also the most;
- * the user data never sets it, and local runs and tests shorten it to see the release without the wait.
+ * the user data never sets it, and tests shorten it to see the release without the wait.
  */
 export const SHUTDOWN_GRACE_SECONDS = { default: 20, min: 1, max: 20 } as const satisfies Bounds;
 

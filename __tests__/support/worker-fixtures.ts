@@ -5,12 +5,13 @@ import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY, SHUTDOWN_GRACE_SECONDS, type ProcessorCatalog } from '../../contracts';
+import { ItemAttribute, ItemStatus, WorkerEnv, ENDPOINT_ENV, INPUT_PREFIX, OUTPUT_PREFIX, PROCESSOR_CATALOG_KEY, type ProcessorCatalog } from '../../contracts';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../local/emulator/moto';
 import { WORKER_BUNDLE } from '../../local/emulator/paths';
 import { createStackResources, type StackResourceOptions, type StackResources } from '../../local/emulator/stack-resources';
 import { rowPipeMessage } from '../../local/standins/pipe-message';
 import type { WorkerConfig } from '../../worker/config';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../worker/consumer';
 import { kitClients, type KitClients } from './clients';
 
 /** The stack's table, queues and bucket on the emulator (local/emulator/stack-resources.ts), with the kit's clients. */
@@ -97,7 +98,7 @@ export function workerConfig(pipeline: TestPipeline, overrides: Partial<WorkerCo
     scratchReserveBytes: 0,
     endpoint: pipeline.endpoint,
     interruptionRetries: 5,
-    shutdownGraceMs: SHUTDOWN_GRACE_SECONDS.default * 1000,
+    shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
     imdsEndpoint: undefined,
     ...overrides,
   };
